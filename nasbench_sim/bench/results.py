@@ -1,0 +1,72 @@
+"""Typed query results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Result", "ResultBatch", "TestResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What a search sees after training one cell for ``epoch`` epochs.
+
+    Attributes:
+        arch: the queried architecture (as given, not its class representative).
+        index: its space index.
+        epoch: epochs trained (1-based).
+        repeat: which stored repeat answered (``-1`` when averaged over repeats).
+        train_loss, train_acc, valid_loss, valid_acc: metrics after ``epoch`` epochs;
+            accuracies are fractions in ``[0, 1]``.
+        train_time: cumulative training time in seconds to reach ``epoch``.
+        params, flops, latency: cost metrics of the cell (see the table schema).
+    """
+
+    arch: Any
+    index: int
+    epoch: int
+    repeat: int
+    train_loss: float
+    train_acc: float
+    valid_loss: float
+    valid_acc: float
+    train_time: float
+    params: float
+    flops: float
+    latency: float
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """Held-out test metrics: returned only by the analysis path, never to a search."""
+
+    __test__ = False  # not a pytest test class
+
+    index: int
+    epoch: int
+    repeat: int
+    test_loss: float
+    test_acc: float
+
+
+@dataclass(frozen=True)
+class ResultBatch:
+    """Vectorised results of :meth:`Benchmark.query_many`; every field is an array ``(n,)``."""
+
+    index: np.ndarray
+    epoch: np.ndarray
+    repeat: np.ndarray
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    valid_loss: np.ndarray
+    valid_acc: np.ndarray
+    train_time: np.ndarray
+    params: np.ndarray
+    flops: np.ndarray
+    latency: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.index.shape[0])

@@ -1,0 +1,156 @@
+"""``space``, ``info``, ``query`` and ``synthetic``: look at spaces and tables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+from nasbench_sim.bench import Benchmark, TabularBenchmark
+from nasbench_sim.space import SPACES, get_space
+from nasbench_sim.table import make_synthetic_table, write_table
+
+__all__ = ["load_bench", "register"]
+
+SYNTHETIC = "synthetic"
+
+
+def load_bench(table: str | None, run_seed: int = 0) -> TabularBenchmark:
+    """Open ``table``: a path, ``None`` for the shipped default, or ``synthetic[:SEED]`` for a
+    clearly labelled synthetic table made in memory."""
+    if table is not None and (table == SYNTHETIC or table.startswith(SYNTHETIC + ":")):
+        seed = int(table.split(":", 1)[1]) if ":" in table else 0
+        return TabularBenchmark(make_synthetic_table(seed), run_seed=run_seed)
+    return Benchmark.load(table, run_seed=run_seed)
+
+
+def synthetic_banner(bench: TabularBenchmark) -> str | None:
+    if bench.table.is_synthetic:
+        return (
+            "NOTE: this is a SYNTHETIC table (a parametric stand-in for tests and demos), "
+            "not a training result."
+        )
+    return None
+
+
+def _table_arg(p: argparse.ArgumentParser, positional: bool = False) -> None:
+    help_ = "table file (default: the table shipped in data/), or 'synthetic[:SEED]'"
+    if positional:
+        p.add_argument("table", nargs="?", default=None, help=help_)
+    else:
+        p.add_argument("--table", default=None, help=help_)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("space", help="describe a search space")
+    p.add_argument("name", choices=sorted(SPACES), help="space name")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_space)
+
+    p = sub.add_parser("info", help="describe a table")
+    _table_arg(p, positional=True)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_info)
+
+    p = sub.add_parser("query", help="look up one architecture")
+    p.add_argument("arch", help="NAS-Bench-201 string or integer cell index")
+    _table_arg(p)
+    p.add_argument("--epochs", type=int, default=None, help="epochs trained (default: all)")
+    p.add_argument(
+        "--seed", default=None, help="repeat index, 'mean', or omit for the run-seed draw"
+    )
+    p.add_argument("--run-seed", type=int, default=0, help="run seed of the repeat draw")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_query)
+
+    p = sub.add_parser(
+        "synthetic", help="write a clearly labelled SYNTHETIC table (for tests and demos)"
+    )
+    p.add_argument("--out", required=True, help="output .h5 path")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, default=3, help="repeats per cell")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--cells", default="classes", help="'classes', 'all' or a number of cells")
+    p.set_defaults(func=_synthetic)
+
+
+def _space(args: argparse.Namespace) -> int:
+    space = get_space(args.name)
+    d = space.describe()
+    d["ops"] = list(getattr(space, "ops", ()))
+    d["encodings"] = list(space.encodings)
+    if args.json:
+        print(json.dumps(d))
+    else:
+        for k, v in d.items():
+            print(f"{k:>10}: {v}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    bench = load_bench(args.table)
+    d = bench.info()
+    if args.json:
+        print(json.dumps(d, default=str))
+        return 0
+    banner = synthetic_banner(bench)
+    if banner:
+        print(banner)
+    proto = d.pop("protocol")
+    d.pop("provenance")
+    for k, v in d.items():
+        print(f"{k:>16}: {v}")
+    print(f"{'protocol':>16}: {json.dumps(proto, sort_keys=True)}")
+    return 0
+
+
+def _parse_seed(text: str | None) -> Any:
+    if text is None or text == "mean":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"--seed must be an integer repeat or 'mean', got {text!r}") from None
+
+
+def _query(args: argparse.Namespace) -> int:
+    bench = load_bench(args.table, run_seed=args.run_seed)
+    arch: Any = int(args.arch) if args.arch.strip().isdigit() else args.arch
+    result = bench.query(arch, epochs=args.epochs, seed=_parse_seed(args.seed))
+    out = {
+        "arch": str(result.arch),
+        "index": result.index,
+        "class_id": bench.space.class_of(result.arch),
+        "epoch": result.epoch,
+        "repeat": result.repeat,
+        "train_loss": result.train_loss,
+        "train_acc": result.train_acc,
+        "valid_loss": result.valid_loss,
+        "valid_acc": result.valid_acc,
+        "train_time_s": result.train_time,
+        "params": result.params,
+        "flops": result.flops,
+        "latency_s": result.latency,
+    }
+    if args.json:
+        print(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v)
+                          for k, v in out.items()}))
+    else:
+        for k, v in out.items():
+            print(f"{k:>12}: {v}")
+    return 0
+
+
+def _synthetic(args: argparse.Namespace) -> int:
+    cells: Any = args.cells
+    if cells not in ("classes", "all"):
+        try:
+            cells = int(cells)
+        except ValueError:
+            raise ValueError(f"--cells must be 'classes', 'all' or an integer, got {cells!r}") from None
+    table = make_synthetic_table(args.seed, n_seeds=args.seeds, n_epochs=args.epochs, cells=cells)
+    path = write_table(args.out, table)
+    print(f"wrote SYNTHETIC table {path} ({table.n_cells} rows, {table.n_seeds} seeds, "
+          f"{table.n_epochs} epochs)")
+    return 0

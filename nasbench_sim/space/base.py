@@ -1,0 +1,154 @@
+"""The search-space protocol every space implements.
+
+Benchmark, search and predictor code only talk to a space through this interface, so a second
+space (for example a NAS-Bench-101-style space with ops on nodes and an isomorphism-invariant
+graph hash) plugs in by subclassing :class:`SearchSpace` and registering it; nothing else
+changes.
+
+Architectures are hashable value objects with a string form. Every architecture has an integer
+index in ``0 .. size-1``; vectorised code (tables, ``query_many``, encodings of many cells)
+works on index arrays.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Hashable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Arch", "GraphTensors", "SearchSpace"]
+
+Arch = Hashable
+"""An architecture of some space: hashable, immutable, with ``str()`` giving its canonical text."""
+
+
+class GraphTensors:
+    """Node features and adjacency of one or many architectures, for graph networks.
+
+    Attributes:
+        features: float32 array ``(n_nodes, n_features)`` or ``(batch, n_nodes, n_features)``.
+        adjacency: float32 array ``(n_nodes, n_nodes)`` or ``(batch, n_nodes, n_nodes)``;
+            ``adjacency[i, j] = 1`` when node ``i`` feeds node ``j``.
+        feature_names: what each feature column means.
+    """
+
+    __slots__ = ("adjacency", "feature_names", "features")
+
+    def __init__(
+        self, features: np.ndarray, adjacency: np.ndarray, feature_names: tuple[str, ...]
+    ) -> None:
+        self.features = features
+        self.adjacency = adjacency
+        self.feature_names = feature_names
+
+
+class SearchSpace(abc.ABC):
+    """A finite, enumerable architecture space.
+
+    Subclasses set :attr:`name` and :attr:`size` and implement the abstract methods. All
+    stochastic methods take the caller's ``np.random.Generator``; the space holds no RNG.
+    """
+
+    name: str
+    size: int
+
+    # -- identity -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def parse(self, text: str) -> Any:
+        """Parse the space's string form into an architecture (raises ``CellParseError``)."""
+
+    @abc.abstractmethod
+    def from_index(self, index: int) -> Any:
+        """The architecture with this integer index (``0 <= index < size``)."""
+
+    @abc.abstractmethod
+    def to_index(self, arch: Any) -> int:
+        """The integer index of an architecture of this space."""
+
+    def coerce(self, arch: Any) -> Any:
+        """Accept an architecture, its string form or its integer index; return the object."""
+        if isinstance(arch, str):
+            return self.parse(arch)
+        if isinstance(arch, (int, np.integer)):
+            return self.from_index(int(arch))
+        self.to_index(arch)  # validates type
+        return arch
+
+    def to_indices(self, archs: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """Index array of many architectures (integers pass through after a range check)."""
+        if isinstance(archs, np.ndarray) and archs.dtype.kind in "iu":
+            idx = archs.astype(np.int64, copy=False)
+        else:
+            idx = np.fromiter(
+                (self.to_index(self.coerce(a)) for a in archs), dtype=np.int64, count=len(archs)
+            )
+        if idx.size and (idx.min() < 0 or idx.max() >= self.size):
+            from nasbench_sim.errors import CellParseError
+
+            raise CellParseError(f"indices must lie in 0..{self.size - 1}")
+        return idx
+
+    # -- enumeration and sampling -----------------------------------------------------------
+    def enumerate(self) -> Iterator[Any]:
+        """Every architecture, in index order."""
+        for i in range(self.size):
+            yield self.from_index(i)
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        """One architecture drawn uniformly at random."""
+        return self.from_index(int(rng.integers(self.size)))
+
+    def sample_indices(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` architecture indices drawn uniformly with replacement."""
+        return rng.integers(self.size, size=n, dtype=np.int64)
+
+    @abc.abstractmethod
+    def mutate(self, arch: Any, rng: np.random.Generator) -> Any:
+        """A random neighbour: the architecture with one decision changed."""
+
+    @abc.abstractmethod
+    def neighbours(self, arch: Any) -> list[Any]:
+        """All architectures that differ from ``arch`` in exactly one decision."""
+
+    # -- equivalence classes ----------------------------------------------------------------
+    @abc.abstractmethod
+    def class_ids(self) -> np.ndarray:
+        """Read-only int64 array ``(size,)``: the functional-equivalence class of each index."""
+
+    @abc.abstractmethod
+    def representatives(self) -> np.ndarray:
+        """Read-only int64 array ``(n_classes,)``: the canonical index of each class."""
+
+    @property
+    def n_classes(self) -> int:
+        """Number of functionally distinct architectures."""
+        return int(self.representatives().shape[0])
+
+    def class_of(self, arch: Any) -> int:
+        """Class id of one architecture."""
+        return int(self.class_ids()[self.to_index(self.coerce(arch))])
+
+    def canonical(self, arch: Any) -> Any:
+        """The canonical representative of ``arch``'s equivalence class."""
+        return self.from_index(int(self.representatives()[self.class_of(arch)]))
+
+    # -- encodings --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def encode(self, archs: Sequence[Any] | np.ndarray, kind: str = "onehot") -> np.ndarray:
+        """Feature matrix ``(len(archs), n_features)`` for vector encodings (``onehot``,
+        ``path``...)."""
+
+    @abc.abstractmethod
+    def graph(self, archs: Sequence[Any] | np.ndarray) -> GraphTensors:
+        """Batched graph tensors (node features and adjacency) for graph networks."""
+
+    @property
+    @abc.abstractmethod
+    def encodings(self) -> tuple[str, ...]:
+        """Names accepted by :meth:`encode`."""
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-able summary of the space."""
+        return {"name": self.name, "cells": self.size, "classes": self.n_classes}

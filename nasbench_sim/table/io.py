@@ -1,0 +1,277 @@
+"""Reading, writing and validating table files (HDF5).
+
+The layout is documented in ``docs/table_schema.md``; it can be read with plain h5py::
+
+    import h5py
+    with h5py.File("table.h5") as f:
+        valid = f["metrics/valid_acc"][...]        # (n_cells, n_seeds, n_epochs)
+        archs = f["arch/string"].asstr()[...]      # NAS-Bench-201 strings
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from nasbench_sim.errors import TableError
+from nasbench_sim.space import get_space
+from nasbench_sim.table.schema import (
+    COST_METRICS,
+    FORMAT_NAME,
+    METRICS,
+    SCHEMA_VERSION,
+    SUPPORTED_SCHEMA_VERSIONS,
+)
+
+__all__ = ["TableData", "read_table", "software_versions", "table_to_frame", "write_table"]
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of the libraries that shape a table, for its provenance."""
+    import nasbench_sim
+
+    out = {
+        "nasbench_sim": nasbench_sim.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "h5py": h5py.__version__,
+    }
+    try:  # torch is optional; record it only when the caller already imported it
+        import sys
+
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            out["torch"] = str(torch.__version__)
+    except Exception:  # pragma: no cover - defensive
+        pass
+    return out
+
+
+@dataclass(frozen=True)
+class TableData:
+    """A whole table in memory: metric arrays, costs, cell ids and provenance.
+
+    Attributes:
+        space: name of the search space (``"nb201"``).
+        dataset: name of the dataset the cells were trained on.
+        arch_index: int64 ``(n_cells,)``: the space index of the cell trained in each row.
+        seeds: int64 ``(n_seeds,)``: the training seed of each repeat.
+        metrics: name -> float32 ``(n_cells, n_seeds, n_epochs)``; must contain
+            :data:`~nasbench_sim.table.schema.METRICS`.
+        cost: name -> float64 ``(n_cells,)``; must contain
+            :data:`~nasbench_sim.table.schema.COST_METRICS`.
+        protocol: the full training protocol (JSON-able).
+        provenance: software versions, hardware, build notes (JSON-able).
+        created: ISO-8601 creation time.
+    """
+
+    space: str
+    dataset: str
+    arch_index: np.ndarray
+    seeds: np.ndarray
+    metrics: Mapping[str, np.ndarray]
+    cost: Mapping[str, np.ndarray]
+    protocol: Mapping[str, Any] = field(default_factory=dict)
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    created: str = ""
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.arch_index.shape[0])
+
+    @property
+    def n_seeds(self) -> int:
+        return int(self.seeds.shape[0])
+
+    @property
+    def n_epochs(self) -> int:
+        return int(self.metrics["valid_acc"].shape[2])
+
+    @property
+    def is_synthetic(self) -> bool:
+        """True for tables made by the synthetic generator rather than real training."""
+        return bool(self.provenance.get("synthetic", False))
+
+    def validate(self, source: str = "table") -> None:
+        """Check names, dtypes and shapes; raise :class:`TableError` naming the first problem."""
+        if self.arch_index.ndim != 1:
+            raise TableError(f"{source}: arch/index must be 1-D, got {self.arch_index.shape}")
+        n = self.n_cells
+        if self.seeds.ndim != 1 or self.seeds.shape[0] == 0:
+            raise TableError(f"{source}: seeds must be a non-empty 1-D array")
+        for name in METRICS:
+            if name not in self.metrics:
+                raise TableError(f"{source}: missing dataset metrics/{name}")
+        shape = self.metrics["valid_acc"].shape
+        if len(shape) != 3 or shape[0] != n or shape[1] != self.n_seeds or shape[2] == 0:
+            raise TableError(
+                f"{source}: metrics/valid_acc has shape {shape}, expected "
+                f"(n_cells={n}, n_seeds={self.n_seeds}, n_epochs>0)"
+            )
+        for name, arr in self.metrics.items():
+            if arr.shape != shape:
+                raise TableError(
+                    f"{source}: metrics/{name} has shape {arr.shape}, expected {shape}"
+                )
+        for name in COST_METRICS:
+            if name not in self.cost:
+                raise TableError(f"{source}: missing dataset cost/{name}")
+        for name, arr in self.cost.items():
+            if arr.shape != (n,):
+                raise TableError(f"{source}: cost/{name} has shape {arr.shape}, expected ({n},)")
+        try:
+            space = get_space(self.space)
+        except KeyError as exc:
+            raise TableError(f"{source}: {exc}") from None
+        if n and (self.arch_index.min() < 0 or self.arch_index.max() >= space.size):
+            raise TableError(f"{source}: arch/index has values outside 0..{space.size - 1}")
+        if np.unique(self.arch_index).shape[0] != n:
+            raise TableError(f"{source}: arch/index lists a cell twice")
+
+
+def write_table(path: str | os.PathLike[str], table: TableData) -> Path:
+    """Validate and write ``table`` to ``path`` atomically (temp file, then rename).
+
+    A crash during the write leaves any previous file at ``path`` untouched.
+    """
+    table.validate()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    space = get_space(table.space)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = FORMAT_NAME
+            f.attrs["schema_version"] = SCHEMA_VERSION
+            f.attrs["space"] = table.space
+            f.attrs["dataset"] = table.dataset
+            f.attrs["n_cells"] = table.n_cells
+            f.attrs["n_seeds"] = table.n_seeds
+            f.attrs["n_epochs"] = table.n_epochs
+            f.attrs["protocol"] = json.dumps(dict(table.protocol), sort_keys=True)
+            prov = {"software": software_versions(), "machine": platform.platform()}
+            prov.update(dict(table.provenance))
+            f.attrs["provenance"] = json.dumps(prov, sort_keys=True, default=str)
+            f.attrs["created"] = table.created or _dt.datetime.now(_dt.UTC).isoformat()
+            g = f.create_group("arch")
+            g.create_dataset("index", data=table.arch_index.astype(np.int64))
+            strings = [str(space.from_index(int(i))) for i in table.arch_index]
+            g.create_dataset("string", data=strings, dtype=h5py.string_dtype())
+            g.create_dataset(
+                "class_id", data=space.class_ids()[table.arch_index].astype(np.int64)
+            )
+            f.create_dataset("seeds", data=table.seeds.astype(np.int64))
+            m = f.create_group("metrics")
+            for name, arr in table.metrics.items():
+                m.create_dataset(name, data=np.asarray(arr, dtype=np.float32))
+            c = f.create_group("cost")
+            for name, arr in table.cost.items():
+                c.create_dataset(name, data=np.asarray(arr, dtype=np.float64))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _attr_str(f: h5py.File, name: str, source: str) -> str:
+    if name not in f.attrs:
+        raise TableError(f"{source}: missing file attribute {name!r}")
+    value = f.attrs[name]
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _dataset(f: h5py.File, name: str, source: str) -> np.ndarray:
+    if name not in f or not isinstance(f[name], h5py.Dataset):
+        raise TableError(f"{source}: missing dataset {name}")
+    try:
+        return np.asarray(f[name][...])
+    except (OSError, ValueError) as exc:  # truncated or corrupt storage
+        raise TableError(f"{source}: dataset {name} cannot be read ({exc})") from None
+
+
+def read_table(path: str | os.PathLike[str]) -> TableData:
+    """Read and validate a table file.
+
+    Raises:
+        TableError: the file is missing, not HDF5, truncated, of an unknown schema version,
+            or lacks a dataset or attribute, or a dataset has the wrong shape.
+    """
+    path = Path(path)
+    source = str(path)
+    if not path.exists():
+        raise TableError(f"{source}: no such table file")
+    if path.is_dir():
+        raise TableError(f"{source}: is a directory, not a table file")
+    try:
+        is_h5 = h5py.is_hdf5(path)
+    except OSError:
+        is_h5 = False
+    if not is_h5:
+        raise TableError(f"{source}: not an HDF5 file (a nasbench-sim table is HDF5)")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise TableError(f"{source}: cannot open as HDF5, truncated or corrupt? ({exc})") from None
+    with f:
+        fmt = _attr_str(f, "format", source)
+        if fmt != FORMAT_NAME:
+            raise TableError(f"{source}: format attribute is {fmt!r}, expected {FORMAT_NAME!r}")
+        version = int(f.attrs.get("schema_version", -1))
+        if version not in SUPPORTED_SCHEMA_VERSIONS:
+            raise TableError(
+                f"{source}: unknown schema version {version}; this nasbench-sim reads "
+                f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}"
+            )
+        try:
+            protocol = json.loads(_attr_str(f, "protocol", source))
+            provenance = json.loads(_attr_str(f, "provenance", source))
+        except json.JSONDecodeError as exc:
+            raise TableError(f"{source}: protocol/provenance attribute is not JSON ({exc})")
+        metric_names = list(f["metrics"].keys()) if "metrics" in f else []
+        cost_names = list(f["cost"].keys()) if "cost" in f else []
+        table = TableData(
+            space=_attr_str(f, "space", source),
+            dataset=_attr_str(f, "dataset", source),
+            arch_index=_dataset(f, "arch/index", source).astype(np.int64),
+            seeds=_dataset(f, "seeds", source).astype(np.int64),
+            metrics={
+                n: _dataset(f, f"metrics/{n}", source) for n in sorted(set(metric_names) | set(METRICS))
+            },
+            cost={n: _dataset(f, f"cost/{n}", source) for n in sorted(set(cost_names) | set(COST_METRICS))},
+            protocol=protocol,
+            provenance=provenance,
+            created=_attr_str(f, "created", source),
+        )
+    table.validate(source)
+    return table
+
+
+def table_to_frame(table: TableData, metrics: tuple[str, ...] = METRICS) -> pd.DataFrame:
+    """Long-format DataFrame: one row per (cell, seed, epoch) with the chosen metrics."""
+    n, s, e = table.metrics["valid_acc"].shape
+    space = get_space(table.space)
+    arch = np.array([str(space.from_index(int(i))) for i in table.arch_index], dtype=object)
+    frame = pd.DataFrame(
+        {
+            "arch_index": np.repeat(table.arch_index, s * e),
+            "arch": np.repeat(arch, s * e),
+            "seed": np.tile(np.repeat(table.seeds, e), n),
+            "epoch": np.tile(np.arange(1, e + 1), n * s),
+        }
+    )
+    for name in metrics:
+        frame[name] = np.asarray(table.metrics[name]).reshape(-1)
+    return frame
