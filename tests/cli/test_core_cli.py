@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nasbench_sim.cli import main
+
+EXAMPLE = (
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+)
+
+
+def test_space_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["space", "nb201", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["cells"] == 15625 and d["classes"] == 6466 and "path" in d["encodings"]
+
+
+def test_info_json(tiny_table_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", str(tiny_table_path), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["rows"] == 40 and d["epochs"] == 5 and d["seeds"] == [0, 1, 2]
+    assert d["synthetic"] is True and "valid_acc" in d["metrics"]
+    assert main(["info", str(tiny_table_path)]) == 0
+    assert "SYNTHETIC" in capsys.readouterr().out
+
+
+def test_query_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", EXAMPLE, "--table", "synthetic", "--epochs", "4", "--seed", "1", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["arch"] == EXAMPLE and d["epoch"] == 4 and d["repeat"] == 1 and 0 < d["valid_acc"] < 1
+    assert "test_acc" not in d
+    assert main(["query", "11791", "--table", "synthetic", "--seed", "mean", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["index"] == 11791
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["query", "|bad~0|", "--table", "synthetic"], "3 node groups"),
+        (["query", "5", "--table", "synthetic", "--epochs", "99"], "outside 1..20"),
+        (["query", "5", "--table", "synthetic", "--seed", "x"], "--seed must be"),
+        (["info", "/nonexistent/t.h5"], "no such table file"),
+    ],
+)
+def test_errors_are_clear(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_synthetic_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "s.h5"
+    assert main(["synthetic", "--out", str(out), "--cells", "30", "--epochs", "3"]) == 0
+    assert "SYNTHETIC" in capsys.readouterr().out
+    assert main(["info", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 30
+
+
+def test_console_script_runs() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "nasbench_sim", "space", "nb201", "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    assert json.loads(proc.stdout)["classes"] == 6466
+
+
+def test_core_does_not_import_torch() -> None:
+    code = (
+        "import sys, nasbench_sim, nasbench_sim.bench, nasbench_sim.table, nasbench_sim.space;"
+        "from nasbench_sim.cli import build_parser; build_parser();"
+        "print('torch' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "False"

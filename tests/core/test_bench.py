@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nasbench_sim.bench import Benchmark, Budget, SimulatedBenchmark, TabularBenchmark, TrainingLedger
+from nasbench_sim.errors import BudgetExhausted, CellNotInTableError, QueryError, TableError
+from nasbench_sim.space import Cell, NB201Space
+from nasbench_sim.table import make_synthetic_table
+
+SPACE = NB201Space()
+EXAMPLE = (
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+)
+
+
+def test_query_reads_the_table(synthetic_bench: TabularBenchmark) -> None:
+    t = synthetic_bench.table
+    cell = Cell.from_str(EXAMPLE)
+    row = int(np.flatnonzero(t.arch_index == SPACE.canonical(cell).index)[0])
+    r = synthetic_bench.query(cell, epochs=5, seed=2)
+    assert r.arch == cell and r.index == cell.index and r.epoch == 5 and r.repeat == 2
+    assert r.valid_acc == pytest.approx(float(t.metrics["valid_acc"][row, 2, 4]))
+    assert r.train_loss == pytest.approx(float(t.metrics["train_loss"][row, 2, 4]))
+    assert r.train_time == pytest.approx(5 * float(t.cost["train_time_s"][row]))
+    assert r.params == float(t.cost["params"][row])
+    assert not hasattr(r, "test_acc")  # searches cannot see test accuracy
+    m = synthetic_bench.query(cell, seed="mean")
+    assert m.epoch == 12 and m.repeat == -1
+    assert m.valid_acc == pytest.approx(float(t.metrics["valid_acc"][row, :, -1].mean()), rel=1e-6)
+
+
+def test_query_accepts_index_string_and_cell(synthetic_bench: TabularBenchmark) -> None:
+    c = Cell.from_str(EXAMPLE)
+    a = synthetic_bench.query(c, seed=0)
+    assert synthetic_bench.query(EXAMPLE, seed=0).valid_acc == a.valid_acc
+    assert synthetic_bench.query(c.index, seed=0).valid_acc == a.valid_acc
+
+
+def test_equivalent_cells_share_their_class_row(synthetic_bench: TabularBenchmark) -> None:
+    ids = SPACE.class_ids()
+    rng = np.random.default_rng(0)
+    for i in rng.integers(0, SPACE.size, 200):
+        rep = int(SPACE.representatives()[ids[i]])
+        assert synthetic_bench.query(int(i), seed=1).valid_acc == synthetic_bench.query(rep, seed=1).valid_acc
+
+
+def test_common_random_numbers(synthetic_bench: TabularBenchmark) -> None:
+    b0 = synthetic_bench.with_run_seed(7)
+    b1 = synthetic_bench.with_run_seed(7)
+    idx = np.arange(0, SPACE.size, 13)
+    r0 = b0.query_many(idx)
+    np.testing.assert_array_equal(r0.repeat, b1.query_many(idx).repeat)
+    # repeated queries in a run see the same repeat; the draw is a function of (seed, cell)
+    assert b0.query(100).repeat == b0.query(100).repeat == b0.repeat_for(100)
+    other = synthetic_bench.with_run_seed(8).query_many(idx).repeat
+    assert (other != r0.repeat).mean() > 0.4
+    # repeats are spread over all stored seeds
+    counts = np.bincount(r0.repeat, minlength=3)
+    assert counts.min() > 0.25 * len(idx)
+    assert synthetic_bench.run_seed == 0  # with_run_seed returns a view, not a mutation
+
+
+def test_query_many_matches_query(synthetic_bench: TabularBenchmark) -> None:
+    b = synthetic_bench.with_run_seed(3)
+    idx = np.random.default_rng(1).integers(0, SPACE.size, 300)
+    epochs = np.random.default_rng(2).integers(1, 13, 300)
+    batch = b.query_many(idx, epochs)
+    assert len(batch) == 300
+    for k in range(0, 300, 37):
+        r = b.query(int(idx[k]), int(epochs[k]))
+        assert batch.valid_acc[k] == r.valid_acc and batch.train_time[k] == pytest.approx(r.train_time)
+        assert batch.repeat[k] == r.repeat
+    mean = b.query_many(idx[:5], seed="mean")
+    assert mean.valid_acc[0] == pytest.approx(b.query(int(idx[0]), seed="mean").valid_acc)
+    assert b.query_many([EXAMPLE, Cell.from_index(3)]).index.tolist() == [Cell.from_str(EXAMPLE).index, 3]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"epochs": 0}, "outside 1..12"),
+        ({"epochs": 13}, "outside 1..12"),
+        ({"epochs": 2.5}, "epochs must be an int"),
+        ({"seed": 3}, "allowed 0..2"),
+        ({"seed": -1}, "allowed 0..2"),
+        ({"seed": "median"}, "seed must be None, 'mean'"),
+    ],
+)
+def test_bad_queries(synthetic_bench: TabularBenchmark, kwargs: dict, fragment: str) -> None:
+    with pytest.raises(QueryError, match=fragment):
+        synthetic_bench.query(5, **kwargs)
+
+
+def test_bad_query_many(synthetic_bench: TabularBenchmark) -> None:
+    with pytest.raises(QueryError, match="1..12"):
+        synthetic_bench.query_many([1, 2], epochs=np.array([1, 40]))
+    with pytest.raises(QueryError):
+        synthetic_bench.query_many([1, 2], seed=9)
+
+
+def test_cell_not_in_partial_table() -> None:
+    table = make_synthetic_table(0, cells=10, n_epochs=3)
+    bench = TabularBenchmark(table)
+    missing = next(i for i in range(SPACE.size) if SPACE.class_ids()[i] not in SPACE.class_ids()[table.arch_index])
+    with pytest.raises(CellNotInTableError, match="no row"):
+        bench.query(missing)
+    with pytest.raises(CellNotInTableError):
+        bench.query_many([int(table.arch_index[0]), missing])
+    assert bench.info()["cells_covered"] < SPACE.size
+
+
+def test_test_path_is_separate(synthetic_bench: TabularBenchmark) -> None:
+    t = synthetic_bench.table
+    row = 17
+    cell = int(t.arch_index[row])
+    res = synthetic_bench.test_result(cell)
+    assert res.test_acc == pytest.approx(float(t.metrics["test_acc"][row, :, -1].mean()), rel=1e-6)
+    one = synthetic_bench.test_result(cell, epochs=3, seed=1)
+    assert one.test_acc == pytest.approx(float(t.metrics["test_acc"][row, 1, 2]))
+    many = synthetic_bench.test_acc_many(t.arch_index[:50])
+    assert many.shape == (50,) and math.isclose(float(many[row]), res.test_acc, rel_tol=1e-6)
+    assert synthetic_bench.best_test_acc == pytest.approx(float(t.metrics["test_acc"][:, :, -1].mean(1).max()), rel=1e-6)
+
+
+def test_load_from_disk_and_default(tiny_table_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bench = Benchmark.load(tiny_table_path, run_seed=4)
+    assert bench.n_epochs == 5 and bench.run_seed == 4 and bench.table.n_cells == 40
+    monkeypatch.setenv("NASBENCH_SIM_TABLE", str(tiny_table_path))
+    assert Benchmark.load().table.n_cells == 40
+    monkeypatch.setenv("NASBENCH_SIM_TABLE", str(tmp_path / "absent.h5"))
+    with pytest.raises(TableError, match="not there"):
+        Benchmark.load()
+
+
+# -- simulated time -------------------------------------------------------------------------
+def test_budget_validation() -> None:
+    with pytest.raises(ValueError, match="needs"):
+        Budget()
+    with pytest.raises(ValueError):
+        Budget(time_s=-1)
+    with pytest.raises(ValueError):
+        Budget(queries=0)
+
+
+def test_incremental_charging(synthetic_bench: TabularBenchmark) -> None:
+    sim = SimulatedBenchmark(synthetic_bench)
+    per_epoch = synthetic_bench.epoch_time(0)
+    sim.query(0, epochs=3)
+    assert sim.elapsed == pytest.approx(3 * per_epoch)
+    sim.query(0, epochs=7)  # continuation: only 4 more epochs
+    assert sim.elapsed == pytest.approx(7 * per_epoch)
+    sim.query(0, epochs=5)  # already trained past 5: free
+    sim.query(0, epochs=7)
+    assert sim.elapsed == pytest.approx(7 * per_epoch)
+    assert sim.trained_epochs(0) == 7 and sim.n_queries == 4
+    assert [r.cost for r in sim.log] == pytest.approx([3 * per_epoch, 4 * per_epoch, 0, 0])
+    assert sim.log[1].start == pytest.approx(3 * per_epoch)
+
+
+def test_charge_repeats(synthetic_bench: TabularBenchmark) -> None:
+    sim = SimulatedBenchmark(synthetic_bench, charge_repeats=True)
+    per_epoch = synthetic_bench.epoch_time(5)
+    sim.query(5, epochs=4)
+    sim.query(5, epochs=4)
+    assert sim.elapsed == pytest.approx(8 * per_epoch)
+
+
+def test_equivalent_twin_is_charged_again(synthetic_bench: TabularBenchmark) -> None:
+    ledger = TrainingLedger()
+    ids = SPACE.class_ids()
+    twin_a, twin_b = np.flatnonzero(ids == ids[0])[:2]
+    ra = synthetic_bench.query(int(twin_a))
+    rb = synthetic_bench.query(int(twin_b))
+    assert ledger.charge(ra) > 0 and ledger.charge(rb) > 0
+
+
+def test_time_budget(synthetic_bench: TabularBenchmark) -> None:
+    per_epoch = synthetic_bench.epoch_time(1)
+    sim = SimulatedBenchmark(synthetic_bench, Budget(time_s=2.5 * 12 * per_epoch))
+    sim.query(1)
+    sim.query(2)
+    assert not sim.exhausted  # about 2 of 2.5 full trainings spent
+    sim.query(3)  # crosses the line: completes, then the budget is spent
+    assert sim.exhausted and sim.elapsed >= 2.5 * 12 * per_epoch
+    assert sim.remaining_time == 0.0
+    with pytest.raises(BudgetExhausted, match="budget spent"):
+        sim.query(99)
+
+
+def test_query_budget(synthetic_bench: TabularBenchmark) -> None:
+    sim = SimulatedBenchmark(synthetic_bench, Budget(queries=3))
+    for i in range(3):
+        sim.query(i)
+    assert sim.exhausted and sim.remaining_time == math.inf
+    with pytest.raises(BudgetExhausted):
+        sim.query(4)
+
+
+def test_info(synthetic_bench: TabularBenchmark) -> None:
+    info = synthetic_bench.info()
+    assert info["rows"] == 6466 and info["cells_covered"] == 15625 and info["epochs"] == 12
+    assert info["synthetic"] is True
+    assert 0 < info["median_test_acc"] < info["best_test_acc"] <= 1
