@@ -56,7 +56,8 @@ def main() -> None:
         bench.query(c, e)
         lat[k] = time.perf_counter() - t0
     print(
-        f"single query: median {np.median(lat) * 1e6:.2f} µs, p99 {np.percentile(lat, 99) * 1e6:.2f} µs"
+        f"single query: median {np.median(lat) * 1e6:.2f} µs, "
+        f"p99 {np.percentile(lat, 99) * 1e6:.2f} µs"
         "   target: median <= 20 µs"
     )
 

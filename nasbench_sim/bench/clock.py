@@ -44,7 +44,9 @@ class Budget:
         if self.time_s is None and self.queries is None:
             raise ValueError("a Budget needs time_s, queries, or both")
         if self.time_s is not None and not (self.time_s > 0 and math.isfinite(self.time_s)):
-            raise ValueError(f"Budget.time_s must be a positive number of seconds, got {self.time_s}")
+            raise ValueError(
+                f"Budget.time_s must be a positive number of seconds, got {self.time_s}"
+            )
         if self.queries is not None and (not isinstance(self.queries, int) or self.queries < 1):
             raise ValueError(f"Budget.queries must be a positive int, got {self.queries}")
 
@@ -142,8 +144,16 @@ class SimulatedBenchmark:
         self.elapsed += cost
         self.n_queries += 1
         self.log.append(
-            QueryRecord(start, self.elapsed, 0, result.index, result.epoch, result.repeat,
-                        result.valid_acc, cost)
+            QueryRecord(
+                start,
+                self.elapsed,
+                0,
+                result.index,
+                result.epoch,
+                result.repeat,
+                result.valid_acc,
+                cost,
+            )
         )
         return result
 

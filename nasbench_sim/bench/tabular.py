@@ -51,7 +51,9 @@ def default_table_path() -> Path:
 def _crn_repeats(run_seed: int, n_rows: int, n_seeds: int) -> np.ndarray:
     """splitmix64 of (run_seed, row) mod n_seeds: the repeat each row answers with."""
     with np.errstate(over="ignore"):
-        z = np.arange(n_rows, dtype=np.uint64) + np.uint64((run_seed * 0x9E3779B97F4A7C15) & _MASK64)
+        z = np.arange(n_rows, dtype=np.uint64) + np.uint64(
+            (run_seed * 0x9E3779B97F4A7C15) & _MASK64
+        )
         z = z * np.uint64(0xBF58476D1CE4E5B9) + np.uint64(0x94D049BB133111EB)
         z ^= z >> np.uint64(30)
         z *= np.uint64(0xBF58476D1CE4E5B9)
@@ -66,10 +68,9 @@ class Benchmark(abc.ABC):
     and by the surrogate benchmark of ``predictors``.
 
     Example:
-        >>> bench = Benchmark.load("table.h5")                         # doctest: +SKIP
-        >>> r = bench.query("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
-        ...                 "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|", epochs=10)  # doctest: +SKIP
-        >>> r.valid_acc, r.train_time                                 # doctest: +SKIP
+        >>> bench = Benchmark.load("table.h5")  # doctest: +SKIP
+        >>> r = bench.query(11791, epochs=10)  # doctest: +SKIP
+        >>> r.valid_acc, r.train_time  # doctest: +SKIP
     """
 
     space: SearchSpace

@@ -134,8 +134,11 @@ def _query(args: argparse.Namespace) -> int:
         "latency_s": result.latency,
     }
     if args.json:
-        print(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v)
-                          for k, v in out.items()}))
+        print(
+            json.dumps(
+                {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in out.items()}
+            )
+        )
     else:
         for k, v in out.items():
             print(f"{k:>12}: {v}")
@@ -148,9 +151,13 @@ def _synthetic(args: argparse.Namespace) -> int:
         try:
             cells = int(cells)
         except ValueError:
-            raise ValueError(f"--cells must be 'classes', 'all' or an integer, got {cells!r}") from None
+            raise ValueError(
+                f"--cells must be 'classes', 'all' or an integer, got {cells!r}"
+            ) from None
     table = make_synthetic_table(args.seed, n_seeds=args.seeds, n_epochs=args.epochs, cells=cells)
     path = write_table(args.out, table)
-    print(f"wrote SYNTHETIC table {path} ({table.n_cells} rows, {table.n_seeds} seeds, "
-          f"{table.n_epochs} epochs)")
+    print(
+        f"wrote SYNTHETIC table {path} ({table.n_cells} rows, {table.n_seeds} seeds, "
+        f"{table.n_epochs} epochs)"
+    )
     return 0

@@ -107,9 +107,7 @@ class Cell:
         offset = 0
         for target, group in enumerate(nodes, start=1):
             if not (group.startswith("|") and group.endswith("|")) or len(group) < 2:
-                raise CellParseError(
-                    f"node {target} group must start and end with '|'", s, offset
-                )
+                raise CellParseError(f"node {target} group must start and end with '|'", s, offset)
             tokens = group[1:-1].split("|")
             if len(tokens) != target:
                 raise CellParseError(

@@ -169,9 +169,7 @@ def write_table(path: str | os.PathLike[str], table: TableData) -> Path:
             g.create_dataset("index", data=table.arch_index.astype(np.int64))
             strings = [str(space.from_index(int(i))) for i in table.arch_index]
             g.create_dataset("string", data=strings, dtype=h5py.string_dtype())
-            g.create_dataset(
-                "class_id", data=space.class_ids()[table.arch_index].astype(np.int64)
-            )
+            g.create_dataset("class_id", data=space.class_ids()[table.arch_index].astype(np.int64))
             f.create_dataset("seeds", data=table.seeds.astype(np.int64))
             m = f.create_group("metrics")
             for name, arr in table.metrics.items():
@@ -239,7 +237,9 @@ def read_table(path: str | os.PathLike[str]) -> TableData:
             protocol = json.loads(_attr_str(f, "protocol", source))
             provenance = json.loads(_attr_str(f, "provenance", source))
         except json.JSONDecodeError as exc:
-            raise TableError(f"{source}: protocol/provenance attribute is not JSON ({exc})")
+            raise TableError(
+                f"{source}: protocol/provenance attribute is not JSON ({exc})"
+            ) from None
         metric_names = list(f["metrics"].keys()) if "metrics" in f else []
         cost_names = list(f["cost"].keys()) if "cost" in f else []
         table = TableData(
@@ -248,9 +248,13 @@ def read_table(path: str | os.PathLike[str]) -> TableData:
             arch_index=_dataset(f, "arch/index", source).astype(np.int64),
             seeds=_dataset(f, "seeds", source).astype(np.int64),
             metrics={
-                n: _dataset(f, f"metrics/{n}", source) for n in sorted(set(metric_names) | set(METRICS))
+                n: _dataset(f, f"metrics/{n}", source)
+                for n in sorted(set(metric_names) | set(METRICS))
             },
-            cost={n: _dataset(f, f"cost/{n}", source) for n in sorted(set(cost_names) | set(COST_METRICS))},
+            cost={
+                n: _dataset(f, f"cost/{n}", source)
+                for n in sorted(set(cost_names) | set(COST_METRICS))
+            },
             protocol=protocol,
             provenance=provenance,
             created=_attr_str(f, "created", source),

@@ -114,12 +114,17 @@ def make_synthetic_table(
     cls = space.class_ids()[rows]
     t = np.arange(1, n_epochs + 1, dtype=np.float64)
     mean_final = final[cls][:, None, None]
-    offset = rng.normal(0.0, noise, size=(rows.shape[0], n_seeds, 1)) * connected[cls][:, None, None]
+    offset = (
+        rng.normal(0.0, noise, size=(rows.shape[0], n_seeds, 1))
+        * np.asarray(connected, dtype=np.float64)[cls][:, None, None]
+    )
     k = speed[cls][:, None, None]
     progress = (1.0 - np.exp(-k * t[None, None, :] / n_epochs)) / (1.0 - np.exp(-k))
     curve_shape = 1.0 - progress
     jitter = rng.normal(0.0, 0.004, size=(rows.shape[0], n_seeds, n_epochs))
-    valid = np.clip((mean_final + offset) - (mean_final + offset - _CHANCE) * curve_shape + jitter, 0, 1)
+    valid = np.clip(
+        (mean_final + offset) - (mean_final + offset - _CHANCE) * curve_shape + jitter, 0, 1
+    )
     train = np.clip(valid + gap[cls][:, None, None] * t / n_epochs + 0.01, 0, 1)
     test = np.clip(valid + rng.normal(0.0, 0.003, size=valid.shape), 0, 1)
 

@@ -10,7 +10,8 @@ import pytest
 from nasbench_sim.cli import main
 
 EXAMPLE = (
-    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+    "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 )
 
 
@@ -30,7 +31,10 @@ def test_info_json(tiny_table_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_query_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["query", EXAMPLE, "--table", "synthetic", "--epochs", "4", "--seed", "1", "--json"]) == 0
+    assert (
+        main(["query", EXAMPLE, "--table", "synthetic", "--epochs", "4", "--seed", "1", "--json"])
+        == 0
+    )
     d = json.loads(capsys.readouterr().out)
     assert d["arch"] == EXAMPLE and d["epoch"] == 4 and d["repeat"] == 1 and 0 < d["valid_acc"] < 1
     assert "test_acc" not in d
@@ -47,7 +51,9 @@ def test_query_json(capsys: pytest.CaptureFixture[str]) -> None:
         (["info", "/nonexistent/t.h5"], "no such table file"),
     ],
 )
-def test_errors_are_clear(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_are_clear(
+    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(argv) == 2
     assert fragment in capsys.readouterr().err
 
@@ -63,7 +69,9 @@ def test_synthetic_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_console_script_runs() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "nasbench_sim", "space", "nb201", "--json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(proc.stdout)["classes"] == 6466
 

@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nasbench_sim.errors import CellParseError
+from nasbench_sim.errors import CellParseError, RegistryError
 from nasbench_sim.space import OPS, Cell, NB201Space, get_space, nb201_unique_key
-from nasbench_sim.errors import RegistryError
 
 SPACE = NB201Space()
 EXAMPLE = (
-    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+    "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 )
 cells = st.tuples(*[st.integers(0, 4)] * 6).map(Cell)
 
@@ -30,7 +30,11 @@ def test_example_string_round_trip() -> None:
     assert cell.to_str() == EXAMPLE
     assert Cell.from_index(cell.index) == cell
     assert cell.op_names == (
-        "nor_conv_3x3", "nor_conv_3x3", "avg_pool_3x3", "skip_connect", "nor_conv_3x3",
+        "nor_conv_3x3",
+        "nor_conv_3x3",
+        "avg_pool_3x3",
+        "skip_connect",
+        "nor_conv_3x3",
         "skip_connect",
     )
 

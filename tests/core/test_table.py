@@ -49,7 +49,9 @@ def test_readable_with_plain_h5py_and_pandas(tmp_path: Path) -> None:
         assert [str(space.from_index(int(i))) for i in idx] == list(strings)
         assert np.array_equal(f["arch/class_id"][...], space.class_ids()[idx])
         json.loads(f.attrs["protocol"])
-    frame = pd.DataFrame({"arch": strings, "final_valid": table.metrics["valid_acc"][:, :, -1].mean(1)})
+    frame = pd.DataFrame(
+        {"arch": strings, "final_valid": table.metrics["valid_acc"][:, :, -1].mean(1)}
+    )
     assert len(frame) == 10
     long = table_to_frame(table)
     assert len(long) == 10 * 3 * 3
@@ -77,17 +79,24 @@ def _write_and_corrupt(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyp
         (lambda f: f.attrs.__setitem__("space", "nb999"), "unknown space"),
         (lambda f: f.attrs.__setitem__("protocol", "{not json"), "not JSON"),
         (
-            lambda f: (f.__delitem__("metrics/valid_loss"),
-                       f.create_dataset("metrics/valid_loss", data=np.zeros((8, 3, 2)))),
+            lambda f: (
+                f.__delitem__("metrics/valid_loss"),
+                f.create_dataset("metrics/valid_loss", data=np.zeros((8, 3, 2))),
+            ),
             "metrics/valid_loss has shape",
         ),
         (
-            lambda f: (f.__delitem__("cost/flops"), f.create_dataset("cost/flops", data=np.zeros(7))),
+            lambda f: (
+                f.__delitem__("cost/flops"),
+                f.create_dataset("cost/flops", data=np.zeros(7)),
+            ),
             "cost/flops has shape",
         ),
         (
-            lambda f: (f.__delitem__("arch/index"),
-                       f.create_dataset("arch/index", data=np.zeros(8, dtype=np.int64))),
+            lambda f: (
+                f.__delitem__("arch/index"),
+                f.create_dataset("arch/index", data=np.zeros(8, dtype=np.int64)),
+            ),
             "lists a cell twice",
         ),
     ],
@@ -142,8 +151,14 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_validate_rejects_bad_data() -> None:
     t = make_synthetic_table(0, cells=5, n_epochs=2)
-    broken = TableData(t.space, t.dataset, t.arch_index, t.seeds,
-                       {k: v for k, v in t.metrics.items() if k != "valid_loss"}, t.cost)
+    broken = TableData(
+        t.space,
+        t.dataset,
+        t.arch_index,
+        t.seeds,
+        {k: v for k, v in t.metrics.items() if k != "valid_loss"},
+        t.cost,
+    )
     with pytest.raises(TableError, match="valid_loss"):
         broken.validate()
     outside = TableData(t.space, t.dataset, t.arch_index + 20000, t.seeds, t.metrics, t.cost)
@@ -157,7 +172,7 @@ def test_synthetic_table_properties() -> None:
     assert t.n_cells == space.n_classes
     assert np.array_equal(t.arch_index, space.representatives())
     final = t.metrics["valid_acc"][:, :, -1]
-    assert 0.0 <= final.min() and final.max() <= 1.0
+    assert final.min() >= 0.0 and final.max() <= 1.0
     # curves rise on average, seeds agree on ranking, and the optimum is what it says
     assert (t.metrics["valid_acc"][:, :, -1] >= t.metrics["valid_acc"][:, :, 0]).mean() > 0.9
     from scipy.stats import kendalltau
