@@ -1,0 +1,167 @@
+"""Comparison plots: anytime regret with confidence bands, and final-regret distributions.
+
+Figures are sized for a paper (6.5 in wide, 9-pt text: readable when scaled to one column) and
+saved as PNG at 200 dpi with the Agg backend, so no display is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from analysis.stats import t_interval
+
+__all__ = ["LABELS", "anytime_plot", "final_plot", "label", "time_unit"]
+
+LABELS: dict[str, str] = {
+    "random": "Random search",
+    "evolution": "Regularized evolution",
+    "local_search": "Local search",
+    "reinforce": "REINFORCE",
+    "qlearning": "Q-learning",
+    "successive_halving": "Successive halving",
+    "hyperband": "Hyperband",
+    "optuna_tpe": "TPE (Optuna)",
+    "optuna_random": "Random (Optuna)",
+    "bananas": "BANANAS",
+    "bo_xgb": "BO (XGBoost ens.)",
+    "bo_gcn": "BO (GCN ens.)",
+    "pnas": "PNAS (progressive)",
+}
+
+_RC: dict[Any, Any] = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def label(name: str) -> str:
+    """Display name of a strategy."""
+    return LABELS.get(name, name)
+
+
+def time_unit(seconds: float) -> tuple[str, float]:
+    """A readable unit for a span of simulated seconds: ``(name, seconds per unit)``."""
+    if seconds >= 3 * 3600:
+        return "h", 3600.0
+    if seconds >= 3 * 60:
+        return "min", 60.0
+    return "s", 1.0
+
+
+def _colors(names: Sequence[str]) -> dict[str, tuple[float, ...]]:
+    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
+
+
+def anytime_plot(
+    curves: Mapping[str, np.ndarray],
+    times: np.ndarray,
+    path: str | Path,
+    *,
+    title: str = "",
+    confidence: float = 0.95,
+    order: Sequence[str] | None = None,
+    budget_s: float | None = None,
+) -> Path:
+    """Mean regret against simulated time (log x), with a confidence band per strategy.
+
+    Args:
+        curves: strategy → regret array ``(n_seeds, len(times))`` (see
+            :func:`analysis.stats.anytime_curves`).
+        times: the simulated times, seconds.
+        path: where to write the PNG.
+        title: figure title.
+        confidence: level of the Student-t band of the mean.
+        order: legend order (default: the mapping's order).
+        budget_s: draw a dotted line at the budget.
+    """
+    names = list(order or curves)
+    colors = _colors(names)
+    unit, scale = time_unit(float(times[-1]))
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
+        for name in names:
+            mean, half = t_interval(curves[name], confidence)
+            n = curves[name].shape[0]
+            ax.plot(times / scale, mean, color=colors[name], lw=1.6, label=f"{label(name)}")
+            ax.fill_between(
+                times / scale,
+                np.maximum(mean - half, 1e-6),
+                mean + half,
+                color=colors[name],
+                alpha=0.18,
+                lw=0,
+            )
+        if budget_s is not None:
+            ax.axvline(budget_s / scale, color="0.4", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"simulated training time ({unit}, log scale)")
+        ax.set_ylabel("test regret of incumbent (accuracy, log scale)")
+        lows = [np.nanmin(t_interval(c, confidence)[0]) for c in curves.values()]
+        floor = max(min(lows) * 0.5, 1e-4) if lows and np.isfinite(min(lows)) else 1e-4
+        ax.set_ylim(bottom=floor)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.set_title(title or f"Mean regret, {int(confidence * 100)}% CI band, {n} seeds")
+        ax.legend(loc="upper right", frameon=False, ncol=2 if len(names) > 5 else 1)
+        out = Path(path)
+        fig.savefig(out, dpi=200)
+        plt.close(fig)
+    return out
+
+
+def final_plot(
+    final: pd.DataFrame,
+    path: str | Path,
+    *,
+    order: Sequence[str] | None = None,
+    title: str = "",
+    seed: int = 0,
+) -> Path:
+    """Distribution of final regrets per strategy: box plot with every run as a dot, and the
+    mean as a diamond. Strategies are ordered by mean final regret unless ``order`` is given."""
+    means = final.groupby("strategy", observed=True)["final_regret"].mean()
+    names = list(order) if order is not None else list(means.sort_values().index)
+    colors = _colors(list(order) if order is not None else names)
+    data = [final.loc[final["strategy"] == n, "final_regret"].dropna().to_numpy() for n in names]
+    rng = np.random.default_rng(seed)
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(names) + 1.2), layout="constrained")
+        pos = np.arange(len(names))[::-1]
+        ax.boxplot(
+            data,
+            positions=pos,
+            orientation="horizontal",
+            widths=0.6,
+            showfliers=False,
+            medianprops={"color": "black"},
+        )
+        for p, n, d in zip(pos, names, data, strict=True):
+            jitter = rng.uniform(-0.18, 0.18, size=d.shape)
+            ax.scatter(d, p + jitter, s=6, color=colors[n], alpha=0.55, lw=0)
+            ax.scatter([d.mean()], [p], marker="D", s=28, color="black", zorder=3)
+        ax.set_yticks(pos, [label(n) for n in names])
+        ax.set_xlabel("final test regret of incumbent (accuracy, fraction)")
+        ax.set_xlim(left=0)
+        ax.grid(True, axis="x", alpha=0.3)
+        n_runs = max((d.size for d in data), default=0)
+        ax.set_title(title or f"Final regret at the budget ({n_runs} seeds; ◆ mean, box IQR)")
+        out = Path(path)
+        fig.savefig(out, dpi=200)
+        plt.close(fig)
+    return out

@@ -1,0 +1,108 @@
+"""``search``: run one strategy once and print its trajectory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from nasbench_sim.cli.core import load_bench, synthetic_banner
+from nasbench_sim.search import STRATEGIES, run
+from nasbench_sim.search.experiment import parse_budget
+
+__all__ = ["add_budget_args", "parse_seeds", "register"]
+
+
+def add_budget_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--budget",
+        default="150x",
+        help=(
+            "simulated budget: '150x' = 150 median full trainings of this table (default), "
+            "'36000s' simulated seconds, '10h' hours, or '200q' queries"
+        ),
+    )
+    p.add_argument("--workers", type=int, default=1, help="simulated parallel workers")
+    p.add_argument(
+        "--charge-strategy-time",
+        action="store_true",
+        help="add the strategy's own measured compute time to the simulated clock",
+    )
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"100"`` → 0..99, ``"5-9"`` → 5..9, ``"1,4,7"`` → those."""
+    t = text.strip()
+    try:
+        if "," in t:
+            seeds = [int(s) for s in t.split(",") if s.strip()]
+        elif "-" in t[1:]:
+            a, b = t.split("-", 1)
+            seeds = list(range(int(a), int(b) + 1))
+        else:
+            seeds = list(range(int(t)))
+    except ValueError:
+        seeds = []
+    if not seeds:
+        raise ValueError(f"cannot read seeds {text!r}; use N, A-B or a comma-separated list")
+    return seeds
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("search", help="run one search and print its trajectory")
+    p.add_argument("--strategy", required=True, help=f"one of: {', '.join(sorted(STRATEGIES))}")
+    p.add_argument("--seed", type=int, default=0, help="run seed (strategy and repeat draws)")
+    p.add_argument(
+        "--table",
+        default=None,
+        help="table file (default: the table shipped in data/), or 'synthetic[:SEED]'",
+    )
+    add_budget_args(p)
+    p.add_argument("--json", action="store_true", help="print the whole query log as JSON")
+    p.add_argument("--log-out", default=None, help="also write the query log (.csv or .parquet)")
+    p.set_defaults(func=_search)
+
+
+def _search(args: argparse.Namespace) -> int:
+    bench = load_bench(args.table)
+    budget = parse_budget(args.budget, bench)
+    result = run(
+        args.strategy,
+        bench,
+        budget,
+        args.seed,
+        n_workers=args.workers,
+        charge_strategy_time=args.charge_strategy_time,
+    )
+    log = result.log
+    if args.log_out:
+        path = str(args.log_out)
+        if path.endswith(".parquet"):
+            log.to_parquet(path, index=False)
+        else:
+            log.to_csv(path, index=False)
+    if args.json:
+        payload = {
+            "meta": result.meta,
+            "final_regret": result.final_regret,
+            "log": json.loads(log.to_json(orient="records")),
+        }
+        print(json.dumps(payload, indent=1))
+        return 0
+    banner = synthetic_banner(bench)
+    if banner:
+        print(banner)
+    print(
+        f"{args.strategy}, seed {args.seed}: {len(log)} queries, "
+        f"{log['finish'].max() if len(log) else 0:,.0f} simulated s"
+    )
+    improved = log.loc[np.r_[True, np.diff(log["incumbent_index"].to_numpy()) != 0]]
+    print(f"{'time (s)':>12} {'query':>6} {'epochs':>6} {'valid':>7} {'regret':>7}  incumbent")
+    for _, r in improved.iterrows():
+        print(
+            f"{r.finish:>12,.0f} {r.query:>6} {r.epoch:>6} {r.incumbent_valid:>7.4f} "
+            f"{r.regret:>7.4f}  {log.loc[r.query, 'arch']}"
+        )
+    print(f"final regret: {result.final_regret:.4f} (best test accuracy {bench.best_test_acc:.4f})")
+    return 0

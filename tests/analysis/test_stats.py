@@ -1,0 +1,103 @@
+"""Statistics of comparisons: intervals cover, ranks and paired tests behave."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.plots import anytime_plot, final_plot
+from analysis.stats import anytime_curves, bootstrap_ci, summarize, t_interval, time_grid
+from nasbench_sim.bench import Budget, TabularBenchmark
+from nasbench_sim.search.experiment import parse_budget, run_many
+
+
+def test_t_interval_covers_the_true_mean_about_95_percent_of_the_time() -> None:
+    rng = np.random.default_rng(0)
+    samples = rng.normal(1.0, 2.0, size=(30, 2000))  # 2000 experiments of 30 runs
+    mean, half = t_interval(samples)
+    coverage = np.mean(np.abs(mean - 1.0) <= half)
+    assert 0.93 < coverage < 0.97
+
+
+def test_bootstrap_ci_brackets_the_mean_and_shrinks_with_more_runs() -> None:
+    rng = np.random.default_rng(1)
+    small = rng.exponential(0.03, size=20)
+    big = rng.exponential(0.03, size=500)
+    lo_s, hi_s = bootstrap_ci(small)
+    lo_b, hi_b = bootstrap_ci(big)
+    assert lo_s < small.mean() < hi_s and lo_b < big.mean() < hi_b
+    assert hi_b - lo_b < hi_s - lo_s
+    assert bootstrap_ci(np.zeros(10)) == (0.0, 0.0)
+
+
+def _final(regrets: dict[str, np.ndarray]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"strategy": k, "seed": i, "final_regret": float(v)}
+            for k, arr in regrets.items()
+            for i, v in enumerate(arr)
+        ]
+    )
+
+
+def test_summarize_ranks_and_paired_test() -> None:
+    rng = np.random.default_rng(2)
+    base = rng.exponential(0.04, size=50)
+    final = _final({"random": base + 0.01, "good": base, "same": base + 0.01})
+    s = summarize(final, baseline="random").set_index("strategy")
+    assert s.loc["good", "mean_rank"] == pytest.approx(1.0)
+    assert s.loc["random", "mean_rank"] == pytest.approx(2.5)  # ties share ranks
+    assert s.loc["good", "p_vs_random"] < 1e-6
+    assert s.loc["same", "p_vs_random"] == 1.0
+    assert list(s.index)[0] == "good"
+    assert (s["ci_low"] <= s["mean_regret"]).all() and (s["mean_regret"] <= s["ci_high"]).all()
+
+
+def test_anytime_curves_and_plots_from_real_runs(
+    synthetic_bench: TabularBenchmark, tmp_path
+) -> None:
+    budget = parse_budget("20x", synthetic_bench)
+    comp = run_many(synthetic_bench, ["random", "evolution"], range(4), budget)
+    assert set(comp.final["strategy"]) == {"random", "evolution"}
+    assert len(comp.final) == 8
+    times = time_grid(comp.runs, end=budget.time_s)
+    assert times[-1] == pytest.approx(budget.time_s)
+    curves = anytime_curves(comp.runs, times)
+    assert curves["random"].shape == (4, times.size)
+    # every run has a result at the first grid point, and regret never goes up much
+    assert not np.isnan(curves["random"][:, 0]).any()
+    # the curve at the budget equals the recorded final regret
+    fin = comp.final.set_index(["strategy", "seed"])["final_regret"]
+    assert curves["evolution"][:, -1] == pytest.approx(fin.loc["evolution"].to_numpy())
+    a = anytime_plot(curves, times, tmp_path / "a.png", budget_s=budget.time_s)
+    f = final_plot(comp.final, tmp_path / "f.png")
+    assert a.stat().st_size > 10_000 and f.stat().st_size > 10_000
+
+
+def test_run_many_in_two_processes_equals_one(synthetic_bench: TabularBenchmark) -> None:
+    budget = Budget(queries=15)
+    one = run_many(synthetic_bench, ["evolution"], [0, 1, 2], budget, n_jobs=1)
+    two = run_many(synthetic_bench, ["evolution"], [0, 1, 2], budget, n_jobs=2)
+    cols = ["strategy", "seed", "index", "valid_acc", "regret"]
+    a = one.runs[cols].sort_values(["seed"], kind="stable").reset_index(drop=True)
+    b = two.runs[cols].sort_values(["seed"], kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_categorical=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "queries", "hours"),
+    [("100q", 100, None), ("2h", None, 2.0), ("7200", None, 2.0), ("7200s", None, 2.0)],
+)
+def test_parse_budget(text, queries, hours, synthetic_bench: TabularBenchmark) -> None:
+    b = parse_budget(text, synthetic_bench)
+    assert b.queries == queries
+    assert (b.time_s is None) == (hours is None)
+    if hours is not None:
+        assert b.time_s == pytest.approx(hours * 3600)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "-5", "0x", "1.5q", "10 years"])
+def test_parse_budget_rejects_bad_input(text, synthetic_bench: TabularBenchmark) -> None:
+    with pytest.raises(ValueError, match="budget"):
+        parse_budget(text, synthetic_bench)

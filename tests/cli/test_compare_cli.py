@@ -1,0 +1,91 @@
+"""`nasbench-sim compare` and `search` end to end, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from nasbench_sim.cli import main
+
+
+def test_compare_writes_summary_runs_and_plots(tmp_path, capsys) -> None:
+    out = tmp_path / "cmp"
+    code = main(
+        [
+            "compare",
+            "--table",
+            "synthetic",
+            "--strategies",
+            "random,evolution",
+            "--seeds",
+            "12",
+            "--budget",
+            "60x",
+            "--jobs",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "SYNTHETIC" in text and "sanity check" in text and "Regularized evolution" in text
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["strategy"]) == {"random", "evolution"}
+    assert {"mean_regret", "ci_low", "ci_high", "median_regret", "mean_rank"} <= set(summary)
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert runs.groupby("strategy", observed=True)["seed"].nunique().tolist() == [12, 12]
+    for name in ("anytime.png", "final.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["synthetic"] is True
+
+
+def test_compare_without_default_table_says_what_to_do(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("NASBENCH_SIM_TABLE", str(tmp_path / "missing.h5"))
+    assert main(["compare", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "not there" in err
+
+
+def test_compare_rejects_unknown_strategy(tmp_path, capsys) -> None:
+    code = main(
+        ["compare", "--table", "synthetic", "--strategies", "random,nope", "--out", str(tmp_path)]
+    )
+    assert code == 2
+    assert "known strategies" in capsys.readouterr().err
+
+
+def test_search_prints_a_trajectory_and_json(capsys) -> None:
+    assert (
+        main(
+            [
+                "search",
+                "--strategy",
+                "evolution",
+                "--table",
+                "synthetic",
+                "--seed",
+                "2",
+                "--budget",
+                "30q",
+            ]
+        )
+        == 0
+    )
+    text = capsys.readouterr().out
+    assert "final regret" in text and "30 queries" in text
+    assert (
+        main(["search", "--strategy", "random", "--table", "synthetic", "--budget", "5q", "--json"])
+        == 0
+    )
+    payload = json.loads(capsys.readouterr().out)
+    assert len(payload["log"]) == 5 and payload["meta"]["strategy"] == "random"
+
+
+@pytest.mark.parametrize("seeds", ["abc", "5-", ","])
+def test_bad_seeds_are_reported(seeds, capsys) -> None:
+    assert main(["compare", "--table", "synthetic", "--seeds", seeds]) == 2
+    assert "seeds" in capsys.readouterr().err

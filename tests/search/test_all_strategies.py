@@ -1,0 +1,98 @@
+"""One suite over every registered strategy: valid proposals, budgets, reproducibility, and
+every non-random strategy beats random search on a synthetic table with a planted optimum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nasbench_sim.bench import Budget, TabularBenchmark
+from nasbench_sim.search import (
+    LOG_COLUMNS,
+    STRATEGIES,
+    available_strategies,
+    create,
+    run,
+)
+
+ALL = available_strategies()
+BASELINES = {"random", "optuna_random"}
+
+
+def _full_time(bench: TabularBenchmark) -> float:
+    return float(np.median(bench.table.cost["train_time_s"])) * bench.n_epochs
+
+
+def test_core_strategies_are_available() -> None:
+    core = {n for n, target in STRATEGIES.items() if target.startswith("nasbench_sim.")}
+    assert core <= set(ALL), f"core strategies that fail to import: {core - set(ALL)}"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_proposals_are_valid_cells_and_epochs(name: str, synthetic_bench: TabularBenchmark) -> None:
+    space = synthetic_bench.space
+    strategy = create(name, space, synthetic_bench.n_epochs, seed=3)
+    assert strategy.name == name
+    result = run(strategy, synthetic_bench, Budget(queries=40), seed=3)
+    log = result.log
+    assert list(log.columns) == list(LOG_COLUMNS)
+    assert len(log) == 40
+    for text, index in zip(log["arch"], log["index"], strict=True):
+        assert space.to_index(space.parse(text)) == index
+    assert log["epoch"].between(1, synthetic_bench.n_epochs).all()
+    if not strategy.multi_fidelity:
+        assert (log["epoch"] == synthetic_bench.n_epochs).all()
+    assert (log["regret"] >= -1e-12).all()
+    # the incumbent's validation accuracy never decreases
+    assert np.all(np.diff(log["incumbent_valid"].to_numpy()) >= 0)
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("n_workers", [1, 4])
+def test_time_budget_is_respected(
+    name: str, n_workers: int, synthetic_bench: TabularBenchmark
+) -> None:
+    limit = 20 * _full_time(synthetic_bench)
+    log = run(name, synthetic_bench, Budget(time_s=limit), seed=1, n_workers=n_workers).log
+    assert len(log) > 0
+    # no work starts after the budget; the work running at the deadline may finish later
+    assert log["start"].max() < limit
+    assert (log["finish"] >= log["start"]).all()
+    assert log["worker"].between(0, n_workers - 1).all()
+    # at any moment at most n_workers trainings run at once
+    events = sorted([(s, 1) for s in log["start"]] + [(f, -1) for f in log["finish"]])
+    running = np.cumsum([d for _, d in events])
+    assert running.max() <= n_workers
+    assert log["finish"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_same_seed_same_trajectory_different_seed_differs(
+    name: str, synthetic_bench: TabularBenchmark
+) -> None:
+    budget = Budget(queries=30)
+    a = run(name, synthetic_bench, budget, seed=11, n_workers=2).log
+    b = run(name, synthetic_bench, budget, seed=11, n_workers=2).log
+    c = run(name, synthetic_bench, budget, seed=12, n_workers=2).log
+    cols = ["index", "epoch", "repeat", "valid_acc", "finish"]
+    assert a[cols].equals(b[cols])
+    assert not a["index"].equals(c["index"])
+
+
+def _mean_final_regret(name: str, bench: TabularBenchmark, seeds: range) -> float:
+    budget = Budget(time_s=100 * _full_time(bench))
+    return float(np.mean([run(name, bench, budget, seed=s).final_regret for s in seeds]))
+
+
+@pytest.fixture(scope="module")
+def random_regret(synthetic_bench: TabularBenchmark) -> float:
+    return _mean_final_regret("random", synthetic_bench, range(20))
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if n not in BASELINES])
+def test_beats_random_search_on_a_planted_optimum(
+    name: str, synthetic_bench: TabularBenchmark, random_regret: float
+) -> None:
+    assert synthetic_bench.table.provenance["planted_optimum"]
+    regret = _mean_final_regret(name, synthetic_bench, range(20))
+    assert regret < random_regret, f"{name}: {regret:.4f} vs random {random_regret:.4f}"

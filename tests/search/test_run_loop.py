@@ -1,0 +1,98 @@
+"""The run loop: accounting, asynchrony, logs, rescoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nasbench_sim.bench import Budget, Result, TabularBenchmark
+from nasbench_sim.errors import RegistryError
+from nasbench_sim.search import Proposal, Strategy, create, regret_at, rescore, run
+from nasbench_sim.space import SearchSpace
+from nasbench_sim.table import make_synthetic_table
+
+
+class _Scripted(Strategy):
+    """Proposes a fixed list of (index, epochs) and records what it is told."""
+
+    name = "scripted"
+
+    def __init__(self, space: SearchSpace, n_epochs: int, seed: int = 0, *, script=()) -> None:
+        super().__init__(space, n_epochs, seed)
+        self.script = list(script)
+        self.told: list[tuple[int, int]] = []
+
+    def ask(self) -> Proposal:
+        i, e = self.script.pop(0) if self.script else (0, None)
+        return Proposal(self.space.from_index(i), epochs=e)
+
+    def tell(self, proposal: Proposal, result: Result) -> None:
+        self.told.append((result.index, result.epoch))
+
+
+def test_continuations_are_charged_incrementally(synthetic_bench: TabularBenchmark) -> None:
+    space = synthetic_bench.space
+    cell = int(synthetic_bench.table.arch_index[5])
+    per_epoch = synthetic_bench.query(cell, 1).train_time
+    s = _Scripted(space, synthetic_bench.n_epochs, script=[(cell, 2), (cell, 5), (cell, 3)])
+    log = run(s, synthetic_bench, Budget(queries=3), seed=0).log
+    assert log["cost"].tolist() == pytest.approx([2 * per_epoch, 3 * per_epoch, 0.0])
+    assert log["finish"].iloc[-1] == pytest.approx(5 * per_epoch)
+    again = _Scripted(space, synthetic_bench.n_epochs, script=[(cell, 2), (cell, 2)])
+    log = run(again, synthetic_bench, Budget(queries=2), seed=0, charge_repeats=True).log
+    assert log["cost"].tolist() == pytest.approx([2 * per_epoch, 2 * per_epoch])
+
+
+def test_async_results_arrive_in_finish_order(synthetic_bench: TabularBenchmark) -> None:
+    space = synthetic_bench.space
+    costs = synthetic_bench.table.cost["train_time_s"]
+    rows = np.argsort(costs)
+    slow, fast = (
+        int(synthetic_bench.table.arch_index[rows[-1]]),
+        int(synthetic_bench.table.arch_index[rows[0]]),
+    )
+    s = _Scripted(space, synthetic_bench.n_epochs, script=[(slow, None), (fast, None)])
+    run(s, synthetic_bench, Budget(queries=2), seed=0, n_workers=2)
+    assert [i for i, _ in s.told] == [fast, slow]
+
+
+def test_regret_is_test_gap_of_best_validation_incumbent(synthetic_bench: TabularBenchmark) -> None:
+    log = run("random", synthetic_bench, Budget(queries=50), seed=4).log
+    best_pos = int(np.argmax(log["valid_acc"].to_numpy()))
+    inc = int(log["index"].iloc[best_pos])
+    assert log["incumbent_index"].iloc[-1] == inc
+    expected = synthetic_bench.best_test_acc - synthetic_bench.test_result(inc).test_acc
+    assert log["regret"].iloc[-1] == pytest.approx(expected)
+    assert regret_at(log, np.array([-1.0]))[0] != regret_at(log, np.array([-1.0]))[0]  # nan
+    assert regret_at(log, np.array([1e12]))[0] == pytest.approx(expected)
+
+
+def test_rescore_against_another_table_changes_only_the_scores(
+    synthetic_bench: TabularBenchmark,
+) -> None:
+    log = run("evolution", synthetic_bench, Budget(queries=40), seed=2).log
+    assert rescore(log, synthetic_bench).equals(log)
+    other = TabularBenchmark(make_synthetic_table(5, n_epochs=12))
+    moved = rescore(log, other)
+    assert moved["index"].equals(log["index"])
+    assert not moved["regret"].equals(log["regret"])
+
+
+def test_bad_arguments_are_typed_errors(synthetic_bench: TabularBenchmark) -> None:
+    with pytest.raises(RegistryError, match="known strategies"):
+        run("nope", synthetic_bench, Budget(queries=3))
+    with pytest.raises(ValueError, match="n_workers"):
+        run("random", synthetic_bench, Budget(queries=3), n_workers=0)
+    with pytest.raises(RegistryError, match="rejected its arguments"):
+        create("evolution", synthetic_bench.space, 12, 0, populaton_size=3)
+    bad = _Scripted(synthetic_bench.space, synthetic_bench.n_epochs, script=[(0, 99)])
+    with pytest.raises(ValueError, match="epochs=99"):
+        run(bad, synthetic_bench, Budget(queries=1))
+
+
+def test_strategy_time_can_be_charged(synthetic_bench: TabularBenchmark) -> None:
+    a = run("random", synthetic_bench, Budget(queries=20), seed=0)
+    b = run("random", synthetic_bench, Budget(queries=20), seed=0, charge_strategy_time=True)
+    assert a.log["index"].equals(b.log["index"])
+    assert b.log["finish"].iloc[-1] > a.log["finish"].iloc[-1]
+    assert b.meta["strategy_time_s"] > 0
