@@ -295,6 +295,7 @@ class TabularBenchmark(Benchmark):
         return float(np.nanmax(self.test_mean[:, -1, 1]))
 
     def with_run_seed(self, run_seed: int) -> TabularBenchmark:
+        _ = self.search_mean, self.test_mean  # computed once here, shared by every view
         view = copy.copy(self)
         view.run_seed = int(run_seed)
         view._repeat_of_row = _crn_repeats(view.run_seed, self.table.n_cells, self.n_seeds)
