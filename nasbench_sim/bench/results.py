@@ -23,6 +23,8 @@ class Result:
             accuracies are fractions in ``[0, 1]``.
         train_time: cumulative training time in seconds to reach ``epoch``.
         params, flops, latency: cost metrics of the cell (see the table schema).
+        valid_curve: validation accuracy after each epoch ``1 .. epoch`` (read-only array), as
+            a training run logs it; ``None`` when the benchmark does not provide curves.
     """
 
     arch: Any
@@ -37,6 +39,7 @@ class Result:
     params: float
     flops: float
     latency: float
+    valid_curve: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)

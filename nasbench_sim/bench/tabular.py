@@ -144,6 +144,7 @@ class TabularBenchmark(Benchmark):
         self._search = np.stack(
             [m["train_loss"], m["train_acc"], m["valid_loss"], m["valid_acc"]], axis=-1
         ).astype(np.float64)
+        self._search.flags.writeable = False  # results hand out views of it
         self._test = np.stack([m["test_loss"], m["test_acc"]], axis=-1).astype(np.float64)
         c = table.cost
         self._cost = np.stack(
@@ -205,6 +206,7 @@ class TabularBenchmark(Benchmark):
     def search_mean(self) -> np.ndarray:
         if self._search_mean is None:
             self._search_mean = np.nanmean(self._search, axis=1)
+            self._search_mean.flags.writeable = False
         return self._search_mean
 
     @property
@@ -219,17 +221,30 @@ class TabularBenchmark(Benchmark):
         e = self._epoch(epochs)
         if seed is None:
             rep = int(self._repeat_of_row[row])
-            vals = self._search[row, rep, e - 1].tolist()
+            block = self._search[row, rep]
         elif seed == "mean":
             rep = -1
-            vals = self.search_mean[row, e - 1].tolist()
+            block = self.search_mean[row]
         else:
             self._check_seed(seed)
             rep = int(seed)
-            vals = self._search[row, rep, e - 1].tolist()
+            block = self._search[row, rep]
+        vals = block[e - 1].tolist()
         t, params, flops, lat = self._cost[row].tolist()
         return Result(
-            arch, idx, e, rep, vals[0], vals[1], vals[2], vals[3], t * e, params, flops, lat
+            arch,
+            idx,
+            e,
+            rep,
+            vals[0],
+            vals[1],
+            vals[2],
+            vals[3],
+            t * e,
+            params,
+            flops,
+            lat,
+            block[:e, 3],
         )
 
     def query_many(

@@ -228,3 +228,15 @@ def test_info(synthetic_bench: TabularBenchmark) -> None:
     assert info["rows"] == 6466 and info["cells_covered"] == 15625 and info["epochs"] == 12
     assert info["synthetic"] is True
     assert 0 < info["median_test_acc"] < info["best_test_acc"] <= 1
+
+
+def test_results_carry_the_read_only_validation_curve(synthetic_bench) -> None:
+    cell = int(synthetic_bench.table.arch_index[3])
+    r = synthetic_bench.query(cell, epochs=5)
+    assert r.valid_curve is not None and r.valid_curve.shape == (5,)
+    assert r.valid_curve[-1] == pytest.approx(r.valid_acc)
+    full = synthetic_bench.query(cell)
+    assert full.valid_curve[:5] == pytest.approx(r.valid_curve)
+    assert not r.valid_curve.flags.writeable
+    m = synthetic_bench.query(cell, epochs=4, seed="mean")
+    assert m.valid_curve.shape == (4,) and m.valid_curve[-1] == pytest.approx(m.valid_acc)
