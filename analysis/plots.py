@@ -35,6 +35,9 @@ LABELS: dict[str, str] = {
     "bo_xgb": "BO (XGBoost ens.)",
     "bo_gcn": "BO (GCN ens.)",
     "pnas": "PNAS (progressive)",
+    "random_es": "Random search + LC early stop",
+    "evolution_es": "Reg. evolution + LC early stop",
+    "hyperband_es": "Hyperband + LC early stop",
 }
 
 _RC: dict[Any, Any] = {

@@ -37,6 +37,9 @@ STRATEGIES: dict[str, str] = {
     "bo_xgb": "predictors.strategies:XGBoostBO",
     "bo_gcn": "predictors.strategies:GCNBO",
     "pnas": "predictors.strategies:ProgressiveSearch",
+    "random_es": "predictors.early_stopping:RandomSearchES",
+    "evolution_es": "predictors.early_stopping:EvolutionES",
+    "hyperband_es": "predictors.early_stopping:HyperbandES",
 }
 """Every strategy nasbench-sim knows, by the name the CLI and ``create`` use."""
 
