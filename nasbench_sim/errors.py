@@ -14,7 +14,9 @@ __all__ = [
     "NasBenchSimError",
     "QueryError",
     "RegistryError",
+    "StrategyConfigError",
     "TableError",
+    "UnsupportedSpaceError",
 ]
 
 
@@ -64,3 +66,11 @@ class RegistryError(NasBenchSimError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class StrategyConfigError(NasBenchSimError, ValueError):
+    """A strategy hyper-parameter is out of its allowed range."""
+
+
+class UnsupportedSpaceError(NasBenchSimError, TypeError):
+    """A strategy needs a space structure (e.g. one op choice per edge) this space lacks."""

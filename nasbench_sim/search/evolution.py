@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench.results import Result
+from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.space import SearchSpace
 
@@ -46,9 +47,9 @@ class RegularizedEvolution(Strategy):
     ) -> None:
         super().__init__(space, n_epochs, seed)
         if population_size < 2:
-            raise ValueError(f"population_size must be >= 2, got {population_size}")
+            raise StrategyConfigError(f"population_size must be >= 2, got {population_size}")
         if not 1 <= sample_size <= population_size:
-            raise ValueError(
+            raise StrategyConfigError(
                 f"sample_size must lie in 1..population_size={population_size}, got {sample_size}"
             )
         self.population_size = population_size

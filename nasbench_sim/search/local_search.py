@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench.results import Result
+from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.space import SearchSpace
 
@@ -45,7 +46,7 @@ class LocalSearch(Strategy):
     ) -> None:
         super().__init__(space, n_epochs, seed)
         if n_init < 1:
-            raise ValueError(f"n_init must be >= 1, got {n_init}")
+            raise StrategyConfigError(f"n_init must be >= 1, got {n_init}")
         self.n_init = n_init
         self._seen: dict[int, float] = {}  # index -> validation accuracy (nan while pending)
         self._asked_init = 0

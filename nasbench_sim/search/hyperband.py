@@ -1,0 +1,264 @@
+"""Successive halving and Hyperband over training epochs (Jamieson & Talwalkar 2016; Li et al.
+2017).
+
+A *bracket* samples ``n`` fresh cells, trains them all to the first rung's epochs, keeps the top
+``1/eta`` by the validation accuracy observed at that rung, trains those further, and so on up to
+``n_epochs``. A promotion asks for the cell again at the higher epoch count; the simulated clock
+charges only the epochs not yet trained, so promotions cost what continuing the training costs.
+
+Hyperband cycles brackets of different aggressiveness (Li et al.'s schedule, see
+:func:`hyperband_schedule`); successive halving repeats one bracket. Both repeat brackets
+until the run loop stops asking.
+
+Asynchrony: brackets are synchronous inside (a rung is decided once all of its results are in),
+but never block a worker. ``ask`` hands out the next waiting job of the oldest bracket that has
+one; when every open bracket is waiting on results, the next bracket of the schedule opens and
+its sampling starts. With one worker this is exactly sequential successive halving /
+Hyperband; with ``n`` workers up to a few brackets overlap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nasbench_sim.bench.results import Result
+from nasbench_sim.errors import StrategyConfigError
+from nasbench_sim.search.base import Proposal, Strategy
+from nasbench_sim.space import SearchSpace
+
+__all__ = ["Hyperband", "Rung", "SuccessiveHalving", "halving_rungs", "hyperband_schedule"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rung:
+    """One rung of a bracket: ``n`` cells trained to ``epochs`` epochs."""
+
+    n: int
+    epochs: int
+
+
+def _round(x: float) -> int:
+    return math.floor(x + 0.5)
+
+
+def _check(max_epochs: int, eta: int, min_epochs: int) -> None:
+    for name, value, low in (("eta", eta, 2), ("min_epochs", min_epochs, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise StrategyConfigError(f"{name} must be an int >= {low}, got {value!r}")
+    if min_epochs > max_epochs:
+        raise StrategyConfigError(
+            f"min_epochs={min_epochs} exceeds the benchmark's {max_epochs} epochs; "
+            f"allowed 1..{max_epochs}"
+        )
+
+
+def _s_max(max_epochs: int, eta: int, min_epochs: int) -> int:
+    """Largest ``s`` with ``min_epochs * eta**s <= max_epochs`` (exact, no float logs)."""
+    s = 0
+    while min_epochs * eta ** (s + 1) <= max_epochs:
+        s += 1
+    return s
+
+
+def halving_rungs(n: int, max_epochs: int, eta: int, s: int) -> tuple[Rung, ...]:
+    """The rungs of one successive-halving bracket with ``s + 1`` rungs starting from ``n``
+    cells: rung ``i`` keeps ``floor(n / eta**i)`` cells (at least one) trained to
+    ``max_epochs * eta**(i - s)`` epochs, rounded to the nearest whole epoch."""
+    return tuple(
+        Rung(max(1, n // eta**i), max(1, min(max_epochs, _round(max_epochs * eta ** (i - s)))))
+        for i in range(s + 1)
+    )
+
+
+def hyperband_schedule(
+    max_epochs: int, eta: int = 3, min_epochs: int = 1
+) -> tuple[tuple[Rung, ...], ...]:
+    """Li et al.'s Hyperband brackets, most aggressive first.
+
+    With ``R = max_epochs / min_epochs`` and ``s_max = floor(log_eta R)``, bracket
+    ``s = s_max .. 0`` starts ``ceil((s_max + 1) / (s + 1) * eta**s)`` cells at
+    ``max_epochs * eta**-s`` epochs and runs successive halving over ``s + 1`` rungs.
+
+    Example (Li et al. 2017, Table 1: ``R = 81``, ``eta = 3``):
+        >>> [[(r.n, r.epochs) for r in b] for b in hyperband_schedule(81, 3)][:2]
+        [[(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)], [(34, 3), (11, 9), (3, 27), (1, 81)]]
+    """
+    _check(max_epochs, eta, min_epochs)
+    s_max = _s_max(max_epochs, eta, min_epochs)
+    out = []
+    for s in range(s_max, -1, -1):
+        # integer arithmetic for ceil((s_max + 1) * eta**s / (s + 1))
+        n = -(-(s_max + 1) * eta**s // (s + 1))
+        out.append(halving_rungs(n, max_epochs, eta, s))
+    return tuple(out)
+
+
+@dataclass
+class _Bracket:
+    bid: int
+    rungs: tuple[Rung, ...]
+    members: list[Any]
+    rung: int = 0
+    queue: deque[int] = field(default_factory=deque)
+    scores: dict[int, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.queue.extend(range(len(self.members)))
+
+
+class _Brackets(Strategy):
+    """Shared machinery: open brackets, hand out jobs, promote when a rung is complete."""
+
+    multi_fidelity = True
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        n_epochs: int,
+        seed: int | np.random.SeedSequence = 0,
+        *,
+        eta: int = 3,
+        min_epochs: int = 1,
+    ) -> None:
+        super().__init__(space, n_epochs, seed)
+        _check(self.n_epochs, eta, min_epochs)
+        self.eta = int(eta)
+        self.min_epochs = int(min_epochs)
+        self._open: list[_Bracket] = []
+        self._seen: set[int] = set()
+        self.n_brackets = 0  # brackets opened so far
+        self.promotions: list[tuple[int, int, list[int]]] = []
+        """``(bracket, rung, indices promoted from it)`` for every decided rung."""
+
+    def _schedule(self, k: int) -> tuple[Rung, ...]:
+        """Rungs of the ``k``-th bracket opened."""
+        raise NotImplementedError
+
+    def _fresh(self) -> Any:
+        if len(self._seen) >= self.space.size:
+            self._seen.clear()
+        for _ in range(10_000):
+            arch = self.space.sample(self.rng)
+            i = self.space.to_index(arch)
+            if i not in self._seen:
+                self._seen.add(i)
+                return arch
+        return self.space.sample(self.rng)
+
+    def _open_bracket(self) -> _Bracket:
+        rungs = self._schedule(self.n_brackets)
+        members = [self._fresh() for _ in range(rungs[0].n)]
+        bracket = _Bracket(self.n_brackets, rungs, members)
+        self.n_brackets += 1
+        self._open.append(bracket)
+        return bracket
+
+    def ask(self) -> Proposal:
+        bracket = next((b for b in self._open if b.queue), None)
+        if bracket is None:
+            bracket = self._open_bracket()
+        pos = bracket.queue.popleft()
+        epochs = bracket.rungs[bracket.rung].epochs
+        return Proposal(bracket.members[pos], epochs, tag=(bracket.bid, bracket.rung, pos))
+
+    def tell(self, proposal: Proposal, result: Result) -> None:
+        bid, rung, pos = proposal.tag
+        bracket = next(b for b in self._open if b.bid == bid)
+        acc = float(result.valid_acc)
+        bracket.scores[pos] = -math.inf if math.isnan(acc) else acc
+        if len(bracket.scores) < len(bracket.members):
+            return
+        if rung + 1 == len(bracket.rungs):
+            self._open.remove(bracket)
+            return
+        keep = bracket.rungs[rung + 1].n
+        # best first; ties go to the earlier member, so finish order never matters
+        order = sorted(range(len(bracket.members)), key=lambda p: (-bracket.scores[p], p))[:keep]
+        bracket.members = [bracket.members[p] for p in order]
+        self.promotions.append((bid, rung, [self.space.to_index(a) for a in bracket.members]))
+        bracket.rung += 1
+        bracket.scores = {}
+        bracket.queue = deque(range(len(bracket.members)))
+
+    def state(self) -> dict[str, Any]:
+        """Brackets opened and still open."""
+        return {"brackets": self.n_brackets, "open": [b.bid for b in self._open]}
+
+
+class SuccessiveHalving(_Brackets):
+    """Successive halving, one bracket shape repeated until the budget runs out.
+
+    Args:
+        eta: keep the top ``1/eta`` of each rung.
+        min_epochs: lower bound of the first rung. The bracket has ``s + 1`` rungs, ``s`` the
+            most halvings with ``min_epochs * eta**s <= n_epochs``; rung ``i`` trains to
+            ``n_epochs * eta**(i - s)`` epochs, rounded.
+        n: cells in the first rung (default ``eta**s``: one cell reaches ``n_epochs``).
+
+    Example:
+        >>> from nasbench_sim.space import get_space
+        >>> sh = SuccessiveHalving(get_space("nb201"), n_epochs=12, seed=0)
+        >>> [(r.n, r.epochs) for r in sh.rungs]
+        [(9, 1), (3, 4), (1, 12)]
+    """
+
+    name = "successive_halving"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        n_epochs: int,
+        seed: int | np.random.SeedSequence = 0,
+        *,
+        eta: int = 3,
+        min_epochs: int = 1,
+        n: int | None = None,
+    ) -> None:
+        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs)
+        s = _s_max(self.n_epochs, self.eta, self.min_epochs)
+        if n is None:
+            n = self.eta**s
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise StrategyConfigError(f"n must be an int >= 1, got {n!r}")
+        self.n = int(n)
+        self.rungs = halving_rungs(self.n, self.n_epochs, self.eta, s)
+
+    def _schedule(self, k: int) -> tuple[Rung, ...]:
+        return self.rungs
+
+
+class Hyperband(_Brackets):
+    """Hyperband: successive-halving brackets from most to least aggressive, cycled.
+
+    Args:
+        eta: keep the top ``1/eta`` of each rung.
+        min_epochs: the smallest rung's epochs (Li et al.'s ``r``, one unit of resource).
+
+    Example:
+        >>> from nasbench_sim.space import get_space
+        >>> hb = Hyperband(get_space("nb201"), n_epochs=12, seed=0)
+        >>> [[(r.n, r.epochs) for r in b] for b in hb.schedule]
+        [[(9, 1), (3, 4), (1, 12)], [(5, 4), (1, 12)], [(3, 12)]]
+    """
+
+    name = "hyperband"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        n_epochs: int,
+        seed: int | np.random.SeedSequence = 0,
+        *,
+        eta: int = 3,
+        min_epochs: int = 1,
+    ) -> None:
+        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs)
+        self.schedule = hyperband_schedule(self.n_epochs, self.eta, self.min_epochs)
+
+    def _schedule(self, k: int) -> tuple[Rung, ...]:
+        return self.schedule[k % len(self.schedule)]

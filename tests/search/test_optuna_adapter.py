@@ -1,0 +1,149 @@
+"""The Optuna adapter: ask/tell bookkeeping, seeding, pending trials, quiet logging, errors,
+and TPE's search quality."""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from nasbench_sim.bench import Budget, TabularBenchmark
+from nasbench_sim.search import create, run
+from nasbench_sim.search.optuna_adapter import OptunaRandom, OptunaStrategy, OptunaTPE
+from nasbench_sim.search.reinforce import StrategyConfigError, UnsupportedSpaceError
+from nasbench_sim.space import EDGES, NB201Space
+
+
+def _full_time(bench: TabularBenchmark) -> float:
+    return float(np.median(bench.table.cost["train_time_s"])) * bench.n_epochs
+
+
+@pytest.mark.parametrize("name", ["optuna_tpe", "optuna_random"])
+def test_trials_carry_the_cells_and_their_validation_accuracy(
+    name: str, synthetic_bench: TabularBenchmark
+) -> None:
+    s = create(name, synthetic_bench.space, synthetic_bench.n_epochs, seed=0)
+    assert isinstance(s, OptunaStrategy)
+    log = run(s, synthetic_bench, Budget(queries=40), seed=0).log
+    assert log["index"].is_unique  # duplicates are answered from memory, never re-queried
+    acc = dict(zip(log["arch"], log["valid_acc"], strict=True))
+    done = [t for t in s.study.trials if t.state == TrialState.COMPLETE]
+    assert len(done) >= 40
+    for t in done:
+        names = [t.params[f"edge_{a}_{b}"] for a, b in EDGES]
+        cell = str(synthetic_bench.space.parse(_nb201_str(names)))
+        assert t.value == pytest.approx(acc[cell])
+    assert s.study.direction == optuna.study.StudyDirection.MAXIMIZE
+
+
+def _nb201_str(n: list[str]) -> str:
+    return f"|{n[0]}~0|+|{n[1]}~0|{n[2]}~1|+|{n[3]}~0|{n[4]}~1|{n[5]}~2|"
+
+
+@pytest.mark.parametrize("name", ["optuna_tpe", "optuna_random"])
+def test_same_seed_same_trajectory(name: str, synthetic_bench: TabularBenchmark) -> None:
+    budget = Budget(queries=30)
+    a = run(name, synthetic_bench, budget, seed=5, n_workers=3).log
+    b = run(name, synthetic_bench, budget, seed=5, n_workers=3).log
+    c = run(name, synthetic_bench, budget, seed=6, n_workers=3).log
+    assert a["index"].equals(b["index"]) and a["finish"].equals(b["finish"])
+    assert not a["index"].equals(c["index"])
+
+
+def test_a_sampler_factory_is_seeded_like_the_named_sampler(
+    synthetic_bench: TabularBenchmark,
+) -> None:
+    space, n = synthetic_bench.space, synthetic_bench.n_epochs
+    by_factory = OptunaStrategy(space, n, seed=4, sampler=optuna.samplers.RandomSampler)
+    by_name = OptunaRandom(space, n, seed=4)
+    a = run(by_factory, synthetic_bench, Budget(queries=25), seed=4).log
+    b = run(by_name, synthetic_bench, Budget(queries=25), seed=4).log
+    assert a["index"].equals(b["index"])
+
+
+@pytest.mark.parametrize("n_workers", [1, 4])
+def test_constant_liar_only_with_overlapping_trials(
+    n_workers: int, synthetic_bench: TabularBenchmark
+) -> None:
+    s = OptunaTPE(synthetic_bench.space, synthetic_bench.n_epochs, seed=1)
+    limit = 30 * _full_time(synthetic_bench)
+    log = run(s, synthetic_bench, Budget(time_s=limit), seed=1, n_workers=n_workers).log
+    assert log["start"].max() < limit and log["index"].is_unique
+    assert s.state()["running"] == 0  # every trial in flight was told
+    assert s.state()["constant_liar"] == ("auto" if n_workers == 1 else True)
+    running = [t for t in s.study.trials if t.state == TrialState.RUNNING]
+    assert not running
+
+
+def test_repeats_fall_back_to_unseen_random_cells(synthetic_bench: TabularBenchmark) -> None:
+    s = OptunaTPE(synthetic_bench.space, synthetic_bench.n_epochs, seed=0, max_resamples=0)
+    tags, seen = [], set()
+    for _ in range(120):
+        p = s.ask()
+        tags.append(p.tag[0])
+        seen.add(p.arch.index)
+        s.tell(p, synthetic_bench.query(p.arch))
+    assert len(seen) == 120  # every proposal is a new cell
+    assert 0 < tags.count("random") < 100  # TPE repeated itself, the fallback stepped in
+    # repeats were told their known value, so Optuna saw more trials than proposals
+    done = [t for t in s.study.trials if t.state == TrialState.COMPLETE]
+    assert len(done) > 120
+
+
+def test_nothing_is_logged_and_optuna_settings_are_untouched() -> None:
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(level=logging.DEBUG)
+    root = logging.getLogger("optuna")
+    verbosity = optuna.logging.get_verbosity()
+    root.addHandler(handler)
+    try:
+        s = OptunaTPE(NB201Space(), 12, seed=0)
+        for _ in range(15):
+            p = s.ask()
+            s.tell(p, SimpleNamespace(valid_acc=0.5, arch=p.arch))  # type: ignore[arg-type]
+    finally:
+        root.removeHandler(handler)
+    assert [r.getMessage() for r in records if r.levelno >= logging.INFO] == []
+    assert optuna.logging.get_verbosity() == verbosity
+    assert logging.getLogger("optuna.storages._in_memory").level == logging.NOTSET
+
+
+def test_tpe_beats_random_search(synthetic_bench: TabularBenchmark) -> None:
+    budget = Budget(time_s=100 * _full_time(synthetic_bench))
+
+    def mean_regret(name: str) -> float:
+        return float(
+            np.mean([run(name, synthetic_bench, budget, seed=s).final_regret for s in range(20)])
+        )
+
+    tpe = mean_regret("optuna_tpe")
+    assert tpe < mean_regret("random") - 0.005
+    assert tpe < mean_regret("optuna_random")
+
+
+def _not_a_sampler(seed: int) -> Any:
+    return object()
+
+
+def test_bad_arguments() -> None:
+    space = NB201Space()
+    with pytest.raises(StrategyConfigError, match="tpe, random"):
+        OptunaStrategy(space, 12, sampler="cmaes")
+    with pytest.raises(StrategyConfigError, match="not an Optuna sampler"):
+        OptunaStrategy(space, 12, sampler=_not_a_sampler)
+    with pytest.raises(StrategyConfigError, match="fixes sampler"):
+        OptunaTPE(space, 12, sampler="random")
+    with pytest.raises(UnsupportedSpaceError, match="nb201"):
+        OptunaTPE(SimpleNamespace(name="pairs"), 12)  # type: ignore[arg-type]
+    with pytest.raises(StrategyConfigError, match="n_candidates"):
+        OptunaTPE(space, 12, n_candidates=3)
