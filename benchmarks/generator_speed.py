@@ -1,0 +1,168 @@
+"""Generator throughput: one model at a time against M models batched as one network.
+
+For one protocol (default: the default :class:`~nasbench_sim.generate.Protocol`), trains the
+same K cells (drawn at random from the 15,625) for ``--steps`` optimiser steps each, first one
+at a time with the reference model, then batched ``M`` at a time for each ``--m`` value, and
+prints model-steps/s, the speed-up over the reference, the achieved TFLOP/s (training FLOPs
+taken as 3x the counted forward FLOPs) against ``--peak-tflops``, and the projected wall time
+of training all 15,625 cells once under the protocol.
+
+    python benchmarks/generator_speed.py --device cuda --peak-tflops 989 --cells 256 \\
+        --m 32,64,128,256
+    python benchmarks/generator_speed.py --channels 4 --cells-per-stage 1 --cells 8 --steps 5 \\
+        --m 2,4,8 --threads 1           # tiny CPU run, well under a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nasbench_sim.generate import Protocol
+from nasbench_sim.generate._loop import make_optimizer, steps_per_epoch
+from nasbench_sim.generate.batched_model import GroupedNetwork
+from nasbench_sim.generate.costs import count_flops
+from nasbench_sim.generate.datasets import Dataset, dataset_for
+from nasbench_sim.generate.train_reference import reference_model
+from nasbench_sim.space import Cell
+
+N_CELLS_SPACE = 15_625
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _time_steps(
+    model: nn.Module,
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    n_models: int,
+    data: Dataset,
+    protocol: Protocol,
+    steps: int,
+    device: torch.device,
+) -> float:
+    """Seconds for ``steps`` training steps (after 2 warm-up steps)."""
+    opt, _ = make_optimizer(list(model.parameters()), protocol, steps + 2)
+    gen = torch.Generator().manual_seed(0)
+    n = int(data.train_y.shape[0])
+    b = min(protocol.batch_size, n)
+    batches = [torch.randint(n, (b,), generator=gen).to(device) for _ in range(steps + 2)]
+    model.train()
+    start = 0.0
+    for i, idx in enumerate(batches):
+        if i == 2:
+            _sync(device)
+            start = time.perf_counter()
+        x, y = data.train_x[idx], data.train_y[idx]
+        logits = forward(x)
+        loss = (
+            F.cross_entropy(logits.reshape(b * n_models, -1), y.repeat_interleave(n_models))
+            * n_models
+        )  # = sum of per-model mean losses
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def _hms(seconds: float) -> str:
+    h, rem = divmod(round(seconds), 3600)
+    return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
+
+
+def main() -> None:
+    d = Protocol()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--cells", type=int, default=32, help="K cells timed both ways")
+    ap.add_argument("--steps", type=int, default=20, help="timed training steps per model group")
+    ap.add_argument("--m", default="4,8,16,32", help="comma-separated batch widths M")
+    ap.add_argument("--peak-tflops", type=float, default=None, help="device peak, for utilisation")
+    ap.add_argument("--dataset", default=d.dataset)
+    ap.add_argument("--channels", type=int, default=d.channels)
+    ap.add_argument("--cells-per-stage", type=int, default=d.cells_per_stage)
+    ap.add_argument("--epochs", type=int, default=d.epochs)
+    ap.add_argument("--batch-size", type=int, default=d.batch_size)
+    ap.add_argument("--dtype", default=d.dtype, choices=["float32", "float64"])
+    ap.add_argument("--seed", type=int, default=0, help="seed of the cell draw")
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    ap.add_argument("--data-dir", default=None)
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    protocol = Protocol(
+        dataset=args.dataset,
+        channels=args.channels,
+        cells_per_stage=args.cells_per_stage,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        dtype=args.dtype,
+    )
+    data = dataset_for(protocol, device, args.data_dir)
+    rng = np.random.default_rng(args.seed)
+    cells = [Cell.from_index(int(i)) for i in rng.choice(N_CELLS_SPACE, args.cells, replace=False)]
+    widths = [int(m) for m in args.m.split(",") if m.strip()]
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    b = min(protocol.batch_size, int(data.train_y.shape[0]))
+    spe = steps_per_epoch(protocol, int(data.train_y.shape[0]))
+    steps_per_cell = spe * protocol.epochs
+
+    refs = [reference_model(protocol, c, 0, data, device) for c in cells]
+    fwd_flops = [count_flops(m, data.input_shape) for m in refs]
+    train_flops = 3.0 * sum(fwd_flops) * b * args.steps  # one timed pass over all K cells
+
+    print(
+        f"device: {device} ({name})"
+        + ("  [CPU run: not representative of a GPU]" if device.type == "cpu" else "")
+    )
+    print(
+        f"protocol: {protocol.dataset}, C={protocol.channels}, N={protocol.cells_per_stage}, "
+        f"batch {b}, {protocol.epochs} epochs x {spe} steps; K={len(cells)} random cells, "
+        f"{args.steps} timed steps each; mean forward {statistics.mean(fwd_flops) / 1e6:.2f} "
+        "MFLOP/sample"
+    )
+    rows: list[tuple[str, float]] = []
+    t_ref = 0.0
+    for ref in refs:
+
+        def forward(x: torch.Tensor, net: nn.Module = ref) -> torch.Tensor:
+            return net(x).unsqueeze(1)
+
+        t_ref += _time_steps(ref, forward, 1, data, protocol, args.steps, device)
+    rows.append(("reference (M=1)", t_ref))
+    for width in widths:
+        total = 0.0
+        for a in range(0, len(cells), width):
+            group = GroupedNetwork.from_models(refs[a : a + width])
+            total += _time_steps(group, group, group.n_models, data, protocol, args.steps, device)
+        rows.append((f"batched M={width}", total))
+
+    print(
+        f"{'trainer':<18}{'model-steps/s':>15}{'speed-up':>10}{'TFLOP/s':>10}"
+        f"{'util':>8}{'15,625 cells x 1 seed':>24}"
+    )
+    for label, seconds in rows:
+        rate = len(cells) * args.steps / seconds
+        tflops = train_flops / seconds / 1e12
+        util = f"{100 * tflops / args.peak_tflops:.1f}%" if args.peak_tflops else "n/a"
+        projected = N_CELLS_SPACE * steps_per_cell / rate
+        print(
+            f"{label:<18}{rate:>15.1f}{t_ref / seconds:>9.2f}x{tflops:>10.4f}{util:>8}"
+            f"{_hms(projected):>24}"
+        )
+    print("(projection: training steps only; evaluation passes and cost measurements excluded)")
+
+
+if __name__ == "__main__":
+    main()

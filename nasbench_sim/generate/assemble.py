@@ -1,0 +1,196 @@
+"""Turning committed chunks into a table, and merging shard tables (no torch needed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasbench_sim.generate.chunks import chunk_path, read_chunk, read_manifest
+from nasbench_sim.generate.errors import BuildError
+from nasbench_sim.generate.timing_model import fit_timing_model
+from nasbench_sim.table import METRICS, TableData, read_table, write_table
+from nasbench_sim.table.io import software_versions
+
+__all__ = ["assemble_parts", "merge_tables"]
+
+MEASURED = "train_time_measured_s"
+
+
+def _table_from_rows(
+    space: str,
+    protocol: Mapping[str, Any],
+    arch_index: np.ndarray,
+    seeds: np.ndarray,
+    metrics: Mapping[str, np.ndarray],
+    cost: Mapping[str, np.ndarray],
+    provenance: Mapping[str, Any],
+) -> TableData:
+    """A table sorted by cell index, with ``train_time_s`` from the timing model."""
+    order = np.argsort(arch_index, kind="stable")
+    arch_index = arch_index[order]
+    metrics = {k: np.asarray(v)[order].astype(np.float32) for k, v in metrics.items()}
+    cost = {k: np.asarray(v)[order].astype(np.float64) for k, v in cost.items()}
+    timing = fit_timing_model(arch_index, cost["flops"], cost["params"], cost[MEASURED])
+    cost["train_time_s"] = timing.predicted
+    prov = {**provenance, **timing.provenance()}
+    return TableData(
+        space=space,
+        dataset=str(protocol["dataset"]),
+        arch_index=arch_index,
+        seeds=np.asarray(seeds, dtype=np.int64),
+        metrics=metrics,
+        cost=cost,
+        protocol=dict(protocol),
+        provenance=prov,
+    )
+
+
+def _hardware() -> dict[str, Any]:
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpu_count": os.cpu_count(),
+        "node": platform.node(),
+    }
+
+
+def assemble_parts(
+    parts: Path, provenance: Mapping[str, Any] | None = None, allow_partial: bool = False
+) -> TableData:
+    """The table of a parts directory's committed chunks (those of its shard).
+
+    Raises:
+        BuildError: a chunk of the shard is missing (unless ``allow_partial``) or unreadable.
+    """
+    manifest = read_manifest(parts)
+    shard_i, shard_n = manifest["shard"]
+    ids = [c for c in range(manifest["n_chunks"]) if c % shard_n == shard_i]
+    missing = [c for c in ids if not chunk_path(parts, c).exists()]
+    if missing and not allow_partial:
+        raise BuildError(
+            f"{parts}: {len(missing)} of {len(ids)} chunks not yet trained (first: "
+            f"{missing[:5]}); finish the build with --resume first"
+        )
+    chunks = [read_chunk(chunk_path(parts, c)) for c in ids if c not in set(missing)]
+    if not chunks:
+        raise BuildError(f"{parts}: no committed chunk to assemble")
+    infos = [dict(ch.info) for ch in chunks]
+    first = infos[0]
+    protocol = {
+        **manifest["protocol"],
+        "splits": first.get("splits"),
+        "input_shape": first.get("input_shape"),
+        "n_classes": first.get("n_classes"),
+    }
+    names = list(chunks[0].metrics)
+    metrics = {n: np.concatenate([ch.metrics[n] for ch in chunks]) for n in names}
+    cost_names = list(chunks[0].cost)
+    cost = {n: np.concatenate([ch.cost[n] for ch in chunks]) for n in cost_names}
+    prov: dict[str, Any] = {
+        "generator": "nasbench_sim.generate",
+        "trainer": manifest["trainer"],
+        "shard": manifest["shard"],
+        "n_chunks": len(chunks),
+        "devices": sorted({str(i.get("device_name")) for i in infos}),
+        "hosts": sorted({str(i.get("host")) for i in infos}),
+        "train_wall_s": float(sum(float(i.get("wall_s", 0.0)) for i in infos)),
+        "model_steps": int(sum(int(i.get("model_steps", 0)) for i in infos)),
+        "hardware": _hardware(),
+        "software": {**software_versions(), **first.get("software", {})},
+    }
+    if missing:
+        prov["partial"] = True
+    prov.update(dict(provenance or {}))
+    return _table_from_rows(
+        manifest["space"],
+        protocol,
+        np.concatenate([ch.arch_index for ch in chunks]),
+        chunks[0].seeds,
+        metrics,
+        cost,
+        prov,
+    )
+
+
+def _load(path: Path) -> TableData:
+    if path.is_dir():
+        return assemble_parts(path)
+    return read_table(path)
+
+
+def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str]) -> Path:
+    """Merge shard tables (or complete parts directories) into one table at ``out``.
+
+    The inputs must share space, dataset, protocol and seeds and hold disjoint cells; rows
+    come out sorted by cell index, and the training-time model is refitted on all cells timed
+    alone in any shard.
+
+    Raises:
+        BuildError: fewer than one input, a protocol/seed mismatch, or a cell in two inputs.
+
+    Example:
+        >>> merge_tables(["T.shard0.h5", "T.shard1.h5"], "T.h5")  # doctest: +SKIP
+    """
+    if not paths:
+        raise BuildError("merge needs at least one shard table")
+    tables = [(Path(p), _load(Path(p))) for p in paths]
+    ref_path, ref = tables[0]
+    ref_proto = _comparable(ref.protocol)
+    seen: dict[int, Path] = {}
+    for path, t in tables:
+        if t.space != ref.space or t.dataset != ref.dataset:
+            raise BuildError(
+                f"{path}: space/dataset {t.space}/{t.dataset} differ from {ref_path}'s "
+                f"{ref.space}/{ref.dataset}"
+            )
+        proto = _comparable(t.protocol)
+        if proto != ref_proto:
+            diff = sorted(
+                k for k in set(proto) | set(ref_proto) if proto.get(k) != ref_proto.get(k)
+            )
+            raise BuildError(f"{path}: protocol differs from {ref_path}'s in {diff}")
+        if not np.array_equal(t.seeds, ref.seeds):
+            raise BuildError(f"{path}: seeds {t.seeds.tolist()} differ from {ref.seeds.tolist()}")
+        for i in t.arch_index.tolist():
+            if i in seen:
+                raise BuildError(
+                    f"cell {i} is in both {seen[i]} and {path}; shards must be disjoint"
+                )
+            seen[i] = path
+        if MEASURED not in t.cost:
+            raise BuildError(f"{path}: no cost/{MEASURED}; not a table made by the generator")
+    names = [n for n in ref.metrics if all(n in t.metrics for _, t in tables)]
+    assert set(METRICS) <= set(names)
+    metrics = {n: np.concatenate([np.asarray(t.metrics[n]) for _, t in tables]) for n in names}
+    cost_names = [
+        n for n in ref.cost if n != "train_time_s" and all(n in t.cost for _, t in tables)
+    ]
+    cost = {n: np.concatenate([np.asarray(t.cost[n]) for _, t in tables]) for n in cost_names}
+    prov = {
+        "generator": "nasbench_sim.generate (merge)",
+        "merged_from": [str(p) for p, _ in tables],
+        "shards": [dict(t.provenance) for _, t in tables],
+        "train_wall_s": float(sum(float(t.provenance.get("train_wall_s", 0.0)) for _, t in tables)),
+        "model_steps": int(sum(int(t.provenance.get("model_steps", 0)) for _, t in tables)),
+    }
+    table = _table_from_rows(
+        ref.space,
+        ref.protocol,
+        np.concatenate([t.arch_index for _, t in tables]),
+        ref.seeds,
+        metrics,
+        cost,
+        prov,
+    )
+    return write_table(out, table)
+
+
+def _comparable(protocol: Mapping[str, Any]) -> dict[str, Any]:
+    """The protocol as plain JSON values (tuples and lists compare equal)."""
+    return dict(json.loads(json.dumps(dict(protocol), sort_keys=True, default=str)))

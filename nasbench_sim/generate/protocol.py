@@ -1,0 +1,173 @@
+"""The training protocol: every setting that shapes a table's numbers, in one frozen value.
+
+A :class:`Protocol` is written verbatim (as JSON) into a table's ``protocol`` attribute and
+into a build's manifest, so a resumed or sharded build can check it trains the same thing.
+
+Example:
+    >>> p = Protocol(dataset="digits", channels=4, cells_per_stage=1, epochs=2)
+    >>> Protocol.from_dict(p.to_dict()) == p
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nasbench_sim.generate.errors import GenerateError
+
+__all__ = ["DATASETS", "DTYPES", "TABLE_EXTRAS", "Protocol"]
+
+DATASETS: tuple[str, ...] = ("mnist1d", "digits", "cifar10", "cifar100", "fashion_mnist")
+"""Dataset names :func:`~nasbench_sim.generate.datasets.load_dataset` knows."""
+DTYPES: tuple[str, ...] = ("float32", "float64")
+TABLE_EXTRAS: tuple[str, ...] = ("splits", "input_shape", "n_classes")
+"""Keys a table's ``protocol`` attribute adds to :meth:`Protocol.to_dict` (facts of the data
+the protocol produced); :meth:`Protocol.from_dict` ignores them."""
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How every cell is trained and measured.
+
+    Attributes:
+        dataset: one of :data:`DATASETS`.
+        channels: ``C``, channels of the first stage (stages have ``C, 2C, 4C``).
+        cells_per_stage: ``N``, cells per stage.
+        epochs: training epochs; the table records every epoch.
+        batch_size: training mini-batch size.
+        lr: peak learning rate of the cosine schedule (annealed per step to ``lr_min``).
+        lr_min: final learning rate.
+        momentum: SGD momentum (Nesterov).
+        weight_decay: L2 weight decay, applied to every parameter.
+        label_smoothing: label smoothing of the cross-entropy loss.
+        seeds: training seeds; each cell is trained once per seed.
+        base_seed: mixed into every derived seed (initial weights, shuffling, data split).
+        data_seed: seed of the train/validation(/test) split.
+        train_subset: train on only the first ``train_subset`` samples of the (shuffled)
+            training split; ``None`` uses all of it (a test and smoke-run option).
+        eval_subset: evaluate on at most this many validation and test samples.
+        eval_batch_size: batch size of the evaluation passes.
+        dtype: floating-point type of the weights and data.
+        latency_batch_size: batch size of the inference-latency measurement.
+        latency_repeats: timed repeats of the latency measurement (the median is kept).
+        timing_cells_per_chunk: cells per chunk timed alone to calibrate the training-time
+            model.
+        timing_steps: training steps timed per calibration cell (after one warm-up step).
+    """
+
+    dataset: str = "mnist1d"
+    channels: int = 16
+    cells_per_stage: int = 5
+    epochs: int = 12
+    batch_size: int = 256
+    lr: float = 0.1
+    lr_min: float = 0.0
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.0
+    seeds: tuple[int, ...] = (0,)
+    base_seed: int = 0
+    data_seed: int = 0
+    train_subset: int | None = None
+    eval_subset: int | None = None
+    eval_batch_size: int = 1024
+    dtype: str = "float32"
+    latency_batch_size: int = 256
+    latency_repeats: int = 5
+    timing_cells_per_chunk: int = 2
+    timing_steps: int = 5
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seeds, list):
+            object.__setattr__(self, "seeds", tuple(self.seeds))
+        if self.dataset not in DATASETS:
+            raise GenerateError(
+                f"unknown dataset {self.dataset!r}; valid datasets: {', '.join(DATASETS)}"
+            )
+        if self.dtype not in DTYPES:
+            raise GenerateError(f"dtype {self.dtype!r} is not one of {', '.join(DTYPES)}")
+        positive = (
+            "channels",
+            "cells_per_stage",
+            "epochs",
+            "batch_size",
+            "eval_batch_size",
+            "latency_batch_size",
+            "latency_repeats",
+            "timing_steps",
+        )
+        for name in positive:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise GenerateError(f"protocol field {name} must be an integer >= 1, got {value!r}")
+        for name in ("train_subset", "eval_subset"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise GenerateError(f"protocol field {name} must be None or >= 1, got {value!r}")
+        if self.timing_cells_per_chunk < 0:
+            raise GenerateError("protocol field timing_cells_per_chunk must be >= 0")
+        for name in ("lr", "lr_min", "momentum", "weight_decay", "label_smoothing"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+                raise GenerateError(f"protocol field {name} must be a finite number >= 0")
+        if self.lr_min > self.lr:
+            raise GenerateError(f"lr_min={self.lr_min} exceeds lr={self.lr}")
+        if self.label_smoothing >= 1:
+            raise GenerateError("label_smoothing must be in [0, 1)")
+        if not self.seeds:
+            raise GenerateError("protocol needs at least one training seed")
+        if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in self.seeds):
+            raise GenerateError(f"training seeds must be integers, got {self.seeds!r}")
+        if any(int(s) < 0 for s in self.seeds) or len(set(self.seeds)) != len(self.seeds):
+            raise GenerateError(f"training seeds must be distinct and >= 0, got {self.seeds!r}")
+        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+
+    # -- (de)serialisation -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict of every field (``seeds`` as a list)."""
+        d = dataclasses.asdict(self)
+        d["seeds"] = list(self.seeds)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Protocol:
+        """Inverse of :meth:`to_dict` (also accepts a table's ``protocol`` attribute).
+
+        Raises:
+            GenerateError: for a key that is not a protocol field.
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        d = {k: v for k, v in d.items() if k not in TABLE_EXTRAS}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise GenerateError(
+                f"unknown protocol field(s) {unknown}; valid fields: {', '.join(sorted(names))}"
+            )
+        kw = dict(d)
+        if "seeds" in kw:
+            kw["seeds"] = tuple(kw["seeds"])
+        return cls(**kw)
+
+    # -- derived seeds -----------------------------------------------------------------------
+    def init_seed(self, cell_index: int, seed: int) -> int:
+        """Seed of the initial weights of cell ``cell_index`` trained with seed ``seed``."""
+        return _derive(self.base_seed, 1, seed, cell_index)
+
+    def shuffle_seed(self, seed: int) -> int:
+        """Seed of the mini-batch order of every cell trained with seed ``seed``."""
+        return _derive(self.base_seed, 2, seed)
+
+    @property
+    def dtype_bytes(self) -> int:
+        return 8 if self.dtype == "float64" else 4
+
+
+def _derive(*entropy: int) -> int:
+    """A 63-bit seed from a tuple of non-negative ints (``SeedSequence`` mixing)."""
+    state = np.random.SeedSequence([int(e) for e in entropy]).generate_state(2, dtype=np.uint32)
+    return int((int(state[0]) << 31) ^ int(state[1]))
