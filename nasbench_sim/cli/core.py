@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 from nasbench_sim.bench import Benchmark, TabularBenchmark
@@ -22,6 +23,16 @@ def load_bench(table: str | None, run_seed: int = 0) -> TabularBenchmark:
     if table is not None and (table == SYNTHETIC or table.startswith(SYNTHETIC + ":")):
         seed = int(table.split(":", 1)[1]) if ":" in table else 0
         return TabularBenchmark(make_synthetic_table(seed), run_seed=run_seed)
+    if table is not None and not Path(table).exists():
+        from nasbench_sim.generate.assemble import assemble_parts
+        from nasbench_sim.generate.chunks import build_status, parts_dir
+
+        status = build_status(table)
+        if status is not None and status["chunks_done"] > 0:
+            # a build in progress: its committed chunks, clearly marked partial
+            return TabularBenchmark(
+                assemble_parts(parts_dir(table), allow_partial=True), run_seed=run_seed
+            )
     return Benchmark.load(table, run_seed=run_seed)
 
 
@@ -89,8 +100,25 @@ def _space(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
+    status = None
+    if args.table is not None and not Path(args.table).exists():
+        from nasbench_sim.generate.chunks import build_status
+
+        status = build_status(args.table)
+        if status is not None and not args.json:
+            print(
+                f"BUILD IN PROGRESS ({status['parts']}): {status['chunks_done']} of "
+                f"{status['chunks_total']} chunks, {status['cells_done']} of "
+                f"{status['cells_total']} cells committed (shard {status['shard']})"
+            )
+        if status is not None and status["chunks_done"] == 0:
+            if args.json:
+                print(json.dumps({"build": status}))
+            return 0
     bench = load_bench(args.table)
     d = bench.info()
+    if status is not None:
+        d["build"] = status
     if args.json:
         print(json.dumps(d, default=str))
         return 0

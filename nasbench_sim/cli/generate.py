@@ -19,6 +19,7 @@ from nasbench_sim.generate import (
     build_table,
     merge_tables,
 )
+from nasbench_sim.generate.ray_backend import RayOptions
 from nasbench_sim.table import read_table
 
 __all__ = ["register"]
@@ -74,6 +75,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default=_DEFAULT.dtype, choices=["float32", "float64"])
     p.add_argument("--base-seed", type=int, default=_DEFAULT.base_seed)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument(
+        "--backend",
+        default="local",
+        choices=["local", "ray"],
+        help="local: chunks one after another here (default); ray: one Ray task per chunk",
+    )
+    p.add_argument(
+        "--ray-address",
+        default=None,
+        help="Ray cluster to join: 'auto' (this machine's `ray start --head`), HOST:PORT or "
+        "ray://HOST:10001; default: start a local Ray instance",
+    )
+    p.add_argument(
+        "--ray-gpus-per-task",
+        type=float,
+        default=None,
+        help="GPUs per chunk task (default: 1 with --device cuda, else 0; 0.5 packs two)",
+    )
+    p.add_argument("--ray-cpus-per-task", type=float, default=1.0, help="CPUs per chunk task")
+    p.add_argument("--ray-max-retries", type=int, default=3, help="retries of a failed task")
+    p.add_argument(
+        "--ray-num-cpus", type=int, default=None, help="CPUs of a local Ray instance (all)"
+    )
     p.add_argument("--keep-parts", action="store_true", help="keep OUT.parts/ after assembly")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_build)
@@ -175,6 +199,14 @@ def _build(args: argparse.Namespace) -> int:
             keep_parts=args.keep_parts,
             cells_seed=args.cells_seed,
             progress=bar,
+            backend=args.backend,
+            ray_options=RayOptions(
+                address=args.ray_address,
+                gpus_per_task=args.ray_gpus_per_task,
+                cpus_per_task=args.ray_cpus_per_task,
+                max_retries=args.ray_max_retries,
+                num_cpus=args.ray_num_cpus,
+            ),
         )
     finally:
         bar.close()

@@ -23,7 +23,7 @@ from nasbench_sim.generate.build import (
     resolve_cells,
     train_chunk,
 )
-from nasbench_sim.generate.chunks import ChunkResult, parts_dir
+from nasbench_sim.generate.chunks import ChunkResult, build_status, parts_dir
 from nasbench_sim.generate.errors import (
     BuildError,
     DatasetError,
@@ -48,6 +48,7 @@ __all__ = [
     "Protocol",
     "assemble_parts",
     "build_model",
+    "build_status",
     "build_table",
     "load_dataset",
     "merge_tables",

@@ -38,6 +38,7 @@ from nasbench_sim.generate.chunks import (
 )
 from nasbench_sim.generate.errors import BuildError, GenerateError, MissingTrainingDependency
 from nasbench_sim.generate.protocol import Protocol
+from nasbench_sim.generate.ray_backend import FaultOnce, RayOptions
 from nasbench_sim.space import get_space
 from nasbench_sim.table import write_table
 
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from nasbench_sim.generate.datasets import Dataset
 
 __all__ = [
+    "BACKENDS",
     "TRAINERS",
     "BuildProgress",
     "build_table",
@@ -57,6 +59,7 @@ __all__ = [
 ]
 
 TRAINERS: tuple[str, ...] = ("batched", "reference")
+BACKENDS: tuple[str, ...] = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,9 @@ def build_table(
     keep_parts: bool = False,
     cells_seed: int = 0,
     progress: Callable[[BuildProgress], None] | None = None,
+    backend: str = "local",
+    ray_options: RayOptions | None = None,
+    _fault: FaultOnce | None = None,
 ) -> Path:
     """Train ``cells`` under ``protocol`` and write the table ``out``.
 
@@ -291,6 +297,11 @@ def build_table(
         keep_parts: keep ``OUT.parts/`` after assembling (default: remove it).
         cells_seed: seed of the draw when ``cells`` is a number.
         progress: called with a :class:`BuildProgress` after every chunk.
+        backend: ``"local"`` (train chunks one after another in this process, default) or
+            ``"ray"`` (one Ray task per chunk on a local or remote Ray cluster; this process
+            stays the only writer; see :mod:`~nasbench_sim.generate.ray_backend`).
+        ray_options: cluster address and per-task resources for ``backend="ray"``.
+        _fault: test hook of the Ray backend (kill the first attempt at one chunk).
 
     Returns:
         ``out`` as a :class:`~pathlib.Path`.
@@ -316,6 +327,8 @@ def build_table(
         protocol = dataclasses.replace(protocol, seeds=tuple(int(s) for s in seeds))
     if trainer not in TRAINERS:
         raise GenerateError(f"unknown trainer {trainer!r}; valid trainers: {', '.join(TRAINERS)}")
+    if backend not in BACKENDS:
+        raise GenerateError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise GenerateError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
     try:
@@ -357,36 +370,64 @@ def build_table(
         write_manifest(parts, manifest)
 
     cells_total = sum(len(plan[c]) for c in mine)
-    data = None
-    cells_done = 0
-    for n_done, cid in enumerate(mine, start=1):
-        path = chunk_path(parts, cid)
-        skipped = path.exists()
-        steps, wall = 0, 0.0
-        if not skipped:
-            if data is None:
-                from nasbench_sim.generate.datasets import dataset_for
+    state = {"n_done": 0, "cells_done": 0}
 
-                data = dataset_for(protocol, dev, data_dir, download)
-            result = train_chunk(
-                protocol, plan[cid], protocol.seeds, dev, trainer=trainer, data=data
-            )
-            write_chunk(path, result)
-            steps, wall = int(result.info["model_steps"]), float(result.info["wall_s"])
-        cells_done += len(plan[cid])
+    def report(cid: int, skipped: bool, steps: int = 0, wall: float = 0.0) -> None:
+        state["n_done"] += 1
+        state["cells_done"] += len(plan[cid])
         if progress is not None:
             progress(
                 BuildProgress(
                     cid,
                     skipped,
-                    n_done,
+                    state["n_done"],
                     len(mine),
-                    cells_done,
+                    state["cells_done"],
                     cells_total,
                     len(plan[cid]),
                     steps,
                     wall,
                 )
+            )
+
+    def commit(cid: int, result: ChunkResult) -> None:
+        write_chunk(chunk_path(parts, cid), result)
+        report(cid, False, int(result.info["model_steps"]), float(result.info["wall_s"]))
+
+    todo = []
+    for cid in mine:
+        if chunk_path(parts, cid).exists():
+            report(cid, True)
+        else:
+            todo.append(cid)
+    if backend == "ray" and todo:
+        from nasbench_sim.generate.ray_backend import train_chunks_ray
+
+        failed = train_chunks_ray(
+            protocol,
+            {cid: plan[cid] for cid in todo},
+            str(dev),
+            commit,
+            trainer=trainer,
+            data_dir=data_dir,
+            download=download,
+            options=ray_options,
+            fault=_fault,
+        )
+        if failed:
+            detail = "; ".join(f"chunk {c}: {e}" for c, e in sorted(failed.items()))
+            raise BuildError(
+                f"{len(failed)} chunk(s) failed after every retry ({detail}); the other "
+                f"chunks are committed in {parts}: fix the cause and rerun with --resume"
+            )
+    elif todo:
+        from nasbench_sim.generate.datasets import dataset_for
+
+        data = dataset_for(protocol, dev, data_dir, download)
+        for cid in todo:
+            commit(
+                cid,
+                train_chunk(protocol, plan[cid], protocol.seeds, dev, trainer=trainer, data=data),
             )
     table = assemble_parts(parts, {"build_wall_s_last_run": time.perf_counter() - started})
     write_table(out, table)

@@ -33,6 +33,7 @@ __all__ = [
     "PARTS_FORMAT",
     "ChunkResult",
     "atomic_write",
+    "build_status",
     "chunk_path",
     "parts_dir",
     "read_chunk",
@@ -168,3 +169,30 @@ def remove_stale_temps(parts: Path) -> int:
         p.unlink(missing_ok=True)
         n += 1
     return n
+
+
+def build_status(out: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Progress of the build writing ``out`` (``None`` when no build is in progress there).
+
+    Reads only the manifest and the names of committed chunk files, so it is safe while the
+    build runs: a chunk is either committed (renamed into place) or invisible.
+    """
+    parts = parts_dir(out)
+    if not (parts / MANIFEST).exists():
+        return None
+    manifest = read_manifest(parts)
+    shard_i, shard_n = manifest["shard"]
+    ids = [c for c in range(manifest["n_chunks"]) if c % shard_n == shard_i]
+    size, cells = int(manifest["chunk_size"]), manifest["cells"]
+    done = [c for c in ids if chunk_path(parts, c).exists()]
+    n_cells = [len(cells[c * size : (c + 1) * size]) for c in ids]
+    return {
+        "parts": str(parts),
+        "dataset": manifest["protocol"].get("dataset"),
+        "shard": f"{shard_i}/{shard_n}",
+        "chunks_done": len(done),
+        "chunks_total": len(ids),
+        "cells_done": sum(len(cells[c * size : (c + 1) * size]) for c in done),
+        "cells_total": sum(n_cells),
+        "trainer": manifest.get("trainer"),
+    }
