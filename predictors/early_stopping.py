@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench.results import Result
+from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.search.registry import create
 from nasbench_sim.space import SearchSpace
@@ -87,12 +88,14 @@ class EarlyStopping(Strategy):
         self.inner = create(self.inner_name, space, n_epochs, inner_seed, **(inner_kwargs or {}))
         k = max(1, round(n_epochs / 4)) if probe_epochs is None else int(probe_epochs)
         if not 1 <= k < n_epochs:
-            raise ValueError(f"probe_epochs must lie in 1..{n_epochs - 1}, got {probe_epochs}")
+            raise StrategyConfigError(
+                f"probe_epochs must lie in 1..{n_epochs - 1}, got {probe_epochs}"
+            )
         self.probe_epochs = k
         self.min_curves = max(4, int(min_curves))
         self.refit_every = max(1, int(refit_every))
         if not 0.0 < delta < 0.5:
-            raise ValueError(f"delta must lie in (0, 0.5), got {delta}")
+            raise StrategyConfigError(f"delta must lie in (0, 0.5), got {delta}")
         from scipy.stats import norm
 
         self.z = float(norm.isf(delta))  # stop when pred < best - z * sigma

@@ -1,0 +1,167 @@
+"""Plots of predictor evaluations (frames from :mod:`predictors.evaluate`).
+
+All functions draw with matplotlib's Agg backend into a PNG and return its path; figures are
+sized for a paper column (3.4 in wide) at 200 dpi.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from predictors.evaluate import summarize
+
+__all__ = ["METRIC_LABELS", "plot_lc_fraction", "plot_predictor_metrics", "plot_times"]
+
+METRIC_LABELS: dict[str, str] = {
+    "kendall_tau": "Kendall τ (held-out cells)",
+    "spearman_rho": "Spearman \u03c1 (held-out cells)",
+    "r2": "R² (held-out cells)",
+    "precision_top5": "top-5% precision (fraction)",
+}
+_FILE_STEM = {
+    "kendall_tau": "tau",
+    "spearman_rho": "rho",
+    "r2": "r2",
+    "precision_top5": "top5",
+}
+_COLUMN = (3.4, 2.6)
+_DPI = 200
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 7, "axes.titlesize": 7, "legend.fontsize": 6})
+    return plt
+
+
+def _size_axis(ax: object, sizes: np.ndarray) -> None:
+    """Log x-axis ticked at the training sizes, with plain labels."""
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+
+    ax.set_xscale("log")  # type: ignore[attr-defined]
+    ax.xaxis.set_major_locator(FixedLocator(sorted(set(sizes.tolist()))))  # type: ignore[attr-defined]
+    ax.xaxis.set_major_formatter(ScalarFormatter())  # type: ignore[attr-defined]
+    ax.xaxis.set_minor_locator(NullLocator())  # type: ignore[attr-defined]
+    ax.set_xlabel("training cells (count, log scale)")  # type: ignore[attr-defined]
+
+
+def _title(title: str, synthetic: bool) -> str:
+    return f"{title} — SYNTHETIC table" if synthetic else title
+
+
+def plot_predictor_metrics(
+    frame: pd.DataFrame,
+    out_dir: str | os.PathLike[str],
+    metrics: Sequence[str] = tuple(METRIC_LABELS),
+    synthetic: bool = False,
+    noise_ceiling: float | None = None,
+) -> list[Path]:
+    """One PNG per metric (``predictors_tau.png`` ...): mean over trials against training-set
+    size (log x-axis) with a 95% confidence band, one line per predictor.
+
+    Args:
+        frame: the output of :func:`~predictors.evaluate.evaluate_predictors`.
+        out_dir: folder for the PNGs.
+        metrics: metric columns to plot.
+        synthetic: label the plots as made from a synthetic table.
+        noise_ceiling: drawn as a dashed line on the Kendall τ plot when given.
+    """
+    plt = _pyplot()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = summarize(frame)
+    paths = []
+    for metric in metrics:
+        fig, ax = plt.subplots(figsize=_COLUMN, constrained_layout=True)
+        for name, grp in summary.groupby("predictor", sort=True):
+            grp = grp.sort_values("train_size")
+            x = grp["train_size"].to_numpy(dtype=float)
+            m = grp[metric].to_numpy(dtype=float)
+            ci = grp[metric + "_ci"].to_numpy(dtype=float)
+            (line,) = ax.plot(x, m, marker="o", markersize=2.5, linewidth=1.0, label=str(name))
+            ax.fill_between(x, m - ci, m + ci, color=line.get_color(), alpha=0.2, linewidth=0)
+        if metric == "kendall_tau" and noise_ceiling is not None:
+            ax.axhline(
+                noise_ceiling,
+                color="0.3",
+                linestyle="--",
+                linewidth=0.8,
+                label=f"seed-to-seed τ = {noise_ceiling:.2f}",
+            )
+        _size_axis(ax, summary["train_size"].to_numpy())
+        ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+        lo = np.nanmin(summary[metric].to_numpy(dtype=float))
+        ax.set_ylim(max(-0.2, lo - 0.1), 1.02)
+        ax.set_title(_title(f"Predictors: {METRIC_LABELS.get(metric, metric)}", synthetic))
+        ax.grid(True, which="both", linewidth=0.3, alpha=0.5)
+        ax.legend(loc="lower right", ncol=2, frameon=False)
+        path = out / f"predictors_{_FILE_STEM.get(metric, metric)}.png"
+        fig.savefig(path, dpi=_DPI)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def plot_lc_fraction(
+    frame: pd.DataFrame, path: str | os.PathLike[str], synthetic: bool = False
+) -> Path:
+    """R² (and Kendall τ) of the learning-curve SVR against the fraction of the curve seen."""
+    plt = _pyplot()
+    summary = summarize(frame, by=("fraction",), metrics=("r2", "kendall_tau"))
+    fig, ax = plt.subplots(figsize=_COLUMN, constrained_layout=True)
+    x = summary["fraction"].to_numpy(dtype=float) * 100.0
+    for metric, label in (("r2", "R²"), ("kendall_tau", "Kendall τ")):
+        m = summary[metric].to_numpy(dtype=float)
+        ci = summary[metric + "_ci"].to_numpy(dtype=float)
+        (line,) = ax.plot(x, m, marker="o", markersize=2.5, linewidth=1.0, label=label)
+        ax.fill_between(x, m - ci, m + ci, color=line.get_color(), alpha=0.2, linewidth=0)
+    n_train = int(frame["n_train"].iloc[0]) if len(frame) else 0
+    ax.set_xlabel("learning curve observed (% of epochs)")
+    ax.set_ylabel("score on held-out cells")
+    ax.set_title(_title(f"LC-SVR, {n_train} training curves", synthetic))
+    ax.grid(True, linewidth=0.3, alpha=0.5)
+    ax.legend(loc="lower right", frameon=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+    return path
+
+
+def plot_times(frame: pd.DataFrame, path: str | os.PathLike[str], synthetic: bool = False) -> Path:
+    """Fit and predict time (seconds, log axes) against training-set size, per predictor."""
+    plt = _pyplot()
+    summary = summarize(frame, metrics=("fit_time_s", "predict_time_s"))
+    fig, axes = plt.subplots(1, 2, figsize=(6.8, 2.6), constrained_layout=True, sharex=True)
+    for ax, metric, label in (
+        (axes[0], "fit_time_s", "fit time (s)"),
+        (axes[1], "predict_time_s", "predict time (s)"),
+    ):
+        for name, grp in summary.groupby("predictor", sort=True):
+            grp = grp.sort_values("train_size")
+            x = grp["train_size"].to_numpy(dtype=float)
+            m = np.maximum(grp[metric].to_numpy(dtype=float), 1e-5)
+            ax.plot(x, m, marker="o", markersize=2.5, linewidth=1.0, label=str(name))
+        _size_axis(ax, summary["train_size"].to_numpy())
+        ax.set_yscale("log")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", linewidth=0.3, alpha=0.5)
+    n_test = int(frame["n_test"].iloc[0]) if len(frame) else 0
+    axes[1].set_title(f"(on {n_test} test cells)")
+    axes[0].set_title(_title("Predictor cost (CPU)", synthetic))
+    axes[0].legend(loc="upper left", ncol=2, frameon=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+    return path

@@ -1,0 +1,221 @@
+"""``predictors`` (evaluate performance predictors on a table) and ``surrogate fit``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from nasbench_sim.errors import NasBenchSimError
+
+__all__ = ["register"]
+
+_DEFAULT_PREDICTORS = "lcsvr,xgb,gcn,bananas,rf,ridge,knn"
+_DEFAULT_LC_FRACTIONS = "0.1,0.2,0.25,0.3,0.4,0.5,0.6,0.7,0.8,0.9"
+
+
+class _ArgError(NasBenchSimError, ValueError):
+    """A malformed command-line value."""
+
+
+def _int_list(text: str, flag: str) -> list[int]:
+    try:
+        out = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise _ArgError(f"{flag} takes comma-separated integers, got {text!r}") from None
+    if not out:
+        raise _ArgError(f"{flag} is empty")
+    return out
+
+
+def _float_list(text: str, flag: str) -> list[float]:
+    try:
+        out = [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise _ArgError(f"{flag} takes comma-separated numbers, got {text!r}") from None
+    return out
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "predictors",
+        help="evaluate performance predictors on a table (Kendall tau, Spearman rho, R2, top-5%)",
+    )
+    p.add_argument(
+        "--table", default=None, help="table file (default: shipped table), or 'synthetic[:SEED]'"
+    )
+    p.add_argument(
+        "--predictors", default=_DEFAULT_PREDICTORS, help="comma-separated registered names"
+    )
+    p.add_argument("--train-sizes", default="10,20,50,100,200,500,1000")
+    p.add_argument("--trials", type=int, default=10, help="random splits per training size")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--test-size", type=int, default=1000, help="held-out cells per trial")
+    p.add_argument(
+        "--lc-fractions",
+        default=_DEFAULT_LC_FRACTIONS,
+        help="curve fractions for the LC-SVR study (empty string: skip it)",
+    )
+    p.add_argument("--lc-train", type=int, default=200, help="training curves of the LC study")
+    p.add_argument("--no-plots", action="store_true", help="write CSV files only")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_predictors)
+
+    s = sub.add_parser("surrogate", help="surrogate benchmarks fitted on part of a table")
+    ssub = s.add_subparsers(dest="surrogate_command", metavar="SUBCOMMAND")
+    f = ssub.add_parser("fit", help="fit a surrogate benchmark and save it")
+    f.add_argument(
+        "--table", default=None, help="table file (default: shipped table), or 'synthetic[:SEED]'"
+    )
+    f.add_argument("--fraction", type=float, default=0.2, help="fraction of table rows to fit on")
+    f.add_argument("--predictor", default="xgb", help="registered predictor of the curve model")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--out", required=True, help="output surrogate file")
+    f.set_defaults(func=_surrogate_fit)
+    s.set_defaults(func=lambda args: _usage(s))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _progress_bar(desc: str) -> tuple[Any, Any]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, desc=desc, unit="fit", leave=False)
+
+    def update(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+            bar.refresh()
+        bar.update(done - bar.n)
+
+    return bar, update
+
+
+def _predictors(args: argparse.Namespace) -> int:
+    from nasbench_sim.cli.core import load_bench, synthetic_banner
+    from predictors.evaluate import (
+        evaluate_predictors,
+        lc_fraction_curve,
+        noise_ceiling,
+        summarize,
+    )
+
+    names = [n.strip() for n in args.predictors.split(",") if n.strip()]
+    sizes = _int_list(args.train_sizes, "--train-sizes")
+    fractions = _float_list(args.lc_fractions, "--lc-fractions")
+    bench = load_bench(args.table)
+    banner = synthetic_banner(bench)
+    synthetic = banner is not None
+    if banner:
+        print(banner)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    bar, update = _progress_bar("predictors")
+    try:
+        frame = evaluate_predictors(
+            bench, names, sizes, args.trials, args.seed, args.test_size, progress=update
+        )
+    finally:
+        bar.close()
+    frame.to_csv(out / "predictors.csv", index=False)
+    lc = None
+    if fractions:
+        bar, update = _progress_bar("lc-svr fractions")
+        try:
+            lc = lc_fraction_curve(
+                bench,
+                fractions,
+                args.lc_train,
+                args.trials,
+                args.seed,
+                args.test_size,
+                progress=update,
+            )
+        finally:
+            bar.close()
+        lc.to_csv(out / "lc_fraction.csv", index=False)
+    ceiling = noise_ceiling(bench)
+
+    summary = summarize(frame)
+    cols = [
+        "predictor",
+        "train_size",
+        "kendall_tau",
+        "kendall_tau_ci",
+        "spearman_rho",
+        "r2",
+        "precision_top5",
+        "fit_time_s",
+        "predict_time_s",
+    ]
+    print(
+        f"predictor scores (mean over {args.trials} trials, ±: 95% CI half-width; "
+        f"{args.test_size} test cells):"
+    )
+    print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if lc is not None:
+        lcs = summarize(lc, by=("fraction", "epochs"), metrics=("r2", "kendall_tau"))
+        print(f"LC-SVR with {args.lc_train} training curves, by fraction of curve observed:")
+        print(
+            lcs[["fraction", "epochs", "r2", "r2_ci", "kendall_tau"]].to_string(
+                index=False, float_format=lambda v: f"{v:.3f}"
+            )
+        )
+    print(f"noise ceiling (Kendall τ between repeats 0 and 1, final valid acc): {ceiling:.3f}")
+    _headline(summary, lc, ceiling, args)
+
+    written = [out / "predictors.csv"] + ([out / "lc_fraction.csv"] if lc is not None else [])
+    if not args.no_plots:
+        from analysis.predictor_plots import plot_lc_fraction, plot_predictor_metrics, plot_times
+
+        written += plot_predictor_metrics(frame, out, synthetic=synthetic, noise_ceiling=ceiling)
+        written.append(plot_times(frame, out / "predictors_time.png", synthetic=synthetic))
+        if lc is not None:
+            written.append(plot_lc_fraction(lc, out / "lc_fraction.png", synthetic=synthetic))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _headline(summary: Any, lc: Any, ceiling: float, args: argparse.Namespace) -> None:
+    """The figures worth quoting: τ at the largest training size, LC-SVR R² at 25%."""
+    n = int(summary["train_size"].max())
+    top = summary[summary["train_size"] == n].sort_values("kendall_tau", ascending=False)
+    print(f"--- headline ({args.trials} trials, {args.test_size} test cells) ---")
+    for _, r in top.iterrows():
+        print(
+            f"{r['predictor']:>9}: Kendall τ at {n} training cells {r['kendall_tau']:.3f} "
+            f"± {r['kendall_tau_ci']:.3f}; fit {r['fit_time_s']:.3f} s, "
+            f"predict {1e3 * r['predict_time_s']:.2f} ms"
+        )
+    if lc is not None and (lc["fraction"] == 0.25).any():
+        r2 = lc.loc[lc["fraction"] == 0.25, "r2"]
+        print(
+            f"LC-SVR R² from 25% of the curve, {args.lc_train} training curves: "
+            f"{r2.mean():.3f} (sd {r2.std(ddof=1) if len(r2) > 1 else 0.0:.3f})"
+        )
+    print(f"noise ceiling τ: {ceiling:.3f}")
+
+
+def _surrogate_fit(args: argparse.Namespace) -> int:
+    from nasbench_sim.cli.core import load_bench, synthetic_banner
+    from predictors.surrogate import fit_surrogate
+
+    bench = load_bench(args.table)
+    banner = synthetic_banner(bench)
+    if banner:
+        print(banner)
+    surrogate = fit_surrogate(bench, args.fraction, args.predictor, args.seed)
+    path = surrogate.save(args.out)
+    r = surrogate.fit_report
+    print(
+        f"fitted a surrogate on {r.n_fit} of {r.n_rows} rows ({r.predictor}, "
+        f"{r.n_components} curve components, {100 * r.explained_variance:.2f}% of curve "
+        f"variance); Kendall τ of final valid acc on the {r.n_rows - r.n_fit} held-out rows: "
+        f"{r.heldout_tau:.3f}"
+    )
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,148 @@
+"""The surrogate benchmark: ranking fidelity, protocol, persistence, reproducibility."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from nasbench_sim.bench import Benchmark
+from nasbench_sim.errors import QueryError
+from predictors import PredictorError
+from predictors.surrogate import (
+    SurrogateBenchmark,
+    SurrogateFileError,
+    fit_surrogate,
+)
+
+
+@pytest.fixture(scope="module")
+def surrogate(synthetic_bench) -> SurrogateBenchmark:
+    return fit_surrogate(synthetic_bench, fraction=0.2, predictor="xgb", seed=0)
+
+
+def test_ranking_matches_the_table(synthetic_bench, surrogate) -> None:
+    idx = synthetic_bench.table.arch_index
+    true = synthetic_bench.query_many(idx, seed="mean").valid_acc
+    pred = surrogate.query_many(idx, seed="mean").valid_acc
+    assert stats.kendalltau(pred, true).statistic > 0.6
+    assert surrogate.fit_report.heldout_tau > 0.6
+    assert surrogate.fit_report.n_fit == round(0.2 * idx.shape[0])
+    test_tau = stats.kendalltau(surrogate.test_acc_many(idx), synthetic_bench.test_acc_many(idx))
+    assert test_tau.statistic > 0.6
+    # Early-epoch ranks are predicted too, and curves rise.
+    early = surrogate.query_many(idx, epochs=2, seed="mean").valid_acc
+    assert (
+        stats.kendalltau(
+            early, synthetic_bench.query_many(idx, epochs=2, seed="mean").valid_acc
+        ).statistic
+        > 0.5
+    )
+    assert np.median(pred - early) > 0
+
+
+def test_protocol(surrogate) -> None:
+    assert isinstance(surrogate, Benchmark)
+    assert surrogate.n_epochs == 12 and surrogate.n_seeds == 3
+    r = surrogate.query(11791, epochs=4)
+    b = surrogate.query_many(np.array([11791]), epochs=4)
+    assert r.valid_acc == b.valid_acc[0] and r.repeat == b.repeat[0] >= 0
+    assert r.valid_curve is not None and r.valid_curve.shape == (4,)
+    assert r.valid_curve[-1] == r.valid_acc
+    assert r.train_time == pytest.approx(4 * surrogate.epoch_time(11791))
+    # seed=None is fixed per cell (common random numbers), and repeats differ.
+    again = surrogate.query(11791, epochs=4)
+    assert again.valid_acc == r.valid_acc and again.repeat == r.repeat
+    np.testing.assert_array_equal(again.valid_curve, r.valid_curve)
+    reps = [surrogate.query(11791, seed=k).valid_acc for k in range(3)]
+    assert len(set(reps)) == 3
+    # Repeats scatter around the mean curve: no systematic offset over many cells.
+    idx = np.arange(0, 15625, 3)
+    offsets = np.stack([surrogate.query_many(idx, seed=k).valid_acc for k in range(3)])
+    offsets -= surrogate.query_many(idx, seed="mean").valid_acc
+    assert abs(offsets.mean()) < 1e-3 and offsets.std() > 1e-3
+    # Equivalent cells share their class's answer.
+    space = surrogate.space
+    cell = space.from_index(11791)
+    twin = space.from_index(int(space.representatives()[space.class_of(cell)]))
+    assert (
+        surrogate.query(twin, seed="mean").valid_acc == surrogate.query(cell, seed="mean").valid_acc
+    )
+    t = surrogate.test_result(11791)
+    assert 0.0 <= t.test_acc <= 1.0 and t.repeat == -1
+    assert surrogate.best_test_acc >= surrogate.test_acc_many(np.arange(0, 15625, 7)).max()
+    with pytest.raises(QueryError, match=r"1\.\.12"):
+        surrogate.query(1, epochs=13)
+    with pytest.raises(QueryError, match=r"allowed 0\.\.2"):
+        surrogate.query(1, seed=3)
+
+
+def test_run_seed_changes_the_repeat_draw(surrogate) -> None:
+    idx = np.arange(0, 15625, 11)
+    a = surrogate.query_many(idx).repeat
+    b = surrogate.with_run_seed(1).query_many(idx).repeat
+    assert (a != b).mean() > 0.3
+    np.testing.assert_array_equal(a, surrogate.with_run_seed(0).query_many(idx).repeat)
+
+
+def test_repeat_noise_matches_the_table(synthetic_bench, surrogate) -> None:
+    idx = synthetic_bench.table.arch_index
+    sur_tau = stats.kendalltau(
+        surrogate.query_many(idx, seed=0).valid_acc, surrogate.query_many(idx, seed=1).valid_acc
+    ).statistic
+    tab_tau = stats.kendalltau(
+        synthetic_bench.query_many(idx, seed=0).valid_acc,
+        synthetic_bench.query_many(idx, seed=1).valid_acc,
+    ).statistic
+    assert abs(sur_tau - tab_tau) < 0.05
+
+
+def test_save_load_round_trip(tmp_path: Path, surrogate) -> None:
+    path = surrogate.save(tmp_path / "sur.npz")
+    loaded = SurrogateBenchmark.load(path, run_seed=0)
+    idx = np.arange(0, 15625, 5)
+    for seed in (None, "mean", 2):
+        a = surrogate.query_many(idx, epochs=3, seed=seed)
+        b = loaded.query_many(idx, epochs=3, seed=seed)
+        np.testing.assert_array_equal(a.valid_acc, b.valid_acc)
+        np.testing.assert_array_equal(a.train_time, b.train_time)
+    np.testing.assert_array_equal(surrogate.test_acc_many(idx), loaded.test_acc_many(idx))
+    assert loaded.fit_report == surrogate.fit_report
+    assert loaded.best_test_acc == surrogate.best_test_acc
+
+
+def test_load_rejects_wrong_files(tmp_path: Path) -> None:
+    text = tmp_path / "x.npz"
+    text.write_text("not a surrogate")
+    with pytest.raises(SurrogateFileError, match="not a surrogate"):
+        SurrogateBenchmark.load(text)
+    other = tmp_path / "other.npz"
+    with open(other, "wb") as f:
+        np.savez(f, a=np.arange(3))
+    with pytest.raises(SurrogateFileError, match="not a nasbench-sim-surrogate"):
+        SurrogateBenchmark.load(other)
+    newer = tmp_path / "newer.npz"
+    with open(newer, "wb") as f:
+        np.savez(f, format=np.array("nasbench-sim-surrogate"), version=np.array(99))
+    with pytest.raises(SurrogateFileError, match="version 99"):
+        SurrogateBenchmark.load(newer)
+    with pytest.raises(SurrogateFileError, match="no such"):
+        SurrogateBenchmark.load(tmp_path / "missing.npz")
+
+
+def test_same_seed_same_surrogate(synthetic_bench) -> None:
+    a = fit_surrogate(synthetic_bench, 0.1, "ridge", seed=3)
+    b = fit_surrogate(synthetic_bench, 0.1, "ridge", seed=3)
+    c = fit_surrogate(synthetic_bench, 0.1, "ridge", seed=4)
+    idx = np.arange(0, 15625, 3)
+    np.testing.assert_array_equal(a.query_many(idx).valid_acc, b.query_many(idx).valid_acc)
+    assert not np.array_equal(a.query_many(idx).valid_acc, c.query_many(idx).valid_acc)
+
+
+def test_fit_surrogate_rejects_bad_arguments(synthetic_bench) -> None:
+    with pytest.raises(PredictorError, match=r"\(0, 1\]"):
+        fit_surrogate(synthetic_bench, 1.5)
+    with pytest.raises(PredictorError, match="learning curves"):
+        fit_surrogate(synthetic_bench, 0.1, "lcsvr")
