@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.stats import t_interval
 
-__all__ = ["LABELS", "anytime_plot", "final_plot", "label", "time_unit"]
+__all__ = ["LABELS", "anytime_plot", "audit_plot", "final_plot", "label", "time_unit"]
 
 LABELS: dict[str, str] = {
     "random": "Random search",
@@ -164,6 +164,61 @@ def final_plot(
         ax.grid(True, axis="x", alpha=0.3)
         n_runs = max((d.size for d in data), default=0)
         ax.set_title(title or f"Final regret at the budget ({n_runs} seeds; ◆ mean, box IQR)")
+        out = Path(path)
+        fig.savefig(out, dpi=200)
+        plt.close(fig)
+    return out
+
+
+def audit_plot(
+    summary: pd.DataFrame, path: str | Path, *, title: str = "", order: Sequence[str] | None = None
+) -> Path:
+    """Mean final regret (with its 95% CI) of each strategy on the table and on each surrogate.
+
+    Args:
+        summary: columns ``source`` (``"table"`` or a surrogate label), ``strategy``,
+            ``mean_regret``, ``ci_low``, ``ci_high``.
+        path: where to write the PNG.
+        title: figure title.
+        order: strategy order (default: by the table's mean regret).
+    """
+    sources = list(dict.fromkeys(summary["source"]))
+    table = summary[summary["source"] == sources[0]].set_index("strategy")
+    names = list(order) if order is not None else list(table["mean_regret"].sort_values().index)
+    cmap = plt.get_cmap("viridis")
+    colors = {
+        s: ("black" if i == 0 else cmap(0.15 + 0.7 * (i - 1) / max(1, len(sources) - 2)))
+        for i, s in enumerate(sources)
+    }
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(6.5, 0.5 * len(names) + 1.4), layout="constrained")
+        height = 0.8 / len(sources)
+        base = np.arange(len(names))[::-1]
+        for k, src in enumerate(sources):
+            rows = summary[summary["source"] == src].set_index("strategy").reindex(names)
+            y = base + 0.4 - height * (k + 0.5)
+            err = np.vstack(
+                [rows["mean_regret"] - rows["ci_low"], rows["ci_high"] - rows["mean_regret"]]
+            )
+            ax.errorbar(
+                rows["mean_regret"],
+                y,
+                xerr=err,
+                fmt="o",
+                ms=4,
+                color=colors[src],
+                capsize=2,
+                lw=1,
+                label=src,
+            )
+        ax.set_yticks(base, [label(n) for n in names])
+        ax.set_xlabel("mean final test regret (accuracy, fraction), 95% CI")
+        ax.set_xlim(left=0)
+        ax.grid(True, axis="x", alpha=0.3)
+        fig.legend(loc="outside lower center", frameon=False, ncol=len(sources))
+        ax.set_title(
+            title or "Strategy regrets on the table and on surrogates fitted on part of it"
+        )
         out = Path(path)
         fig.savefig(out, dpi=200)
         plt.close(fig)

@@ -23,7 +23,14 @@ from scipy import stats
 
 from nasbench_sim.search.run import regret_at
 
-__all__ = ["anytime_curves", "bootstrap_ci", "summarize", "t_interval", "time_grid"]
+__all__ = [
+    "anytime_curves",
+    "bootstrap_ci",
+    "ranking_agreement",
+    "summarize",
+    "t_interval",
+    "time_grid",
+]
 
 
 def bootstrap_ci(
@@ -124,3 +131,11 @@ def summarize(
     else:
         table = table.sort_values("mean_regret", kind="stable").reset_index(drop=True)
     return table
+
+
+def ranking_agreement(reference: pd.Series, other: pd.Series) -> float:
+    """Kendall τ between two rankings of the same strategies (by mean final regret)."""
+    common = reference.index.intersection(other.index)
+    if len(common) < 2:
+        return float("nan")
+    return float(stats.kendalltau(reference[common], other[common]).statistic)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nasbench_sim.bench import Budget
+from nasbench_sim.bench import Benchmark, Budget
 from nasbench_sim.cli.core import load_bench, synthetic_banner
 from nasbench_sim.cli.search import add_budget_args, parse_seeds
 from nasbench_sim.search import DEFAULT_STRATEGIES, available_strategies
@@ -47,6 +47,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline", default="random", help="strategy for the paired test")
     p.add_argument("--out", default="results/compare", help="output folder")
     p.set_defaults(func=_compare)
+
+    p = sub.add_parser(
+        "audit",
+        help="how far surrogates fitted on part of a table move a comparison",
+        description=(
+            "Run the same comparison on the table and on surrogate benchmarks fitted on "
+            "fractions of it; report how much each surrogate moves each strategy's mean final "
+            "regret and the Kendall tau between the strategy rankings."
+        ),
+    )
+    p.add_argument(
+        "--table",
+        default=None,
+        help="table file (default: the table shipped in data/), or 'synthetic[:SEED]'",
+    )
+    p.add_argument(
+        "--strategies",
+        default=",".join(DEFAULT_STRATEGIES),
+        help="comma-separated strategy names, or 'all' (default: %(default)s)",
+    )
+    p.add_argument("--seeds", default="30", help="N, A-B or a list (default 30)")
+    add_budget_args(p)
+    p.add_argument("--fractions", default="0.01,0.05,0.2", help="table fractions to fit on")
+    p.add_argument("--predictor", default="xgb", help="predictor of the surrogates")
+    p.add_argument("--surrogate-seed", type=int, default=0)
+    p.add_argument("--jobs", type=int, default=-1, help="processes (-1: all cores)")
+    p.add_argument("--out", default="results/audit", help="output folder")
+    p.set_defaults(func=_audit)
 
 
 def _strategies(text: str) -> list[str]:
@@ -173,3 +201,97 @@ def _print_sanity(summary: pd.DataFrame) -> None:
             else "evolution is not clearly better here; see the plots"
         )
     )
+
+
+def _fractions(text: str) -> list[float]:
+    try:
+        fr = [float(f) for f in text.split(",") if f.strip()]
+    except ValueError:
+        fr = []
+    if not fr or any(not 0.0 < f <= 1.0 for f in fr):
+        raise ValueError(f"--fractions must be numbers in (0, 1], e.g. 0.01,0.05,0.2; got {text!r}")
+    return fr
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from analysis.plots import audit_plot, label
+    from analysis.stats import ranking_agreement, summarize
+    from predictors.surrogate import fit_surrogate
+
+    t0 = time.perf_counter()
+    bench = load_bench(args.table)
+    banner = synthetic_banner(bench)
+    if banner:
+        print(banner)
+    strategies = _strategies(args.strategies)
+    seeds = parse_seeds(args.seeds)
+    fractions = _fractions(args.fractions)
+    budget = parse_budget(args.budget, bench)  # the same simulated budget everywhere
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
+    sources: list[tuple[str, Benchmark]] = [("table", bench)]
+    for f in fractions:
+        sur = fit_surrogate(bench, fraction=f, predictor=args.predictor, seed=args.surrogate_seed)
+        sources.append((f"surrogate {100 * f:g}%", sur))
+    frames = []
+    total = len(sources) * len(strategies) * len(seeds)
+    with tqdm(total=total, unit="run", desc="replaying") as bar:
+        for name, b in sources:
+            comp = run_many(
+                b,
+                strategies,
+                seeds,
+                budget,
+                n_workers=args.workers,
+                n_jobs=jobs,
+                progress=bar.update,
+            )
+            s = summarize(comp.final, baseline=None).assign(source=name)
+            frames.append(s)
+    summary = pd.concat(frames, ignore_index=True)
+    ref = summary[summary["source"] == "table"].set_index("strategy")["mean_regret"]
+    rows = []
+    for name, _ in sources[1:]:
+        other = summary[summary["source"] == name].set_index("strategy")["mean_regret"]
+        shift = (other - ref).reindex(ref.index)
+        rows.append(
+            {
+                "source": name,
+                "kendall_tau_vs_table": ranking_agreement(ref, other),
+                "mean_abs_shift": float(shift.abs().mean()),
+                "max_abs_shift": float(shift.abs().max()),
+                **{f"shift_{k}": float(v) for k, v in shift.items()},
+            }
+        )
+    agreement = pd.DataFrame(rows)
+    summary.to_csv(out / "audit_summary.csv", index=False)
+    agreement.to_csv(out / "audit.csv", index=False)
+    taus = ", ".join(
+        f"{r.source.removeprefix('surrogate ')}: {r.kendall_tau_vs_table:.2f}"
+        for r in agreement.itertuples()
+    )
+    title = f"{bench.dataset}, {len(seeds)} seeds; surrogates ({args.predictor}) fitted on a "
+    title += f"fraction of the table\nKendall τ of the strategy ranking vs the table: {taus}"
+    audit_plot(summary, out / "audit.png", title=title)
+    print()
+    head = f"{'source':<18}{'tau vs table':>14}{'mean |shift|':>14}{'max |shift|':>13}"
+    print(head)
+    print("-" * len(head))
+    for r in agreement.itertuples():
+        print(
+            f"{r.source:<18}{r.kendall_tau_vs_table:>14.2f}{r.mean_abs_shift:>14.4f}"
+            f"{r.max_abs_shift:>13.4f}"
+        )
+    print("\nmean final regret per strategy (rows) and source (columns):")
+    wide = summary.pivot_table(index="strategy", columns="source", values="mean_regret")
+    wide = wide[[n for n, _ in sources]].loc[list(ref.sort_values().index)]
+    wide.index = [label(str(i)) for i in wide.index]
+    print(wide.to_string(float_format=lambda v: f"{v:.4f}"))
+    print(
+        f"\nwrote {out}/: audit.csv, audit_summary.csv, audit.png "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
+    return 0

@@ -50,7 +50,7 @@ def test_summarize_ranks_and_paired_test() -> None:
     assert s.loc["random", "mean_rank"] == pytest.approx(2.5)  # ties share ranks
     assert s.loc["good", "p_vs_random"] < 1e-6
     assert s.loc["same", "p_vs_random"] == 1.0
-    assert list(s.index)[0] == "good"
+    assert s.index[0] == "good"
     assert (s["ci_low"] <= s["mean_regret"]).all() and (s["mean_regret"] <= s["ci_high"]).all()
 
 

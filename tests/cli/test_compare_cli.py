@@ -89,3 +89,41 @@ def test_search_prints_a_trajectory_and_json(capsys) -> None:
 def test_bad_seeds_are_reported(seeds, capsys) -> None:
     assert main(["compare", "--table", "synthetic", "--seeds", seeds]) == 2
     assert "seeds" in capsys.readouterr().err
+
+
+def test_audit_compares_table_and_surrogates(tmp_path, capsys) -> None:
+    out = tmp_path / "audit"
+    code = main(
+        [
+            "audit",
+            "--table",
+            "synthetic",
+            "--strategies",
+            "random,evolution",
+            "--seeds",
+            "4",
+            "--budget",
+            "40x",
+            "--fractions",
+            "0.05,0.2",
+            "--jobs",
+            "1",
+            "--predictor",
+            "ridge",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    agreement = pd.read_csv(out / "audit.csv")
+    assert agreement["source"].tolist() == ["surrogate 5%", "surrogate 20%"]
+    assert agreement["kendall_tau_vs_table"].between(-1, 1).all()
+    assert {"shift_random", "shift_evolution"} <= set(agreement.columns)
+    summary = pd.read_csv(out / "audit_summary.csv")
+    assert set(summary["source"]) == {"table", "surrogate 5%", "surrogate 20%"}
+    assert (out / "audit.png").read_bytes()[:4] == b"\x89PNG"
+    assert (
+        main(["audit", "--table", "synthetic", "--fractions", "2", "--out", str(tmp_path / "x")])
+        == 2
+    )
+    assert "fractions" in capsys.readouterr().err
