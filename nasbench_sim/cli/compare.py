@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from nasbench_sim.bench import Benchmark, Budget
-from nasbench_sim.cli.core import load_bench, synthetic_banner
+from nasbench_sim.cli.core import describe_source, is_synthetic, load_bench, synthetic_banner
 from nasbench_sim.cli.search import add_budget_args, parse_seeds
 from nasbench_sim.search import DEFAULT_STRATEGIES, available_strategies
 from nasbench_sim.search.experiment import parse_budget, run_many
@@ -105,7 +105,7 @@ def _compare(args: argparse.Namespace) -> int:
     jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
     print(
         f"comparing {len(strategies)} strategies x {len(seeds)} seeds on {bench.dataset} "
-        f"({bench.table.n_cells} rows); budget: {_budget_text(budget)}; "
+        f"({describe_source(bench)}); budget: {_budget_text(budget)}; "
         f"{args.workers} simulated worker(s); {jobs} process(es)"
     )
     with tqdm(total=len(strategies) * len(seeds), unit="run", desc="replaying") as bar:
@@ -139,7 +139,8 @@ def _compare(args: argparse.Namespace) -> int:
     meta = {
         "table": args.table or "default",
         "dataset": bench.dataset,
-        "synthetic": bench.table.is_synthetic,
+        "synthetic": is_synthetic(bench),
+        "source": describe_source(bench),
         "budget": args.budget,
         "settings": comp.settings,
         "best_test_acc": bench.best_test_acc,

@@ -12,17 +12,22 @@ from nasbench_sim.bench import Benchmark, TabularBenchmark
 from nasbench_sim.space import SPACES, get_space
 from nasbench_sim.table import make_synthetic_table, write_table
 
-__all__ = ["load_bench", "register"]
+__all__ = ["describe_source", "is_synthetic", "load_bench", "register", "synthetic_banner"]
 
 SYNTHETIC = "synthetic"
 
 
-def load_bench(table: str | None, run_seed: int = 0) -> TabularBenchmark:
-    """Open ``table``: a path, ``None`` for the shipped default, or ``synthetic[:SEED]`` for a
-    clearly labelled synthetic table made in memory."""
+def load_bench(table: str | None, run_seed: int = 0) -> Benchmark:
+    """Open ``table``: a table path, a saved surrogate (``.npz`` from ``surrogate fit``),
+    ``None`` for the shipped default, ``synthetic[:SEED]`` for a clearly labelled synthetic
+    table made in memory, or the path of a build in progress (its committed chunks)."""
     if table is not None and (table == SYNTHETIC or table.startswith(SYNTHETIC + ":")):
         seed = int(table.split(":", 1)[1]) if ":" in table else 0
         return TabularBenchmark(make_synthetic_table(seed), run_seed=run_seed)
+    if table is not None and table.endswith(".npz") and Path(table).is_file():
+        from predictors.surrogate import SurrogateBenchmark
+
+        return SurrogateBenchmark.load(table, run_seed=run_seed)
     if table is not None and not Path(table).exists():
         from nasbench_sim.generate.assemble import assemble_parts
         from nasbench_sim.generate.chunks import build_status, parts_dir
@@ -36,8 +41,31 @@ def load_bench(table: str | None, run_seed: int = 0) -> TabularBenchmark:
     return Benchmark.load(table, run_seed=run_seed)
 
 
-def synthetic_banner(bench: TabularBenchmark) -> str | None:
-    if bench.table.is_synthetic:
+def is_synthetic(bench: Benchmark) -> bool:
+    """Whether the benchmark's numbers come from a synthetic table."""
+    table = getattr(bench, "table", None)
+    if table is not None:
+        return bool(table.is_synthetic)
+    model = getattr(bench, "model", None)
+    return bool(getattr(model, "synthetic", False))
+
+
+def describe_source(bench: Benchmark) -> str:
+    """``"6466 rows"`` for a table, ``"surrogate fitted on 20% of 6466 rows"`` for a surrogate."""
+    table = getattr(bench, "table", None)
+    if table is not None:
+        return f"{table.n_cells} rows"
+    report = getattr(getattr(bench, "model", None), "report", None)
+    if report is not None:
+        return (
+            f"SURROGATE ({report.predictor}) fitted on {100 * report.fraction:g}% of "
+            f"{report.n_rows} rows"
+        )
+    return type(bench).__name__
+
+
+def synthetic_banner(bench: Benchmark) -> str | None:
+    if is_synthetic(bench):
         return (
             "NOTE: this is a SYNTHETIC table (a parametric stand-in for tests and demos), "
             "not a training result."
@@ -116,7 +144,21 @@ def _info(args: argparse.Namespace) -> int:
                 print(json.dumps({"build": status}))
             return 0
     bench = load_bench(args.table)
-    d = bench.info()
+    if isinstance(bench, TabularBenchmark):
+        d = bench.info()
+    else:
+        report = getattr(getattr(bench, "model", None), "report", None)
+        d = {
+            "source": describe_source(bench),
+            "space": bench.space.name,
+            "dataset": bench.dataset,
+            "epochs": bench.n_epochs,
+            "seeds": bench.n_seeds,
+            "best_test_acc": bench.best_test_acc,
+            "synthetic": is_synthetic(bench),
+            "protocol": {},
+            "provenance": {} if report is None else vars(report),
+        }
     if status is not None:
         d["build"] = status
     if args.json:

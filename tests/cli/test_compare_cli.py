@@ -127,3 +127,49 @@ def test_audit_compares_table_and_surrogates(tmp_path, capsys) -> None:
         == 2
     )
     assert "fractions" in capsys.readouterr().err
+
+
+def test_compare_and_info_accept_a_saved_surrogate(tmp_path, capsys) -> None:
+    sur = tmp_path / "s.npz"
+    assert (
+        main(
+            [
+                "surrogate",
+                "fit",
+                "--table",
+                "synthetic",
+                "--fraction",
+                "0.05",
+                "--predictor",
+                "ridge",
+                "--out",
+                str(sur),
+            ]
+        )
+        == 0
+    )
+    assert main(["info", str(sur)]) == 0
+    assert "SURROGATE (ridge) fitted on 5% of 6466 rows" in capsys.readouterr().out
+    out = tmp_path / "cmp"
+    assert (
+        main(
+            [
+                "compare",
+                "--table",
+                str(sur),
+                "--strategies",
+                "random,evolution",
+                "--seeds",
+                "3",
+                "--budget",
+                "30x",
+                "--jobs",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["source"].startswith("SURROGATE") and meta["synthetic"] is True
