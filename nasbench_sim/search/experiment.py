@@ -90,8 +90,14 @@ class Comparison:
 _WORKER_BENCH: list[Benchmark] = []
 
 
-def _init_worker(bench: Benchmark) -> None:
+def _init_worker(bench: Benchmark, single_thread: bool = False) -> None:
     _WORKER_BENCH[:] = [bench]
+    if single_thread:
+        # One process per core: native thread pools (OpenMP, BLAS) inside a worker would only
+        # fight the other workers for the same cores.
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
 
 
 def _run_chunk(
@@ -154,7 +160,9 @@ def run_many(
         # Small chunks keep both processes busy whatever the per-strategy cost.
         per = max(1, math.ceil(len(seeds) / (4 * n_jobs)))
         chunks = [(n, seeds[i : i + per]) for n in strategies for i in range(0, len(seeds), per)]
-        with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(bench,)) as pool:
+        with ProcessPoolExecutor(
+            n_jobs, initializer=_init_worker, initargs=(bench, True)
+        ) as pool:
             futures = [pool.submit(_run_chunk, n, c, budget, kw) for n, c in chunks]
             for fut in futures:
                 part = fut.result()

@@ -50,8 +50,12 @@ DEFAULT_STRATEGIES: tuple[str, ...] = (
     "reinforce",
     "hyperband",
     "optuna_tpe",
+    "bo_xgb",
 )
-"""What ``nasbench-sim compare`` runs when no strategies are given."""
+"""What ``nasbench-sim compare`` runs when no strategies are given: one of each family, sized so
+that 100 seeds of all of them replay in well under a minute on two cores. The slower
+model-based strategies (``bananas``, ``bo_gcn``, ``pnas``, the ``*_es`` variants) and the
+rest run with ``--strategies all`` or by name."""
 
 
 def strategy_class(name: str) -> type[Strategy]:
