@@ -97,7 +97,7 @@ def anytime_plot(
     colors = _colors(names)
     unit, scale = time_unit(float(times[-1]))
     with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
+        fig, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
         for name in names:
             mean, half = t_interval(curves[name], confidence)
             n = curves[name].shape[0]
@@ -121,7 +121,7 @@ def anytime_plot(
         ax.set_ylim(bottom=floor)
         ax.grid(True, which="major", alpha=0.3)
         ax.set_title(title or f"Mean regret, {int(confidence * 100)}% CI band, {n} seeds")
-        ax.legend(loc="upper right", frameon=False, ncol=2 if len(names) > 5 else 1)
+        fig.legend(loc="outside lower center", frameon=False, ncol=min(4, len(names)))
         out = Path(path)
         fig.savefig(out, dpi=200)
         plt.close(fig)
