@@ -16,6 +16,7 @@ from nasbench_sim.cli.core import describe_source, is_synthetic, load_bench, syn
 from nasbench_sim.cli.search import add_budget_args, parse_seeds
 from nasbench_sim.search import DEFAULT_STRATEGIES, available_strategies
 from nasbench_sim.search.experiment import parse_budget, run_many
+from nasbench_sim.search.runs_io import write_runs
 
 __all__ = ["register"]
 
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="compare search strategies over many seeds; writes a summary and plots",
         description=(
             "Replay every strategy with every seed against a table under a simulated-time "
-            "budget and write runs.parquet, summary.csv, anytime.png and final.png."
+            "budget and write runs.h5, summary.csv, anytime.png and final.png."
         ),
     )
     p.add_argument(
@@ -119,8 +120,7 @@ def _compare(args: argparse.Namespace) -> int:
             charge_strategy_time=args.charge_strategy_time,
             progress=bar.update,
         )
-    runs_path = out / "runs.parquet"
-    comp.runs.to_parquet(runs_path, index=False)
+    write_runs(comp.runs, out / "runs.h5")
     comp.final.to_csv(out / "final.csv", index=False)
     baseline = args.baseline if args.baseline in strategies else None
     summary = summarize(comp.final, baseline=baseline)
@@ -152,7 +152,7 @@ def _compare(args: argparse.Namespace) -> int:
     print(_format_summary(summary, label))
     _print_sanity(summary)
     print(
-        f"\nwrote {out}/: runs.parquet, final.csv, summary.csv, anytime.png, final.png, meta.json"
+        f"\nwrote {out}/: runs.h5, final.csv, summary.csv, anytime.png, final.png, meta.json"
         f"  ({meta['wall_time_s']:.1f} s)"
     )
     return 0

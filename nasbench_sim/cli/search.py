@@ -60,7 +60,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_budget_args(p)
     p.add_argument("--json", action="store_true", help="print the whole query log as JSON")
-    p.add_argument("--log-out", default=None, help="also write the query log (.csv or .parquet)")
+    p.add_argument(
+        "--log-out", default=None, help="also write the query log (.csv, or .h5 for HDF5)"
+    )
     p.set_defaults(func=_search)
 
 
@@ -78,8 +80,10 @@ def _search(args: argparse.Namespace) -> int:
     log = result.log
     if args.log_out:
         path = str(args.log_out)
-        if path.endswith(".parquet"):
-            log.to_parquet(path, index=False)
+        if path.endswith((".h5", ".hdf5")):
+            from nasbench_sim.search.runs_io import write_runs
+
+            write_runs(log, path)
         else:
             log.to_csv(path, index=False)
     if args.json:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from nasbench_sim.cli import main
+from nasbench_sim.search.runs_io import read_runs
 
 
 def test_compare_writes_summary_runs_and_plots(tmp_path, capsys) -> None:
@@ -35,7 +36,7 @@ def test_compare_writes_summary_runs_and_plots(tmp_path, capsys) -> None:
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["strategy"]) == {"random", "evolution"}
     assert {"mean_regret", "ci_low", "ci_high", "median_regret", "mean_rank"} <= set(summary)
-    runs = pd.read_parquet(out / "runs.parquet")
+    runs = read_runs(out / "runs.h5")
     assert runs.groupby("strategy", observed=True)["seed"].nunique().tolist() == [12, 12]
     for name in ("anytime.png", "final.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
