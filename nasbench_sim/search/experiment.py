@@ -160,9 +160,7 @@ def run_many(
         # Small chunks keep both processes busy whatever the per-strategy cost.
         per = max(1, math.ceil(len(seeds) / (4 * n_jobs)))
         chunks = [(n, seeds[i : i + per]) for n in strategies for i in range(0, len(seeds), per)]
-        with ProcessPoolExecutor(
-            n_jobs, initializer=_init_worker, initargs=(bench, True)
-        ) as pool:
+        with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(bench, True)) as pool:
             futures = [pool.submit(_run_chunk, n, c, budget, kw) for n, c in chunks]
             for fut in futures:
                 part = fut.result()
