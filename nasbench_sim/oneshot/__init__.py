@@ -1,0 +1,69 @@
+"""Weight-sharing (one-shot) NAS on the NB201 space: SPOS, DARTS and GDAS super-networks
+trained on a table's protocol, their per-cell scores stored in the table file, and the
+optimisation gap between one-shot and stand-alone accuracy. See ``docs/oneshot.md``.
+
+Importing this package does not import torch; the training names load it on first use.
+
+Example:
+    >>> from nasbench_sim.oneshot import METHODS
+    >>> METHODS
+    ('spos', 'darts', 'gdas')
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from nasbench_sim.oneshot.gap import (
+    PARAMETER_FREE,
+    GapReport,
+    gap_report,
+    parameter_free_fraction,
+    precision_at_k,
+    seed_spread,
+)
+from nasbench_sim.oneshot.run import OneShotProgress, run_oneshot, standalone_accuracy
+from nasbench_sim.oneshot.store import (
+    METHODS,
+    OneShotError,
+    OneShotRecord,
+    list_oneshot,
+    read_oneshot,
+    write_oneshot,
+)
+
+__all__ = [
+    "METHODS",
+    "PARAMETER_FREE",
+    "GapReport",
+    "OneShotError",
+    "OneShotProgress",
+    "OneShotRecord",
+    "OneShotSettings",
+    "SuperNetwork",
+    "gap_report",
+    "list_oneshot",
+    "parameter_free_fraction",
+    "precision_at_k",
+    "read_oneshot",
+    "run_oneshot",
+    "seed_spread",
+    "standalone_accuracy",
+    "train_supernet",
+    "write_oneshot",
+]
+
+_LAZY = {
+    "OneShotSettings": "nasbench_sim.oneshot.train",
+    "train_supernet": "nasbench_sim.oneshot.train",
+    "SuperNetwork": "nasbench_sim.oneshot.supernet",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the torch-dependent names on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nasbench_sim.oneshot' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

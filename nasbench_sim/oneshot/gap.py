@@ -1,0 +1,185 @@
+"""The optimisation gap: how well one-shot scores rank cells against stand-alone training.
+
+Pure numpy / scipy; no torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nasbench_sim.oneshot.store import OneShotError, OneShotRecord
+from nasbench_sim.space import OPS
+
+__all__ = [
+    "PARAMETER_FREE",
+    "GapReport",
+    "gap_report",
+    "parameter_free_fraction",
+    "precision_at_k",
+    "seed_spread",
+]
+
+PARAMETER_FREE: tuple[str, ...] = ("none", "skip_connect", "avg_pool_3x3")
+"""Ops without weights; a derived cell made mostly of them signals a collapse."""
+_FREE_IDS = np.array([OPS.index(o) for o in PARAMETER_FREE])
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """Rank agreement between one-shot and stand-alone accuracy over the evaluated cells.
+
+    Attributes:
+        method: the one-shot method.
+        seed: the super-network seed.
+        n_cells: cells with both scores.
+        kendall_tau: Kendall τ (tau-b) over all of them.
+        spearman_rho: Spearman ρ over all of them.
+        top_fraction: the stand-alone top fraction of the ``top_*`` statistics.
+        n_top: cells in that top fraction.
+        top_kendall_tau: Kendall τ within the stand-alone top fraction.
+        top_spearman_rho: Spearman ρ within the stand-alone top fraction.
+        precision: ``k`` -> fraction of the one-shot top-``k`` that is in the stand-alone
+            top-``k``.
+        cost: the super-network cost recorded with the run.
+    """
+
+    method: str
+    seed: int
+    n_cells: int
+    kendall_tau: float
+    spearman_rho: float
+    top_fraction: float
+    n_top: int
+    top_kendall_tau: float
+    top_spearman_rho: float
+    precision: Mapping[int, float] = field(default_factory=dict)
+    cost: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict (precision keys as strings)."""
+        return {
+            "method": self.method,
+            "seed": self.seed,
+            "n_cells": self.n_cells,
+            "kendall_tau": self.kendall_tau,
+            "spearman_rho": self.spearman_rho,
+            "top_fraction": self.top_fraction,
+            "n_top": self.n_top,
+            "top_kendall_tau": self.top_kendall_tau,
+            "top_spearman_rho": self.top_spearman_rho,
+            "precision": {str(k): v for k, v in self.precision.items()},
+            "cost": dict(self.cost),
+        }
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan"), float("nan")
+    from scipy import stats  # imported here: scipy.stats is slow to import
+
+    tau = stats.kendalltau(a, b).statistic
+    rho = stats.spearmanr(a, b).statistic
+    return float(tau), float(rho)
+
+
+def precision_at_k(score: np.ndarray, truth: np.ndarray, k: int) -> float:
+    """Fraction of the ``k`` best cells by ``score`` that are among the ``k`` best by
+    ``truth`` (ties broken by position, stably)."""
+    if not 1 <= k <= score.size:
+        raise OneShotError(f"k={k} must lie in 1..{score.size}")
+    top_s = np.argsort(-score, kind="stable")[:k]
+    top_t = np.argsort(-truth, kind="stable")[:k]
+    return float(np.intersect1d(top_s, top_t).size / k)
+
+
+def _ks(ks: Sequence[float], n: int) -> list[int]:
+    out = []
+    for k in ks:
+        kk = round(k * n) if 0 < k < 1 else int(k)
+        if kk < 1:
+            raise OneShotError(f"top-k value {k} must be a count >= 1 or a fraction in (0, 1)")
+        if kk < n and kk not in out:  # k = n is trivially 1
+            out.append(kk)
+    return out
+
+
+def gap_report(
+    record: OneShotRecord,
+    standalone: np.ndarray,
+    *,
+    ks: Sequence[float] = (10, 50, 100),
+    top_fraction: float = 0.1,
+) -> GapReport:
+    """Kendall τ, Spearman ρ (all cells and stand-alone top fraction) and top-k precision.
+
+    Args:
+        record: a one-shot record (its ``valid_acc`` is the one-shot score).
+        standalone: stand-alone accuracy of each ``record.arch_index`` cell (NaN: left out).
+        ks: top-k sizes: counts, or fractions in (0, 1); sizes not below the cell count are
+            skipped.
+        top_fraction: the stand-alone top fraction for the ``top_*`` statistics.
+
+    Example:
+        >>> import numpy as np
+        >>> rec = OneShotRecord("spos", 0, np.arange(5), np.arange(5.0), np.zeros(1))
+        >>> r = gap_report(rec, np.arange(5.0) * 2, ks=(2,))
+        >>> round(r.kendall_tau, 6), r.precision
+        (1.0, {2: 1.0})
+    """
+    if not 0 < top_fraction <= 1:
+        raise OneShotError(f"top_fraction must lie in (0, 1], got {top_fraction}")
+    score = np.asarray(record.valid_acc, dtype=np.float64)
+    truth = np.asarray(standalone, dtype=np.float64)
+    if truth.shape != score.shape:
+        raise OneShotError(f"standalone has shape {truth.shape}, expected {score.shape}")
+    keep = np.isfinite(score) & np.isfinite(truth)
+    score, truth = score[keep], truth[keep]
+    n = int(score.size)
+    if n < 2:
+        raise OneShotError(f"need at least 2 cells with both scores, got {n}")
+    tau, rho = _corr(score, truth)
+    n_top = max(2, int(np.ceil(top_fraction * n)))
+    top = np.argsort(-truth, kind="stable")[:n_top]
+    ttau, trho = _corr(score[top], truth[top])
+    prec = {k: precision_at_k(score, truth, k) for k in _ks(ks, n)}
+    return GapReport(
+        method=record.method,
+        seed=record.seed,
+        n_cells=n,
+        kendall_tau=tau,
+        spearman_rho=rho,
+        top_fraction=float(top_fraction),
+        n_top=n_top,
+        top_kendall_tau=ttau,
+        top_spearman_rho=trho,
+        precision=prec,
+        cost=dict(record.cost),
+    )
+
+
+def parameter_free_fraction(arch_index: np.ndarray) -> np.ndarray:
+    """Fraction of the six edges holding a parameter-free op (none, skip, pool), per cell."""
+    from nasbench_sim.space import Cell
+
+    ops = np.array([Cell.from_index(int(i)).ops for i in np.asarray(arch_index)], dtype=np.int64)
+    return np.isin(ops.reshape(-1, 6), _FREE_IDS).mean(axis=1)
+
+
+def seed_spread(reports: Sequence[GapReport]) -> dict[str, dict[str, float]]:
+    """Mean, standard deviation (ddof=1; 0 for one seed), min and max over seeds of τ, ρ and
+    the top-fraction τ."""
+    out: dict[str, dict[str, float]] = {}
+    for name in ("kendall_tau", "spearman_rho", "top_kendall_tau"):
+        v = np.array([getattr(r, name) for r in reports], dtype=np.float64)
+        out[name] = {
+            "mean": float(np.nanmean(v)) if v.size else float("nan"),
+            "std": float(np.nanstd(v, ddof=1)) if v.size > 1 else 0.0,
+            "min": float(np.nanmin(v)) if v.size else float("nan"),
+            "max": float(np.nanmax(v)) if v.size else float("nan"),
+            "n_seeds": float(v.size),
+        }
+    return out

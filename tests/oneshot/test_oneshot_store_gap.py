@@ -1,0 +1,149 @@
+"""The /oneshot group round-trips; gap statistics are right on planted cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from nasbench_sim.bench import TabularBenchmark
+from nasbench_sim.oneshot import (
+    OneShotError,
+    OneShotRecord,
+    gap_report,
+    list_oneshot,
+    parameter_free_fraction,
+    precision_at_k,
+    read_oneshot,
+    seed_spread,
+    standalone_accuracy,
+    write_oneshot,
+)
+from nasbench_sim.oneshot.plots import plot_gap_scatter, plot_trajectory
+from nasbench_sim.space import Cell
+from nasbench_sim.table import read_table
+
+
+def _spos(arch: np.ndarray, valid: np.ndarray, seed: int = 0) -> OneShotRecord:
+    return OneShotRecord(
+        method="spos",
+        seed=seed,
+        arch_index=arch,
+        valid_acc=valid,
+        supernet_valid_acc=np.array([0.3, 0.4]),
+        protocol={"dataset": "digits", "epochs": 2},
+        cost={"wall_s": 12.5, "epochs": 2, "steps": 6, "device": "cpu"},
+        settings={"bn_batches": 4},
+    )
+
+
+def _darts(seed: int = 0) -> OneShotRecord:
+    alpha = np.full((3, 6, 5), 0.2)
+    alpha[2, :, 1] = 0.6
+    alpha[2, :, [0, 2, 3, 4]] = 0.1
+    return OneShotRecord(
+        method="darts",
+        seed=seed,
+        arch_index=np.array(
+            [Cell((3,) * 6).index, Cell((3, 3, 1, 1, 3, 3)).index, Cell((1,) * 6).index]
+        ),
+        valid_acc=np.array([0.5, 0.6, 0.2]),
+        supernet_valid_acc=np.array([0.4, 0.5, 0.3]),
+        alpha=alpha,
+        standalone_valid_acc=np.array([0.8, 0.7, np.nan]),
+        standalone_test_acc=np.array([0.79, 0.71, np.nan]),
+        cost={"wall_s": 3.0},
+    )
+
+
+def test_group_round_trips_and_the_table_still_reads(tiny_table_path: Path) -> None:
+    t = read_table(tiny_table_path)
+    rec = _spos(t.arch_index, np.linspace(0, 1, t.n_cells))
+    write_oneshot(tiny_table_path, rec)
+    write_oneshot(tiny_table_path, _darts(seed=2))
+    back = read_oneshot(tiny_table_path, "spos", 0)
+    np.testing.assert_array_equal(back.arch_index, rec.arch_index)
+    np.testing.assert_array_equal(back.valid_acc, rec.valid_acc)
+    np.testing.assert_array_equal(back.supernet_valid_acc, rec.supernet_valid_acc)
+    assert back.cost == rec.cost and back.protocol == rec.protocol and back.alpha is None
+    assert "h5py" in back.software and back.created
+    d = read_oneshot(tiny_table_path, "darts", 2)
+    assert d.alpha is not None and d.alpha.shape == (3, 6, 5)
+    np.testing.assert_array_equal(d.standalone_valid_acc, _darts().standalone_valid_acc)
+    assert list_oneshot(tiny_table_path) == [("darts", 2), ("spos", 0)]
+    # read_table ignores the unknown group; the table data are unchanged
+    t2 = read_table(tiny_table_path)
+    np.testing.assert_array_equal(t2.metrics["valid_acc"], t.metrics["valid_acc"])
+    with h5py.File(tiny_table_path) as f:  # plain h5py finds the documented layout
+        assert f["oneshot/spos/seed_0/valid_acc"].shape == (t.n_cells,)
+        assert f["oneshot/spos/seed_0"].attrs["method"] == "spos"
+    # rewriting replaces the group, and leaves no temp file behind
+    write_oneshot(tiny_table_path, _spos(t.arch_index[:3], np.zeros(3)))
+    assert read_oneshot(tiny_table_path, "spos", 0).arch_index.shape == (3,)
+    assert sorted(p.name for p in tiny_table_path.parent.iterdir()) == [tiny_table_path.name]
+
+
+def test_missing_groups_and_bad_records_raise(tiny_table_path: Path) -> None:
+    with pytest.raises(OneShotError, match="groups present: none"):
+        read_oneshot(tiny_table_path, "spos", 0)
+    with pytest.raises(OneShotError, match="valid methods"):
+        read_oneshot(tiny_table_path, "enas", 0)
+    with pytest.raises(OneShotError, match="equal length"):
+        write_oneshot(tiny_table_path, _spos(np.arange(3), np.zeros(4)))
+    bad = OneShotRecord("darts", 0, np.arange(2), np.zeros(2), np.zeros(2))
+    with pytest.raises(OneShotError, match="alpha"):
+        write_oneshot(tiny_table_path, bad)
+    with pytest.raises(FileNotFoundError):
+        write_oneshot(tiny_table_path.parent / "nope.h5", _spos(np.arange(2), np.zeros(2)))
+
+
+def test_gap_tau_is_high_for_a_faithful_score_and_null_for_a_shuffled_one(
+    synthetic_bench: TabularBenchmark,
+) -> None:
+    arch = synthetic_bench.table.arch_index
+    truth = standalone_accuracy(synthetic_bench, arch)
+    np.testing.assert_allclose(truth, synthetic_bench.search_mean[:, -1, 3])
+    rng = np.random.default_rng(0)
+    noisy = truth + rng.normal(0, 0.002, truth.size)
+    good = gap_report(_spos(arch, noisy), truth, ks=(10, 50, 100, 0.05))
+    assert good.kendall_tau > 0.85 and good.spearman_rho > 0.95
+    assert good.n_cells == arch.size and good.n_top == int(np.ceil(0.1 * arch.size))
+    assert set(good.precision) == {10, 50, 100, round(0.05 * arch.size)}
+    assert good.precision[100] > 0.5
+    shuffled = gap_report(_spos(arch, rng.permutation(noisy)), truth)
+    assert abs(shuffled.kendall_tau) < 0.05 and abs(shuffled.spearman_rho) < 0.07
+    assert shuffled.precision[100] < 0.1
+    flipped = gap_report(_spos(arch, -truth), truth)
+    assert flipped.kendall_tau < -0.99 and flipped.top_kendall_tau < -0.99
+
+
+def test_precision_fraction_and_spread() -> None:
+    score = np.array([5.0, 4, 3, 2, 1, 0])
+    truth = np.array([5.0, 4, 0, 1, 2, 3])
+    assert precision_at_k(score, truth, 2) == 1.0
+    assert precision_at_k(score, truth, 3) == pytest.approx(2 / 3)
+    with pytest.raises(OneShotError, match=r"1\.\.6"):
+        precision_at_k(score, truth, 7)
+    cells = [Cell((3,) * 6).index, Cell((0, 1, 4, 2, 3, 3)).index, 0]
+    np.testing.assert_allclose(parameter_free_fraction(np.array(cells)), [0.0, 0.5, 1.0])
+    variants = (score, truth + 0.1, score[::-1])  # three "seeds": tau 0.2, 1, -0.2
+    reps = [gap_report(_spos(np.arange(6), v, seed=i), truth) for i, v in enumerate(variants)]
+    spread = seed_spread(reps)
+    taus = [r.kendall_tau for r in reps]
+    assert spread["kendall_tau"]["mean"] == pytest.approx(np.mean(taus))
+    assert spread["kendall_tau"]["std"] == pytest.approx(np.std(taus, ddof=1))
+    assert spread["kendall_tau"]["n_seeds"] == 3
+    assert spread["kendall_tau"]["max"] == pytest.approx(1.0)
+    assert spread["kendall_tau"]["std"] > 0.5
+
+
+def test_plots_write_pngs(tmp_path: Path) -> None:
+    truth = np.linspace(0.5, 0.9, 40)
+    rec = _spos(np.arange(40), truth + np.random.default_rng(1).normal(0, 0.05, 40))
+    rep = gap_report(rec, truth)
+    png = plot_gap_scatter(rec, truth, rep, tmp_path / "a" / "gap.png")
+    traj = plot_trajectory(_darts(), tmp_path / "traj.png")
+    for p in (png, traj):
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
