@@ -100,6 +100,10 @@ def anytime_plot(
         fig, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
         for name in names:
             mean, half = t_interval(curves[name], confidence)
+            # a strategy's line starts once every one of its runs has a result (a weight-sharing
+            # run has none until its super-network is paid for): no mean of the fastest runs
+            started = ~np.isnan(curves[name]).any(axis=0)
+            mean, half = np.where(started, mean, np.nan), np.where(started, half, np.nan)
             n = curves[name].shape[0]
             ax.plot(times / scale, mean, color=colors[name], lw=1.6, label=f"{label(name)}")
             ax.fill_between(

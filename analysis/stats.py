@@ -15,6 +15,7 @@ Conventions:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -54,10 +55,12 @@ def bootstrap_ci(
 
 
 def t_interval(samples: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and half-width of the Student-t interval along axis 0 (NaNs ignored)."""
+    """Mean and half-width of the Student-t interval along axis 0 (NaNs ignored; NaN where
+    a column has no value)."""
     x = np.asarray(samples, dtype=np.float64)
     n = np.sum(~np.isnan(x), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: mean of empty slice
         mean = np.nanmean(x, axis=0) if x.size else np.zeros(x.shape[1:])
         sd = np.nanstd(x, axis=0, ddof=1)
         half = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
@@ -66,11 +69,14 @@ def t_interval(samples: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarra
 
 
 def time_grid(runs: pd.DataFrame, end: float | None = None, n: int = 200) -> np.ndarray:
-    """Log-spaced simulated times from the moment every run has a result to ``end`` (or the
-    last finish). Starting there keeps early means from averaging only the fastest runs."""
+    """Log-spaced simulated times to ``end`` (or the last finish), from the first moment at
+    which every run of some strategy has a result. A strategy whose runs start later (a
+    weight-sharing search paying for its super-network) joins the plot when all of its runs
+    have a result (see :func:`analysis.plots.anytime_plot`)."""
     finish = runs["finish"].to_numpy(np.float64)
-    first = runs.groupby(["strategy", "seed"], observed=True)["finish"].min().to_numpy()
-    start = float(first.max()) if first.size else 1.0
+    first = runs.groupby(["strategy", "seed"], observed=True)["finish"].min()
+    per_strategy = first.groupby(level="strategy", observed=True).max().to_numpy()
+    start = float(per_strategy.min()) if per_strategy.size else 1.0
     start = max(start, float(finish[finish > 0].min()) if (finish > 0).any() else 1.0)
     stop = float(end if end is not None else finish.max())
     stop = max(stop, start * 1.0001)

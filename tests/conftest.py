@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from nasbench_sim.bench import TabularBenchmark
@@ -25,3 +27,53 @@ def synthetic_bench(synthetic_table: TableData) -> TabularBenchmark:
 def tiny_table_path(tmp_path: Path) -> Path:
     """A 40-row synthetic table on disk."""
     return write_table(tmp_path / "tiny.h5", make_synthetic_table(1, cells=40, n_epochs=5))
+
+
+def synthetic_oneshot_records(
+    bench: TabularBenchmark, n_seeds: int = 2, cost_trainings: float = 5.0
+) -> dict[str, dict[str, Any]]:
+    """``strategy_kwargs`` of the weight-sharing replays on a synthetic table: made-up stored
+    super-networks whose scores are the table's accuracy plus noise (SPOS) and whose final
+    softmax(alpha) follows the per-edge mean accuracy of each op (DARTS, GDAS), costing
+    ``cost_trainings`` full trainings. Not a trained super-network: a fixture of the replay."""
+    from nasbench_sim.oneshot import OneShotRecord
+
+    table = bench.table
+    truth = table.metrics["valid_acc"][:, :, -1].mean(axis=1)
+    ops = np.array([bench.space.from_index(int(i)).ops for i in table.arch_index])
+    cost = {
+        "wall_s": cost_trainings * float(np.median(table.cost["train_time_s"])) * bench.n_epochs
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for method in ("spos", "darts", "gdas"):
+        records = []
+        for seed in range(n_seeds):
+            rng = np.random.default_rng([seed, len(method)])
+            if method == "spos":
+                score = truth + rng.normal(0.0, 0.5 * truth.std(), truth.size)
+                rec = OneShotRecord(
+                    method, seed, table.arch_index.copy(), score, np.zeros(3), cost=cost
+                )
+            else:
+                marg = np.array(
+                    [[truth[ops[:, k] == o].mean() for o in range(5)] for k in range(6)]
+                )
+                logits = (marg - marg.mean()) / marg.std() + rng.normal(0.0, 0.5, marg.shape)
+                alpha = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+                derived = np.full(3, int(np.sum(alpha.argmax(1) * 5 ** np.arange(5, -1, -1))))
+                rec = OneShotRecord(
+                    method, seed, derived, np.full(3, 0.5), np.zeros(3),
+                    alpha=np.broadcast_to(alpha, (3, 6, 5)).copy(),
+                    standalone_valid_acc=np.full(3, np.nan),
+                    standalone_test_acc=np.full(3, np.nan), cost=cost,
+                )  # fmt: skip
+            rec.validate()
+            records.append(rec)
+        out[method] = {"records": records}
+    return out
+
+
+@pytest.fixture(scope="session")
+def ws_kwargs(synthetic_bench: TabularBenchmark) -> dict[str, dict[str, Any]]:
+    """Made-up stored super-networks for the weight-sharing replays on ``synthetic_bench``."""
+    return synthetic_oneshot_records(synthetic_bench)

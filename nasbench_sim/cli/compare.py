@@ -8,12 +8,21 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from nasbench_sim.bench import Benchmark, Budget
-from nasbench_sim.cli.core import describe_source, is_synthetic, load_bench, synthetic_banner
+from nasbench_sim.cli.core import (
+    describe_source,
+    is_synthetic,
+    load_bench,
+    stored_methods,
+    synthetic_banner,
+    table_file,
+)
 from nasbench_sim.cli.search import add_budget_args, parse_seeds
+from nasbench_sim.oneshot.strategy import describe_records, oneshot_kwargs
 from nasbench_sim.search import DEFAULT_STRATEGIES, available_strategies
 from nasbench_sim.search.experiment import parse_budget, run_many
 from nasbench_sim.search.runs_io import write_runs
@@ -78,13 +87,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_audit)
 
 
-def _strategies(text: str) -> list[str]:
+def _strategies(text: str, table: str | None) -> list[str]:
+    """The names in ``text``; ``all``: every black-box strategy plus the weight-sharing
+    replays whose super-networks the table file stores."""
     if text.strip() == "all":
-        return available_strategies()
+        return available_strategies(weight_sharing=False) + stored_methods(table_file(table))
     names = [s.strip() for s in text.split(",") if s.strip()]
     if not names:
         raise ValueError("--strategies is empty; give names like 'random,evolution' or 'all'")
     return names
+
+
+def _weight_sharing_kwargs(table: str | None, strategies: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored super-networks of the weight-sharing strategies, with a line on each."""
+    kwargs = oneshot_kwargs(table_file(table), strategies)
+    for line in describe_records(kwargs):
+        print(line)
+    return kwargs
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -98,7 +117,8 @@ def _compare(args: argparse.Namespace) -> int:
     banner = synthetic_banner(bench)
     if banner:
         print(banner)
-    strategies = _strategies(args.strategies)
+    strategies = _strategies(args.strategies, args.table)
+    skw = _weight_sharing_kwargs(args.table, strategies)
     seeds = parse_seeds(args.seeds)
     budget = parse_budget(args.budget, bench)
     out = Path(args.out)
@@ -118,7 +138,16 @@ def _compare(args: argparse.Namespace) -> int:
             n_workers=args.workers,
             n_jobs=jobs,
             charge_strategy_time=args.charge_strategy_time,
+            strategy_kwargs=skw,
             progress=bar.update,
+        )
+    empty = comp.final[comp.final["n_queries"] == 0]
+    if len(empty):
+        names = ", ".join(sorted(set(empty["strategy"])))
+        print(
+            f"warning: {len(empty)} run(s) of {names} started no training within the budget "
+            "(a set-up cost such as a super-network at or above the budget); their final regret "
+            "is undefined and left out of the summary"
         )
     write_runs(comp.runs, out / "runs.h5")
     comp.final.to_csv(out / "final.csv", index=False)
@@ -226,7 +255,8 @@ def _audit(args: argparse.Namespace) -> int:
     banner = synthetic_banner(bench)
     if banner:
         print(banner)
-    strategies = _strategies(args.strategies)
+    strategies = _strategies(args.strategies, args.table)
+    skw = _weight_sharing_kwargs(args.table, strategies)
     seeds = parse_seeds(args.seeds)
     fractions = _fractions(args.fractions)
     budget = parse_budget(args.budget, bench)  # the same simulated budget everywhere
@@ -248,6 +278,7 @@ def _audit(args: argparse.Namespace) -> int:
                 budget,
                 n_workers=args.workers,
                 n_jobs=jobs,
+                strategy_kwargs=skw,
                 progress=bar.update,
             )
             s = summarize(comp.final, baseline=None).assign(source=name)

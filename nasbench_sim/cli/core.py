@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from nasbench_sim.bench import Benchmark, TabularBenchmark
+from nasbench_sim.bench import Benchmark, TabularBenchmark, default_table_path
 from nasbench_sim.space import SPACES, get_space
 from nasbench_sim.table import make_synthetic_table, write_table
 
@@ -39,6 +39,24 @@ def load_bench(table: str | None, run_seed: int = 0) -> Benchmark:
                 assemble_parts(parts_dir(table), allow_partial=True), run_seed=run_seed
             )
     return Benchmark.load(table, run_seed=run_seed)
+
+
+def table_file(table: str | None) -> str | None:
+    """The file behind a ``--table`` value: the shipped default's path for ``None``, else the
+    value itself (which need not be a file: ``synthetic``, a build in progress...)."""
+    if table is None:
+        return str(default_table_path())
+    return table
+
+
+def stored_methods(table: str | None) -> list[str]:
+    """Weight-sharing methods with a super-network stored in the table file ``table``
+    (none for anything that is not an HDF5 file)."""
+    if table is None or not table.endswith((".h5", ".hdf5")) or not Path(table).is_file():
+        return []
+    from nasbench_sim.oneshot import list_oneshot
+
+    return sorted({m for m, _ in list_oneshot(table)})
 
 
 def is_synthetic(bench: Benchmark) -> bool:

@@ -7,7 +7,8 @@ import json
 
 import numpy as np
 
-from nasbench_sim.cli.core import load_bench, synthetic_banner
+from nasbench_sim.cli.core import load_bench, synthetic_banner, table_file
+from nasbench_sim.oneshot.strategy import oneshot_kwargs
 from nasbench_sim.search import STRATEGIES, run
 from nasbench_sim.search.experiment import parse_budget
 
@@ -69,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _search(args: argparse.Namespace) -> int:
     bench = load_bench(args.table)
     budget = parse_budget(args.budget, bench)
+    skw = oneshot_kwargs(table_file(args.table), [args.strategy])
     result = run(
         args.strategy,
         bench,
@@ -76,6 +78,7 @@ def _search(args: argparse.Namespace) -> int:
         args.seed,
         n_workers=args.workers,
         charge_strategy_time=args.charge_strategy_time,
+        strategy_kwargs=skw.get(args.strategy),
     )
     log = result.log
     if args.log_out:
@@ -101,6 +104,12 @@ def _search(args: argparse.Namespace) -> int:
         f"{args.strategy}, seed {args.seed}: {len(log)} queries, "
         f"{log['finish'].max() if len(log) else 0:,.0f} simulated s"
     )
+    setup = result.meta["setup_cost_s"]
+    if setup:
+        print(f"super-network cost charged first: {setup:,.0f} simulated s")
+    if not len(log):
+        print("no query started within the budget")
+        return 0
     improved = log.loc[np.r_[True, np.diff(log["incumbent_index"].to_numpy()) != 0]]
     print(f"{'time (s)':>12} {'query':>6} {'epochs':>6} {'valid':>7} {'regret':>7}  incumbent")
     for _, r in improved.iterrows():

@@ -16,6 +16,7 @@ from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.search.registry import (
     DEFAULT_STRATEGIES,
     STRATEGIES,
+    WEIGHT_SHARING_STRATEGIES,
     available_strategies,
     create,
     strategy_class,
@@ -33,6 +34,7 @@ __all__ = [
     "DEFAULT_STRATEGIES",
     "LOG_COLUMNS",
     "STRATEGIES",
+    "WEIGHT_SHARING_STRATEGIES",
     "Proposal",
     "RunResult",
     "Strategy",

@@ -54,6 +54,10 @@ class Strategy(abc.ABC):
     name: ClassVar[str] = "strategy"
     multi_fidelity: ClassVar[bool] = False
     """True for strategies that ask for fewer than ``n_epochs`` epochs."""
+    setup_cost_s: float = 0.0
+    """Simulated seconds the strategy works before its first proposal can start (e.g. a
+    weight-sharing search training its super-network); the run loop starts every worker's
+    clock there, so no result exists earlier."""
 
     def __init__(
         self, space: SearchSpace, n_epochs: int, seed: int | np.random.SeedSequence = 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -101,12 +101,16 @@ def _init_worker(bench: Benchmark, single_thread: bool = False) -> None:
 
 
 def _run_chunk(
-    name: str, seeds: Sequence[int], budget: Budget, kw: dict[str, Any]
+    name: str,
+    seeds: Sequence[int],
+    budget: Budget,
+    kw: dict[str, Any],
+    strategy_kwargs: dict[str, Any] | None = None,
 ) -> list[tuple[str, int, pd.DataFrame, dict[str, Any]]]:
     bench = _WORKER_BENCH[0]
     out = []
     for s in seeds:
-        r = run(name, bench, budget, s, **kw)
+        r = run(name, bench, budget, s, strategy_kwargs=strategy_kwargs, **kw)
         out.append((name, s, r.log, r.meta))
     return out
 
@@ -120,6 +124,7 @@ def run_many(
     n_workers: int = 1,
     n_jobs: int = 1,
     charge_strategy_time: bool = False,
+    strategy_kwargs: Mapping[str, dict[str, Any]] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Comparison:
     """Run every strategy with every seed against ``bench``.
@@ -133,6 +138,8 @@ def run_many(
         n_workers: simulated parallel workers per run.
         n_jobs: operating-system processes to spread the runs over (``-1``: all cores).
         charge_strategy_time: add each strategy's measured compute time to its clock.
+        strategy_kwargs: per strategy name, keyword arguments of its constructor (e.g. the
+            stored super-networks of a weight-sharing strategy).
         progress: called with the number of runs just finished.
     """
     for name in strategies:
@@ -144,6 +151,7 @@ def run_many(
     if n_jobs < 1:
         raise ValueError(f"n_jobs must be >= 1 or -1, got {n_jobs}")
     kw = {"n_workers": n_workers, "charge_strategy_time": charge_strategy_time}
+    skw = {k: dict(v) for k, v in (strategy_kwargs or {}).items()}
     seeds = [int(s) for s in seeds]
     results: list[tuple[str, int, pd.DataFrame, dict[str, Any]]] = []
     if n_jobs == 1:
@@ -151,7 +159,7 @@ def run_many(
         try:
             for name in strategies:
                 for s in seeds:
-                    results.extend(_run_chunk(name, [s], budget, kw))
+                    results.extend(_run_chunk(name, [s], budget, kw, skw.get(name)))
                     if progress:
                         progress(1)
         finally:
@@ -161,7 +169,7 @@ def run_many(
         per = max(1, math.ceil(len(seeds) / (4 * n_jobs)))
         chunks = [(n, seeds[i : i + per]) for n in strategies for i in range(0, len(seeds), per)]
         with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(bench, True)) as pool:
-            futures = [pool.submit(_run_chunk, n, c, budget, kw) for n, c in chunks]
+            futures = [pool.submit(_run_chunk, n, c, budget, kw, skw.get(n)) for n, c in chunks]
             for fut in futures:
                 part = fut.result()
                 results.extend(part)

@@ -18,6 +18,7 @@ from nasbench_sim.space import SearchSpace
 __all__ = [
     "DEFAULT_STRATEGIES",
     "STRATEGIES",
+    "WEIGHT_SHARING_STRATEGIES",
     "available_strategies",
     "create",
     "strategy_class",
@@ -40,8 +41,15 @@ STRATEGIES: dict[str, str] = {
     "random_es": "predictors.early_stopping:RandomSearchES",
     "evolution_es": "predictors.early_stopping:EvolutionES",
     "hyperband_es": "predictors.early_stopping:HyperbandES",
+    "spos": "nasbench_sim.oneshot.strategy:SposReplay",
+    "darts": "nasbench_sim.oneshot.strategy:DartsReplay",
+    "gdas": "nasbench_sim.oneshot.strategy:GdasReplay",
 }
 """Every strategy nasbench-sim knows, by the name the CLI and ``create`` use."""
+
+WEIGHT_SHARING_STRATEGIES: tuple[str, ...] = ("spos", "darts", "gdas")
+"""Replays of super-networks stored in a table file (``nasbench-sim oneshot``): they need the
+stored runs as ``records=`` and are charged their super-network cost before the first query."""
 
 DEFAULT_STRATEGIES: tuple[str, ...] = (
     "random",
@@ -80,10 +88,13 @@ def strategy_class(name: str) -> type[Strategy]:
     return cls
 
 
-def available_strategies() -> list[str]:
-    """Names of the registered strategies that can be created in this installation."""
+def available_strategies(weight_sharing: bool = True) -> list[str]:
+    """Names of the registered strategies that can be created in this installation
+    (without the weight-sharing replays when ``weight_sharing`` is false)."""
     out = []
     for name in STRATEGIES:
+        if not weight_sharing and name in WEIGHT_SHARING_STRATEGIES:
+            continue
         try:
             strategy_class(name)
         except RegistryError:

@@ -5,6 +5,8 @@ workers, each free worker asks the strategy for work, and results come back in o
 simulated *finish* time through an event queue, as on a real cluster. Simulated time is the
 recorded training time of each query (continuations charged incrementally, see
 :mod:`nasbench_sim.bench.clock`), plus, optionally, the strategy's own measured compute time.
+A strategy with a set-up cost (:attr:`Strategy.setup_cost_s`, e.g. a weight-sharing search's
+super-network) starts the clock of every worker at that cost.
 
 Budget rules: with a time budget no new work starts once the clock has reached ``time_s``; work
 already running completes and is logged (its ``finish`` may exceed ``time_s``), but the final
@@ -181,10 +183,13 @@ def run(
     time_limit = budget.time_s if budget.time_s is not None else math.inf
     query_limit = budget.queries if budget.queries is not None else math.inf
 
+    setup = float(strategy.setup_cost_s)
+    if not (math.isfinite(setup) and setup >= 0):
+        raise ValueError(f"strategy {name!r} has setup_cost_s={setup!r}; it must be >= 0")
     events: list[tuple[float, int, int, float, float, Proposal, Result]] = []
-    free_at = [0.0] * n_workers  # when each worker became free
+    free_at = [setup] * n_workers  # when each worker became free
     idle = list(range(n_workers))
-    now = 0.0
+    now = setup
     n_started = 0
     strategy_time = 0.0
     rows: list[tuple[float, float, int, int, str, int, int, float, float]] = []
@@ -255,6 +260,7 @@ def run(
         "charge_strategy_time": charge_strategy_time,
         "charge_repeats": charge_repeats,
         "strategy_time_s": strategy_time,
+        "setup_cost_s": setup,
         "wall_time_s": time.perf_counter() - wall0,
     }
     return RunResult(name, int(seed), log, meta)

@@ -94,3 +94,47 @@ def test_cli_errors_are_clear(
     rc = main(["oneshot", "--table", str(table_copy), "--method", "spos", "--cells", "1,x"])
     assert rc == 2
     assert "--cells" in capsys.readouterr().err
+
+
+def test_weight_sharing_joins_compare_charged_with_its_super_network(
+    table_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nasbench_sim.cli.compare import _strategies
+    from nasbench_sim.oneshot import write_oneshot
+    from nasbench_sim.search.runs_io import read_runs
+    from nasbench_sim.table import make_synthetic_table, write_table
+
+    for method, seed in (("spos", 0), ("spos", 1), ("darts", 0)):
+        rc = main(
+            ["oneshot", "--table", str(table_copy), "--method", method, "--seed", str(seed),
+             "--epochs", "1", "--bn-batches", "1", "--no-progress"]
+        )  # fmt: skip
+        assert rc == 0
+    # searches need every class in the table: replay the stored super-networks against a
+    # full synthetic table file that carries copies of them
+    full = write_table(tmp_path / "full.h5", make_synthetic_table(0, n_epochs=4))
+    for method, seed in list_oneshot(table_copy):
+        write_oneshot(full, read_oneshot(table_copy, method, seed))
+    everything = _strategies("all", str(full))
+    assert everything[-2:] == ["darts", "spos"] and "gdas" not in everything
+    capsys.readouterr()
+    out = tmp_path / "cmp"
+    rc = main(
+        ["compare", "--table", str(full), "--strategies", "random,spos,darts", "--seeds", "3",
+         "--budget", "20q", "--jobs", "1", "--out", str(out)]
+    )  # fmt: skip
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "spos: 2 stored super-network(s)" in text and "darts: 1 stored" in text
+    runs = read_runs(out / "runs.h5")
+    assert set(runs["strategy"]) == {"spos", "darts", "random"}
+    for seed in range(3):
+        rec = read_oneshot(full, "spos", seed % 2)
+        first = runs[(runs["strategy"] == "spos") & (runs["seed"] == seed)]
+        assert first["start"].min() == pytest.approx(rec.cost["wall_s"])  # super-network first
+        score = dict(zip(rec.arch_index.tolist(), rec.valid_acc, strict=True))
+        assert score[int(first["index"].iloc[0])] == rec.valid_acc.max()  # a best-scored cell
+    assert main(["search", "--table", str(full), "--strategy", "darts", "--budget", "3q"]) == 0
+    assert "super-network cost charged first" in capsys.readouterr().out
+    assert main(["search", "--table", str(full), "--strategy", "gdas"]) == 2
+    assert "no stored gdas super-network" in capsys.readouterr().err

@@ -1,7 +1,12 @@
 """One suite over every registered strategy: valid proposals, budgets, reproducibility, and
-every non-random strategy beats random search on a synthetic table with a planted optimum."""
+every non-random strategy beats random search on a synthetic table with a planted optimum.
+
+The weight-sharing replays (spos, darts, gdas) run on made-up stored super-networks
+(``ws_kwargs`` in ``tests/conftest.py``); what they test here is the replay, not a method."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,9 +37,11 @@ def test_core_strategies_are_available() -> None:
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_proposals_are_valid_cells_and_epochs(name: str, synthetic_bench: TabularBenchmark) -> None:
+def test_proposals_are_valid_cells_and_epochs(
+    name: str, synthetic_bench: TabularBenchmark, ws_kwargs: dict[str, dict[str, Any]]
+) -> None:
     space = synthetic_bench.space
-    strategy = create(name, space, synthetic_bench.n_epochs, seed=3)
+    strategy = create(name, space, synthetic_bench.n_epochs, seed=3, **ws_kwargs.get(name, {}))
     assert strategy.name == name
     result = run(strategy, synthetic_bench, Budget(queries=40), seed=3)
     log = result.log
@@ -53,10 +60,21 @@ def test_proposals_are_valid_cells_and_epochs(name: str, synthetic_bench: Tabula
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("n_workers", [1, 4])
 def test_time_budget_is_respected(
-    name: str, n_workers: int, synthetic_bench: TabularBenchmark
+    name: str,
+    n_workers: int,
+    synthetic_bench: TabularBenchmark,
+    ws_kwargs: dict[str, dict[str, Any]],
 ) -> None:
     limit = 20 * _full_time(synthetic_bench)
-    log = run(name, synthetic_bench, Budget(time_s=limit), seed=1, n_workers=n_workers).log
+    result = run(
+        name,
+        synthetic_bench,
+        Budget(time_s=limit),
+        seed=1,
+        n_workers=n_workers,
+        strategy_kwargs=ws_kwargs.get(name),
+    )
+    log = result.log
     assert len(log) > 0
     # no work starts after the budget; the work running at the deadline may finish later
     assert log["start"].max() < limit
@@ -67,32 +85,41 @@ def test_time_budget_is_respected(
     running = np.cumsum([d for _, d in events])
     assert running.max() <= n_workers
     assert log["finish"].is_monotonic_increasing
+    # nothing starts before the strategy's set-up cost (a super-network) is paid
+    assert log["start"].min() >= result.meta["setup_cost_s"]
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_same_seed_same_trajectory_different_seed_differs(
-    name: str, synthetic_bench: TabularBenchmark
+    name: str, synthetic_bench: TabularBenchmark, ws_kwargs: dict[str, dict[str, Any]]
 ) -> None:
     budget = Budget(queries=30)
-    a = run(name, synthetic_bench, budget, seed=11, n_workers=2).log
-    b = run(name, synthetic_bench, budget, seed=11, n_workers=2).log
-    c = run(name, synthetic_bench, budget, seed=12, n_workers=2).log
+    kw = {"n_workers": 2, "strategy_kwargs": ws_kwargs.get(name)}
+    a = run(name, synthetic_bench, budget, seed=11, **kw).log
+    b = run(name, synthetic_bench, budget, seed=11, **kw).log
+    c = run(name, synthetic_bench, budget, seed=12, **kw).log
     cols = ["index", "epoch", "repeat", "valid_acc", "finish"]
     assert a[cols].equals(b[cols])
     assert not a["index"].equals(c["index"])
 
 
-def _mean_final_regret(name: str, bench: TabularBenchmark, seeds: range) -> float:
+def _mean_final_regret(
+    name: str, bench: TabularBenchmark, seeds: range, kwargs: dict[str, Any] | None = None
+) -> float:
     budget = Budget(time_s=100 * _full_time(bench))
-    return float(np.mean([run(name, bench, budget, seed=s).final_regret for s in seeds]))
+    return float(
+        np.mean(
+            [run(name, bench, budget, seed=s, strategy_kwargs=kwargs).final_regret for s in seeds]
+        )
+    )
 
 
 @pytest.mark.parametrize("name", [n for n in ALL if n not in BASELINES])
 def test_beats_random_search_on_a_planted_optimum(
-    name: str, synthetic_bench: TabularBenchmark
+    name: str, synthetic_bench: TabularBenchmark, ws_kwargs: dict[str, dict[str, Any]]
 ) -> None:
     assert synthetic_bench.table.provenance["planted_optimum"]
     seeds = range(6) if name in SLOW else range(20)
-    regret = _mean_final_regret(name, synthetic_bench, seeds)
+    regret = _mean_final_regret(name, synthetic_bench, seeds, ws_kwargs.get(name))
     random_regret = _mean_final_regret("random", synthetic_bench, seeds)
     assert regret < random_regret, f"{name}: {regret:.4f} vs random {random_regret:.4f}"

@@ -1,0 +1,235 @@
+"""Weight-sharing searches replayed in the simulator, charged with their super-network cost.
+
+A stored one-shot run (``/oneshot/<method>/seed_<s>/`` of a table file) already holds what
+the weight-sharing search learned; what is left is what a researcher does next: train the
+cells the super-network ranks best, stand-alone, and keep the one with the best validation
+accuracy. :class:`WeightSharing` replays exactly that under the run loop's simulated clock:
+
+* the clock starts at the super-network's recorded cost (``cost["wall_s"]``: training plus
+  scoring), through the :attr:`~nasbench_sim.search.base.Strategy.setup_cost_s` hook, so no
+  result exists before the weight-sharing search would have finished;
+* then it proposes cells in the order the super-network ranks them, one per equivalence
+  class, each trained to the full budget of epochs and charged like any other query:
+
+  - SPOS: by one-shot validation accuracy with inherited weights (the scored cells only);
+  - DARTS / GDAS: by the log-probability of the cell under the final ``softmax(alpha)``
+    (the sum over edges of ``log alpha[edge, op]``), so the derived cell comes first;
+
+* when the ranking runs out (SPOS scored fewer cells than the budget affords) it proposes
+  random untried classes, and says so in :attr:`WeightSharing.fallback_proposals`.
+
+Run seed ``s`` replays the stored super-network seed ``seeds[s % n]``: with ``n`` stored
+super-networks, runs that share one are not independent in their super-network, only in the
+table's seed noise and tie-breaking; :func:`nasbench_sim.oneshot.strategy.describe_records`
+states ``n`` and ``compare`` prints it. The cost is wall-clock seconds on the device the
+super-network ran on (``cost["device"]``); it lines up with the table's training times only
+when the table was timed on the same kind of device.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from nasbench_sim.bench.results import Result
+from nasbench_sim.errors import StrategyConfigError, UnsupportedSpaceError
+from nasbench_sim.oneshot.store import OneShotRecord, list_oneshot, read_oneshot
+from nasbench_sim.search.base import Proposal, Strategy
+from nasbench_sim.search.registry import WEIGHT_SHARING_STRATEGIES
+from nasbench_sim.space import SearchSpace
+from nasbench_sim.space.nb201 import N_EDGES, N_OPS
+
+__all__ = [
+    "DartsReplay",
+    "GdasReplay",
+    "SposReplay",
+    "WeightSharing",
+    "describe_records",
+    "oneshot_kwargs",
+    "read_records",
+]
+
+
+class WeightSharing(Strategy):
+    """Replay a stored weight-sharing run: pay its super-network cost, then train its ranking.
+
+    Args:
+        space: the NB201 space.
+        n_epochs: the table's epochs (every proposal trains to all of them).
+        seed: run seed: picks the stored super-network (``seed % n``) and breaks ties.
+        records: the stored runs of this method (:func:`read_oneshot`), one per super-network
+            seed; ``compare`` and ``search`` read them from the table file.
+        cost_s: charge this many seconds for the super-network instead of the recorded
+            ``cost["wall_s"]`` (e.g. a cost measured on another device).
+
+    Raises:
+        StrategyConfigError: no record of this method, or a negative ``cost_s``.
+        UnsupportedSpaceError: the space is not NB201.
+    """
+
+    name: ClassVar[str] = "weight_sharing"
+    method: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        n_epochs: int,
+        seed: int | np.random.SeedSequence = 0,
+        *,
+        records: Sequence[OneShotRecord] | None = None,
+        cost_s: float | None = None,
+    ) -> None:
+        super().__init__(space, n_epochs, seed)
+        if space.name != "nb201":
+            raise UnsupportedSpaceError(
+                f"{self.name} replays an NB201 super-network; got the {space.name!r} space"
+            )
+        mine = sorted((r for r in (records or ()) if r.method == self.method), key=lambda r: r.seed)
+        if not mine:
+            raise StrategyConfigError(
+                f"strategy {self.name!r} replays a super-network stored in the table file, and "
+                f"none was given; run `nasbench-sim oneshot --table T.h5 --method {self.method}` "
+                f"first, then `nasbench-sim compare --table T.h5 --strategies {self.name},...`"
+            )
+        if cost_s is not None and not cost_s >= 0:
+            raise StrategyConfigError(f"cost_s must be >= 0, got {cost_s!r}")
+        pick = int(seed) if isinstance(seed, int) else int(seed.generate_state(1)[0])
+        self.record = mine[pick % len(mine)]
+        self.setup_cost_s = float(self.record.cost["wall_s"] if cost_s is None else cost_s)
+        self._ranking = self._rank(self.record)
+        self._pos = 0
+        self._tried: set[int] = set()
+        self.fallback_proposals = 0
+
+    def _scores(self, record: OneShotRecord) -> tuple[np.ndarray, np.ndarray]:
+        """Cell indices and their scores, higher is better."""
+        raise NotImplementedError
+
+    def _rank(self, record: OneShotRecord) -> np.ndarray:
+        """Cell indices in proposal order: best score first, ties in random order."""
+        cells, scores = self._scores(record)
+        keep = np.isfinite(scores)
+        cells, scores = cells[keep], scores[keep]
+        order = np.lexsort((self.rng.random(cells.size), -scores))
+        return cells[order]
+
+    def ask(self) -> Proposal:
+        classes = self.space.class_ids()
+        while self._pos < self._ranking.size:
+            index = int(self._ranking[self._pos])
+            self._pos += 1
+            cls = int(classes[index])
+            if cls not in self._tried:
+                self._tried.add(cls)
+                return Proposal(self.space.from_index(index), None, tag="ranked")
+        # the ranking is used up: random untried classes (all tried: any random cell)
+        self.fallback_proposals += 1
+        reps = self.space.representatives()
+        for _ in range(64):
+            index = int(reps[self.rng.integers(reps.size)])
+            if int(classes[index]) not in self._tried:
+                break
+        self._tried.add(int(classes[index]))
+        return Proposal(self.space.from_index(index), None, tag="fallback")
+
+    def tell(self, proposal: Proposal, result: Result) -> None:
+        """Nothing to learn: the super-network fixed the ranking before any stand-alone run."""
+
+
+class SposReplay(WeightSharing):
+    """SPOS (Guo et al., 2020): train the cells with the best one-shot accuracy."""
+
+    name: ClassVar[str] = "spos"
+    method: ClassVar[str] = "spos"
+
+    def _scores(self, record: OneShotRecord) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(record.arch_index, dtype=np.int64), np.asarray(record.valid_acc)
+
+
+class _RelaxedReplay(WeightSharing):
+    """DARTS / GDAS: rank every cell by its log-probability under the final softmax(alpha)."""
+
+    def _scores(self, record: OneShotRecord) -> tuple[np.ndarray, np.ndarray]:
+        assert record.alpha is not None  # validated by OneShotRecord.validate
+        logp = np.log(np.clip(np.asarray(record.alpha[-1], dtype=np.float64), 1e-300, None))
+        ops = _all_ops(self.space)
+        return np.arange(ops.shape[0], dtype=np.int64), logp[np.arange(N_EDGES), ops].sum(axis=1)
+
+
+class DartsReplay(_RelaxedReplay):
+    """DARTS, first order (Liu et al., 2019): the derived cell first, then the next likeliest."""
+
+    name: ClassVar[str] = "darts"
+    method: ClassVar[str] = "darts"
+
+
+class GdasReplay(_RelaxedReplay):
+    """GDAS (Dong & Yang, 2019): the derived cell first, then the next likeliest."""
+
+    name: ClassVar[str] = "gdas"
+    method: ClassVar[str] = "gdas"
+
+
+def _all_ops(space: SearchSpace) -> np.ndarray:
+    """``(15625, 6)`` op ids of every NB201 cell, in index order (base-5 digits, edge 0 first)."""
+    powers = N_OPS ** np.arange(N_EDGES - 1, -1, -1)
+    return (np.arange(space.size)[:, None] // powers) % N_OPS
+
+
+def read_records(path: str | os.PathLike[str], methods: Sequence[str]) -> list[OneShotRecord]:
+    """Every stored run of ``methods`` in the table file at ``path`` (all seeds)."""
+    return [read_oneshot(path, m, s) for m, s in list_oneshot(path) if m in methods]
+
+
+def oneshot_kwargs(
+    table_path: str | os.PathLike[str] | None, strategies: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """``strategy_kwargs`` for the weight-sharing names in ``strategies``: their records, read
+    from the table file. Empty when ``strategies`` has none.
+
+    Raises:
+        StrategyConfigError: a weight-sharing strategy is named but the table file has no run of
+            that method (the message lists what it has and how to add one).
+    """
+    wanted = [s for s in strategies if s in WEIGHT_SHARING_STRATEGIES]
+    if not wanted:
+        return {}
+    path = Path(table_path) if table_path is not None else None
+    if path is None or path.suffix not in (".h5", ".hdf5") or not path.is_file():
+        raise StrategyConfigError(
+            f"{', '.join(wanted)} replay super-networks stored in a table file; {table_path!r} is "
+            "not one (a synthetic table or a surrogate holds none). Train one with "
+            "`nasbench-sim oneshot --table T.h5 --method METHOD` and pass --table T.h5"
+        )
+    records = read_records(path, wanted)
+    out: dict[str, dict[str, Any]] = {}
+    for name in wanted:
+        mine = [r for r in records if r.method == name]
+        if not mine:
+            have = ", ".join(f"{m}/seed_{s}" for m, s in list_oneshot(path)) or "none"
+            raise StrategyConfigError(
+                f"{path}: no stored {name} super-network (groups present: {have}); run "
+                f"`nasbench-sim oneshot --table {path} --method {name}` first"
+            )
+        out[name] = {"records": mine}
+    return out
+
+
+def describe_records(kwargs: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per weight-sharing strategy: how many super-networks, their cost and device."""
+    lines = []
+    for name, kw in kwargs.items():
+        recs: list[OneShotRecord] = kw["records"]
+        cost = np.array([float(r.cost["wall_s"]) for r in recs])
+        devices = sorted({str(r.cost.get("device", "?")) for r in recs})
+        lines.append(
+            f"{name}: {len(recs)} stored super-network(s) (seeds "
+            f"{', '.join(str(r.seed) for r in recs)}), charged {cost.mean():.1f} s each "
+            f"(measured on {', '.join(devices)}); run seed s replays super-network s mod "
+            f"{len(recs)}"
+        )
+    return lines
