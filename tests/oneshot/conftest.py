@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,31 +10,14 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from nasbench_sim.generate import Protocol, build_table  # noqa: E402
+from tests.generate.conftest import TINY as GEN_TINY  # noqa: E402
+from tests.generate.conftest import _one_thread  # noqa: E402, F401  (autouse: one torch thread)
 
-TINY = Protocol(
-    dataset="digits",
-    channels=4,
-    cells_per_stage=1,
-    epochs=2,
-    batch_size=32,
-    train_subset=96,
-    eval_subset=64,
-    latency_batch_size=8,
-    latency_repeats=1,
-    timing_cells_per_chunk=1,
-    timing_steps=1,
-)
-"""Trains a super-network for an epoch in well under a second."""
+TINY = GEN_TINY
+"""The generator tests' tiny protocol: trains a super-network for an epoch in well under a
+second."""
 
 TABLE_CELLS = np.random.default_rng(7).choice(15625, size=24, replace=False).tolist()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture()
