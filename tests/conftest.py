@@ -41,8 +41,13 @@ def synthetic_oneshot_records(
     table = bench.table
     truth = table.metrics["valid_acc"][:, :, -1].mean(axis=1)
     ops = np.array([bench.space.from_index(int(i)).ops for i in table.arch_index])
+    wall = cost_trainings * float(np.median(table.cost["train_time_s"])) * bench.n_epochs
+    n_cells = int(table.arch_index.size)
     cost = {
-        "wall_s": cost_trainings * float(np.median(table.cost["train_time_s"])) * bench.n_epochs
+        "wall_s": wall,
+        "train_wall_s": 0.25 * wall,
+        "eval_wall_s": 0.75 * wall,
+        "cells_evaluated": n_cells,
     }
     out: dict[str, dict[str, Any]] = {}
     for method in ("spos", "darts", "gdas"):

@@ -21,7 +21,7 @@ from nasbench_sim.cli.core import (
     synthetic_banner,
     table_file,
 )
-from nasbench_sim.cli.search import add_budget_args, parse_seeds
+from nasbench_sim.cli.search import add_budget_args, add_oneshot_args, parse_seeds
 from nasbench_sim.oneshot.strategy import describe_records, oneshot_kwargs
 from nasbench_sim.search import DEFAULT_STRATEGIES, available_strategies
 from nasbench_sim.search.experiment import parse_budget, run_many
@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seeds", default="100", help="N (seeds 0..N-1), A-B, or a list (default 100)")
     add_budget_args(p)
+    add_oneshot_args(p)
     p.add_argument(
         "--jobs", type=int, default=-1, help="processes to spread the runs over (-1: all cores)"
     )
@@ -79,6 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seeds", default="30", help="N, A-B or a list (default 30)")
     add_budget_args(p)
+    add_oneshot_args(p)
     p.add_argument("--fractions", default="0.01,0.05,0.2", help="table fractions to fit on")
     p.add_argument("--predictor", default="xgb", help="predictor of the surrogates")
     p.add_argument("--surrogate-seed", type=int, default=0)
@@ -98,9 +100,13 @@ def _strategies(text: str, table: str | None) -> list[str]:
     return names
 
 
-def _weight_sharing_kwargs(table: str | None, strategies: list[str]) -> dict[str, dict[str, Any]]:
+def _weight_sharing_kwargs(
+    args: argparse.Namespace, strategies: list[str]
+) -> dict[str, dict[str, Any]]:
     """The stored super-networks of the weight-sharing strategies, with a line on each."""
-    kwargs = oneshot_kwargs(table_file(table), strategies)
+    kwargs = oneshot_kwargs(
+        table_file(args.table), strategies, spos_candidates=args.spos_candidates
+    )
     for line in describe_records(kwargs):
         print(line)
     return kwargs
@@ -118,7 +124,7 @@ def _compare(args: argparse.Namespace) -> int:
     if banner:
         print(banner)
     strategies = _strategies(args.strategies, args.table)
-    skw = _weight_sharing_kwargs(args.table, strategies)
+    skw = _weight_sharing_kwargs(args, strategies)
     seeds = parse_seeds(args.seeds)
     budget = parse_budget(args.budget, bench)
     out = Path(args.out)
@@ -256,7 +262,7 @@ def _audit(args: argparse.Namespace) -> int:
     if banner:
         print(banner)
     strategies = _strategies(args.strategies, args.table)
-    skw = _weight_sharing_kwargs(args.table, strategies)
+    skw = _weight_sharing_kwargs(args, strategies)
     seeds = parse_seeds(args.seeds)
     fractions = _fractions(args.fractions)
     budget = parse_budget(args.budget, bench)  # the same simulated budget everywhere

@@ -12,7 +12,7 @@ from nasbench_sim.oneshot.strategy import oneshot_kwargs
 from nasbench_sim.search import STRATEGIES, run
 from nasbench_sim.search.experiment import parse_budget
 
-__all__ = ["add_budget_args", "parse_seeds", "register"]
+__all__ = ["add_budget_args", "add_oneshot_args", "parse_seeds", "register"]
 
 
 def add_budget_args(p: argparse.ArgumentParser) -> None:
@@ -29,6 +29,19 @@ def add_budget_args(p: argparse.ArgumentParser) -> None:
         "--charge-strategy-time",
         action="store_true",
         help="add the strategy's own measured compute time to the simulated clock",
+    )
+
+
+def add_oneshot_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--spos-candidates",
+        type=int,
+        default=None,
+        metavar="N",
+        help=(
+            "spos: search the super-network by evolution over N one-shot evaluations and "
+            "charge N cells' scoring time (default: rank every stored score, charge them all)"
+        ),
     )
 
 
@@ -60,6 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="table file (default: the table shipped in data/), or 'synthetic[:SEED]'",
     )
     add_budget_args(p)
+    add_oneshot_args(p)
     p.add_argument("--json", action="store_true", help="print the whole query log as JSON")
     p.add_argument(
         "--log-out", default=None, help="also write the query log (.csv, or .h5 for HDF5)"
@@ -70,7 +84,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _search(args: argparse.Namespace) -> int:
     bench = load_bench(args.table)
     budget = parse_budget(args.budget, bench)
-    skw = oneshot_kwargs(table_file(args.table), [args.strategy])
+    skw = oneshot_kwargs(
+        table_file(args.table), [args.strategy], spos_candidates=args.spos_candidates
+    )
     result = run(
         args.strategy,
         bench,

@@ -12,6 +12,10 @@ accuracy. :class:`WeightSharing` replays exactly that under the run loop's simul
   class, each trained to the full budget of epochs and charged like any other query:
 
   - SPOS: by one-shot validation accuracy with inherited weights (the scored cells only);
+    with ``candidates=N``, SPOS first runs its own search on the super-network, as Guo et
+    al. do: aging evolution over the stored one-shot scores until ``N`` distinct cells have
+    been evaluated, charged the super-network's training plus ``N`` times its measured
+    per-cell scoring time, and then ranks only those ``N`` cells;
   - DARTS / GDAS: by the log-probability of the cell under the final ``softmax(alpha)``
     (the sum over edges of ``log alpha[edge, op]``), so the derived cell comes first;
 
@@ -99,8 +103,8 @@ class WeightSharing(Strategy):
             raise StrategyConfigError(f"cost_s must be >= 0, got {cost_s!r}")
         pick = int(seed) if isinstance(seed, int) else int(seed.generate_state(1)[0])
         self.record = mine[pick % len(mine)]
-        self.setup_cost_s = float(self.record.cost["wall_s"] if cost_s is None else cost_s)
         self._ranking = self._rank(self.record)
+        self.setup_cost_s = float(self._cost(self.record) if cost_s is None else cost_s)
         self._pos = 0
         self._tried: set[int] = set()
         self.fallback_proposals = 0
@@ -108,6 +112,10 @@ class WeightSharing(Strategy):
     def _scores(self, record: OneShotRecord) -> tuple[np.ndarray, np.ndarray]:
         """Cell indices and their scores, higher is better."""
         raise NotImplementedError
+
+    def _cost(self, record: OneShotRecord) -> float:
+        """Simulated seconds of the weight-sharing search (called after :meth:`_rank`)."""
+        return float(record.cost["wall_s"])
 
     def _rank(self, record: OneShotRecord) -> np.ndarray:
         """Cell indices in proposal order: best score first, ties in random order."""
@@ -141,13 +149,111 @@ class WeightSharing(Strategy):
 
 
 class SposReplay(WeightSharing):
-    """SPOS (Guo et al., 2020): train the cells with the best one-shot accuracy."""
+    """SPOS (Guo et al., 2020): train the cells with the best one-shot accuracy.
+
+    Args:
+        candidates: ``None`` (default): every cell the stored run scored is a candidate, and
+            the whole recorded cost (training plus scoring every cell) is charged. ``N``: SPOS's
+            own search on the super-network: aging evolution (``population_size``,
+            ``sample_size``) over the one-shot scores until ``N`` distinct cells have been
+            evaluated; charged the recorded training time plus ``N`` times the measured
+            scoring time per cell, and only those ``N`` cells are ranked. Needs a stored run
+            that scored every equivalence class (a cell's score is its own, else its class
+            representative's).
+        population_size, sample_size: of that evolution (Guo et al. keep 50 and pick parents
+            among the top 10).
+
+    Raises:
+        StrategyConfigError: ``candidates < 1``, a bad evolution setting, a stored run without
+            the per-cell scoring time or one that left an equivalence class unscored.
+    """
 
     name: ClassVar[str] = "spos"
     method: ClassVar[str] = "spos"
 
+    def __init__(
+        self,
+        space: SearchSpace,
+        n_epochs: int,
+        seed: int | np.random.SeedSequence = 0,
+        *,
+        records: Sequence[OneShotRecord] | None = None,
+        cost_s: float | None = None,
+        candidates: int | None = None,
+        population_size: int = 50,
+        sample_size: int = 10,
+    ) -> None:
+        if candidates is not None and not (isinstance(candidates, int) and candidates >= 1):
+            raise StrategyConfigError(f"candidates must be an integer >= 1, got {candidates!r}")
+        self.candidates = candidates
+        self.population_size = population_size
+        self.sample_size = sample_size
+        self.evaluated = 0
+        super().__init__(space, n_epochs, seed, records=records, cost_s=cost_s)
+
     def _scores(self, record: OneShotRecord) -> tuple[np.ndarray, np.ndarray]:
-        return np.asarray(record.arch_index, dtype=np.int64), np.asarray(record.valid_acc)
+        cells = np.asarray(record.arch_index, dtype=np.int64)
+        scores = np.asarray(record.valid_acc, dtype=np.float64)
+        if self.candidates is None:
+            return cells, scores
+        return self._evolve(cells, scores)
+
+    def _evolve(self, cells: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Aging evolution on the super-network: the distinct cells it evaluated, their scores."""
+        from nasbench_sim.search.evolution import RegularizedEvolution
+
+        classes = self.space.class_ids()
+        n_classes = self.space.n_classes
+        ok = np.isfinite(scores)
+        by_class = np.full(n_classes, np.nan)
+        by_class[classes[cells[ok]]] = scores[ok]
+        missing = int(np.isnan(by_class).sum())
+        if missing:
+            raise StrategyConfigError(
+                f"spos with candidates needs a one-shot score for every equivalence class; the "
+                f"stored seed {self.record.seed} left {missing} of {n_classes} unscored. Score "
+                "them (`nasbench-sim oneshot --method spos` on a table of every class) or leave "
+                "candidates unset to rank only the scored cells"
+            )
+        by_cell = by_class[classes]
+        by_cell[cells[ok]] = scores[ok]
+        want = min(self.candidates or 1, self.space.size)
+        evo = RegularizedEvolution(
+            self.space,
+            self.n_epochs,
+            self.seed_sequence.spawn(1)[0],
+            population_size=self.population_size,
+            sample_size=self.sample_size,
+        )
+        seen: dict[int, float] = {}
+        for _ in range(50 * want):  # mutants repeat; bound the loop when the space runs out
+            proposal = evo.ask()
+            index = self.space.to_index(proposal.arch)
+            score = seen.setdefault(index, float(by_cell[index]))
+            evo.tell(proposal, _score_result(proposal.arch, index, self.n_epochs, score))
+            if len(seen) >= want:
+                break
+        self.evaluated = len(seen)
+        return np.fromiter(seen, dtype=np.int64), np.fromiter(seen.values(), dtype=np.float64)
+
+    def _cost(self, record: OneShotRecord) -> float:
+        if self.candidates is None:
+            return super()._cost(record)
+        try:
+            train_s = float(record.cost["train_wall_s"])
+            per_cell = float(record.cost["eval_wall_s"]) / float(record.cost["cells_evaluated"])
+        except (KeyError, ZeroDivisionError) as exc:
+            raise StrategyConfigError(
+                f"spos with candidates charges the measured per-cell scoring time, and stored "
+                f"seed {record.seed} lacks it ({exc!r} in its cost); leave candidates unset"
+            ) from None
+        return train_s + self.evaluated * per_cell
+
+
+def _score_result(arch: Any, index: int, n_epochs: int, score: float) -> Result:
+    """A one-shot evaluation as the evolution's :meth:`tell` reads it (only ``valid_acc``)."""
+    nan = float("nan")
+    return Result(arch, index, n_epochs, -1, nan, nan, nan, score, 0.0, nan, nan, nan)
 
 
 class _RelaxedReplay(WeightSharing):
@@ -186,10 +292,14 @@ def read_records(path: str | os.PathLike[str], methods: Sequence[str]) -> list[O
 
 
 def oneshot_kwargs(
-    table_path: str | os.PathLike[str] | None, strategies: Sequence[str]
+    table_path: str | os.PathLike[str] | None,
+    strategies: Sequence[str],
+    *,
+    spos_candidates: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``strategy_kwargs`` for the weight-sharing names in ``strategies``: their records, read
-    from the table file. Empty when ``strategies`` has none.
+    from the table file, and ``spos_candidates`` as SPOS's ``candidates`` (see
+    :class:`SposReplay`). Empty when ``strategies`` has none.
 
     Raises:
         StrategyConfigError: a weight-sharing strategy is named but the table file has no run of
@@ -216,6 +326,8 @@ def oneshot_kwargs(
                 f"`nasbench-sim oneshot --table {path} --method {name}` first"
             )
         out[name] = {"records": mine}
+        if name == "spos" and spos_candidates is not None:
+            out[name]["candidates"] = spos_candidates
     return out
 
 
@@ -224,11 +336,24 @@ def describe_records(kwargs: dict[str, dict[str, Any]]) -> list[str]:
     lines = []
     for name, kw in kwargs.items():
         recs: list[OneShotRecord] = kw["records"]
-        cost = np.array([float(r.cost["wall_s"]) for r in recs])
         devices = sorted({str(r.cost.get("device", "?")) for r in recs})
+        n = kw.get("candidates")
+        if n is None:
+            cost = np.array([float(r.cost["wall_s"]) for r in recs])
+            charged = f"charged {cost.mean():.1f} s each"
+        else:
+            train = np.array([float(r.cost.get("train_wall_s", np.nan)) for r in recs])
+            per = np.array(
+                [float(r.cost.get("eval_wall_s", np.nan)) / r.cost.get("cells_evaluated", 1)
+                 for r in recs]
+            )  # fmt: skip
+            charged = (
+                f"searched by evolution over {n} one-shot evaluations, charged "
+                f"{train.mean():.1f} s training + {n} x {1000 * per.mean():.1f} ms scoring each"
+            )
         lines.append(
             f"{name}: {len(recs)} stored super-network(s) (seeds "
-            f"{', '.join(str(r.seed) for r in recs)}), charged {cost.mean():.1f} s each "
+            f"{', '.join(str(r.seed) for r in recs)}), {charged} "
             f"(measured on {', '.join(devices)}); run seed s replays super-network s mod "
             f"{len(recs)}"
         )

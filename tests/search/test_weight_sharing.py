@@ -138,7 +138,92 @@ def test_errors_name_the_fix(
         oneshot_kwargs(str(tiny_table_path), ["darts"])
     # a stored record is read back from the file
     write_oneshot(tiny_table_path, ws_kwargs["darts"]["records"][1])
-    kw = oneshot_kwargs(str(tiny_table_path), ["random", "darts"])
+    kw = oneshot_kwargs(str(tiny_table_path), ["random", "darts"], spos_candidates=7)
     assert list(kw) == ["darts"] and [r.seed for r in kw["darts"]["records"]] == [1]
+    write_oneshot(tiny_table_path, ws_kwargs["spos"]["records"][0])
+    kw = oneshot_kwargs(str(tiny_table_path), ["spos", "darts"], spos_candidates=7)
+    assert kw["spos"]["candidates"] == 7 and "candidates" not in kw["darts"]
     with pytest.raises(StrategyConfigError, match="groups present: darts/seed_1"):
-        oneshot_kwargs(str(tiny_table_path), ["spos"])
+        oneshot_kwargs(str(tiny_table_path), ["gdas"])
+
+
+def test_spos_with_candidates_searches_the_super_network_and_pays_per_cell(
+    synthetic_bench: TabularBenchmark, ws_kwargs: dict[str, dict[str, Any]]
+) -> None:
+    space, n = synthetic_bench.space, synthetic_bench.n_epochs
+    records = ws_kwargs["spos"]["records"]
+    rec = records[0]
+    per_cell = rec.cost["eval_wall_s"] / rec.cost["cells_evaluated"]
+    classes = space.class_ids()
+    score_of = dict(zip(rec.arch_index.tolist(), rec.valid_acc, strict=True))
+    best_evolved, best_random = [], []
+    for seed in range(0, 20, 2):  # even run seeds: all replay stored seed 0
+        strategy = create("spos", space, n, seed=seed, records=records, candidates=300)
+        assert strategy.evaluated == 300
+        assert strategy.setup_cost_s == pytest.approx(rec.cost["train_wall_s"] + 300 * per_cell)
+        assert strategy.setup_cost_s < rec.cost["wall_s"]
+        log = run(strategy, synthetic_bench, Budget(queries=40)).log
+        assert log["start"].min() == pytest.approx(strategy.setup_cost_s)
+        # the ranking holds only evaluated cells, best one-shot score first
+        ranked = log["index"].to_numpy()[: min(40, len(strategy._ranking))]
+        got = [score_of[int(space.representatives()[classes[i]])] for i in ranked]
+        assert got[0] == max(got)
+        best_evolved.append(max(got))
+        rng = np.random.default_rng(seed)
+        sample = rng.choice(rec.arch_index.size, 300, replace=False)
+        best_random.append(rec.valid_acc[sample].max())
+    # evolution on one-shot scores finds better-scored cells than as many random evaluations
+    assert np.mean(best_evolved) > np.mean(best_random)
+    # without candidates: every stored score ranked, the whole recorded cost charged
+    plain = create("spos", space, n, seed=0, records=records)
+    assert plain.setup_cost_s == rec.cost["wall_s"] and plain.evaluated == 0
+    line = describe_records({"spos": {"records": records, "candidates": 300}})[0]
+    assert "evolution over 300 one-shot evaluations" in line and "300 x" in line
+
+
+def test_spos_candidates_errors_name_the_problem(
+    synthetic_bench: TabularBenchmark, ws_kwargs: dict[str, dict[str, Any]]
+) -> None:
+    space, n = synthetic_bench.space, synthetic_bench.n_epochs
+    rec = ws_kwargs["spos"]["records"][0]
+    for bad in (0, -3, 2.5):
+        with pytest.raises(StrategyConfigError, match="candidates must be an integer >= 1"):
+            create("spos", space, n, records=[rec], candidates=bad)
+    part = type(rec)(
+        "spos", 0, rec.arch_index[:100], rec.valid_acc[:100], rec.supernet_valid_acc,
+        cost=rec.cost,
+    )  # fmt: skip
+    with pytest.raises(StrategyConfigError, match=r"left 6366 of 6466 unscored"):
+        create("spos", space, n, records=[part], candidates=50)
+    create("spos", space, n, records=[part])  # ranking the scored cells still works
+    bare = type(rec)(
+        "spos", 0, rec.arch_index, rec.valid_acc, rec.supernet_valid_acc,
+        cost={"wall_s": rec.cost["wall_s"]},
+    )  # fmt: skip
+    with pytest.raises(StrategyConfigError, match="per-cell scoring time"):
+        create("spos", space, n, records=[bare], candidates=50)
+
+
+def test_compare_cli_spos_candidates(
+    tmp_path: Path, ws_kwargs: dict[str, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nasbench_sim.cli import main
+    from nasbench_sim.search.runs_io import read_runs
+    from nasbench_sim.table import make_synthetic_table, write_table
+
+    path = write_table(tmp_path / "t.h5", make_synthetic_table(0, n_epochs=12))
+    rec = ws_kwargs["spos"]["records"][0]
+    write_oneshot(path, rec)
+    out = tmp_path / "cmp"
+    rc = main(
+        ["compare", "--table", str(path), "--strategies", "random,spos", "--seeds", "2",
+         "--budget", "10q", "--jobs", "1", "--spos-candidates", "200", "--out", str(out)]
+    )  # fmt: skip
+    assert rc == 0
+    assert "evolution over 200 one-shot evaluations" in capsys.readouterr().out
+    runs = read_runs(out / "runs.h5")
+    spos = runs[runs["strategy"] == "spos"]
+    per_cell = rec.cost["eval_wall_s"] / rec.cost["cells_evaluated"]
+    assert spos["start"].min() == pytest.approx(rec.cost["train_wall_s"] + 200 * per_cell)
+    rc = main(["search", "--table", str(path), "--strategy", "spos", "--spos-candidates", "0"])
+    assert rc == 2 and "candidates must be an integer >= 1" in capsys.readouterr().err
