@@ -35,7 +35,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,6 +45,7 @@ from scipy import stats
 from scipy.special import ndtri
 from sklearn.base import clone
 
+from nasbench_sim.atomic import atomic_path
 from nasbench_sim.bench import Benchmark, Result, ResultBatch, Seed, TestResult
 from nasbench_sim.errors import QueryError
 from nasbench_sim.space import SearchSpace, get_space
@@ -295,22 +295,16 @@ class SurrogateBenchmark(Benchmark):
         }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(
-                    f,
-                    format=np.array(SURROGATE_FORMAT),
-                    version=np.array(SURROGATE_VERSION),
-                    meta=np.array(json.dumps(meta)),
-                    curves=m.curves,
-                    sigma=m.sigma,
-                    cost=m.cost,
-                )
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez_compressed(
+                f,
+                format=np.array(SURROGATE_FORMAT),
+                version=np.array(SURROGATE_VERSION),
+                meta=np.array(json.dumps(meta)),
+                curves=m.curves,
+                sigma=m.sigma,
+                cost=m.cost,
+            )
         return path
 
     @staticmethod

@@ -24,6 +24,7 @@ from nasbench_sim.oneshot import (
     read_oneshot,
     run_oneshot,
     seed_spread,
+    spread,
     standalone_accuracy,
 )
 
@@ -261,18 +262,28 @@ def _gap(args: argparse.Namespace) -> int:
             finals = [r["standalone_valid_acc"][-1] for r in reps if r["standalone_valid_acc"]]
             summary[method] = {"runs": reps}
             if len(finals) > 1:
-                summary[method]["final_standalone_valid_acc"] = {
-                    "mean": float(np.nanmean(finals)),
-                    "std": float(np.nanstd(finals, ddof=1)),
-                }
+                s = spread(finals)
+                summary[method]["final_standalone_valid_acc"] = s
                 lines.append(
                     f"{method} over {len(finals)} seeds: final stand-alone valid acc "
-                    f"{np.nanmean(finals):.3f} +- {np.nanstd(finals, ddof=1):.3f}"
+                    f"{s['mean']:.3f} +- {s['std']:.3f} (min {s['min']:.3f}, max {s['max']:.3f})"
                 )
-    (out / "gap.json").write_text(json.dumps(summary, indent=2, default=float))
+    text = json.dumps(_nan_to_none(summary), indent=2, default=float, allow_nan=False)
+    (out / "gap.json").write_text(text)
     if args.json:
-        print(json.dumps(summary, indent=2, default=float))
+        print(text)
     else:
         print("\n".join(lines))
         print(f"wrote {out / 'gap.json'}")
     return 0
+
+
+def _nan_to_none(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by ``None`` (JSON has no NaN)."""
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    if isinstance(obj, float | np.floating) and not np.isfinite(obj):
+        return None
+    return obj

@@ -16,10 +16,8 @@ leaves at most a ``.tmp`` file, which a resumed build deletes.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +25,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from nasbench_sim.atomic import atomic_path
 from nasbench_sim.generate.errors import BuildError
 
 __all__ = [
@@ -82,23 +81,9 @@ def chunk_path(parts: Path, chunk_id: int) -> Path:
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write ``path`` atomically: temp file in the same directory, fsync, ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX)
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    """Write ``path`` atomically (see :func:`nasbench_sim.atomic.atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        write(f)
 
 
 def write_manifest(parts: Path, manifest: Mapping[str, Any]) -> None:

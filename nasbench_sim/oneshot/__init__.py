@@ -22,6 +22,7 @@ from nasbench_sim.oneshot.gap import (
     parameter_free_fraction,
     precision_at_k,
     seed_spread,
+    spread,
 )
 from nasbench_sim.oneshot.run import OneShotProgress, run_oneshot, standalone_accuracy
 from nasbench_sim.oneshot.store import (
@@ -49,6 +50,7 @@ __all__ = [
     "read_oneshot",
     "run_oneshot",
     "seed_spread",
+    "spread",
     "standalone_accuracy",
     "train_supernet",
     "write_oneshot",

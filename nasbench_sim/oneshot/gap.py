@@ -99,7 +99,7 @@ def precision_at_k(score: np.ndarray, truth: np.ndarray, k: int) -> float:
 def _ks(ks: Sequence[float], n: int) -> list[int]:
     out = []
     for k in ks:
-        kk = round(k * n) if 0 < k < 1 else int(k)
+        kk = max(1, round(k * n)) if 0 < k < 1 else int(k)
         if kk < 1:
             raise OneShotError(f"top-k value {k} must be a count >= 1 or a fraction in (0, 1)")
         if kk < n and kk not in out:  # k = n is trivially 1
@@ -170,16 +170,23 @@ def parameter_free_fraction(arch_index: np.ndarray) -> np.ndarray:
 
 
 def seed_spread(reports: Sequence[GapReport]) -> dict[str, dict[str, float]]:
-    """Mean, standard deviation (ddof=1; 0 for one seed), min and max over seeds of τ, ρ and
-    the top-fraction τ."""
-    out: dict[str, dict[str, float]] = {}
-    for name in ("kendall_tau", "spearman_rho", "top_kendall_tau"):
-        v = np.array([getattr(r, name) for r in reports], dtype=np.float64)
-        out[name] = {
-            "mean": float(np.nanmean(v)) if v.size else float("nan"),
-            "std": float(np.nanstd(v, ddof=1)) if v.size > 1 else 0.0,
-            "min": float(np.nanmin(v)) if v.size else float("nan"),
-            "max": float(np.nanmax(v)) if v.size else float("nan"),
-            "n_seeds": float(v.size),
-        }
-    return out
+    """:func:`spread` over seeds of τ, ρ and the top-fraction τ."""
+    return {
+        name: spread([getattr(r, name) for r in reports])
+        for name in ("kendall_tau", "spearman_rho", "top_kendall_tau")
+    }
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """Mean, standard deviation (ddof=1; 0 for one value), min and max of the finite values,
+    and their count ``n_seeds`` (NaN statistics when none is finite)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    nan = float("nan")
+    return {
+        "mean": float(v.mean()) if v.size else nan,
+        "std": float(v.std(ddof=1)) if v.size > 1 else (0.0 if v.size else nan),
+        "min": float(v.min()) if v.size else nan,
+        "max": float(v.max()) if v.size else nan,
+        "n_seeds": float(v.size),
+    }

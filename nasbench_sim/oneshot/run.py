@@ -48,12 +48,27 @@ def table_protocol(table: TableData, **overrides: Any) -> Protocol:
 
     try:
         proto = Protocol.from_dict(table.protocol)
-        return dataclasses.replace(proto, **{k: v for k, v in overrides.items() if v is not None})
     except (GenerateError, TypeError) as exc:
         raise OneShotError(
             f"cannot train a super-network on this table's protocol ({exc}); a table built by "
             "`nasbench-sim build` records a usable protocol"
         ) from None
+    return with_overrides(proto, overrides)
+
+
+def with_overrides(proto: Protocol, overrides: Mapping[str, Any]) -> Protocol:
+    """``proto`` with the fields in ``overrides`` changed (``None`` values are ignored).
+
+    Raises:
+        OneShotError: an override is not a protocol field.
+    """
+    fields = {f.name for f in dataclasses.fields(proto)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise OneShotError(
+            f"unknown protocol field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(fields))}"
+        )
+    return dataclasses.replace(proto, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def standalone_accuracy(
@@ -131,9 +146,10 @@ def run_oneshot(
     from nasbench_sim.oneshot.train import OneShotSettings, oneshot_accuracy, train_supernet
 
     table = read_table(table_path)
-    proto = protocol or table_protocol(table, **dict(overrides or {}))
-    if protocol is not None and overrides:
-        proto = dataclasses.replace(proto, **dict(overrides))
+    if protocol is None:
+        proto = table_protocol(table, **dict(overrides or {}))
+    else:
+        proto = with_overrides(protocol, overrides or {})
     settings = settings or OneShotSettings()
     bench = TabularBenchmark(table)
     data = dataset_for(proto, device, data_dir=data_dir)
@@ -145,8 +161,9 @@ def run_oneshot(
     trace = train_supernet(
         proto, method, data, seed=seed, settings=settings, device=device, progress=on_epoch
     )
-    t0 = time.perf_counter()
+    eval_s = 0.0  # DARTS/GDAS read their cell off alpha; nothing to score
     if method == "spos":
+        t0 = time.perf_counter()
         arch = _resolve_cells(cells, table)
         done = [0]
 
@@ -156,8 +173,15 @@ def run_oneshot(
                 progress(OneShotProgress("eval", done[0], len(arch)))
 
         valid = oneshot_accuracy(
-            trace.model, arch, data, proto, bn_batches=settings.bn_batches, progress=on_cell
+            trace.model,
+            arch,
+            data,
+            proto,
+            bn_batches=settings.bn_batches,
+            seed=int(seed),
+            progress=on_cell,
         )
+        eval_s = time.perf_counter() - t0
         extra: dict[str, Any] = {}
     else:
         arch = trace.derived
@@ -167,7 +191,6 @@ def run_oneshot(
             "standalone_valid_acc": standalone_accuracy(bench, arch, "valid_acc"),
             "standalone_test_acc": standalone_accuracy(bench, arch, "test_acc"),
         }
-    eval_s = time.perf_counter() - t0
     software = software_versions()
     software["torch"] = str(torch.__version__)
     proto_dict = proto.to_dict()
@@ -183,6 +206,7 @@ def run_oneshot(
             "wall_s": trace.wall_s + eval_s,
             "train_wall_s": trace.wall_s,
             "eval_wall_s": eval_s,
+            "diagnostic_wall_s": trace.diagnostic_s,
             "epochs": proto.epochs,
             "steps": trace.steps,
             "device": str(torch.device(device)),

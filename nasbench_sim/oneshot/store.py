@@ -12,9 +12,9 @@ Layout (documented in ``docs/oneshot.md``), one group per method and super-netwo
   the derived path and recalibrated batch-norm.
 * every method: ``supernet_valid_acc`` float64 ``(epochs,)`` (the super-network's validation
   accuracy after each epoch, as trained), and attributes ``method``, ``seed``, ``protocol``
-  (JSON), ``cost`` (JSON: ``wall_s``, ``train_wall_s``, ``eval_wall_s``, ``epochs``, ``steps``,
-  ``device``), ``settings`` (JSON: method hyper-parameters), ``software`` (JSON) and
-  ``created``.
+  (JSON), ``cost`` (JSON: ``wall_s``, ``train_wall_s``, ``eval_wall_s``, ``cells_evaluated``,
+  ``diagnostic_wall_s``, ``epochs``, ``steps``, ``device``), ``settings`` (JSON: method
+  hyper-parameters), ``software`` (JSON) and ``created``.
 
 :func:`nasbench_sim.table.read_table` reads only the groups it knows, so a table with one-shot
 groups stays a valid table.
@@ -26,7 +26,6 @@ import datetime as _dt
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from nasbench_sim.atomic import atomic_path, file_lock
 from nasbench_sim.errors import NasBenchSimError
 from nasbench_sim.table import software_versions
 
@@ -88,8 +88,9 @@ class OneShotRecord:
         standalone_valid_acc: DARTS/GDAS: the derived cell's table accuracy per epoch.
         standalone_test_acc: DARTS/GDAS: the derived cell's table test accuracy per epoch.
         protocol: the training protocol of the super-network (JSON-able).
-        cost: ``wall_s`` (training + evaluation), ``train_wall_s``, ``eval_wall_s``,
-            ``epochs``, ``steps``, ``device``.
+        cost: ``wall_s`` (training + SPOS scoring), ``train_wall_s``, ``eval_wall_s``,
+            ``cells_evaluated`` (SPOS), ``diagnostic_wall_s`` (per-epoch diagnostics, not part
+            of ``wall_s``), ``epochs``, ``steps``, ``device``.
         settings: method hyper-parameters (architecture learning rate, temperatures...).
         software: library versions.
         created: ISO-8601 time of writing.
@@ -138,8 +139,10 @@ def write_oneshot(path: str | os.PathLike[str], record: OneShotRecord) -> Path:
     """Add (or replace) ``record``'s group in the table file at ``path``, atomically.
 
     The table is copied to a temporary file in the same folder, the group is written there with
-    h5py, and the copy replaces the original with ``os.replace``; a crash leaves the original
-    untouched.
+    h5py, and the copy replaces the original with ``os.replace`` (see
+    :mod:`nasbench_sim.atomic`); a crash leaves the original untouched. Writers of one table
+    take turns (an advisory lock), so two ``oneshot`` runs finishing at once both keep their
+    group.
 
     Raises:
         OneShotError: the record is inconsistent.
@@ -149,9 +152,7 @@ def write_oneshot(path: str | os.PathLike[str], record: OneShotRecord) -> Path:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such table file")
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with file_lock(path), atomic_path(path) as tmp:
         shutil.copyfile(path, tmp)
         with h5py.File(tmp, "a") as f:
             name = group_name(record.method, record.seed)
@@ -171,10 +172,6 @@ def write_oneshot(path: str | os.PathLike[str], record: OneShotRecord) -> Path:
             software = dict(record.software) or software_versions()
             g.attrs["software"] = json.dumps(software, sort_keys=True)
             g.attrs["created"] = record.created or _dt.datetime.now(_dt.UTC).isoformat()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -186,7 +183,7 @@ def list_oneshot(path: str | os.PathLike[str]) -> list[tuple[str, int]]:
             return out
         for method, g in f[ONESHOT_GROUP].items():
             for name in g:
-                if name.startswith("seed_"):
+                if name.startswith("seed_") and name[5:].lstrip("-").isdigit():
                     out.append((str(method), int(name[5:])))
     return sorted(out)
 
@@ -223,6 +220,9 @@ def read_oneshot(path: str | os.PathLike[str], method: str, seed: int = 0) -> On
             listed = ", ".join(f"{m}/seed_{s}" for m, s in have) or "none"
             raise OneShotError(f"{path}: no one-shot group {name}; groups present: {listed}")
         g = f[name]
+        missing = [k for k in ("arch_index", "valid_acc") if k not in g]
+        if missing:
+            raise OneShotError(f"{path}: one-shot group {name} lacks {', '.join(missing)}")
         arrays = {k: np.asarray(g[k][...]) for k in _ARRAYS if k in g}
         created = g.attrs.get("created", "")
         record = OneShotRecord(

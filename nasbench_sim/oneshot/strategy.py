@@ -32,6 +32,7 @@ when the table was timed on the same kind of device.
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,7 +102,11 @@ class WeightSharing(Strategy):
             )
         if cost_s is not None and not cost_s >= 0:
             raise StrategyConfigError(f"cost_s must be >= 0, got {cost_s!r}")
-        pick = int(seed) if isinstance(seed, int) else int(seed.generate_state(1)[0])
+        if isinstance(seed, np.random.SeedSequence):
+            entropy = seed.entropy
+            pick = entropy if isinstance(entropy, int) else int(seed.generate_state(1)[0])
+        else:
+            pick = operator.index(seed)
         self.record = mine[pick % len(mine)]
         self._ranking = self._rank(self.record)
         self.setup_cost_s = float(self._cost(self.record) if cost_s is None else cost_s)
@@ -134,13 +139,13 @@ class WeightSharing(Strategy):
             if cls not in self._tried:
                 self._tried.add(cls)
                 return Proposal(self.space.from_index(index), None, tag="ranked")
-        # the ranking is used up: random untried classes (all tried: any random cell)
+        # the ranking is used up: a random untried class (all tried: any class)
         self.fallback_proposals += 1
         reps = self.space.representatives()
-        for _ in range(64):
-            index = int(reps[self.rng.integers(reps.size)])
-            if int(classes[index]) not in self._tried:
-                break
+        tried = np.fromiter(self._tried, dtype=np.int64, count=len(self._tried))
+        untried = reps[~np.isin(np.arange(reps.size), tried)]
+        pool = untried if untried.size else reps
+        index = int(pool[self.rng.integers(pool.size)])
         self._tried.add(int(classes[index]))
         return Proposal(self.space.from_index(index), None, tag="fallback")
 
@@ -158,8 +163,12 @@ class SposReplay(WeightSharing):
             ``sample_size``) over the one-shot scores until ``N`` distinct cells have been
             evaluated; charged the recorded training time plus ``N`` times the measured
             scoring time per cell, and only those ``N`` cells are ranked. Needs a stored run
-            that scored every equivalence class (a cell's score is its own, else its class
-            representative's).
+            that scored every equivalence class. A cell the run did not score gets its class
+            representative's score: an approximation, since members of a class that differ by
+            which edge holds which op use different shared weights in the super-network. The
+            evolution stops after ``50 N`` proposals, so near the size of the space fewer than
+            ``N`` distinct cells may be evaluated; :attr:`evaluated` says how many (and
+            :attr:`candidate_cells` which), and only those are charged.
         population_size, sample_size: of that evolution (Guo et al. keep 50 and pick parents
             among the top 10).
 
@@ -189,6 +198,7 @@ class SposReplay(WeightSharing):
         self.population_size = population_size
         self.sample_size = sample_size
         self.evaluated = 0
+        self.candidate_cells = np.zeros(0, dtype=np.int64)
         super().__init__(space, n_epochs, seed, records=records, cost_s=cost_s)
 
     def _scores(self, record: OneShotRecord) -> tuple[np.ndarray, np.ndarray]:
@@ -205,8 +215,13 @@ class SposReplay(WeightSharing):
         classes = self.space.class_ids()
         n_classes = self.space.n_classes
         ok = np.isfinite(scores)
+        by_cell = np.full(self.space.size, np.nan)
+        by_cell[cells[ok]] = scores[ok]
         by_class = np.full(n_classes, np.nan)
-        by_class[classes[cells[ok]]] = scores[ok]
+        by_class[classes[cells[ok]]] = scores[ok]  # some scored member of the class...
+        reps = self.space.representatives()
+        scored_rep = np.isfinite(by_cell[reps])
+        by_class[scored_rep] = by_cell[reps[scored_rep]]  # ...its representative where scored
         missing = int(np.isnan(by_class).sum())
         if missing:
             raise StrategyConfigError(
@@ -215,9 +230,8 @@ class SposReplay(WeightSharing):
                 "them (`nasbench-sim oneshot --method spos` on a table of every class) or leave "
                 "candidates unset to rank only the scored cells"
             )
-        by_cell = by_class[classes]
-        by_cell[cells[ok]] = scores[ok]
-        want = min(self.candidates or 1, self.space.size)
+        by_cell = np.where(np.isfinite(by_cell), by_cell, by_class[classes])
+        want = min(int(self.candidates or 0), self.space.size)
         evo = RegularizedEvolution(
             self.space,
             self.n_epochs,
@@ -234,7 +248,8 @@ class SposReplay(WeightSharing):
             if len(seen) >= want:
                 break
         self.evaluated = len(seen)
-        return np.fromiter(seen, dtype=np.int64), np.fromiter(seen.values(), dtype=np.float64)
+        self.candidate_cells = np.fromiter(seen, dtype=np.int64, count=len(seen))
+        return self.candidate_cells, np.fromiter(seen.values(), dtype=np.float64, count=len(seen))
 
     def _cost(self, record: OneShotRecord) -> float:
         if self.candidates is None:
@@ -303,9 +318,15 @@ def oneshot_kwargs(
 
     Raises:
         StrategyConfigError: a weight-sharing strategy is named but the table file has no run of
-            that method (the message lists what it has and how to add one).
+            that method (the message lists what it has and how to add one), or
+            ``spos_candidates`` is given without ``spos`` among the strategies.
     """
     wanted = [s for s in strategies if s in WEIGHT_SHARING_STRATEGIES]
+    if spos_candidates is not None and "spos" not in wanted:
+        raise StrategyConfigError(
+            "--spos-candidates applies to the spos strategy, which is not among the strategies "
+            f"({', '.join(strategies)}); add spos or drop the option"
+        )
     if not wanted:
         return {}
     path = Path(table_path) if table_path is not None else None
@@ -344,11 +365,14 @@ def describe_records(kwargs: dict[str, dict[str, Any]]) -> list[str]:
         else:
             train = np.array([float(r.cost.get("train_wall_s", np.nan)) for r in recs])
             per = np.array(
-                [float(r.cost.get("eval_wall_s", np.nan)) / r.cost.get("cells_evaluated", 1)
-                 for r in recs]
-            )  # fmt: skip
+                [
+                    float(r.cost.get("eval_wall_s", np.nan))
+                    / float(r.cost.get("cells_evaluated") or np.nan)
+                    for r in recs
+                ]
+            )
             charged = (
-                f"searched by evolution over {n} one-shot evaluations, charged "
+                f"searched by evolution over (up to) {n} one-shot evaluations, charged "
                 f"{train.mean():.1f} s training + {n} x {1000 * per.mean():.1f} ms scoring each"
             )
         lines.append(

@@ -12,13 +12,13 @@ Readable without nasbench-sim::
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pandas as pd
 
+from nasbench_sim.atomic import atomic_path
 from nasbench_sim.errors import NasBenchSimError
 
 __all__ = ["RUNS_FORMAT", "RunsFileError", "read_runs", "write_runs"]
@@ -35,26 +35,19 @@ def write_runs(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write ``frame`` (query logs with any columns) to ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = RUNS_FORMAT
-            f.attrs["version"] = RUNS_VERSION
-            g = f.create_group("runs")
-            for name in frame.columns:
-                col = frame[name]
-                if col.dtype.kind in "biuf":
-                    data = col.to_numpy()
-                    g.create_dataset(name, data=data, compression="gzip", shuffle=True)
-                else:
-                    data = col.astype(str).to_numpy(dtype=object)
-                    g.create_dataset(name, data=data, dtype=h5py.string_dtype(), compression="gzip")
-            g.attrs["columns"] = list(frame.columns)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = RUNS_FORMAT
+        f.attrs["version"] = RUNS_VERSION
+        g = f.create_group("runs")
+        for name in frame.columns:
+            col = frame[name]
+            if col.dtype.kind in "biuf":
+                data = col.to_numpy()
+                g.create_dataset(name, data=data, compression="gzip", shuffle=True)
+            else:
+                data = col.astype(str).to_numpy(dtype=object)
+                g.create_dataset(name, data=data, dtype=h5py.string_dtype(), compression="gzip")
+        g.attrs["columns"] = list(frame.columns)
     return path
 
 

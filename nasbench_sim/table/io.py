@@ -14,7 +14,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from nasbench_sim.atomic import atomic_path
 from nasbench_sim.errors import TableError
 from nasbench_sim.space import get_space
 from nasbench_sim.table.schema import (
@@ -149,38 +149,31 @@ def write_table(path: str | os.PathLike[str], table: TableData) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     space = get_space(table.space)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = FORMAT_NAME
-            f.attrs["schema_version"] = SCHEMA_VERSION
-            f.attrs["space"] = table.space
-            f.attrs["dataset"] = table.dataset
-            f.attrs["n_cells"] = table.n_cells
-            f.attrs["n_seeds"] = table.n_seeds
-            f.attrs["n_epochs"] = table.n_epochs
-            f.attrs["protocol"] = json.dumps(dict(table.protocol), sort_keys=True)
-            prov = {"software": software_versions(), "machine": platform.platform()}
-            prov.update(dict(table.provenance))
-            f.attrs["provenance"] = json.dumps(prov, sort_keys=True, default=str)
-            f.attrs["created"] = table.created or _dt.datetime.now(_dt.UTC).isoformat()
-            g = f.create_group("arch")
-            g.create_dataset("index", data=table.arch_index.astype(np.int64))
-            strings = [str(space.from_index(int(i))) for i in table.arch_index]
-            g.create_dataset("string", data=strings, dtype=h5py.string_dtype())
-            g.create_dataset("class_id", data=space.class_ids()[table.arch_index].astype(np.int64))
-            f.create_dataset("seeds", data=table.seeds.astype(np.int64))
-            m = f.create_group("metrics")
-            for name, arr in table.metrics.items():
-                m.create_dataset(name, data=np.asarray(arr, dtype=np.float32))
-            c = f.create_group("cost")
-            for name, arr in table.cost.items():
-                c.create_dataset(name, data=np.asarray(arr, dtype=np.float64))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = FORMAT_NAME
+        f.attrs["schema_version"] = SCHEMA_VERSION
+        f.attrs["space"] = table.space
+        f.attrs["dataset"] = table.dataset
+        f.attrs["n_cells"] = table.n_cells
+        f.attrs["n_seeds"] = table.n_seeds
+        f.attrs["n_epochs"] = table.n_epochs
+        f.attrs["protocol"] = json.dumps(dict(table.protocol), sort_keys=True)
+        prov = {"software": software_versions(), "machine": platform.platform()}
+        prov.update(dict(table.provenance))
+        f.attrs["provenance"] = json.dumps(prov, sort_keys=True, default=str)
+        f.attrs["created"] = table.created or _dt.datetime.now(_dt.UTC).isoformat()
+        g = f.create_group("arch")
+        g.create_dataset("index", data=table.arch_index.astype(np.int64))
+        strings = [str(space.from_index(int(i))) for i in table.arch_index]
+        g.create_dataset("string", data=strings, dtype=h5py.string_dtype())
+        g.create_dataset("class_id", data=space.class_ids()[table.arch_index].astype(np.int64))
+        f.create_dataset("seeds", data=table.seeds.astype(np.int64))
+        m = f.create_group("metrics")
+        for name, arr in table.metrics.items():
+            m.create_dataset(name, data=np.asarray(arr, dtype=np.float32))
+        c = f.create_group("cost")
+        for name, arr in table.cost.items():
+            c.create_dataset(name, data=np.asarray(arr, dtype=np.float64))
     return path
 
 

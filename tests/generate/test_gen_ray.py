@@ -36,7 +36,7 @@ def ray_cluster() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def protocol() -> Protocol:
-    from tests.generate.conftest import TINY
+    from tests.tiny_protocol import TINY
 
     return dataclasses.replace(TINY, epochs=2, train_subset=64, timing_cells_per_chunk=0)
 

@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from nasbench_sim.generate import Protocol, build_table  # noqa: E402
-from tests.generate.conftest import TINY as GEN_TINY  # noqa: E402
-from tests.generate.conftest import _one_thread  # noqa: E402, F401  (autouse: one torch thread)
+from tests.tiny_protocol import TINY as GEN_TINY  # noqa: E402
+from tests.tiny_protocol import _one_thread  # noqa: E402, F401  (autouse: one torch thread)
 
 TINY = GEN_TINY
 """The generator tests' tiny protocol: trains a super-network for an epoch in well under a

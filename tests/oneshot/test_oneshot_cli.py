@@ -10,7 +10,8 @@ import pytest
 
 from nasbench_sim.bench import TabularBenchmark
 from nasbench_sim.cli import main
-from nasbench_sim.oneshot import list_oneshot, read_oneshot, run_oneshot
+from nasbench_sim.oneshot import OneShotError, list_oneshot, read_oneshot, run_oneshot
+from nasbench_sim.oneshot.run import table_protocol, with_overrides
 from nasbench_sim.table import read_table
 
 
@@ -62,6 +63,9 @@ def test_darts_and_gdas_record_derived_cells(table_copy: Path, tmp_path: Path) -
     for method in ("darts", "gdas"):
         rec = read_oneshot(table_copy, method, 0)
         assert rec.alpha is not None and rec.alpha.shape == (2, 6, 5)
+        # nothing to score: the charge is the training alone, diagnostics timed apart
+        assert rec.cost["eval_wall_s"] == 0.0 and rec.cost["diagnostic_wall_s"] > 0
+        assert rec.cost["wall_s"] == rec.cost["train_wall_s"] > 0
         assert rec.arch_index.shape == (2,)
         # the stored stand-alone accuracy is the table's mean (NaN where the table lacks it)
         for idx, sa in zip(rec.arch_index, rec.standalone_valid_acc, strict=True):
@@ -80,7 +84,20 @@ def test_darts_and_gdas_record_derived_cells(table_copy: Path, tmp_path: Path) -
 def test_spos_subset_without_writing(built_table: Path) -> None:
     rec = run_oneshot(built_table, "spos", overrides={"epochs": 1}, cells=[5, 77, 5], write=False)
     assert rec.arch_index.tolist() == [5, 77]
+    assert rec.cost["cells_evaluated"] == 2 and rec.cost["eval_wall_s"] > 0
+    assert rec.cost["wall_s"] == pytest.approx(rec.cost["train_wall_s"] + rec.cost["eval_wall_s"])
     assert list_oneshot(built_table) == []
+
+
+def test_protocol_overrides_are_checked(built_table: Path) -> None:
+    table = read_table(built_table)
+    proto = table_protocol(table, epochs=None)  # None: keep the table's value
+    assert proto == table_protocol(table)
+    assert with_overrides(proto, {"epochs": 1, "lr": None}).epochs == 1
+    with pytest.raises(OneShotError, match=r"unknown protocol field.*epoch; allowed:.*epochs"):
+        with_overrides(proto, {"epoch": 1})
+    with pytest.raises(OneShotError, match="unknown protocol field"):
+        run_oneshot(built_table, "spos", protocol=proto, overrides={"chanels": 2}, write=False)
 
 
 def test_cli_errors_are_clear(

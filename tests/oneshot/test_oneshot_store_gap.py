@@ -18,6 +18,7 @@ from nasbench_sim.oneshot import (
     precision_at_k,
     read_oneshot,
     seed_spread,
+    spread,
     standalone_accuracy,
     write_oneshot,
 )
@@ -130,13 +131,13 @@ def test_precision_fraction_and_spread() -> None:
     np.testing.assert_allclose(parameter_free_fraction(np.array(cells)), [0.0, 0.5, 1.0])
     variants = (score, truth + 0.1, score[::-1])  # three "seeds": tau 0.2, 1, -0.2
     reps = [gap_report(_spos(np.arange(6), v, seed=i), truth) for i, v in enumerate(variants)]
-    spread = seed_spread(reps)
+    sp = seed_spread(reps)
     taus = [r.kendall_tau for r in reps]
-    assert spread["kendall_tau"]["mean"] == pytest.approx(np.mean(taus))
-    assert spread["kendall_tau"]["std"] == pytest.approx(np.std(taus, ddof=1))
-    assert spread["kendall_tau"]["n_seeds"] == 3
-    assert spread["kendall_tau"]["max"] == pytest.approx(1.0)
-    assert spread["kendall_tau"]["std"] > 0.5
+    assert sp["kendall_tau"]["mean"] == pytest.approx(np.mean(taus))
+    assert sp["kendall_tau"]["std"] == pytest.approx(np.std(taus, ddof=1))
+    assert sp["kendall_tau"]["n_seeds"] == 3
+    assert sp["kendall_tau"]["max"] == pytest.approx(1.0)
+    assert sp["kendall_tau"]["std"] > 0.5
 
 
 def test_plots_write_pngs(tmp_path: Path) -> None:
@@ -147,3 +148,64 @@ def test_plots_write_pngs(tmp_path: Path) -> None:
     traj = plot_trajectory(_darts(), tmp_path / "traj.png")
     for p in (png, traj):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
+
+
+def test_a_write_that_fails_midway_leaves_the_table_as_it_was(
+    tiny_table_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nasbench_sim.oneshot import store
+
+    t = read_table(tiny_table_path)
+    write_oneshot(tiny_table_path, _darts(seed=1))
+    before = tiny_table_path.read_bytes()
+
+    def boom() -> dict[str, str]:  # called after the datasets are written, before the rename
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store, "software_versions", boom)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_oneshot(tiny_table_path, _spos(t.arch_index, np.zeros(t.n_cells)))
+    assert tiny_table_path.read_bytes() == before
+    assert sorted(p.name for p in tiny_table_path.parent.iterdir()) == [tiny_table_path.name]
+    assert list_oneshot(tiny_table_path) == [("darts", 1)]
+
+
+def _write_seed(path: str, seed: int) -> None:
+    write_oneshot(path, _spos(np.arange(2000), np.linspace(0, 1, 2000), seed=seed))
+
+
+def test_concurrent_writers_keep_every_group(tiny_table_path: Path) -> None:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_write_seed, args=(str(tiny_table_path), s)) for s in range(6)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    assert list_oneshot(tiny_table_path) == [("spos", s) for s in range(6)]
+    read_table(tiny_table_path)  # still a valid table
+
+
+def test_malformed_groups_raise_typed_errors(tiny_table_path: Path) -> None:
+    write_oneshot(tiny_table_path, _spos(np.arange(3), np.zeros(3)))
+    with h5py.File(tiny_table_path, "a") as f:
+        del f["oneshot/spos/seed_0/valid_acc"]
+        f.create_group("oneshot/spos/seed_x")  # not a seed: ignored by the listing
+    assert list_oneshot(tiny_table_path) == [("spos", 0)]
+    with pytest.raises(OneShotError, match="lacks valid_acc"):
+        read_oneshot(tiny_table_path, "spos", 0)
+
+
+def test_spread_counts_finite_values_only() -> None:
+    s = spread([0.2, float("nan"), 0.4])
+    assert s["n_seeds"] == 2 and s["mean"] == pytest.approx(0.3)
+    assert s["std"] == pytest.approx(np.std([0.2, 0.4], ddof=1))
+    one = spread([0.5, float("nan")])
+    assert one["std"] == 0.0 and one["min"] == one["max"] == 0.5
+    assert np.isnan(spread([float("nan")])["mean"])
+    # a small top-k fraction of few cells still asks for at least one cell
+    truth = np.arange(10.0)
+    rep = gap_report(_spos(np.arange(10), truth), truth, ks=(0.01,))
+    assert rep.precision == {1: 1.0}

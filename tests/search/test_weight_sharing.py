@@ -138,7 +138,7 @@ def test_errors_name_the_fix(
         oneshot_kwargs(str(tiny_table_path), ["darts"])
     # a stored record is read back from the file
     write_oneshot(tiny_table_path, ws_kwargs["darts"]["records"][1])
-    kw = oneshot_kwargs(str(tiny_table_path), ["random", "darts"], spos_candidates=7)
+    kw = oneshot_kwargs(str(tiny_table_path), ["random", "darts"])
     assert list(kw) == ["darts"] and [r.seed for r in kw["darts"]["records"]] == [1]
     write_oneshot(tiny_table_path, ws_kwargs["spos"]["records"][0])
     kw = oneshot_kwargs(str(tiny_table_path), ["spos", "darts"], spos_candidates=7)
@@ -164,10 +164,12 @@ def test_spos_with_candidates_searches_the_super_network_and_pays_per_cell(
         assert strategy.setup_cost_s < rec.cost["wall_s"]
         log = run(strategy, synthetic_bench, Budget(queries=40)).log
         assert log["start"].min() == pytest.approx(strategy.setup_cost_s)
-        # the ranking holds only evaluated cells, best one-shot score first
+        # the ranking holds exactly the evaluated cells, best one-shot score first
+        assert set(strategy._ranking.tolist()) == set(strategy.candidate_cells.tolist())
         ranked = log["index"].to_numpy()[: min(40, len(strategy._ranking))]
+        assert set(ranked.tolist()) <= set(strategy.candidate_cells.tolist())
         got = [score_of[int(space.representatives()[classes[i]])] for i in ranked]
-        assert got[0] == max(got)
+        assert got == sorted(got, reverse=True)
         best_evolved.append(max(got))
         rng = np.random.default_rng(seed)
         sample = rng.choice(rec.arch_index.size, 300, replace=False)
@@ -178,7 +180,7 @@ def test_spos_with_candidates_searches_the_super_network_and_pays_per_cell(
     plain = create("spos", space, n, seed=0, records=records)
     assert plain.setup_cost_s == rec.cost["wall_s"] and plain.evaluated == 0
     line = describe_records({"spos": {"records": records, "candidates": 300}})[0]
-    assert "evolution over 300 one-shot evaluations" in line and "300 x" in line
+    assert "evolution over (up to) 300 one-shot evaluations" in line and "300 x" in line
 
 
 def test_spos_candidates_errors_name_the_problem(
@@ -220,10 +222,29 @@ def test_compare_cli_spos_candidates(
          "--budget", "10q", "--jobs", "1", "--spos-candidates", "200", "--out", str(out)]
     )  # fmt: skip
     assert rc == 0
-    assert "evolution over 200 one-shot evaluations" in capsys.readouterr().out
+    assert "evolution over (up to) 200 one-shot evaluations" in capsys.readouterr().out
     runs = read_runs(out / "runs.h5")
     spos = runs[runs["strategy"] == "spos"]
     per_cell = rec.cost["eval_wall_s"] / rec.cost["cells_evaluated"]
     assert spos["start"].min() == pytest.approx(rec.cost["train_wall_s"] + 200 * per_cell)
     rc = main(["search", "--table", str(path), "--strategy", "spos", "--spos-candidates", "0"])
     assert rc == 2 and "candidates must be an integer >= 1" in capsys.readouterr().err
+
+
+def test_spos_candidates_is_reproducible_per_run_seed(
+    synthetic_bench: TabularBenchmark, ws_kwargs: dict[str, dict[str, Any]]
+) -> None:
+    space, n = synthetic_bench.space, synthetic_bench.n_epochs
+    records = ws_kwargs["spos"]["records"][:1]
+
+    def cells(seed: Any) -> list[int]:
+        strategy = create("spos", space, n, seed=seed, records=records, candidates=200)
+        return strategy._ranking.tolist()
+
+    assert cells(3) == cells(3) == cells(np.int64(3))
+    assert cells(3) != cells(4)
+
+
+def test_spos_candidates_needs_spos(tiny_table_path: Path) -> None:
+    with pytest.raises(StrategyConfigError, match="applies to the spos strategy"):
+        oneshot_kwargs(str(tiny_table_path), ["random", "darts"], spos_candidates=10)
