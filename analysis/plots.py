@@ -29,6 +29,7 @@ LABELS: dict[str, str] = {
     "qlearning": "Q-learning",
     "successive_halving": "Successive halving",
     "hyperband": "Hyperband",
+    "asha": "ASHA",
     "optuna_tpe": "TPE (Optuna)",
     "optuna_random": "Random (Optuna)",
     "bananas": "BANANAS",
@@ -38,6 +39,9 @@ LABELS: dict[str, str] = {
     "random_es": "Random search + LC early stop",
     "evolution_es": "Reg. evolution + LC early stop",
     "hyperband_es": "Hyperband + LC early stop",
+    "spos": "SPOS (weight sharing)",
+    "darts": "DARTS (weight sharing)",
+    "gdas": "GDAS (weight sharing)",
 }
 
 _RC: dict[Any, Any] = {

@@ -15,10 +15,16 @@ but never block a worker. ``ask`` hands out the next waiting job of the oldest b
 one; when every open bracket is waiting on results, the next bracket of the schedule opens and
 its sampling starts. With one worker this is exactly sequential successive halving /
 Hyperband; with ``n`` workers up to a few brackets overlap.
+
+:class:`ASHA` (Li et al. 2020) drops the brackets altogether: a cell is promoted as soon as it
+is in the top ``1/eta`` of the results its rung has so far, so no worker ever waits for a rung
+to fill.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -31,7 +37,14 @@ from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.space import SearchSpace
 
-__all__ = ["Hyperband", "Rung", "SuccessiveHalving", "halving_rungs", "hyperband_schedule"]
+__all__ = [
+    "ASHA",
+    "Hyperband",
+    "Rung",
+    "SuccessiveHalving",
+    "halving_rungs",
+    "hyperband_schedule",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +111,20 @@ def hyperband_schedule(
     return tuple(out)
 
 
+def _fresh_cell(space: SearchSpace, rng: np.random.Generator, seen: set[int]) -> Any:
+    """A uniformly sampled cell not in ``seen`` (added to it); ``seen`` restarts once the
+    whole space has been drawn."""
+    if len(seen) >= space.size:
+        seen.clear()
+    for _ in range(10_000):
+        arch = space.sample(rng)
+        i = space.to_index(arch)
+        if i not in seen:
+            seen.add(i)
+            return arch
+    return space.sample(rng)
+
+
 @dataclass
 class _Bracket:
     bid: int
@@ -140,15 +167,7 @@ class _Brackets(Strategy):
         raise NotImplementedError
 
     def _fresh(self) -> Any:
-        if len(self._seen) >= self.space.size:
-            self._seen.clear()
-        for _ in range(10_000):
-            arch = self.space.sample(self.rng)
-            i = self.space.to_index(arch)
-            if i not in self._seen:
-                self._seen.add(i)
-                return arch
-        return self.space.sample(self.rng)
+        return _fresh_cell(self.space, self.rng, self._seen)
 
     def _open_bracket(self) -> _Bracket:
         rungs = self._schedule(self.n_brackets)
@@ -262,3 +281,84 @@ class Hyperband(_Brackets):
 
     def _schedule(self, k: int) -> tuple[Rung, ...]:
         return self.schedule[k % len(self.schedule)]
+
+
+class ASHA(Strategy):
+    """Asynchronous successive halving (Li et al., "A System for Massively Parallel
+    Hyperparameter Tuning", MLSys 2020).
+
+    Rungs as in one successive-halving bracket (rung ``k`` trains to ``n_epochs * eta**(k -
+    s)`` epochs, ``s`` the most halvings with ``min_epochs * eta**s <= n_epochs``). Every
+    ``ask`` looks from the highest rung down for a cell that is in the top
+    ``floor(n_k / eta)`` of the ``n_k`` results rung ``k`` has so far and was not promoted yet,
+    and promotes it (the clock charges only the extra epochs); when there is none, a fresh
+    cell starts at the lowest rung. Nothing ever waits for a rung to fill, so with ``n``
+    workers no worker idles; with one worker it is the sequential form of the same rule.
+
+    Args:
+        eta: keep the top ``1/eta`` of each rung.
+        min_epochs: lower bound of the lowest rung.
+
+    Attributes:
+        rung_epochs: epochs of each rung, lowest first.
+        promotions: ``(rung, cell index)`` of every promotion, in order.
+
+    Example:
+        >>> from nasbench_sim.space import get_space
+        >>> ASHA(get_space("nb201"), n_epochs=12, seed=0).rung_epochs
+        (1, 4, 12)
+    """
+
+    name = "asha"
+    multi_fidelity = True
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        n_epochs: int,
+        seed: int | np.random.SeedSequence = 0,
+        *,
+        eta: int = 3,
+        min_epochs: int = 1,
+    ) -> None:
+        super().__init__(space, n_epochs, seed)
+        _check(self.n_epochs, eta, min_epochs)
+        self.eta = int(eta)
+        self.min_epochs = int(min_epochs)
+        s = _s_max(self.n_epochs, self.eta, self.min_epochs)
+        self.rung_epochs = tuple(r.epochs for r in halving_rungs(1, self.n_epochs, self.eta, s))
+        self._members: list[Any] = []
+        self._results: list[dict[int, float]] = [{} for _ in self.rung_epochs]
+        self._promoted: list[set[int]] = [set() for _ in self.rung_epochs]
+        self._ranked: list[list[tuple[float, int]]] = [[] for _ in self.rung_epochs]
+        self._seen: set[int] = set()
+        self.promotions: list[tuple[int, int]] = []
+
+    def ask(self) -> Proposal:
+        for k in range(len(self.rung_epochs) - 2, -1, -1):
+            ranked = self._ranked[k]
+            for _, m in itertools.islice(ranked, len(ranked) // self.eta):
+                if m not in self._promoted[k]:
+                    self._promoted[k].add(m)
+                    arch = self._members[m]
+                    self.promotions.append((k + 1, self.space.to_index(arch)))
+                    return Proposal(arch, self.rung_epochs[k + 1], tag=(m, k + 1))
+        m = len(self._members)
+        self._members.append(_fresh_cell(self.space, self.rng, self._seen))
+        return Proposal(self._members[m], self.rung_epochs[0], tag=(m, 0))
+
+    def tell(self, proposal: Proposal, result: Result) -> None:
+        m, k = proposal.tag
+        acc = float(result.valid_acc)
+        score = -math.inf if math.isnan(acc) else acc
+        self._results[k][m] = score
+        # best first; ties go to the earlier cell, so the order of results never matters
+        bisect.insort(self._ranked[k], (-score, m))
+
+    def state(self) -> dict[str, Any]:
+        """Results per rung and promotions so far."""
+        return {
+            "rung_epochs": list(self.rung_epochs),
+            "results": [len(r) for r in self._results],
+            "promoted": [len(p) for p in self._promoted],
+        }

@@ -32,6 +32,7 @@ STRATEGIES: dict[str, str] = {
     "qlearning": "nasbench_sim.search.qlearning:QLearning",
     "successive_halving": "nasbench_sim.search.hyperband:SuccessiveHalving",
     "hyperband": "nasbench_sim.search.hyperband:Hyperband",
+    "asha": "nasbench_sim.search.hyperband:ASHA",
     "optuna_tpe": "nasbench_sim.search.optuna_adapter:OptunaTPE",
     "optuna_random": "nasbench_sim.search.optuna_adapter:OptunaRandom",
     "bananas": "predictors.strategies:Bananas",

@@ -101,3 +101,10 @@ def test_parse_budget(text, queries, hours, synthetic_bench: TabularBenchmark) -
 def test_parse_budget_rejects_bad_input(text, synthetic_bench: TabularBenchmark) -> None:
     with pytest.raises(ValueError, match="budget"):
         parse_budget(text, synthetic_bench)
+
+
+def test_every_registered_strategy_has_a_plot_label() -> None:
+    from analysis.plots import LABELS
+    from nasbench_sim.search import STRATEGIES
+
+    assert set(STRATEGIES) <= set(LABELS), set(STRATEGIES) - set(LABELS)

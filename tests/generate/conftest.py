@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from nasbench_sim.generate import Protocol  # noqa: E402
-from tests.tiny_protocol import TINY, _one_thread  # noqa: E402, F401  (autouse fixture)
+from nasbench_sim.generate import Protocol
+from tests.tiny_protocol import TINY, _one_thread  # noqa: F401  (autouse fixture)
 
 
 @pytest.fixture()

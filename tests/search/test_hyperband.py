@@ -187,3 +187,68 @@ def test_bad_arguments() -> None:
         SuccessiveHalving(space, 12, n=0)
     with pytest.raises(StrategyConfigError):
         hyperband_schedule(12, eta=3, min_epochs=0)
+
+
+class _AshaCheck(_Recording):
+    """At every ASHA promotion, checks the rule against the results told so far."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        self.checked = 0
+
+    def ask(self) -> Proposal:
+        p: Proposal = self.inner.ask()
+        member, rung = p.tag
+        if rung > 0:
+            below = {q.tag[0]: r.valid_acc for q, r in self.told if q.tag[1] == rung - 1}
+            top = sorted(below, key=lambda m: (-below[m], m))[: len(below) // self.inner.eta]
+            assert member in top  # in the top 1/eta of its rung's results at this moment
+            assert p.epochs == self.inner.rung_epochs[rung]
+            self.checked += 1
+        return p
+
+
+@pytest.mark.parametrize("n_workers", [1, 4])
+def test_asha_promotes_from_the_current_top_and_never_idles(
+    n_workers: int, synthetic_bench: TabularBenchmark
+) -> None:
+    asha = create("asha", synthetic_bench.space, synthetic_bench.n_epochs, seed=5)
+    assert asha.rung_epochs == (1, 4, 12)
+    rec = _AshaCheck(asha)
+    limit = 60 * _full_time(synthetic_bench)
+    log = run(rec, synthetic_bench, Budget(time_s=limit), seed=5, n_workers=n_workers).log
+    assert rec.checked >= 20 and len(asha.promotions) == rec.checked
+    assert set(log["epoch"]) == {1, 4, 12}
+    assert not log.duplicated(["index", "epoch"]).any()  # each cell once per rung
+    # about 1/eta of a rung reaches the next (a little more: a promoted cell that later falls
+    # out of the top stays promoted, as in Li et al.'s algorithm)
+    sizes = log["epoch"].value_counts()
+    assert sizes[1] // 3 - n_workers <= sizes[4] <= 0.4 * sizes[1]
+    assert sizes[4] // 3 - n_workers <= sizes[12] <= 0.45 * sizes[4]
+    # no worker ever waits: each starts its next job when it finishes the last
+    for _, jobs in log.sort_values("start").groupby("worker"):
+        np.testing.assert_allclose(jobs["start"].iloc[1:], jobs["finish"].iloc[:-1])
+    # a promotion is charged only the epochs beyond the rung below
+    per_epoch = synthetic_bench.table.cost["train_time_s"][
+        [synthetic_bench._row_of[i] for i in log["index"]]
+    ]
+    prev = log["epoch"].map({1: 0, 4: 1, 12: 4})
+    np.testing.assert_allclose(log["cost"], per_epoch * (log["epoch"] - prev))
+
+
+def test_asha_reaches_full_training_sooner_than_synchronous_halving(
+    synthetic_bench: TabularBenchmark,
+) -> None:
+    """With 8 workers, successive halving's rung waits for its 9 cells before promoting; ASHA
+    promotes as soon as a third of what it has is known, so its first fully trained cell
+    finishes earlier (same rungs, same eta)."""
+    full = _full_time(synthetic_bench)
+
+    def first_full(name: str, seed: int) -> float:
+        log = run(name, synthetic_bench, Budget(time_s=40 * full), seed=seed, n_workers=8).log
+        return float(log.loc[log["epoch"] == synthetic_bench.n_epochs, "finish"].min())
+
+    asha = np.array([first_full("asha", s) for s in range(10)])
+    halving = np.array([first_full("successive_halving", s) for s in range(10)])
+    assert asha.mean() < 0.8 * halving.mean()
+    assert (asha < halving).mean() >= 0.8
