@@ -165,10 +165,11 @@ class SposReplay(WeightSharing):
             scoring time per cell, and only those ``N`` cells are ranked. Needs a stored run
             that scored every equivalence class. A cell the run did not score gets its class
             representative's score: an approximation, since members of a class that differ by
-            which edge holds which op use different shared weights in the super-network. The
-            evolution stops after ``50 N`` proposals, so near the size of the space fewer than
-            ``N`` distinct cells may be evaluated; :attr:`evaluated` says how many (and
-            :attr:`candidate_cells` which), and only those are charged.
+            which edge holds which op use different shared weights in the super-network. Only
+            new cells are evaluated, as in Guo et al.'s search: a mutant already evaluated is
+            redrawn, and after 10 such repeats a random unvisited cell is evaluated instead, so
+            the search does not stall once the population has converged. :attr:`evaluated`
+            (``min(N, space size)``) and :attr:`candidate_cells` say what was evaluated.
         population_size, sample_size: of that evolution (Guo et al. keep 50 and pick parents
             among the top 10).
 
@@ -240,13 +241,21 @@ class SposReplay(WeightSharing):
             sample_size=self.sample_size,
         )
         seen: dict[int, float] = {}
-        for _ in range(50 * want):  # mutants repeat; bound the loop when the space runs out
-            proposal = evo.ask()
-            index = self.space.to_index(proposal.arch)
-            score = seen.setdefault(index, float(by_cell[index]))
-            evo.tell(proposal, _score_result(proposal.arch, index, self.n_epochs, score))
-            if len(seen) >= want:
-                break
+        rng = np.random.default_rng(self.seed_sequence.spawn(1)[0])
+        while len(seen) < want:
+            # only new candidates are evaluated: a repeated mutant is redrawn, and after
+            # _REDRAWS repeats a random unvisited cell is evaluated instead
+            for _ in range(_REDRAWS):
+                proposal = evo.ask()
+                index = self.space.to_index(proposal.arch)
+                if index not in seen:
+                    break
+            else:
+                unseen = np.setdiff1d(np.arange(self.space.size), np.fromiter(seen, np.int64))
+                index = int(unseen[rng.integers(unseen.size)])
+                proposal = Proposal(self.space.from_index(index), None, tag="random")
+            seen[index] = float(by_cell[index])
+            evo.tell(proposal, _score_result(proposal.arch, index, self.n_epochs, seen[index]))
         self.evaluated = len(seen)
         self.candidate_cells = np.fromiter(seen, dtype=np.int64, count=len(seen))
         return self.candidate_cells, np.fromiter(seen.values(), dtype=np.float64, count=len(seen))
@@ -263,6 +272,10 @@ class SposReplay(WeightSharing):
                 f"seed {record.seed} lacks it ({exc!r} in its cost); leave candidates unset"
             ) from None
         return train_s + self.evaluated * per_cell
+
+
+_REDRAWS = 10
+"""Mutants :class:`SposReplay`'s evolution draws before it falls back to a random new cell."""
 
 
 def _score_result(arch: Any, index: int, n_epochs: int, score: float) -> Result:
@@ -372,7 +385,7 @@ def describe_records(kwargs: dict[str, dict[str, Any]]) -> list[str]:
                 ]
             )
             charged = (
-                f"searched by evolution over (up to) {n} one-shot evaluations, charged "
+                f"searched by evolution over {n} one-shot evaluations, charged "
                 f"{train.mean():.1f} s training + {n} x {1000 * per.mean():.1f} ms scoring each"
             )
         lines.append(
