@@ -7,7 +7,7 @@ leaves the destination as it was, complete, and at most a stray ``*.tmp`` file.
 
 :func:`file_lock` serialises read-modify-write cycles on one file between processes (two
 ``oneshot`` runs adding their groups to the same table at once) with an advisory ``fcntl``
-lock on the file itself.
+lock on a hidden ``.<name>.lock`` file beside it; readers are never blocked.
 """
 
 from __future__ import annotations
@@ -40,10 +40,13 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(name)
     try:
-        _chmod_like(tmp, path)
         yield tmp
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, _mode_for(path))  # after writing: a read-only mode must not block it
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -56,26 +59,34 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             os.close(dfd)
 
 
-def _chmod_like(tmp: Path, path: Path) -> None:
-    """Give ``tmp`` the mode of ``path`` (``0644`` for a new file) instead of mkstemp's ``0600``."""
+def _mode_for(path: Path) -> int:
+    """The mode ``path`` has, or a new file's (``0666`` less the umask), not mkstemp's ``0600``."""
     try:
-        mode = path.stat().st_mode & 0o777
+        return path.stat().st_mode & 0o7777
     except FileNotFoundError:
-        mode = 0o644
-    os.chmod(tmp, mode)
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux), else 022."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
 
 
 @contextlib.contextmanager
 def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Hold an exclusive advisory lock on the existing file ``path`` while the block runs.
+    """Hold an exclusive advisory lock for ``path`` (blocking) while the block runs.
 
-    An atomic replacement swaps ``path`` for a new file, so after the lock is granted the
-    file it was granted on is checked to still be ``path``; if another writer replaced it in
-    the meantime, the lock is taken again on the new file. Nothing is left behind. Where
-    ``fcntl`` does not exist (Windows) it does not lock.
-
-    Raises:
-        FileNotFoundError: there is no file at ``path``.
+    The lock is on a hidden ``.<name>.lock`` file beside ``path``, which stays there: not on
+    ``path`` itself, because HDF5 takes its own ``flock`` on the files it opens (an exclusive
+    lock on a table would make every reader fail), and because an atomic replacement swaps
+    ``path`` for a new file. Where ``fcntl`` does not exist (Windows) it does not lock.
     """
     path = Path(path)
     try:
@@ -83,18 +94,9 @@ def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    while True:
-        fd = os.open(path, os.O_RDONLY)
+    with open(path.parent / f".{path.name}.lock", "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            if os.fstat(fd).st_ino == os.stat(path).st_ino:
-                break
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)  # replaced while we waited: lock the new file
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)

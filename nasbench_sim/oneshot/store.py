@@ -141,8 +141,8 @@ def write_oneshot(path: str | os.PathLike[str], record: OneShotRecord) -> Path:
     The table is copied to a temporary file in the same folder, the group is written there with
     h5py, and the copy replaces the original with ``os.replace`` (see
     :mod:`nasbench_sim.atomic`); a crash leaves the original untouched. Writers of one table
-    take turns (an advisory lock), so two ``oneshot`` runs finishing at once both keep their
-    group.
+    take turns (an advisory lock on a hidden ``.<table>.lock`` file beside it), so two
+    ``oneshot`` runs finishing at once both keep their group; readers are never blocked.
 
     Raises:
         OneShotError: the record is inconsistent.
@@ -183,7 +183,7 @@ def list_oneshot(path: str | os.PathLike[str]) -> list[tuple[str, int]]:
             return out
         for method, g in f[ONESHOT_GROUP].items():
             for name in g:
-                if name.startswith("seed_") and name[5:].lstrip("-").isdigit():
+                if name.startswith("seed_") and name[5:].removeprefix("-").isdigit():
                     out.append((str(method), int(name[5:])))
     return sorted(out)
 

@@ -104,7 +104,10 @@ class WeightSharing(Strategy):
             raise StrategyConfigError(f"cost_s must be >= 0, got {cost_s!r}")
         if isinstance(seed, np.random.SeedSequence):
             entropy = seed.entropy
-            pick = entropy if isinstance(entropy, int) else int(seed.generate_state(1)[0])
+            if isinstance(entropy, int) and not seed.spawn_key:
+                pick = entropy
+            else:
+                pick = int(seed.generate_state(1)[0])
         else:
             pick = operator.index(seed)
         self.record = mine[pick % len(mine)]

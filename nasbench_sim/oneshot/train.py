@@ -107,7 +107,7 @@ class SupernetTrace:
         wall_s: wall-clock seconds of training, without the per-epoch diagnostics (the
             super-network's validation accuracy and the derived cell's one-shot accuracy,
             which the method itself does not need).
-        diagnostic_s: wall-clock seconds of those per-epoch diagnostics.
+        diagnostic_s: wall-clock seconds of those per-epoch diagnostics (and progress reports).
     """
 
     method: str
@@ -354,10 +354,10 @@ def train_supernet(
                 for p in paths
             ]
             sn_acc.append(float(np.mean(accs)))
-        _sync(dev)
-        diagnostic_s += time.perf_counter() - t_diag
         if progress is not None:
             progress(epoch + 1, protocol.epochs)
+        _sync(dev)
+        diagnostic_s += time.perf_counter() - t_diag
     return SupernetTrace(
         method=method,
         model=model,

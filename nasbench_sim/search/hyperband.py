@@ -337,7 +337,9 @@ class ASHA(Strategy):
     def ask(self) -> Proposal:
         for k in range(len(self.rung_epochs) - 2, -1, -1):
             ranked = self._ranked[k]
-            for _, m in itertools.islice(ranked, len(ranked) // self.eta):
+            for neg, m in itertools.islice(ranked, len(ranked) // self.eta):
+                if neg == math.inf:
+                    break  # a failed (NaN) result is never promoted
                 if m not in self._promoted[k]:
                     self._promoted[k].add(m)
                     arch = self._members[m]

@@ -103,3 +103,67 @@ def test_file_datasets_say_what_is_missing(tmp_path) -> None:
     assert isinstance(info.value, NasBenchSimError)
     with pytest.raises(DatasetError, match="FashionMNIST/raw/train-images-idx3-ubyte"):
         load_dataset("fashion_mnist", seed=0, device="cpu", data_dir=tmp_path)
+
+
+def _fake_torchvision(monkeypatch: pytest.MonkeyPatch, n_train: int, n_test: int) -> list[dict]:
+    """A stand-in ``torchvision.datasets`` with torchvision's CIFAR10/FashionMNIST attributes
+    (``data`` uint8 NHWC or NHW, ``targets``); records how each class was constructed."""
+    import sys
+    import types
+
+    calls: list[dict] = []
+
+    def make(shape: tuple[int, ...]) -> type:
+        class Fake:
+            def __init__(self, root: str, train: bool, download: bool) -> None:
+                calls.append({"root": root, "train": train, "download": download})
+                n = n_train if train else n_test
+                rng = np.random.default_rng(1 if train else 2)
+                self.data = rng.integers(0, 256, size=(n, *shape), dtype=np.uint8)
+                self.targets = list(rng.integers(0, 10, size=n))
+
+        return Fake
+
+    tv = types.ModuleType("torchvision")
+    tvd = types.ModuleType("torchvision.datasets")
+    tvd.CIFAR10 = make((32, 32, 3))  # type: ignore[attr-defined]
+    tvd.FashionMNIST = make((28, 28))  # type: ignore[attr-defined]
+    tv.datasets = tvd  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "torchvision", tv)
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", tvd)
+    return calls
+
+
+def test_torchvision_datasets_are_split_and_laid_out_channels_first(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from nasbench_sim.generate.datasets import _TV_FILES
+
+    for name in ("cifar10", "fashion_mnist"):
+        for f in _TV_FILES[name]:
+            (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / f).touch()
+    calls = _fake_torchvision(monkeypatch, n_train=5200, n_test=300)
+    ds = load_dataset("cifar10", seed=0, device="cpu", data_dir=tmp_path)
+    assert calls == [
+        {"root": str(tmp_path), "train": True, "download": False},
+        {"root": str(tmp_path), "train": False, "download": False},
+    ]
+    assert ds.input_shape == (3, 32, 32)  # NHWC files become NCHW tensors
+    # ...the right way round: test image 0, channel c is the file's [0, :, :, c] up to an
+    # affine standardisation, not its transpose
+    raw = np.random.default_rng(2).integers(0, 256, size=(300, 32, 32, 3), dtype=np.uint8)
+    for c in range(3):
+        got = ds.test_x[0, c].numpy().ravel()
+        assert np.corrcoef(got, raw[0, :, :, c].ravel())[0, 1] > 0.9999
+        assert abs(np.corrcoef(got, raw[0, :, :, c].T.ravel())[0, 1]) < 0.2
+    assert ds.sizes == {"train": 200, "valid": 5000, "test": 300}  # 5,000 held out
+    # standardised per channel on the training split
+    m = ds.train_x.mean(dim=(0, 2, 3))
+    torch.testing.assert_close(m, torch.zeros(3), atol=1e-5, rtol=0)
+    other = load_dataset("cifar10", seed=1, device="cpu", data_dir=tmp_path)
+    assert not torch.equal(ds.valid_y, other.valid_y)  # the split follows the seed
+    fm = load_dataset("fashion_mnist", seed=0, device="cpu", data_dir=tmp_path, eval_subset=50)
+    assert fm.input_shape == (1, 28, 28) and fm.sizes["test"] == 50

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -83,7 +85,7 @@ def test_group_round_trips_and_the_table_still_reads(tiny_table_path: Path) -> N
     # rewriting replaces the group, and leaves no temp file behind
     write_oneshot(tiny_table_path, _spos(t.arch_index[:3], np.zeros(3)))
     assert read_oneshot(tiny_table_path, "spos", 0).arch_index.shape == (3,)
-    assert sorted(p.name for p in tiny_table_path.parent.iterdir()) == [tiny_table_path.name]
+    assert _beside(tiny_table_path) == [f".{tiny_table_path.name}.lock", tiny_table_path.name]
 
 
 def test_missing_groups_and_bad_records_raise(tiny_table_path: Path) -> None:
@@ -166,26 +168,55 @@ def test_a_write_that_fails_midway_leaves_the_table_as_it_was(
     with pytest.raises(RuntimeError, match="disk on fire"):
         write_oneshot(tiny_table_path, _spos(t.arch_index, np.zeros(t.n_cells)))
     assert tiny_table_path.read_bytes() == before
-    assert sorted(p.name for p in tiny_table_path.parent.iterdir()) == [tiny_table_path.name]
+    assert _beside(tiny_table_path) == [f".{tiny_table_path.name}.lock", tiny_table_path.name]
     assert list_oneshot(tiny_table_path) == [("darts", 1)]
 
 
-def _write_seed(path: str, seed: int) -> None:
+def _beside(path: Path) -> list[str]:
+    """Every file in the table's folder: the table and the writers' lock, no temp file."""
+    return sorted(p.name for p in path.parent.iterdir())
+
+
+def _slow_software() -> dict[str, str]:
+    time.sleep(0.3)  # inside the write: writers that did not take turns would overlap here
+    return {"h5py": "test"}
+
+
+def _write_seed(path: str, seed: int, barrier: Any) -> None:
+    barrier.wait()
     write_oneshot(path, _spos(np.arange(2000), np.linspace(0, 1, 2000), seed=seed))
 
 
-def test_concurrent_writers_keep_every_group(tiny_table_path: Path) -> None:
+def test_concurrent_writers_keep_every_group_and_readers_are_not_blocked(
+    tiny_table_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import multiprocessing as mp
 
+    from nasbench_sim.oneshot import store
+
+    monkeypatch.setattr(store, "software_versions", _slow_software)  # inherited by fork
     ctx = mp.get_context("fork")
-    procs = [ctx.Process(target=_write_seed, args=(str(tiny_table_path), s)) for s in range(6)]
+    barrier = ctx.Barrier(4)
+    procs = [
+        ctx.Process(target=_write_seed, args=(str(tiny_table_path), s, barrier)) for s in range(4)
+    ]
     for p in procs:
         p.start()
+    t0 = time.perf_counter()
+    time.sleep(0.1)
+    # while the writers take turns (about 4 x 0.3 s), the table reads as usual
+    reads = 0
+    while any(p.is_alive() for p in procs) and time.perf_counter() - t0 < 60:
+        read_table(tiny_table_path)
+        list_oneshot(tiny_table_path)
+        reads += 1
     for p in procs:
-        p.join(120)
+        p.join(60)
         assert p.exitcode == 0
-    assert list_oneshot(tiny_table_path) == [("spos", s) for s in range(6)]
-    read_table(tiny_table_path)  # still a valid table
+    assert reads >= 3
+    assert time.perf_counter() - t0 >= 4 * 0.3  # they took turns
+    assert list_oneshot(tiny_table_path) == [("spos", s) for s in range(4)]
+    assert _beside(tiny_table_path) == [f".{tiny_table_path.name}.lock", tiny_table_path.name]
 
 
 def test_malformed_groups_raise_typed_errors(tiny_table_path: Path) -> None:
