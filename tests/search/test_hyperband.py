@@ -252,3 +252,16 @@ def test_asha_reaches_full_training_sooner_than_synchronous_halving(
     halving = np.array([first_full("successive_halving", s) for s in range(10)])
     assert asha.mean() < 0.8 * halving.mean()
     assert (asha < halving).mean() >= 0.8
+
+
+def test_asha_never_promotes_a_failed_result() -> None:
+    asha = create("asha", NB201Space(), 12, seed=0)
+    nan = float("nan")
+    proposals = [asha.ask() for _ in range(9)]
+    for i, p in enumerate(proposals):  # one finite result, eight failures (NaN)
+        acc = 0.5 if i == 4 else nan
+        asha.tell(p, Result(p.arch, 0, p.epochs, 0, nan, nan, nan, acc, 1.0, nan, nan, nan))
+    nxt = [asha.ask() for _ in range(3)]
+    # floor(9 / 3) = 3 promotion slots, but only the finite result is promoted
+    assert [p.tag for p in nxt] == [(4, 1), (9, 0), (10, 0)]
+    assert asha.promotions == [(1, NB201Space().to_index(proposals[4].arch))]
