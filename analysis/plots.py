@@ -32,6 +32,7 @@ LABELS: dict[str, str] = {
     "asha": "ASHA",
     "optuna_tpe": "TPE (Optuna)",
     "optuna_random": "Random (Optuna)",
+    "optuna_tpe_hyperband": "TPE + Hyperband pruning (Optuna)",
     "bananas": "BANANAS",
     "bo_xgb": "BO (XGBoost ens.)",
     "bo_gcn": "BO (GCN ens.)",

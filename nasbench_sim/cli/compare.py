@@ -204,13 +204,14 @@ def _budget_text(budget: Budget) -> str:
 
 def _format_summary(summary: pd.DataFrame, label: Callable[[str], str]) -> str:
     cols = [c for c in summary.columns if c.startswith("p_vs_")]
-    head = f"{'strategy':<24}{'runs':>5}{'mean regret [95% CI]':>30}{'median':>9}{'rank':>6}"
+    w = max([24, *(len(label(s)) + 2 for s in summary["strategy"])])  # the longest name fits
+    head = f"{'strategy':<{w}}{'runs':>5}{'mean regret [95% CI]':>30}{'median':>9}{'rank':>6}"
     head += "".join(f"{c:>14}" for c in cols)
     lines = [head, "-" * len(head)]
     for _, r in summary.iterrows():
         ci = f"{r.mean_regret:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]"
         line = (
-            f"{label(r.strategy):<24}{r.runs:>5}{ci:>30}{r.median_regret:>9.4f}{r.mean_rank:>6.2f}"
+            f"{label(r.strategy):<{w}}{r.runs:>5}{ci:>30}{r.median_regret:>9.4f}{r.mean_rank:>6.2f}"
         )
         for c in cols:
             v = r[c]

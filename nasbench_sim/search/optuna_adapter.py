@@ -5,6 +5,15 @@ as choices); a trial's value is the cell's validation accuracy, maximised. Each 
 an in-memory study and a sampler seeded from the strategy's seed; several trials may be in
 flight at once (asynchronous workers), which Optuna supports natively.
 
+Multi-fidelity (``pruner=``): a trial trains its cell up an epoch ladder (``min_epochs * eta**k``
+epochs, then ``n_epochs``), reports the validation accuracy at each rung with
+``trial.report`` and asks the pruner ``trial.should_prune()``; a pruned trial is told
+``PRUNED``, a surviving one is continued (the simulated clock charges only the extra epochs) and
+told its final accuracy at ``n_epochs``. With the TPE sampler and Optuna's
+``HyperbandPruner`` this is Optuna's BOHB-style search (``optuna_tpe_hyperband``). The study
+has a fixed name, so the pruner's bracket assignment (a CRC of the study name and trial number)
+is reproducible.
+
 Logging: Optuna announces every new study at INFO level on its ``optuna`` logger. The adapter
 raises the level of the one logger that does it (``optuna.storages._in_memory``) for the
 moment of creating the study and restores it afterwards; Optuna's global verbosity is never
@@ -15,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,12 +40,18 @@ from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.search.reinforce import edge_op_decisions
 from nasbench_sim.space import Cell, SearchSpace
 
-__all__ = ["OptunaRandom", "OptunaStrategy", "OptunaTPE"]
+__all__ = ["OptunaRandom", "OptunaStrategy", "OptunaTPE", "OptunaTPEHyperband"]
 
 SamplerFactory = Callable[..., optuna.samplers.BaseSampler]
 _NAMED: dict[str, SamplerFactory] = {
     "tpe": optuna.samplers.TPESampler,
     "random": optuna.samplers.RandomSampler,
+}
+PrunerFactory = Callable[..., optuna.pruners.BasePruner]
+_PRUNERS: dict[str, PrunerFactory] = {
+    "hyperband": optuna.pruners.HyperbandPruner,
+    "successive_halving": optuna.pruners.SuccessiveHalvingPruner,
+    "median": optuna.pruners.MedianPruner,
 }
 _TPE_DEFAULTS: dict[str, Any] = {
     "n_startup_trials": 10,
@@ -73,10 +89,17 @@ class OptunaStrategy(Strategy):
             constant_liar="auto"``; ``"auto"`` switches Optuna's constant liar on (re-seeding
             the sampler from the strategy's RNG) the first time a trial is asked while
             another is still running, i.e. only with several workers.
+        pruner: ``None`` (every cell trained to ``n_epochs``), ``"hyperband"``,
+            ``"successive_halving"``, ``"median"`` or a factory called as
+            ``factory(n_epochs=..., min_epochs=..., eta=...)`` returning an
+            ``optuna.pruners.BasePruner``. Named pruners get ``min_resource=min_epochs``,
+            ``max_resource=n_epochs``, ``reduction_factor=eta`` where they take them.
+        min_epochs, eta: the epoch ladder of a pruned search (``min_epochs * eta**k``, then
+            ``n_epochs``); ignored without a pruner.
 
     Raises:
-        StrategyConfigError: for an unknown sampler name, arguments the sampler rejects, or a
-            factory that does not return a sampler.
+        StrategyConfigError: for an unknown sampler or pruner name, arguments the sampler
+            rejects, a factory that does not return a sampler or pruner, or a bad ladder.
         UnsupportedSpaceError: for spaces without one op choice per edge.
 
     Example:
@@ -96,6 +119,9 @@ class OptunaStrategy(Strategy):
         *,
         sampler: str | SamplerFactory = "tpe",
         max_resamples: int = 20,
+        pruner: str | PrunerFactory | None = None,
+        min_epochs: int = 1,
+        eta: int = 3,
         **sampler_kwargs: Any,
     ) -> None:
         super().__init__(space, n_epochs, seed)
@@ -130,13 +156,69 @@ class OptunaStrategy(Strategy):
         self._distributions: dict[str, BaseDistribution] = {
             n: CategoricalDistribution(self._ops) for n in self._names
         }
+        self._ladder = self._epoch_ladder(min_epochs, eta) if pruner is not None else ()
         with _quiet_study_creation():
             self.study = optuna.create_study(
-                direction="maximize", sampler=self._make_sampler(self._liar is True)
+                direction="maximize",
+                sampler=self._make_sampler(self._liar is True),
+                pruner=self._make_pruner(pruner, min_epochs, eta),
+                study_name="nasbench-sim",
             )
+        self.multi_fidelity = bool(self._ladder)  # type: ignore[misc]
         self._trials: dict[int, Trial] = {}  # in flight, by number
-        self._rewards: dict[int, float] = {}  # evaluated cells by index
+        self._rewards: dict[int, float] = {}  # evaluated cells by index (final accuracy)
+        self._pruned: dict[int, tuple[float, int]] = {}  # pruned cells: (accuracy, epochs)
         self._pending: set[int] = set()
+        self._continue: deque[tuple[int, Cell, int]] = deque()  # (trial, cell, next epochs)
+        self.n_pruned = 0
+
+    def _epoch_ladder(self, min_epochs: int, eta: int) -> tuple[int, ...]:
+        for name, value, low in (("min_epochs", min_epochs, 1), ("eta", eta, 2)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise StrategyConfigError(f"{name} must be an int >= {low}, got {value!r}")
+        if min_epochs > self.n_epochs:
+            raise StrategyConfigError(
+                f"min_epochs={min_epochs} exceeds the benchmark's {self.n_epochs} epochs"
+            )
+        ladder = [min_epochs]
+        while ladder[-1] * eta < self.n_epochs:
+            ladder.append(ladder[-1] * eta)
+        if ladder[-1] != self.n_epochs:
+            ladder.append(self.n_epochs)
+        return tuple(ladder)
+
+    def _make_pruner(
+        self, pruner: str | PrunerFactory | None, min_epochs: int, eta: int
+    ) -> optuna.pruners.BasePruner:
+        if pruner is None:
+            return optuna.pruners.NopPruner()
+        if isinstance(pruner, str):
+            if pruner not in _PRUNERS:
+                raise StrategyConfigError(
+                    f"unknown Optuna pruner {pruner!r}; allowed: {', '.join(_PRUNERS)} or a "
+                    "factory returning an optuna.pruners.BasePruner"
+                )
+            kwargs: dict[str, Any] = {
+                "hyperband": {
+                    "min_resource": min_epochs,
+                    "max_resource": self.n_epochs,
+                    "reduction_factor": eta,
+                },
+                "successive_halving": {"min_resource": min_epochs, "reduction_factor": eta},
+                "median": {"n_startup_trials": 5, "n_warmup_steps": 0},
+            }[pruner]
+            made: Any = _PRUNERS[pruner](**kwargs)
+        elif callable(pruner):
+            made = pruner(n_epochs=self.n_epochs, min_epochs=min_epochs, eta=eta)
+        else:
+            raise StrategyConfigError(
+                f"pruner must be a name, a factory or None, got {type(pruner).__name__}"
+            )
+        if not isinstance(made, optuna.pruners.BasePruner):
+            raise StrategyConfigError(
+                f"the pruner factory returned {type(made).__name__}, not an Optuna pruner"
+            )
+        return made
 
     def _make_sampler(self, liar: bool) -> optuna.samplers.BaseSampler:
         kwargs = dict(self._sampler_kwargs)
@@ -167,19 +249,30 @@ class OptunaStrategy(Strategy):
         return self.study.ask(self._distributions)
 
     def ask(self) -> Proposal:
+        if self._continue:  # a trial the pruner kept goes up the ladder first
+            number, cell, epochs = self._continue.popleft()
+            return Proposal(cell, epochs, tag=("continue", number))
         for _ in range(self.max_resamples + 1):
             trial = self._ask_trial()
             cell = self._cell(trial)
             known = self._rewards.get(cell.index)
             if known is not None:
                 self.study.tell(trial, known)
+            elif cell.index in self._pruned:  # the same curve again: pruned where it was
+                value, epochs = self._pruned[cell.index]
+                trial.report(value, epochs)
+                self.study.tell(trial, state=TrialState.PRUNED)
             elif cell.index in self._pending:
                 self.study.tell(trial, state=TrialState.FAIL)
             else:
                 return self._propose(trial, cell, "sampler")
         for _ in range(10_000):  # after that the space is all but exhausted: take any cell
             cell = self.space.sample(self.rng)
-            if cell.index not in self._rewards and cell.index not in self._pending:
+            if not (
+                cell.index in self._rewards
+                or cell.index in self._pending
+                or cell.index in self._pruned
+            ):
                 break
         self.study.enqueue_trial(dict(zip(self._names, cell.op_names, strict=True)))
         trial = self._ask_trial()
@@ -188,25 +281,42 @@ class OptunaStrategy(Strategy):
     def _propose(self, trial: Trial, cell: Cell, tag: str) -> Proposal:
         self._trials[trial.number] = trial
         self._pending.add(cell.index)
-        return Proposal(cell, tag=(tag, trial.number))
+        epochs = self._ladder[0] if self._ladder else None
+        return Proposal(cell, epochs, tag=(tag, trial.number))
 
     def tell(self, proposal: Proposal, result: Result) -> None:
         _, number = proposal.tag
-        trial = self._trials.pop(number)
+        trial = self._trials[number]
         cell: Cell = proposal.arch
-        self._pending.discard(cell.index)
         value = float(result.valid_acc)
+        done = True
         if np.isnan(value):
             self.study.tell(trial, state=TrialState.FAIL)
-            return
-        self._rewards[cell.index] = value
-        self.study.tell(trial, value)
+        elif not self._ladder or result.epoch >= self.n_epochs:
+            self._rewards[cell.index] = value
+            if self._ladder:
+                trial.report(value, int(result.epoch))
+            self.study.tell(trial, value)
+        else:
+            trial.report(value, int(result.epoch))
+            if trial.should_prune():
+                self._pruned[cell.index] = (value, int(result.epoch))
+                self.study.tell(trial, state=TrialState.PRUNED)
+                self.n_pruned += 1
+            else:
+                rung = self._ladder.index(int(result.epoch))
+                self._continue.append((number, cell, self._ladder[rung + 1]))
+                done = False
+        if done:
+            del self._trials[number]
+            self._pending.discard(cell.index)
 
     def state(self) -> dict[str, Any]:
         """Trials asked, in flight, and whether the constant liar is on."""
         return {
             "trials": len(self.study.trials),
             "running": len(self._trials),
+            "pruned": self.n_pruned,
             "constant_liar": self._liar,
         }
 
@@ -256,3 +366,35 @@ class OptunaRandom(OptunaStrategy):
         if "sampler" in kwargs:
             raise StrategyConfigError("optuna_random fixes sampler='random'; use OptunaStrategy")
         super().__init__(space, n_epochs, seed, sampler="random", **kwargs)
+
+
+class OptunaTPEHyperband(OptunaStrategy):
+    """Optuna's BOHB-style search: multivariate TPE proposing cells, Optuna's
+    ``HyperbandPruner`` stopping them on an epoch ladder (Falkner et al. 2018 combine the same
+    two ideas; Optuna's documentation recommends this pairing).
+
+    Args:
+        min_epochs, eta: the ladder and the pruner's ``min_resource`` / ``reduction_factor``.
+
+    Example:
+        >>> from nasbench_sim.space import get_space
+        >>> s = OptunaTPEHyperband(get_space("nb201"), n_epochs=12, seed=0)
+        >>> s._ladder, s.ask().epochs
+        ((1, 3, 9, 12), 1)
+    """
+
+    name = "optuna_tpe_hyperband"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        n_epochs: int,
+        seed: int | np.random.SeedSequence = 0,
+        **kwargs: Any,
+    ) -> None:
+        for fixed in ("sampler", "pruner"):
+            if fixed in kwargs:
+                raise StrategyConfigError(
+                    f"optuna_tpe_hyperband fixes {fixed}; use OptunaStrategy to choose it"
+                )
+        super().__init__(space, n_epochs, seed, sampler="tpe", pruner="hyperband", **kwargs)

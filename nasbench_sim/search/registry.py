@@ -35,6 +35,7 @@ STRATEGIES: dict[str, str] = {
     "asha": "nasbench_sim.search.hyperband:ASHA",
     "optuna_tpe": "nasbench_sim.search.optuna_adapter:OptunaTPE",
     "optuna_random": "nasbench_sim.search.optuna_adapter:OptunaRandom",
+    "optuna_tpe_hyperband": "nasbench_sim.search.optuna_adapter:OptunaTPEHyperband",
     "bananas": "predictors.strategies:Bananas",
     "bo_xgb": "predictors.strategies:XGBoostBO",
     "bo_gcn": "predictors.strategies:GCNBO",

@@ -147,3 +147,66 @@ def test_bad_arguments() -> None:
         OptunaTPE(SimpleNamespace(name="pairs"), 12)  # type: ignore[arg-type]
     with pytest.raises(StrategyConfigError, match="n_candidates"):
         OptunaTPE(space, 12, n_candidates=3)
+
+
+@pytest.mark.parametrize("n_workers", [1, 4])
+def test_pruned_trials_climb_the_epoch_ladder_and_stop_where_pruned(
+    n_workers: int, synthetic_bench: TabularBenchmark
+) -> None:
+    n = synthetic_bench.n_epochs
+    s = create("optuna_tpe_hyperband", synthetic_bench.space, n, seed=2)
+    assert s.multi_fidelity and s._ladder == (1, 3, 9, n)
+    log = run(s, synthetic_bench, Budget(time_s=60 * _full_time(synthetic_bench)), seed=2,
+              n_workers=n_workers).log  # fmt: skip
+    ladder = list(s._ladder)
+    for _, rows in log.groupby("index"):  # each cell: a prefix of the ladder, in order
+        assert rows["epoch"].tolist() == ladder[: len(rows)]
+    # the study agrees with the log: complete trials hold the full-budget accuracy, pruned
+    # trials stopped below it with their last rung's accuracy
+    final = {
+        (i, e): v for i, e, v in zip(log["index"], log["epoch"], log["valid_acc"], strict=True)
+    }
+    states = {TrialState.COMPLETE: 0, TrialState.PRUNED: 0}
+    for t in s.study.trials:
+        if t.state not in states or not t.intermediate_values:
+            continue  # repeats answered from memory report nothing new
+        states[t.state] += 1
+        cell = synthetic_bench.space.parse(
+            _nb201_str([t.params[f"edge_{a}_{b}"] for a, b in EDGES])
+        )
+        step = max(t.intermediate_values)
+        assert t.intermediate_values[step] == pytest.approx(final[(cell.index, step)])
+        if t.state == TrialState.COMPLETE:
+            assert step == n and t.value == pytest.approx(final[(cell.index, n)])
+        else:
+            assert step < n
+    assert states[TrialState.PRUNED] >= 10 and states[TrialState.COMPLETE] >= 3
+    assert s.n_pruned == states[TrialState.PRUNED]
+    # continuations are charged only the epochs beyond the last rung
+    per_epoch = synthetic_bench.table.cost["train_time_s"][
+        [synthetic_bench._row_of[i] for i in log["index"]]
+    ]
+    prev = log["epoch"].map(dict(zip(ladder[1:], ladder[:-1], strict=True))).fillna(0)
+    np.testing.assert_allclose(log["cost"], per_epoch * (log["epoch"] - prev))
+
+
+def _median_pruner(n_epochs: int, min_epochs: int, eta: int) -> optuna.pruners.BasePruner:
+    return optuna.pruners.MedianPruner(n_startup_trials=3)
+
+
+def test_any_pruner_and_bad_pruner_arguments(synthetic_bench: TabularBenchmark) -> None:
+    space, n = synthetic_bench.space, synthetic_bench.n_epochs
+    s = OptunaStrategy(space, n, seed=0, sampler="random", pruner=_median_pruner, eta=2)
+    assert n == 12 and s._ladder == (1, 2, 4, 8, 12)
+    run(s, synthetic_bench, Budget(queries=60), seed=0)
+    assert s.n_pruned > 0
+    with pytest.raises(StrategyConfigError, match="hyperband, successive_halving, median"):
+        OptunaStrategy(space, n, pruner="asha")
+    with pytest.raises(StrategyConfigError, match="not an Optuna pruner"):
+        OptunaStrategy(space, n, pruner=lambda **kw: object())
+    with pytest.raises(StrategyConfigError, match="min_epochs=99 exceeds"):
+        OptunaStrategy(space, n, pruner="median", min_epochs=99)
+    with pytest.raises(StrategyConfigError, match="eta must be an int >= 2"):
+        OptunaStrategy(space, n, pruner="median", eta=1)
+    with pytest.raises(StrategyConfigError, match="fixes pruner"):
+        create("optuna_tpe_hyperband", space, n, pruner="median")
