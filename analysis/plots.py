@@ -101,8 +101,10 @@ def anytime_plot(
     names = list(order or curves)
     colors = _colors(names)
     unit, scale = time_unit(float(times[-1]))
+    ncol, rows = _legend_grid([label(n) for n in names], width_in=6.5)
+    band_alpha = 0.18 if len(names) <= 8 else 0.07  # many overlapping bands: lighter
     with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
+        fig, ax = plt.subplots(figsize=(6.5, 3.5 + 0.17 * rows), layout="constrained")
         for name in names:
             mean, half = t_interval(curves[name], confidence)
             # a strategy's line starts once every one of its runs has a result (a weight-sharing
@@ -116,7 +118,7 @@ def anytime_plot(
                 np.maximum(mean - half, 1e-6),
                 mean + half,
                 color=colors[name],
-                alpha=0.18,
+                alpha=band_alpha,
                 lw=0,
             )
         if budget_s is not None:
@@ -130,11 +132,18 @@ def anytime_plot(
         ax.set_ylim(bottom=floor)
         ax.grid(True, which="major", alpha=0.3)
         ax.set_title(title or f"Mean regret, {int(confidence * 100)}% CI band, {n} seeds")
-        fig.legend(loc="outside lower center", frameon=False, ncol=min(4, len(names)))
+        fig.legend(loc="outside lower center", frameon=False, ncol=ncol)
         out = Path(path)
         fig.savefig(out, dpi=200)
         plt.close(fig)
     return out
+
+
+def _legend_grid(labels: Sequence[str], width_in: float) -> tuple[int, int]:
+    """Columns and rows of a legend of ``labels`` that fits ``width_in`` inches at 8 pt."""
+    col_in = 0.065 * max(len(t) for t in labels) + 0.5  # handle, gap and the longest label
+    ncol = max(1, min(len(labels), 4, int((width_in - 0.2) // col_in)))
+    return ncol, -(-len(labels) // ncol)
 
 
 def final_plot(

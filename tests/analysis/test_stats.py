@@ -108,3 +108,12 @@ def test_every_registered_strategy_has_a_plot_label() -> None:
     from nasbench_sim.search import STRATEGIES
 
     assert set(STRATEGIES) <= set(LABELS), set(STRATEGIES) - set(LABELS)
+
+
+def test_the_legend_fits_the_figure_width() -> None:
+    from analysis.plots import LABELS, _legend_grid
+
+    labels = list(LABELS.values())
+    ncol, rows = _legend_grid(labels, width_in=6.5)
+    assert ncol * (0.065 * max(map(len, labels)) + 0.5) <= 6.5 and ncol * rows >= len(labels)
+    assert _legend_grid(["Random search", "Hyperband", "ASHA"], 6.5) == (3, 1)
