@@ -206,7 +206,8 @@ def _format_summary(summary: pd.DataFrame, label: Callable[[str], str]) -> str:
     cols = [c for c in summary.columns if c.startswith("p_vs_")]
     w = max([24, *(len(label(s)) + 2 for s in summary["strategy"])])  # the longest name fits
     head = f"{'strategy':<{w}}{'runs':>5}{'mean regret [95% CI]':>30}{'median':>9}{'rank':>6}"
-    head += "".join(f"{c:>14}" for c in cols)
+    pw = {c: max(14, len(c) + 2) for c in cols}
+    head += "".join(f"{c:>{pw[c]}}" for c in cols)
     lines = [head, "-" * len(head)]
     for _, r in summary.iterrows():
         ci = f"{r.mean_regret:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]"
@@ -215,7 +216,7 @@ def _format_summary(summary: pd.DataFrame, label: Callable[[str], str]) -> str:
         )
         for c in cols:
             v = r[c]
-            line += f"{'—':>14}" if v != v else f"{v:>14.2g}"
+            line += f"{'—':>{pw[c]}}" if v != v else f"{v:>{pw[c]}.2g}"
         lines.append(line)
     return "\n".join(lines)
 

@@ -82,7 +82,9 @@ class OptunaStrategy(Strategy):
             ``optuna.samplers.QMCSampler`` works).
         max_resamples: trials per ``ask`` that may land on a cell already evaluated or in
             flight. A known cell is told its known value at once (a re-query would be free and
-            identical); a cell still in flight is told ``FAIL``; then Optuna is asked again.
+            identical), a cell pruned before is reported at the rung where it was pruned and
+            told ``PRUNED``, a cell still in flight or whose training failed (NaN) is told
+            ``FAIL``; then Optuna is asked again.
             After that many, a uniformly random unseen cell is enqueued as the trial.
         **sampler_kwargs: passed to the sampler. For ``"tpe"`` the defaults are
             ``n_startup_trials=10, n_ei_candidates=24, multivariate=True,
@@ -93,7 +95,8 @@ class OptunaStrategy(Strategy):
             ``"successive_halving"``, ``"median"`` or a factory called as
             ``factory(n_epochs=..., min_epochs=..., eta=...)`` returning an
             ``optuna.pruners.BasePruner``. Named pruners get ``min_resource=min_epochs``,
-            ``max_resource=n_epochs``, ``reduction_factor=eta`` where they take them.
+            ``max_resource=n_epochs``, ``reduction_factor=eta`` where they take them; the
+            median pruner gets ``n_startup_trials=5, n_warmup_steps=0``.
         min_epochs, eta: the epoch ladder of a pruned search (``min_epochs * eta**k``, then
             ``n_epochs``); ignored without a pruner.
 
@@ -169,6 +172,7 @@ class OptunaStrategy(Strategy):
         self._rewards: dict[int, float] = {}  # evaluated cells by index (final accuracy)
         self._pruned: dict[int, tuple[float, int]] = {}  # pruned cells: (accuracy, epochs)
         self._pending: set[int] = set()
+        self._failed: set[int] = set()  # cells whose training gave NaN
         self._continue: deque[tuple[int, Cell, int]] = deque()  # (trial, cell, next epochs)
         self.n_pruned = 0
 
@@ -209,7 +213,12 @@ class OptunaStrategy(Strategy):
             }[pruner]
             made: Any = _PRUNERS[pruner](**kwargs)
         elif callable(pruner):
-            made = pruner(n_epochs=self.n_epochs, min_epochs=min_epochs, eta=eta)
+            try:
+                made = pruner(n_epochs=self.n_epochs, min_epochs=min_epochs, eta=eta)
+            except TypeError as exc:
+                raise StrategyConfigError(
+                    f"the pruner factory must accept n_epochs=, min_epochs=, eta= ({exc})"
+                ) from exc
         else:
             raise StrategyConfigError(
                 f"pruner must be a name, a factory or None, got {type(pruner).__name__}"
@@ -262,7 +271,7 @@ class OptunaStrategy(Strategy):
                 value, epochs = self._pruned[cell.index]
                 trial.report(value, epochs)
                 self.study.tell(trial, state=TrialState.PRUNED)
-            elif cell.index in self._pending:
+            elif cell.index in self._pending or cell.index in self._failed:
                 self.study.tell(trial, state=TrialState.FAIL)
             else:
                 return self._propose(trial, cell, "sampler")
@@ -272,6 +281,7 @@ class OptunaStrategy(Strategy):
                 cell.index in self._rewards
                 or cell.index in self._pending
                 or cell.index in self._pruned
+                or cell.index in self._failed
             ):
                 break
         self.study.enqueue_trial(dict(zip(self._names, cell.op_names, strict=True)))
@@ -291,6 +301,7 @@ class OptunaStrategy(Strategy):
         value = float(result.valid_acc)
         done = True
         if np.isnan(value):
+            self._failed.add(cell.index)
             self.study.tell(trial, state=TrialState.FAIL)
         elif not self._ladder or result.epoch >= self.n_epochs:
             self._rewards[cell.index] = value
@@ -384,6 +395,7 @@ class OptunaTPEHyperband(OptunaStrategy):
     """
 
     name = "optuna_tpe_hyperband"
+    multi_fidelity = True
 
     def __init__(
         self,

@@ -167,13 +167,18 @@ def test_pruned_trials_climb_the_epoch_ladder_and_stop_where_pruned(
         (i, e): v for i, e, v in zip(log["index"], log["epoch"], log["valid_acc"], strict=True)
     }
     states = {TrialState.COMPLETE: 0, TrialState.PRUNED: 0}
+    pruned_cells: set[int] = set()
     for t in s.study.trials:
         if t.state not in states or not t.intermediate_values:
-            continue  # repeats answered from memory report nothing new
-        states[t.state] += 1
+            continue  # a repeat of a completed cell is told its value and reports nothing
         cell = synthetic_bench.space.parse(
             _nb201_str([t.params[f"edge_{a}_{b}"] for a, b in EDGES])
         )
+        if t.state == TrialState.PRUNED:
+            if cell.index in pruned_cells:
+                continue  # a repeat of a pruned cell is reported where it was pruned
+            pruned_cells.add(cell.index)
+        states[t.state] += 1
         step = max(t.intermediate_values)
         assert t.intermediate_values[step] == pytest.approx(final[(cell.index, step)])
         if t.state == TrialState.COMPLETE:
@@ -210,3 +215,18 @@ def test_any_pruner_and_bad_pruner_arguments(synthetic_bench: TabularBenchmark) 
         OptunaStrategy(space, n, pruner="median", eta=1)
     with pytest.raises(StrategyConfigError, match="fixes pruner"):
         create("optuna_tpe_hyperband", space, n, pruner="median")
+
+
+def test_a_failed_training_is_not_proposed_again() -> None:
+    from nasbench_sim.bench import Result
+
+    s = create("optuna_tpe_hyperband", NB201Space(), 12, seed=0)
+    p = s.ask()
+    nan = float("nan")
+    s.tell(p, Result(p.arch, p.arch.index, 1, 0, nan, nan, nan, nan, 1.0, nan, nan, nan))
+    assert s.study.trials[0].state == TrialState.FAIL
+    names = [f"edge_{a}_{b}" for a, b in EDGES]
+    s.study.enqueue_trial(dict(zip(names, p.arch.op_names, strict=True)))
+    nxt = s.ask()  # the enqueued repeat is told FAIL at once and another cell proposed
+    assert nxt.arch.index != p.arch.index
+    assert s.study.trials[1].state == TrialState.FAIL
