@@ -39,8 +39,9 @@ def add_oneshot_args(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help=(
-            "spos: search the super-network by evolution over N one-shot evaluations and "
-            "charge N cells' scoring time (default: rank every stored score, charge them all)"
+            "spos: search the super-network with Guo et al.'s evolution over N one-shot "
+            "evaluations and charge N cells' scoring time (default: rank every stored score, "
+            "charge them all)"
         ),
     )
 

@@ -13,9 +13,9 @@ accuracy. :class:`WeightSharing` replays exactly that under the run loop's simul
 
   - SPOS: by one-shot validation accuracy with inherited weights (the scored cells only);
     with ``candidates=N``, SPOS first runs its own search on the super-network, as Guo et
-    al. do: aging evolution over the stored one-shot scores until ``N`` distinct cells have
-    been evaluated, charged the super-network's training plus ``N`` times its measured
-    per-cell scoring time, and then ranks only those ``N`` cells;
+    al. do: their evolutionary algorithm over the stored one-shot scores until ``N``
+    distinct cells have been evaluated, charged the super-network's training plus ``N``
+    times its measured per-cell scoring time, and then ranks only those ``N`` cells;
   - DARTS / GDAS: by the log-probability of the cell under the final ``softmax(alpha)``
     (the sum over edges of ``log alpha[edge, op]``), so the derived cell comes first;
 
@@ -42,6 +42,7 @@ import numpy as np
 
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import StrategyConfigError, UnsupportedSpaceError
+from nasbench_sim.oneshot.spos_search import SposSearchSettings, spos_search
 from nasbench_sim.oneshot.store import OneShotRecord, list_oneshot, read_oneshot
 from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.search.registry import WEIGHT_SHARING_STRATEGIES
@@ -162,19 +163,17 @@ class SposReplay(WeightSharing):
     Args:
         candidates: ``None`` (default): every cell the stored run scored is a candidate, and
             the whole recorded cost (training plus scoring every cell) is charged. ``N``: SPOS's
-            own search on the super-network: aging evolution (``population_size``,
-            ``sample_size``) over the one-shot scores until ``N`` distinct cells have been
-            evaluated; charged the recorded training time plus ``N`` times the measured
-            scoring time per cell, and only those ``N`` cells are ranked. Needs a stored run
-            that scored every equivalence class. A cell the run did not score gets its class
-            representative's score: an approximation, since members of a class that differ by
-            which edge holds which op use different shared weights in the super-network. Only
-            new cells are evaluated, as in Guo et al.'s search: a mutant already evaluated is
-            redrawn, and after 10 such repeats a random unvisited cell is evaluated instead, so
-            the search does not stall once the population has converged. :attr:`evaluated`
+            own search on the super-network, Guo et al.'s evolutionary algorithm
+            (:func:`~nasbench_sim.oneshot.spos_search.spos_search`: population 50, top-k 10,
+            half crossover, half mutation with probability 0.1, only new candidates) over the
+            one-shot scores until ``N`` distinct cells have been evaluated (Guo et al.: 1,000);
+            charged the recorded training time plus ``N`` times the measured scoring time per
+            cell, and only those ``N`` cells are ranked. Needs a stored run that scored every
+            equivalence class. A cell the run did not score gets its class representative's
+            score: an approximation, since members of a class that differ by which edge holds
+            which op use different shared weights in the super-network. :attr:`evaluated`
             (``min(N, space size)``) and :attr:`candidate_cells` say what was evaluated.
-        population_size, sample_size: of that evolution (Guo et al. keep 50 and pick parents
-            among the top 10).
+        search: that search's settings (:class:`SposSearchSettings`).
 
     Raises:
         StrategyConfigError: ``candidates < 1``, a bad evolution setting, a stored run without
@@ -193,14 +192,13 @@ class SposReplay(WeightSharing):
         records: Sequence[OneShotRecord] | None = None,
         cost_s: float | None = None,
         candidates: int | None = None,
-        population_size: int = 50,
-        sample_size: int = 10,
+        search: SposSearchSettings | None = None,
     ) -> None:
         if candidates is not None and not (isinstance(candidates, int) and candidates >= 1):
             raise StrategyConfigError(f"candidates must be an integer >= 1, got {candidates!r}")
         self.candidates = candidates
-        self.population_size = population_size
-        self.sample_size = sample_size
+        self.search_settings = search or SposSearchSettings()
+        self.search_settings.validate()
         self.evaluated = 0
         self.candidate_cells = np.zeros(0, dtype=np.int64)
         super().__init__(space, n_epochs, seed, records=records, cost_s=cost_s)
@@ -213,9 +211,7 @@ class SposReplay(WeightSharing):
         return self._evolve(cells, scores)
 
     def _evolve(self, cells: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Aging evolution on the super-network: the distinct cells it evaluated, their scores."""
-        from nasbench_sim.search.evolution import RegularizedEvolution
-
+        """SPOS's evolutionary search on the stored scores: the cells it evaluated, their scores."""
         classes = self.space.class_ids()
         n_classes = self.space.n_classes
         ok = np.isfinite(scores)
@@ -235,30 +231,8 @@ class SposReplay(WeightSharing):
                 "candidates unset to rank only the scored cells"
             )
         by_cell = np.where(np.isfinite(by_cell), by_cell, by_class[classes])
-        want = min(int(self.candidates or 0), self.space.size)
-        evo = RegularizedEvolution(
-            self.space,
-            self.n_epochs,
-            self.seed_sequence.spawn(1)[0],
-            population_size=self.population_size,
-            sample_size=self.sample_size,
-        )
-        seen: dict[int, float] = {}
         rng = np.random.default_rng(self.seed_sequence.spawn(1)[0])
-        while len(seen) < want:
-            # only new candidates are evaluated: a repeated mutant is redrawn, and after
-            # _REDRAWS repeats a random unvisited cell is evaluated instead
-            for _ in range(_REDRAWS):
-                proposal = evo.ask()
-                index = self.space.to_index(proposal.arch)
-                if index not in seen:
-                    break
-            else:
-                unseen = np.setdiff1d(np.arange(self.space.size), np.fromiter(seen, np.int64))
-                index = int(unseen[rng.integers(unseen.size)])
-                proposal = Proposal(self.space.from_index(index), None, tag="random")
-            seen[index] = float(by_cell[index])
-            evo.tell(proposal, _score_result(proposal.arch, index, self.n_epochs, seen[index]))
+        seen = spos_search(by_cell, int(self.candidates or 0), rng, self.search_settings)
         self.evaluated = len(seen)
         self.candidate_cells = np.fromiter(seen, dtype=np.int64, count=len(seen))
         return self.candidate_cells, np.fromiter(seen.values(), dtype=np.float64, count=len(seen))
@@ -275,16 +249,6 @@ class SposReplay(WeightSharing):
                 f"seed {record.seed} lacks it ({exc!r} in its cost); leave candidates unset"
             ) from None
         return train_s + self.evaluated * per_cell
-
-
-_REDRAWS = 10
-"""Mutants :class:`SposReplay`'s evolution draws before it falls back to a random new cell."""
-
-
-def _score_result(arch: Any, index: int, n_epochs: int, score: float) -> Result:
-    """A one-shot evaluation as the evolution's :meth:`tell` reads it (only ``valid_acc``)."""
-    nan = float("nan")
-    return Result(arch, index, n_epochs, -1, nan, nan, nan, score, 0.0, nan, nan, nan)
 
 
 class _RelaxedReplay(WeightSharing):
@@ -388,7 +352,7 @@ def describe_records(kwargs: dict[str, dict[str, Any]]) -> list[str]:
                 ]
             )
             charged = (
-                f"searched by evolution over {n} one-shot evaluations, charged "
+                f"searched by Guo et al.'s evolution over {n} one-shot evaluations, charged "
                 f"{train.mean():.1f} s training + {n} x {1000 * per.mean():.1f} ms scoring each"
             )
         lines.append(
