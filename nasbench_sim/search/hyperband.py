@@ -59,7 +59,9 @@ def _round(x: float) -> int:
     return math.floor(x + 0.5)
 
 
-def _check(max_epochs: int, eta: int, min_epochs: int) -> None:
+def check_ladder(max_epochs: int, eta: int, min_epochs: int) -> None:
+    """Raise :class:`StrategyConfigError` unless ``eta >= 2`` and ``1 <= min_epochs <=
+    max_epochs`` are ints."""
     for name, value, low in (("eta", eta, 2), ("min_epochs", min_epochs, 1)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise StrategyConfigError(f"{name} must be an int >= {low}, got {value!r}")
@@ -101,7 +103,7 @@ def hyperband_schedule(
         >>> [[(r.n, r.epochs) for r in b] for b in hyperband_schedule(81, 3)][:2]
         [[(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)], [(34, 3), (11, 9), (3, 27), (1, 81)]]
     """
-    _check(max_epochs, eta, min_epochs)
+    check_ladder(max_epochs, eta, min_epochs)
     s_max = _s_max(max_epochs, eta, min_epochs)
     out = []
     for s in range(s_max, -1, -1):
@@ -138,8 +140,8 @@ class _Bracket:
         self.queue.extend(range(len(self.members)))
 
 
-class _Brackets(Strategy):
-    """Shared machinery: open brackets, hand out jobs, promote when a rung is complete."""
+class _Halving(Strategy):
+    """Multi-fidelity over epochs with reduction factor ``eta`` from ``min_epochs`` up."""
 
     multi_fidelity = True
 
@@ -153,9 +155,24 @@ class _Brackets(Strategy):
         min_epochs: int = 1,
     ) -> None:
         super().__init__(space, n_epochs, seed)
-        _check(self.n_epochs, eta, min_epochs)
+        check_ladder(self.n_epochs, eta, min_epochs)
         self.eta = int(eta)
         self.min_epochs = int(min_epochs)
+
+
+class _Brackets(_Halving):
+    """Shared machinery: open brackets, hand out jobs, promote when a rung is complete."""
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        n_epochs: int,
+        seed: int | np.random.SeedSequence = 0,
+        *,
+        eta: int = 3,
+        min_epochs: int = 1,
+    ) -> None:
+        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs)
         self._open: list[_Bracket] = []
         self._seen: set[int] = set()
         self.n_brackets = 0  # brackets opened so far
@@ -283,7 +300,7 @@ class Hyperband(_Brackets):
         return self.schedule[k % len(self.schedule)]
 
 
-class ASHA(Strategy):
+class ASHA(_Halving):
     """Asynchronous successive halving (Li et al., "A System for Massively Parallel
     Hyperparameter Tuning", MLSys 2020).
 
@@ -310,7 +327,6 @@ class ASHA(Strategy):
     """
 
     name = "asha"
-    multi_fidelity = True
 
     def __init__(
         self,
@@ -321,10 +337,7 @@ class ASHA(Strategy):
         eta: int = 3,
         min_epochs: int = 1,
     ) -> None:
-        super().__init__(space, n_epochs, seed)
-        _check(self.n_epochs, eta, min_epochs)
-        self.eta = int(eta)
-        self.min_epochs = int(min_epochs)
+        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs)
         s = _s_max(self.n_epochs, self.eta, self.min_epochs)
         self.rung_epochs = tuple(r.epochs for r in halving_rungs(1, self.n_epochs, self.eta, s))
         self._members: list[Any] = []

@@ -37,6 +37,7 @@ from optuna.trial import Trial, TrialState
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
+from nasbench_sim.search.hyperband import check_ladder
 from nasbench_sim.search.reinforce import edge_op_decisions
 from nasbench_sim.space import Cell, SearchSpace
 
@@ -177,13 +178,7 @@ class OptunaStrategy(Strategy):
         self.n_pruned = 0
 
     def _epoch_ladder(self, min_epochs: int, eta: int) -> tuple[int, ...]:
-        for name, value, low in (("min_epochs", min_epochs, 1), ("eta", eta, 2)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise StrategyConfigError(f"{name} must be an int >= {low}, got {value!r}")
-        if min_epochs > self.n_epochs:
-            raise StrategyConfigError(
-                f"min_epochs={min_epochs} exceeds the benchmark's {self.n_epochs} epochs"
-            )
+        check_ladder(self.n_epochs, eta, min_epochs)
         ladder = [min_epochs]
         while ladder[-1] * eta < self.n_epochs:
             ladder.append(ladder[-1] * eta)
