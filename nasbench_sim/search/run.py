@@ -194,6 +194,7 @@ def run(
     strategy_time = 0.0
     rows: list[tuple[float, float, int, int, str, int, int, float, float]] = []
     free_streak = 0  # consecutive queries that cost nothing: guards a time-only budget
+    ready_at: dict[int, float] = {}  # when each cell's latest training finishes
     wall0 = time.perf_counter()
 
     while True:
@@ -215,7 +216,10 @@ def run(
                     f"strategy {name!r} proposed {_MAX_FREE_STREAK} finished (free) queries in a "
                     "row; under a time budget the run would never end"
                 )
-            start = max(now, free_at[worker])
+            # a continuation (or a free re-read) of a cell whose training is still running
+            # elsewhere waits for it: no result is known before the training behind it ends
+            start = max(now, free_at[worker], ready_at.get(result.index, 0.0))
+            ready_at[result.index] = max(ready_at.get(result.index, 0.0), start + cost)
             heapq.heappush(events, (start + cost, n_started, worker, start, cost, proposal, result))
             n_started += 1
         if not events:

@@ -56,6 +56,26 @@ def test_async_results_arrive_in_finish_order(synthetic_bench: TabularBenchmark)
     assert [i for i, _ in s.told] == [fast, slow]
 
 
+def test_a_cell_still_training_elsewhere_is_waited_for(synthetic_bench: TabularBenchmark) -> None:
+    """With two workers, a continuation or a re-read of a cell whose training is still
+    running on the other worker starts (or is answered) only when that training ends."""
+    space, n = synthetic_bench.space, synthetic_bench.n_epochs
+    cell = int(synthetic_bench.table.arch_index[7])
+    per_epoch = synthetic_bench.query(cell, 1).train_time
+    s = _Scripted(space, n, script=[(cell, 4), (cell, 10)])
+    log = run(s, synthetic_bench, Budget(queries=2), seed=0, n_workers=2).log
+    first, second = log.iloc[0], log.iloc[1]
+    assert first["finish"] == pytest.approx(4 * per_epoch)
+    assert second["start"] == pytest.approx(first["finish"])  # continues where it ended
+    assert second["finish"] == pytest.approx(10 * per_epoch) and second["cost"] == pytest.approx(
+        6 * per_epoch
+    )
+    twice = _Scripted(space, n, script=[(cell, n), (cell, n)])
+    log = run(twice, synthetic_bench, Budget(queries=2), seed=0, n_workers=2).log
+    assert log["cost"].tolist() == pytest.approx([n * per_epoch, 0.0])
+    assert log["finish"].tolist() == pytest.approx([n * per_epoch] * 2)  # no early answer
+
+
 def test_regret_is_test_gap_of_best_validation_incumbent(synthetic_bench: TabularBenchmark) -> None:
     log = run("random", synthetic_bench, Budget(queries=50), seed=4).log
     best_pos = int(np.argmax(log["valid_acc"].to_numpy()))
