@@ -6,8 +6,10 @@ candidates; each generation keeps the ``k = 10`` best candidates seen so far, th
 ``P / 2`` children by crossover (each edge's op taken from one of two random top-k parents)
 and ``P / 2`` by mutation (each edge of a random top-k parent redrawn with probability
 ``0.1``). Only new candidates are evaluated: a child already evaluated is bred again, and after
-:data:`REDRAWS` tries a random unvisited cell is taken. Guo et al. run 20 generations, i.e.
-1,000 candidates; here the search runs until ``n_candidates`` distinct cells are evaluated.
+:data:`REDRAWS` tries a random unvisited cell is taken (Guo et al.'s code pools the tries, 10
+per child, over each operator's 25 children before filling with random cells: the same in
+effect). Guo et al. run 20 generations of 50, about 1,000 candidates; here the search runs
+until ``n_candidates`` distinct cells are evaluated.
 
 The fitness is looked up in a stored array (``score_of[cell index]``), so the search itself
 costs nothing here; :class:`~nasbench_sim.oneshot.strategy.SposReplay` charges the measured
@@ -77,6 +79,8 @@ def spos_search(
     """
     settings = settings or SposSearchSettings()
     settings.validate()
+    if not np.isfinite(score_of).all():
+        raise StrategyConfigError("every cell needs a finite one-shot score to search on")
     size = int(score_of.shape[0])
     want = min(int(n_candidates), size)
     seen: dict[int, float] = {}
@@ -103,7 +107,7 @@ def spos_search(
         return sorted(set(pool), key=lambda i: (-seen[i], i))[: settings.top_k]
 
     def crossover(parents: list[np.ndarray]) -> np.ndarray:
-        a, b = rng.choice(len(parents), size=2, replace=False)
+        a, b = rng.integers(len(parents), size=2)  # independently, as Guo et al.'s code does
         return np.where(rng.random(N_EDGES) < 0.5, parents[a], parents[b])
 
     def mutation(parents: list[np.ndarray]) -> np.ndarray:
@@ -116,14 +120,14 @@ def spos_search(
     while len(population) < settings.population and len(seen) < want:
         population.append(evaluate(lambda: rng.integers(N_OPS, size=N_EDGES)))
     top = best(population)
-    n_cross = settings.population // 2
+    n_mutants = settings.population // 2
     while len(seen) < want:
         parents = [ops(i) for i in top]
         children: list[int] = []
         for k in range(settings.population):
             if len(seen) >= want:
                 break
-            breed = crossover if k < n_cross else mutation
+            breed = mutation if k < n_mutants else crossover  # mutants first, as Guo et al.
             children.append(evaluate(functools.partial(breed, parents)))
         top = best(top + children)
     return seen

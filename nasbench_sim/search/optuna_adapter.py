@@ -191,6 +191,7 @@ class OptunaStrategy(Strategy):
     ) -> optuna.pruners.BasePruner:
         if pruner is None:
             return optuna.pruners.NopPruner()
+        min_epochs, eta = int(min_epochs), int(eta)  # checked; Optuna wants Python ints
         if isinstance(pruner, str):
             if pruner not in _PRUNERS:
                 raise StrategyConfigError(

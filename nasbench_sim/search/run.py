@@ -209,6 +209,13 @@ def run(
                 now += dt
             epochs = _epochs(proposal, b.n_epochs)
             result = b.query(proposal.arch, epochs)
+            # a continuation (or a free re-read) of a cell whose training is still running
+            # elsewhere waits for it: no result is known before the training behind it ends
+            # (with charge_repeats every query is a training of its own: no waiting)
+            wait = 0.0 if charge_repeats else ready_at.get(result.index, 0.0)
+            start = max(now, free_at[worker], wait)
+            if start >= time_limit:
+                continue  # it would start after the budget: the worker stops here
             cost = ledger.charge(result)
             free_streak = free_streak + 1 if cost == 0.0 else 0
             if free_streak > _MAX_FREE_STREAK:
@@ -216,9 +223,6 @@ def run(
                     f"strategy {name!r} proposed {_MAX_FREE_STREAK} finished (free) queries in a "
                     "row; under a time budget the run would never end"
                 )
-            # a continuation (or a free re-read) of a cell whose training is still running
-            # elsewhere waits for it: no result is known before the training behind it ends
-            start = max(now, free_at[worker], ready_at.get(result.index, 0.0))
             ready_at[result.index] = max(ready_at.get(result.index, 0.0), start + cost)
             heapq.heappush(events, (start + cost, n_started, worker, start, cost, proposal, result))
             n_started += 1

@@ -205,6 +205,8 @@ def test_any_pruner_and_bad_pruner_arguments(synthetic_bench: TabularBenchmark) 
     assert n == 12 and s._ladder == (1, 2, 4, 8, 12)
     run(s, synthetic_bench, Budget(queries=60), seed=0)
     assert s.n_pruned > 0
+    sh = OptunaStrategy(space, n, pruner="successive_halving", min_epochs=np.int64(2))
+    assert sh.study.pruner._min_resource == 2  # a numpy int is not mistaken for "auto"
     with pytest.raises(StrategyConfigError, match="hyperband, successive_halving, median"):
         OptunaStrategy(space, n, pruner="asha")
     with pytest.raises(StrategyConfigError, match="not an Optuna pruner"):

@@ -70,6 +70,18 @@ def test_a_cell_still_training_elsewhere_is_waited_for(synthetic_bench: TabularB
     assert second["finish"] == pytest.approx(10 * per_epoch) and second["cost"] == pytest.approx(
         6 * per_epoch
     )
+    # with charge_repeats every query is its own training: nothing to wait for
+    log = run(
+        _Scripted(space, n, script=[(cell, 4), (cell, 10)]), synthetic_bench, Budget(queries=2),
+        seed=0, n_workers=2, charge_repeats=True,
+    ).log  # fmt: skip
+    assert log["start"].tolist() == [0.0, 0.0]
+    assert log["finish"].max() == pytest.approx(10 * per_epoch)
+    # a wait that would start after a time budget is not run
+    budget = Budget(time_s=2 * per_epoch)
+    log = run(_Scripted(space, n, script=[(cell, 4), (cell, 10)]), synthetic_bench, budget,
+              seed=0, n_workers=2).log  # fmt: skip
+    assert log["epoch"].tolist() == [4] and (log["start"] < budget.time_s).all()
     twice = _Scripted(space, n, script=[(cell, n), (cell, n)])
     log = run(twice, synthetic_bench, Budget(queries=2), seed=0, n_workers=2).log
     assert log["cost"].tolist() == pytest.approx([n * per_epoch, 0.0])

@@ -26,7 +26,9 @@ def test_evaluates_exactly_n_new_cells_reproducibly() -> None:
     assert len(a) == 1000 and list(a) == list(b) and list(a) != list(c)
     assert all(a[i] == score[i] for i in a)
     # more than the space holds: every cell once
-    assert len(spos_search(score[:15625], 20000, np.random.default_rng(0))) == 15625
+    assert len(spos_search(score, 20000, np.random.default_rng(0))) == 15625
+    # fewer than a population: all of them the random initial population
+    assert len(spos_search(score, 30, np.random.default_rng(0))) == 30
 
 
 def test_selection_pressure_beats_random_sampling() -> None:
@@ -53,3 +55,5 @@ def test_bad_settings_are_named() -> None:
         spos_search(score, 10, rng, SposSearchSettings(top_k=60))
     with pytest.raises(StrategyConfigError, match="mutation_prob"):
         spos_search(score, 10, rng, SposSearchSettings(mutation_prob=0.0))
+    with pytest.raises(StrategyConfigError, match="finite"):
+        spos_search(np.where(np.arange(15625) == 3, np.nan, score), 10, rng)
