@@ -317,6 +317,35 @@ class TabularBenchmark(Benchmark):
         return view
 
     # -- description ------------------------------------------------------------------------
+    def discrimination(self) -> dict[str, float | None]:
+        """How well the table tells cells apart, from the final epoch of every row.
+
+        ``seed_kendall_tau``: Kendall τ between two training seeds' validation accuracies, the
+        mean over all pairs of seeds (``None`` with one seed): the ceiling of any ranking
+        the table can support. ``seed_std_valid``: the median over rows of the standard
+        deviation of validation accuracy across seeds (``None`` with one seed).
+        ``valid_test_pearson``: correlation of the seed-mean validation and test accuracy
+        (does searching on validation find what is good on test?).
+        """
+        from scipy import stats
+
+        valid = np.asarray(self.table.metrics["valid_acc"][:, :, -1], dtype=np.float64)
+        taus = []
+        for i in range(valid.shape[1]):
+            for j in range(i + 1, valid.shape[1]):
+                ok = np.isfinite(valid[:, i]) & np.isfinite(valid[:, j])
+                if ok.sum() > 2:
+                    taus.append(float(stats.kendalltau(valid[ok, i], valid[ok, j]).statistic))
+        v, t = self.search_mean[:, -1, 3], self.test_mean[:, -1, 1]
+        ok = np.isfinite(v) & np.isfinite(t)
+        pearson = float(np.corrcoef(v[ok], t[ok])[0, 1]) if ok.sum() > 2 else None
+        spread = np.nanstd(valid, axis=1, ddof=1) if valid.shape[1] > 1 else None
+        return {
+            "seed_kendall_tau": float(np.mean(taus)) if taus else None,
+            "seed_std_valid": float(np.nanmedian(spread)) if spread is not None else None,
+            "valid_test_pearson": pearson,
+        }
+
     def info(self) -> dict[str, Any]:
         """A JSON-able summary: size, repeats, epochs, metrics, dataset, protocol, accuracy."""
         final_test = self.test_mean[:, -1, 1]
@@ -333,6 +362,7 @@ class TabularBenchmark(Benchmark):
             "cost_metrics": sorted(self.table.cost),
             "best_test_acc": float(np.nanmax(final_test)),
             "median_test_acc": float(np.nanmedian(final_test)),
+            **self.discrimination(),
             "synthetic": self.table.is_synthetic,
             "protocol": dict(self.table.protocol),
             "provenance": dict(self.table.provenance),

@@ -187,9 +187,10 @@ def _info(args: argparse.Namespace) -> int:
         print(banner)
     proto = d.pop("protocol")
     d.pop("provenance")
+    w = max(len(k) for k in [*d, "protocol"])
     for k, v in d.items():
-        print(f"{k:>16}: {v}")
-    print(f"{'protocol':>16}: {json.dumps(proto, sort_keys=True)}")
+        print(f"{k:>{w}}: {v}")
+    print(f"{'protocol':>{w}}: {json.dumps(proto, sort_keys=True)}")
     return 0
 
 

@@ -230,6 +230,26 @@ def test_info(synthetic_bench: TabularBenchmark) -> None:
     assert 0 < info["median_test_acc"] < info["best_test_acc"] <= 1
 
 
+def test_discrimination_measures_seed_agreement_and_valid_test_correlation() -> None:
+    import dataclasses
+
+    from scipy import stats
+
+    table = make_synthetic_table(0, n_seeds=2, n_epochs=4)
+    d = TabularBenchmark(table).discrimination()
+    v = table.metrics["valid_acc"][:, :, -1]
+    assert d["seed_kendall_tau"] == pytest.approx(stats.kendalltau(v[:, 0], v[:, 1]).statistic)
+    assert 0.5 < d["seed_kendall_tau"] < 1 and d["valid_test_pearson"] > 0.9
+    assert d["seed_std_valid"] == pytest.approx(np.median(np.std(v, axis=1, ddof=1)), rel=1e-5)
+    # a second seed that ranks the cells the other way round: no agreement left
+    metrics = {k: np.array(a, copy=True) for k, a in table.metrics.items()}
+    metrics["valid_acc"][:, 1, -1] = 1.0 - metrics["valid_acc"][:, 0, -1]
+    flipped = TabularBenchmark(dataclasses.replace(table, metrics=metrics)).discrimination()
+    assert flipped["seed_kendall_tau"] == pytest.approx(-1.0)
+    one = TabularBenchmark(make_synthetic_table(0, n_seeds=1, n_epochs=4)).discrimination()
+    assert one["seed_kendall_tau"] is None and one["seed_std_valid"] is None
+
+
 def test_results_carry_the_read_only_validation_curve(synthetic_bench) -> None:
     cell = int(synthetic_bench.table.arch_index[3])
     r = synthetic_bench.query(cell, epochs=5)
