@@ -110,6 +110,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_info)
 
+    p = sub.add_parser(
+        "datasheet",
+        help="write a table's datasheet: README.md, datasheet.json, accuracy and cost plots",
+        description="Describe a table file for publication: protocol, hardware and build "
+        "time, accuracy histogram, seed noise, Kendall tau between seeds, validation/test "
+        "correlation (against the criteria of a default table), cost metrics with a Pareto "
+        "front, and the `nasbench-sim build` command that rebuilds it.",
+    )
+    p.add_argument("table", help="table file (.h5)")
+    p.add_argument("--out", required=True, help="folder to write into")
+    p.set_defaults(func=_datasheet)
+
     p = sub.add_parser("query", help="look up one architecture")
     p.add_argument("arch", help="NAS-Bench-201 string or integer cell index")
     _table_arg(p)
@@ -191,6 +203,24 @@ def _info(args: argparse.Namespace) -> int:
     for k, v in d.items():
         print(f"{k:>{w}}: {v}")
     print(f"{'protocol':>{w}}: {json.dumps(proto, sort_keys=True)}")
+    return 0
+
+
+def _datasheet(args: argparse.Namespace) -> int:
+    from analysis.datasheet import write_datasheet
+
+    if not Path(args.table).is_file():
+        raise FileNotFoundError(
+            f"{args.table}: no such table file (a synthetic table must be written first: "
+            "`nasbench-sim synthetic --out T.h5`)"
+        )
+    readme = write_datasheet(args.table, args.out)
+    data = json.loads((readme.parent / "datasheet.json").read_text())
+    failed = [c["statistic"] for c in data["criteria"] if not c["ok"]]
+    print(f"wrote {readme.parent}/: README.md, datasheet.json, {', '.join(data['plots'])}")
+    print(
+        "default-table criteria: " + ("all met" if not failed else f"not met: {', '.join(failed)}")
+    )
     return 0
 
 

@@ -19,10 +19,11 @@ from nasbench_sim.generate import (
     build_table,
     merge_tables,
 )
+from nasbench_sim.generate.protocol import BUILD_FLAGS
 from nasbench_sim.generate.ray_backend import RayOptions
 from nasbench_sim.table import read_table
 
-__all__ = ["register"]
+__all__ = ["protocol_from_args", "register"]
 
 _DEFAULT = Protocol()
 
@@ -108,6 +109,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_merge)
 
 
+def protocol_from_args(args: argparse.Namespace) -> Protocol:
+    """The protocol ``build``'s flags describe (:data:`BUILD_FLAGS` names them)."""
+    fields = {f: getattr(args, f) for f in BUILD_FLAGS if f != "seeds"}
+    return Protocol(**fields, seeds=_seeds(args.seeds))
+
+
 def _seeds(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(s) for s in text.split(",") if s.strip())
@@ -168,21 +175,7 @@ def _build(args: argparse.Namespace) -> int:
         if args.threads < 1:
             raise GenerateError("--threads must be >= 1")
         torch.set_num_threads(args.threads)
-    protocol = Protocol(
-        dataset=args.dataset,
-        channels=args.channels,
-        cells_per_stage=args.cells_per_stage,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        label_smoothing=args.label_smoothing,
-        seeds=_seeds(args.seeds),
-        base_seed=args.base_seed,
-        train_subset=args.train_subset,
-        eval_subset=args.eval_subset,
-        dtype=args.dtype,
-    )
+    protocol = protocol_from_args(args)
     bar = _Bar(enabled=not args.no_progress)
     try:
         out = build_table(

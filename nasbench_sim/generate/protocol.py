@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 
 from nasbench_sim.generate.errors import GenerateError
 
-__all__ = ["DATASETS", "DTYPES", "TABLE_EXTRAS", "Protocol"]
+__all__ = ["BUILD_FLAGS", "DATASETS", "DTYPES", "TABLE_EXTRAS", "Protocol", "build_command"]
 
 DATASETS: tuple[str, ...] = ("mnist1d", "digits", "cifar10", "cifar100", "fashion_mnist")
 """Dataset names :func:`~nasbench_sim.generate.datasets.load_dataset` knows."""
@@ -171,3 +172,49 @@ def _derive(*entropy: int) -> int:
     """A 63-bit seed from a tuple of non-negative ints (``SeedSequence`` mixing)."""
     state = np.random.SeedSequence([int(e) for e in entropy]).generate_state(2, dtype=np.uint32)
     return int((int(state[0]) << 31) ^ int(state[1]))
+
+
+BUILD_FLAGS: dict[str, str] = {
+    "dataset": "--dataset",
+    "channels": "--channels",
+    "cells_per_stage": "--cells-per-stage",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "lr": "--lr",
+    "weight_decay": "--weight-decay",
+    "label_smoothing": "--label-smoothing",
+    "seeds": "--seeds",
+    "base_seed": "--base-seed",
+    "train_subset": "--train-subset",
+    "eval_subset": "--eval-subset",
+    "dtype": "--dtype",
+}
+"""The protocol fields ``nasbench-sim build`` sets, and their flags (the others keep their
+defaults on the command line)."""
+
+
+def build_command(
+    protocol: Protocol, cells: str | int = "classes", out: str = "T.h5"
+) -> tuple[str, dict[str, Any]]:
+    """The ``nasbench-sim build`` command line that trains ``protocol`` into ``out``, and the
+    protocol fields no flag sets that differ from their defaults (``{}`` when the command
+    alone reproduces the protocol; the others need :func:`build_table` in Python).
+
+    Example:
+        >>> cmd, rest = build_command(Protocol(dataset="digits", epochs=3, seeds=(0, 1)))
+        >>> cmd.split(" --")[:3], rest
+        (['nasbench-sim build', 'out T.h5', 'cells classes'], {})
+    """
+    parts = ["nasbench-sim", "build", "--out", out, "--cells", str(cells)]
+    for field, flag in BUILD_FLAGS.items():
+        value = getattr(protocol, field)
+        if value is None:
+            continue
+        parts += [flag, ",".join(map(str, value)) if field == "seeds" else str(value)]
+    default = Protocol()
+    rest = {
+        f.name: getattr(protocol, f.name)
+        for f in dataclasses.fields(protocol)
+        if f.name not in BUILD_FLAGS and getattr(protocol, f.name) != getattr(default, f.name)
+    }
+    return shlex.join(parts), rest

@@ -1,0 +1,250 @@
+"""A table's datasheet: what was trained, how, on what, how well it discriminates, and the
+command that rebuilds it, as ``README.md`` + ``datasheet.json`` + two PNG plots.
+
+The discrimination criteria are those a default table must meet (Kendall τ between training
+seeds >= 0.7, best mean test accuracy >= 0.95, validation/test correlation >= 0.95, >= 3 seeds,
+>= 20 epochs, every cell queryable); the datasheet reports each as measured, pass or fail.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasbench_sim.bench import TabularBenchmark
+from nasbench_sim.table import read_table
+
+__all__ = ["CRITERIA", "write_datasheet"]
+
+CRITERIA: tuple[tuple[str, str, float], ...] = (
+    ("seed_kendall_tau", ">=", 0.7),
+    ("best_test_acc", ">=", 0.95),
+    ("valid_test_pearson", ">=", 0.95),
+    ("n_seeds", ">=", 3),
+    ("epochs", ">=", 20),
+    ("cells_covered", ">=", 15625),
+)
+"""``(statistic, comparison, threshold)`` a default table must meet."""
+
+
+_BUILD_KEYS = (
+    "devices",
+    "hosts",
+    "hardware",
+    "trainer",
+    "train_wall_s",
+    "build_wall_s_last_run",
+    "model_steps",
+    "timing_model_cv_mape",
+    "timing_model_method",
+    "software",
+)
+
+
+def _pareto(cost: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """Indices of the cells no other cell beats on both lower ``cost`` and higher ``acc``."""
+    order = np.lexsort((-acc, cost))
+    best, front = -np.inf, []
+    for i in order:
+        if acc[i] > best:
+            front.append(i)
+            best = acc[i]
+    return np.asarray(front, dtype=np.int64)
+
+
+def _plots(bench: TabularBenchmark, out: Path, title: str) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    test = bench.test_mean[:, -1, 1]
+    valid = bench.search_mean[:, -1, 3]
+    names = []
+    with plt.rc_context({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False}):
+        fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
+        bins = np.linspace(np.nanmin(test), np.nanmax(test), 50).tolist()
+        ax.hist(valid[np.isfinite(valid)], bins=bins, alpha=0.5, label="validation", color="C0")
+        ax.hist(test[np.isfinite(test)], bins=bins, alpha=0.5, label="test", color="C1")
+        for q, ls in ((np.nanmedian(test), "--"), (np.nanmax(test), ":")):
+            ax.axvline(q, color="0.3", ls=ls, lw=1)
+        ax.set_xlabel("final accuracy, mean over training seeds")
+        ax.set_ylabel("table rows (cells)")
+        ax.set_title(f"{title}: accuracy of every row (dashed: median, dotted: best test)")
+        ax.legend(frameon=False)
+        fig.savefig(out / "accuracy_hist.png", dpi=200)
+        plt.close(fig)
+        names.append("accuracy_hist.png")
+
+        cost = bench.table.cost
+        panels = [(k, lbl) for k, lbl in (("params", "parameters"), ("train_time_s", "training "
+                  "time per epoch (s)")) if k in cost]  # fmt: skip
+        if panels:
+            fig, axes = plt.subplots(1, len(panels), figsize=(6.5, 3.5), layout="constrained",
+                                     squeeze=False)  # fmt: skip
+            for ax, (key, lbl) in zip(axes[0], panels, strict=True):
+                x = np.asarray(cost[key], dtype=np.float64)
+                ok = np.isfinite(x) & np.isfinite(test) & (x > 0)
+                ax.scatter(x[ok], test[ok], s=3, alpha=0.35, lw=0, color="C0", label="cells")
+                front = _pareto(x[ok], test[ok])
+                ax.plot(x[ok][front], test[ok][front], color="C3", lw=1.2, marker="o", ms=2.5,
+                        label="Pareto front")  # fmt: skip
+                if x[ok].max() > 10 * x[ok].min():  # a log axis only over a decade or more
+                    ax.set_xscale("log")
+                    ax.xaxis.set_minor_formatter(NullFormatter())  # no crowded minor labels
+                    lbl += " (log scale)"
+                ax.set_xlabel(lbl)
+                ax.set_ylabel("final test accuracy (seed mean)")
+                ax.grid(True, alpha=0.3)
+            fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center",
+                       ncol=2, frameon=False, markerscale=3)  # fmt: skip
+            fig.suptitle(f"{title}: accuracy against cost")
+            fig.savefig(out / "cost_pareto.png", dpi=200)
+            plt.close(fig)
+            names.append("cost_pareto.png")
+    return names
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "n/a" if v is None else str(v)
+
+
+def _cells_arg(bench: TabularBenchmark) -> tuple[str, str]:
+    """The ``--cells`` value that selects the table's rows, and a note when none does."""
+    rows = np.asarray(bench.table.arch_index)
+    if rows.size == bench.space.size:
+        return "all", ""
+    reps = np.sort(bench.space.representatives())
+    if rows.size == reps.size and np.array_equal(np.sort(rows), reps):
+        return "classes", ""
+    return str(rows.size), (
+        f"the table holds {rows.size} sampled cells: `--cells {rows.size}` draws that many class "
+        "representatives with `--cells-seed` (not recorded in the table; 0 by default)"
+    )
+
+
+def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Write ``README.md``, ``datasheet.json``, ``accuracy_hist.png`` and ``cost_pareto.png``
+    describing the table at ``table_path`` into the folder ``out``; return the README's path.
+
+    Raises:
+        TableError: ``table_path`` is not a valid table.
+    """
+    from nasbench_sim.generate.errors import GenerateError
+    from nasbench_sim.generate.protocol import Protocol, build_command
+
+    path = Path(table_path)
+    bench = TabularBenchmark(read_table(path))
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    info = bench.info()
+    test = bench.test_mean[:, -1, 1]
+    stats = {
+        **{k: info[k] for k in ("space", "dataset", "rows", "cells_covered", "epochs")},
+        "n_seeds": len(info["seeds"]),
+        "best_test_acc": info["best_test_acc"],
+        "median_test_acc": info["median_test_acc"],
+        "test_acc_quantiles": {
+            f"{q:g}": float(np.nanquantile(test, q)) for q in (0.05, 0.25, 0.5, 0.75, 0.95)
+        },
+        **bench.discrimination(),
+        "synthetic": info["synthetic"],
+    }
+    checks = []
+    for key, op, threshold in CRITERIA:
+        value = stats.get(key)
+        ok = value is not None and float(value) >= threshold
+        checks.append({"statistic": key, "value": value, "needs": f"{op} {threshold:g}", "ok": ok})
+    cost = {
+        k: {
+            "min": float(np.nanmin(v)),
+            "median": float(np.nanmedian(v)),
+            "max": float(np.nanmax(v)),
+        }
+        for k, v in bench.table.cost.items()
+        if np.isfinite(np.asarray(v, dtype=np.float64)).any()
+    }
+    prov = dict(bench.table.provenance)
+    cells, cells_note = _cells_arg(bench)
+    try:
+        command, rest = build_command(Protocol.from_dict(bench.table.protocol), cells, path.name)
+    except (GenerateError, TypeError):
+        command, rest = "", {}
+    title = f"{path.name} ({info['dataset']})"
+    plots = _plots(bench, out_dir, title)
+    data = {
+        "table": str(path),
+        "stats": stats,
+        "criteria": checks,
+        "cost": cost,
+        "protocol": dict(bench.table.protocol),
+        "provenance": prov,
+        "rebuild": {"command": command, "python_only_fields": rest, "note": cells_note},
+        "plots": plots,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(),
+    }
+    (out_dir / "datasheet.json").write_text(json.dumps(data, indent=2, default=str))
+
+    lines = [f"# Datasheet: `{path.name}`", ""]
+    if info["synthetic"]:
+        lines += ["**SYNTHETIC table**: a parametric stand-in, not a training result.", ""]
+    lines += [
+        f"NAS-Bench-201 space `{info['space']}` on `{info['dataset']}`: {info['rows']} rows "
+        f"covering {info['cells_covered']} of {info['space_size']} cells, "
+        f"{len(info['seeds'])} training seed(s) {info['seeds']}, {info['epochs']} epochs of "
+        f"curves. Table created {info['created'] or 'n/a'}.",
+        "",
+        "## Discrimination",
+        "",
+        "| statistic | value | a default table needs | |",
+        "| --- | --- | --- | --- |",
+    ]
+    for c in checks:
+        lines.append(
+            f"| {c['statistic']} | {_fmt(c['value'])} | {c['needs']} | "
+            f"{'pass' if c['ok'] else 'FAIL'} |"
+        )
+    q = stats["test_acc_quantiles"]
+    lines += [
+        "",
+        "Final test accuracy (mean over seeds) quantiles 5/25/50/75/95 %: "
+        + " / ".join(f"{v:.3f}" for v in q.values())
+        + f"; median seed-to-seed standard deviation of validation accuracy: "
+        f"{_fmt(stats['seed_std_valid'])}.",
+        "",
+        "![accuracy histogram](accuracy_hist.png)",
+        "",
+        "## Cost metrics (per cell)",
+        "",
+        "| metric | min | median | max |",
+        "| --- | --- | --- | --- |",
+    ]
+    for k, v in cost.items():
+        lines.append(f"| {k} | {v['min']:.4g} | {v['median']:.4g} | {v['max']:.4g} |")
+    if "cost_pareto.png" in plots:
+        lines += ["", "![accuracy against cost](cost_pareto.png)"]
+    lines += ["", "## Protocol", "", "```json", json.dumps(data["protocol"], indent=1), "```"]
+    lines += ["", "## Build", ""]
+    for key in _BUILD_KEYS:
+        if key in prov:
+            lines.append(f"- {key}: {_fmt(prov[key])}")
+    lines += ["", "## Rebuild", ""]
+    if command:
+        lines += ["```bash", command + "   # add --device cuda on a GPU", "```"]
+        if rest:
+            lines.append(f"Protocol fields no flag sets (use `build_table` in Python): {rest}.")
+        if cells_note:
+            lines.append(cells_note + ".")
+    else:
+        lines.append("The table records no generator protocol (it was not made by `build`).")
+    readme = out_dir / "README.md"
+    readme.write_text("\n".join(lines) + "\n")
+    return readme

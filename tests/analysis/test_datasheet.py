@@ -1,0 +1,79 @@
+"""The datasheet of a table, and the build command that rebuilds its protocol."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shlex
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.datasheet import CRITERIA, write_datasheet
+from nasbench_sim.bench import TabularBenchmark
+from nasbench_sim.cli import build_parser, main
+from nasbench_sim.cli.generate import protocol_from_args
+from nasbench_sim.generate.protocol import Protocol, build_command
+from nasbench_sim.table import make_synthetic_table, read_table, write_table
+
+PROTO = Protocol(
+    dataset="digits", channels=4, cells_per_stage=1, epochs=4, batch_size=64, lr=0.05,
+    seeds=(0, 1), train_subset=384, label_smoothing=0.1,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("proto", [PROTO, Protocol(), dataclasses.replace(PROTO, eval_subset=99)])
+def test_the_build_command_parses_back_to_the_same_protocol(proto: Protocol) -> None:
+    cmd, rest = build_command(proto, cells=300, out="x.h5")
+    args = build_parser().parse_args(shlex.split(cmd)[1:])
+    assert args.cells == "300" and args.out == "x.h5"
+    assert protocol_from_args(args) == proto and rest == {}
+
+
+def test_fields_without_a_flag_are_reported() -> None:
+    _, rest = build_command(dataclasses.replace(PROTO, momentum=0.8, timing_steps=9))
+    assert rest == {"momentum": 0.8, "timing_steps": 9}
+
+
+def _table(tmp_path: Path, protocol: dict | None = None) -> Path:
+    t = make_synthetic_table(0, n_seeds=2, n_epochs=4)
+    if protocol is not None:
+        t = dataclasses.replace(t, protocol=protocol, provenance={"devices": ["NVIDIA H100"]})
+    return write_table(tmp_path / "t.h5", t)
+
+
+def test_datasheet_of_a_generated_table(tmp_path: Path) -> None:
+    path = _table(tmp_path, PROTO.to_dict())
+    readme = write_datasheet(path, tmp_path / "ds")
+    data = json.loads((readme.parent / "datasheet.json").read_text())
+    d = TabularBenchmark(read_table(path)).discrimination()
+    assert data["stats"]["seed_kendall_tau"] == pytest.approx(d["seed_kendall_tau"])
+    assert [c["statistic"] for c in data["criteria"]] == [c[0] for c in CRITERIA]
+    by = {c["statistic"]: c for c in data["criteria"]}
+    assert by["n_seeds"]["value"] == 2 and not by["n_seeds"]["ok"]
+    assert by["cells_covered"]["ok"] and not by["epochs"]["ok"]
+    for png in data["plots"]:
+        assert (readme.parent / png).read_bytes()[:4] == b"\x89PNG"
+    assert set(data["plots"]) == {"accuracy_hist.png", "cost_pareto.png"}
+    text = readme.read_text()
+    assert "| n_seeds | 2 | >= 3 | FAIL |" in text and "NVIDIA H100" in text
+    # the README's rebuild command trains the same protocol
+    cmd = text.split("```bash\n")[1].split("   #")[0]
+    args = build_parser().parse_args(shlex.split(cmd)[1:])
+    assert protocol_from_args(args) == PROTO and args.cells == "classes"
+    q = list(data["stats"]["test_acc_quantiles"].values())
+    assert q == sorted(q) and np.isfinite(q).all()
+
+
+def test_datasheet_cli_and_a_table_without_a_protocol(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _table(tmp_path)
+    assert main(["datasheet", str(path), "--out", str(tmp_path / "ds")]) == 0
+    out = capsys.readouterr().out
+    assert "not met: " in out and "epochs" in out
+    text = (tmp_path / "ds" / "README.md").read_text()
+    assert "SYNTHETIC" in text and "records no generator protocol" in text
+    assert main(["datasheet", str(tmp_path / "nope.h5"), "--out", str(tmp_path)]) == 2
+    assert "no such table file" in capsys.readouterr().err
