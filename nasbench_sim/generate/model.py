@@ -21,7 +21,8 @@ torch's global RNG: convolutions and the head use PyTorch's default scheme (Kaim
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -124,6 +125,43 @@ class ResBlock(nn.Module):
         return self.shortcut(self.pool(x)) + self.conv_b(self.conv_a(x))
 
 
+class Skeleton(NamedTuple):
+    """The NAS-Bench-201 macro skeleton's modules, in registration order."""
+
+    stem_conv: nn.Module
+    stem_bn: nn.Module
+    blocks: nn.ModuleList
+    last_bn: nn.Module
+    classifier: nn.Linear
+
+
+def skeleton(
+    make_cell: Callable[[int], nn.Module],
+    channels: int,
+    cells_per_stage: int,
+    input_shape: Sequence[int],
+    n_classes: int,
+) -> Skeleton:
+    """The NAS-Bench-201 macro skeleton: a stem, three stages of ``cells_per_stage`` cells
+    made by ``make_cell(width)`` at widths ``C, 2C, 4C`` with a residual reduction block before
+    the second and third, a last BatchNorm and a linear head. The stand-alone network and the
+    super-network both assign it to the same attribute names, so a super-network's path
+    weights load into a stand-alone network."""
+    ndim = len(input_shape) - 1
+    conv, bn, _ = layer_types(ndim)
+    c = channels
+    stem_conv = conv(int(input_shape[0]), c, 3, 1, 1, bias=False)
+    stem_bn = bn(c)
+    blocks: list[nn.Module] = []
+    for stage, width in enumerate((c, 2 * c, 4 * c)):
+        if stage:
+            blocks.append(ResBlock(width // 2, width, ndim))
+        blocks.extend(make_cell(width) for _ in range(cells_per_stage))
+    return Skeleton(
+        stem_conv, stem_bn, nn.ModuleList(blocks), bn(4 * c), nn.Linear(4 * c, n_classes)
+    )
+
+
 class NB201Network(nn.Module):
     """The NAS-Bench-201 network of one cell. ``forward`` returns logits ``(batch, classes)``."""
 
@@ -137,22 +175,14 @@ class NB201Network(nn.Module):
     ) -> None:
         super().__init__()
         ndim = len(input_shape) - 1
-        conv, bn, _ = layer_types(ndim)
         self.cell = cell
         self.ndim = ndim
         self.channels = channels
         self.in_channels = int(input_shape[0])
-        c = channels
-        self.stem_conv = conv(int(input_shape[0]), c, 3, 1, 1, bias=False)
-        self.stem_bn = bn(c)
-        blocks: list[nn.Module] = []
-        for stage, width in enumerate((c, 2 * c, 4 * c)):
-            if stage:
-                blocks.append(ResBlock(width // 2, width, ndim))
-            blocks.extend(NB201Cell(cell, width, ndim) for _ in range(cells_per_stage))
-        self.blocks = nn.ModuleList(blocks)
-        self.last_bn = bn(4 * c)
-        self.classifier = nn.Linear(4 * c, n_classes)
+        self.stem_conv, self.stem_bn, self.blocks, self.last_bn, self.classifier = skeleton(
+            lambda width: NB201Cell(cell, width, ndim), channels, cells_per_stage, input_shape,
+            n_classes,
+        )  # fmt: skip
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         h = self.stem_bn(self.stem_conv(x))

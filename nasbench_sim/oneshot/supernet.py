@@ -20,7 +20,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from nasbench_sim.generate.model import NB201Network, ResBlock, init_weights, layer_types, make_op
+from nasbench_sim.generate.model import (
+    NB201Network,
+    init_weights,
+    make_op,
+    skeleton,
+)
 from nasbench_sim.space import OPS, Cell
 from nasbench_sim.space.nb201 import N_EDGES, N_OPS
 
@@ -108,22 +113,14 @@ class SuperNetwork(nn.Module):
     ) -> None:
         super().__init__()
         ndim = len(input_shape) - 1
-        conv, bn, _ = layer_types(ndim)
         self.channels = channels
         self.cells_per_stage = cells_per_stage
         self.input_shape = tuple(int(s) for s in input_shape)
         self.n_classes = n_classes
-        c = channels
-        self.stem_conv = conv(int(input_shape[0]), c, 3, 1, 1, bias=False)
-        self.stem_bn = bn(c)
-        blocks: list[nn.Module] = []
-        for stage, width in enumerate((c, 2 * c, 4 * c)):
-            if stage:
-                blocks.append(ResBlock(width // 2, width, ndim))
-            blocks.extend(SuperCell(width, ndim) for _ in range(cells_per_stage))
-        self.blocks = nn.ModuleList(blocks)
-        self.last_bn = bn(4 * c)
-        self.classifier = nn.Linear(4 * c, n_classes)
+        self.stem_conv, self.stem_bn, self.blocks, self.last_bn, self.classifier = skeleton(
+            lambda width: SuperCell(width, ndim), channels, cells_per_stage, input_shape,
+            n_classes,
+        )  # fmt: skip
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """Logits ``(batch, classes)`` of the network mixed by ``weights`` ``(6, 5)``."""
