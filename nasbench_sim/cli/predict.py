@@ -39,7 +39,7 @@ def _float_list(text: str, flag: str) -> list[float]:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "predictors",
-        help="evaluate performance predictors on a table (Kendall tau, Spearman rho, R2, top-5%)",
+        help="evaluate performance predictors on a table (Kendall tau, Spearman rho, R2, top-5%%)",
     )
     p.add_argument(
         "--table", default=None, help="table file (default: shipped table), or 'synthetic[:SEED]'"

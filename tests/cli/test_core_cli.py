@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -84,3 +85,24 @@ def test_core_does_not_import_torch() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "False"
+
+
+def test_every_help_page_renders(capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse formats help strings with %: a stray % breaks `--help` at run time only."""
+    from nasbench_sim.cli import build_parser
+
+    def commands(parser: argparse.ArgumentParser, prefix: list[str]) -> list[list[str]]:
+        out = [prefix]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    out += commands(sub, [*prefix, name])
+        return out
+
+    argvs = commands(build_parser(), [])
+    assert len(argvs) >= 15 and ["surrogate", "fit"] in argvs and ["datasheet"] in argvs
+    for argv in argvs:
+        with pytest.raises(SystemExit) as exit_:
+            main([*argv, "--help"])
+        assert exit_.value.code == 0, argv
+        assert "usage: nasbench-sim" in capsys.readouterr().out
