@@ -25,6 +25,7 @@ from nasbench_sim.cli.search import add_budget_args, add_oneshot_args, parse_see
 from nasbench_sim.oneshot.strategy import describe_records, oneshot_kwargs
 from nasbench_sim.search import DEFAULT_STRATEGIES, available_strategies
 from nasbench_sim.search.experiment import parse_budget, run_many
+from nasbench_sim.search.registry import strategy_class
 from nasbench_sim.search.runs_io import write_runs
 
 __all__ = ["register"]
@@ -97,6 +98,8 @@ def _strategies(text: str, table: str | None) -> list[str]:
     names = [s.strip() for s in text.split(",") if s.strip()]
     if not names:
         raise ValueError("--strategies is empty; give names like 'random,evolution' or 'all'")
+    for name in names:
+        strategy_class(name)  # an unknown name fails here, listing the known ones
     return names
 
 

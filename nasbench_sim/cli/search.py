@@ -128,11 +128,17 @@ def _search(args: argparse.Namespace) -> int:
         print("no query started within the budget")
         return 0
     improved = log.loc[np.r_[True, np.diff(log["incumbent_index"].to_numpy()) != 0]]
+    limit = budget.time_s if budget.time_s is not None else np.inf
     print(f"{'time (s)':>12} {'query':>6} {'epochs':>6} {'valid':>7} {'regret':>7}  incumbent")
     for _, r in improved.iterrows():
+        late = " (after the budget: not counted)" if r.finish > limit else ""
         print(
             f"{r.finish:>12,.0f} {r.query:>6} {r.epoch:>6} {r.incumbent_valid:>7.4f} "
-            f"{r.regret:>7.4f}  {log.loc[r.query, 'arch']}"
+            f"{r.regret:>7.4f}  {log.loc[r.query, 'arch']}{late}"
         )
-    print(f"final regret: {result.final_regret:.4f} (best test accuracy {bench.best_test_acc:.4f})")
+    at = f" at the budget ({limit:,.0f} simulated s)" if np.isfinite(limit) else ""
+    print(
+        f"final regret{at}: {result.final_regret:.4f} (best test accuracy "
+        f"{bench.best_test_acc:.4f})"
+    )
     return 0

@@ -174,3 +174,25 @@ def test_compare_and_info_accept_a_saved_surrogate(tmp_path, capsys) -> None:
     )
     meta = json.loads((out / "meta.json").read_text())
     assert meta["source"].startswith("SURROGATE") and meta["synthetic"] is True
+
+
+def test_search_marks_results_after_the_budget(capsys) -> None:
+    argv = ["search", "--strategy", "random", "--table", "synthetic", "--budget", "5x",
+            "--workers", "4", "--seed", "1"]  # fmt: skip
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("final regret at the budget (")
+    assert main([*argv, "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    limit, log = payload["meta"]["budget_time_s"], payload["log"]
+    changes = [r for i, r in enumerate(log)
+               if i == 0 or r["incumbent_index"] != log[i - 1]["incumbent_index"]]  # fmt: skip
+    marked = [line for line in lines if line.endswith("(after the budget: not counted)")]
+    assert len(marked) == sum(r["finish"] > limit for r in changes)
+    assert f"({limit:,.0f} simulated s)" in lines[-1]
+
+
+def test_an_unknown_strategy_fails_before_any_work(capsys) -> None:
+    assert main(["compare", "--table", "synthetic", "--strategies", "random,foo"]) == 2
+    captured = capsys.readouterr()
+    assert "unknown strategy 'foo'" in captured.err and "comparing" not in captured.out
