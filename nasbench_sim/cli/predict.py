@@ -18,13 +18,15 @@ class _ArgError(NasBenchSimError, ValueError):
     """A malformed command-line value."""
 
 
-def _int_list(text: str, flag: str) -> list[int]:
+def _int_list(text: str, flag: str, low: int = 1) -> list[int]:
     try:
         out = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
         raise _ArgError(f"{flag} takes comma-separated integers, got {text!r}") from None
     if not out:
         raise _ArgError(f"{flag} is empty")
+    if min(out) < low:
+        raise _ArgError(f"{flag} takes integers >= {low}, got {text!r}")
     return out
 
 
@@ -104,7 +106,7 @@ def _predictors(args: argparse.Namespace) -> int:
     )
 
     names = [n.strip() for n in args.predictors.split(",") if n.strip()]
-    sizes = _int_list(args.train_sizes, "--train-sizes")
+    sizes = _int_list(args.train_sizes, "--train-sizes", low=2)
     fractions = _float_list(args.lc_fractions, "--lc-fractions")
     bench = load_bench(args.table)
     banner = synthetic_banner(bench)

@@ -24,7 +24,9 @@ def add_budget_args(p: argparse.ArgumentParser) -> None:
             "'36000s' simulated seconds, '10h' hours, or '200q' queries"
         ),
     )
-    p.add_argument("--workers", type=int, default=1, help="simulated parallel workers")
+    p.add_argument(
+        "--workers", type=positive_int, default=1, help="simulated parallel workers (>= 1)"
+    )
     p.add_argument(
         "--charge-strategy-time",
         action="store_true",
@@ -46,6 +48,17 @@ def add_oneshot_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
 def parse_seeds(text: str) -> list[int]:
     """``"100"`` → 0..99, ``"5-9"`` → 5..9, ``"1,4,7"`` → those."""
     t = text.strip()
@@ -60,7 +73,10 @@ def parse_seeds(text: str) -> list[int]:
     except ValueError:
         seeds = []
     if not seeds:
-        raise ValueError(f"cannot read seeds {text!r}; use N, A-B or a comma-separated list")
+        raise ValueError(
+            f"cannot read seeds {text!r}; use N (>= 1: seeds 0..N-1), A-B (A <= B) or a "
+            "comma-separated list"
+        )
     return seeds
 
 
