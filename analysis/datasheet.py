@@ -174,10 +174,14 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
     }
     prov = dict(bench.table.provenance)
     cells, cells_note = _cells_arg(bench)
-    try:
-        command, rest = build_command(Protocol.from_dict(bench.table.protocol), cells, path.name)
-    except (GenerateError, TypeError):
-        command, rest = "", {}
+    command = ""
+    rest: dict[str, Any] = {}
+    if bench.table.protocol and "generator" not in bench.table.protocol:
+        try:
+            proto = Protocol.from_dict(bench.table.protocol)
+            command, rest = build_command(proto, cells, path.name)
+        except (GenerateError, TypeError):
+            pass
     title = f"{path.name} ({info['dataset']})"
     plots = _plots(bench, out_dir, title)
     data = {
@@ -238,7 +242,11 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
             lines.append(f"- {key}: {_fmt(prov[key])}")
     lines += ["", "## Rebuild", ""]
     if command:
-        lines += ["```bash", command + "   # add --device cuda on a GPU", "```"]
+        lines += [
+            "```bash",
+            command + "   # add --device cuda on a GPU; --data-dir DIR for torchvision datasets",
+            "```",
+        ]
         if rest:
             lines.append(f"Protocol fields no flag sets (use `build_table` in Python): {rest}.")
         if cells_note:

@@ -327,24 +327,30 @@ class TabularBenchmark(Benchmark):
         ``valid_test_pearson``: correlation of the seed-mean validation and test accuracy
         (does searching on validation find what is good on test?).
         """
+        import warnings
+
         from scipy import stats
+
+        def finite(x: float) -> float | None:
+            return float(x) if np.isfinite(x) else None
 
         valid = np.asarray(self.table.metrics["valid_acc"][:, :, -1], dtype=np.float64)
         taus = []
-        for i in range(valid.shape[1]):
-            for j in range(i + 1, valid.shape[1]):
-                ok = np.isfinite(valid[:, i]) & np.isfinite(valid[:, j])
-                if ok.sum() > 2:
-                    taus.append(float(stats.kendalltau(valid[ok, i], valid[ok, j]).statistic))
-        v, t = self.search_mean[:, -1, 3], self.test_mean[:, -1, 1]
-        ok = np.isfinite(v) & np.isfinite(t)
-        pearson = float(np.corrcoef(v[ok], t[ok])[0, 1]) if ok.sum() > 2 else None
-        spread = np.nanstd(valid, axis=1, ddof=1) if valid.shape[1] > 1 else None
-        return {
-            "seed_kendall_tau": float(np.mean(taus)) if taus else None,
-            "seed_std_valid": float(np.nanmedian(spread)) if spread is not None else None,
-            "valid_test_pearson": pearson,
-        }
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            # rows with one finite seed, constant columns: no statistic, never a warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for i in range(valid.shape[1]):
+                for j in range(i + 1, valid.shape[1]):
+                    ok = np.isfinite(valid[:, i]) & np.isfinite(valid[:, j])
+                    if ok.sum() > 2:
+                        taus.append(stats.kendalltau(valid[ok, i], valid[ok, j]).statistic)
+            v, t = self.search_mean[:, -1, 3], self.test_mean[:, -1, 1]
+            ok = np.isfinite(v) & np.isfinite(t)
+            pearson = finite(np.corrcoef(v[ok], t[ok])[0, 1]) if ok.sum() > 2 else None
+            spread = np.nanstd(valid, axis=1, ddof=1) if valid.shape[1] > 1 else None
+            tau = finite(np.nanmean(taus)) if taus else None
+            noise = finite(np.nanmedian(spread)) if spread is not None else None
+        return {"seed_kendall_tau": tau, "seed_std_valid": noise, "valid_test_pearson": pearson}
 
     def info(self) -> dict[str, Any]:
         """A JSON-able summary: size, repeats, epochs, metrics, dataset, protocol, accuracy."""

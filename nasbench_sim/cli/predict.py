@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from nasbench_sim.cli.search import positive_int
 from nasbench_sim.errors import NasBenchSimError
 
 __all__ = ["register"]
@@ -50,15 +51,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--predictors", default=_DEFAULT_PREDICTORS, help="comma-separated registered names"
     )
     p.add_argument("--train-sizes", default="10,20,50,100,200,500,1000")
-    p.add_argument("--trials", type=int, default=10, help="random splits per training size")
+    p.add_argument(
+        "--trials", type=positive_int, default=10, help="random splits per training size"
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--test-size", type=int, default=1000, help="held-out cells per trial")
+    p.add_argument("--test-size", type=positive_int, default=1000, help="held-out cells per trial")
     p.add_argument(
         "--lc-fractions",
         default=_DEFAULT_LC_FRACTIONS,
         help="curve fractions for the LC-SVR study (empty string: skip it)",
     )
-    p.add_argument("--lc-train", type=int, default=200, help="training curves of the LC study")
+    p.add_argument(
+        "--lc-train", type=positive_int, default=200, help="training curves of the LC study"
+    )
     p.add_argument("--no-plots", action="store_true", help="write CSV files only")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=_predictors)

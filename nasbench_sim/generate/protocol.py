@@ -205,7 +205,7 @@ def build_command(
         >>> cmd.split(" --")[:3], rest
         (['nasbench-sim build', 'out T.h5', 'cells classes'], {})
     """
-    parts = ["nasbench-sim", "build", "--out", out, "--cells", str(cells)]
+    parts = ["nasbench-sim", "build", f"--out={out}", "--cells", str(cells)]
     for field, flag in BUILD_FLAGS.items():
         value = getattr(protocol, field)
         if value is None:

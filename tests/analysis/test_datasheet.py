@@ -23,11 +23,19 @@ PROTO = Protocol(
 )  # fmt: skip
 
 
-@pytest.mark.parametrize("proto", [PROTO, Protocol(), dataclasses.replace(PROTO, eval_subset=99)])
+@pytest.mark.parametrize(
+    "proto",
+    [
+        PROTO,
+        Protocol(),
+        dataclasses.replace(PROTO, eval_subset=99),
+        dataclasses.replace(PROTO, lr=1e-05, dtype="float64", base_seed=7, train_subset=None),
+    ],
+)
 def test_the_build_command_parses_back_to_the_same_protocol(proto: Protocol) -> None:
-    cmd, rest = build_command(proto, cells=300, out="x.h5")
+    cmd, rest = build_command(proto, cells=300, out="-odd name.h5")
     args = build_parser().parse_args(shlex.split(cmd)[1:])
-    assert args.cells == "300" and args.out == "x.h5"
+    assert args.cells == "300" and args.out == "-odd name.h5"
     assert protocol_from_args(args) == proto and rest == {}
 
 
@@ -77,3 +85,28 @@ def test_datasheet_cli_and_a_table_without_a_protocol(
     assert "SYNTHETIC" in text and "records no generator protocol" in text
     assert main(["datasheet", str(tmp_path / "nope.h5"), "--out", str(tmp_path)]) == 2
     assert "no such table file" in capsys.readouterr().err
+
+
+def test_datasheet_of_sampled_cells_and_of_an_empty_protocol(tmp_path: Path) -> None:
+    t = make_synthetic_table(0, n_seeds=2, n_epochs=4, cells=500)
+    path = write_table(tmp_path / "s.h5", dataclasses.replace(t, protocol=PROTO.to_dict()))
+    text = write_datasheet(path, tmp_path / "a").read_text()
+    assert "--cells 500" in text and "holds 500 sampled cells" in text
+    path = write_table(tmp_path / "e.h5", dataclasses.replace(t, protocol={}))
+    text = write_datasheet(path, tmp_path / "b").read_text()
+    assert "records no generator protocol" in text and "```bash" not in text
+
+
+def test_discrimination_of_a_partly_missing_table_warns_nothing() -> None:
+    import warnings
+
+    t = make_synthetic_table(0, n_seeds=2, n_epochs=4)
+    metrics = {k: np.array(a, copy=True) for k, a in t.metrics.items()}
+    metrics["valid_acc"][:100, 1, :] = np.nan  # one finite seed on some rows
+    metrics["valid_acc"][:, 0, -1] = 0.5  # a constant seed: tau undefined
+    bench = TabularBenchmark(dataclasses.replace(t, metrics=metrics))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = bench.discrimination()
+    assert d["seed_kendall_tau"] is None and d["seed_std_valid"] is not None
+    json.dumps(d, allow_nan=False)

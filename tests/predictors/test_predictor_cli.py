@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from nasbench_sim.cli import main
 from predictors.evaluate import LC_COLUMNS, RESULT_COLUMNS
@@ -105,3 +106,13 @@ def test_surrogate_fit_cli(tmp_path: Path, capsys) -> None:
     assert "SYNTHETIC" in text and "held-out" in text
     sur = SurrogateBenchmark.load(path)
     assert sur.fit_report.predictor == "ridge" and sur.n_epochs == 20
+
+
+@pytest.mark.parametrize("argv", [["--train-sizes", "1"], ["--trials", "0"], ["--test-size", "-5"]])
+def test_sizes_and_counts_below_their_minimum_are_refused(argv, tmp_path, capsys) -> None:
+    try:
+        rc = main(["predictors", "--table", "synthetic", "--out", str(tmp_path), *argv])
+    except SystemExit as exc:  # argparse type errors
+        rc = exc.code
+    assert rc == 2
+    assert argv[0] in capsys.readouterr().err
