@@ -203,7 +203,7 @@ def build_command(
     Example:
         >>> cmd, rest = build_command(Protocol(dataset="digits", epochs=3, seeds=(0, 1)))
         >>> cmd.split(" --")[:3], rest
-        (['nasbench-sim build', 'out T.h5', 'cells classes'], {})
+        (['nasbench-sim build', 'out=T.h5', 'cells classes'], {})
     """
     parts = ["nasbench-sim", "build", f"--out={out}", "--cells", str(cells)]
     for field, flag in BUILD_FLAGS.items():
