@@ -85,6 +85,7 @@ def anytime_plot(
     confidence: float = 0.95,
     order: Sequence[str] | None = None,
     budget_s: float | None = None,
+    x_axis: str = "time",
 ) -> Path:
     """Mean regret against simulated time (log x), with a confidence band per strategy.
 
@@ -97,10 +98,12 @@ def anytime_plot(
         confidence: level of the Student-t band of the mean.
         order: legend order (default: the mapping's order).
         budget_s: draw a dotted line at the budget.
+        x_axis: ``"time"`` (``times`` are simulated seconds) or ``"queries"`` (``times`` are
+            counts of results received; see :func:`analysis.stats.query_curves`).
     """
     names = list(order or curves)
     colors = _colors(names)
-    unit, scale = time_unit(float(times[-1]))
+    unit, scale = time_unit(float(times[-1])) if x_axis == "time" else ("", 1.0)
     ncol, rows = _legend_grid([label(n) for n in names], width_in=6.5)
     band_alpha = 0.18 if len(names) <= 8 else 0.07  # many overlapping bands: lighter
     with plt.rc_context(_RC):
@@ -125,7 +128,11 @@ def anytime_plot(
             ax.axvline(budget_s / scale, color="0.4", ls=":", lw=1)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(f"simulated training time ({unit}, log scale)")
+        ax.set_xlabel(
+            f"simulated training time ({unit}, log scale)"
+            if x_axis == "time"
+            else "results received (queries of any fidelity, log scale)"
+        )
         ax.set_ylabel("test regret of incumbent (accuracy, log scale)")
         lows = [np.nanmin(t_interval(c, confidence)[0]) for c in curves.values()]
         floor = max(min(lows) * 0.5, 1e-4) if lows and np.isfinite(min(lows)) else 1e-4

@@ -83,6 +83,30 @@ def time_grid(runs: pd.DataFrame, end: float | None = None, n: int = 200) -> np.
     return np.geomspace(start, stop, n)
 
 
+def query_curves(
+    runs: pd.DataFrame, end: float | None = None, n: int = 200
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Regret after each run's ``k``-th result, for log-spaced ``k``: ``(ks, strategy → array
+    (n_seeds, len(ks)))``, NaN beyond a run's last result. Results finishing after ``end`` (a
+    time budget) are left out, as they are from the final regret."""
+    logs = runs if end is None else runs[runs["finish"] <= end]
+    if logs.empty:
+        return np.ones(1, dtype=np.int64), {}
+    counts = logs.groupby(["strategy", "seed"], observed=True).size()
+    ks = np.unique(np.geomspace(1, int(counts.max()), n).round().astype(np.int64))
+    out: dict[str, np.ndarray] = {}
+    for name, group in logs.groupby("strategy", observed=True, sort=False):
+        rows = []
+        for _, log in group.groupby("seed", sort=True):
+            regret = log.sort_values(["finish", "query"])["regret"].to_numpy(np.float64)
+            row = np.full(ks.size, np.nan)
+            have = ks <= regret.size
+            row[have] = regret[ks[have] - 1]
+            rows.append(row)
+        out[str(name)] = np.vstack(rows)
+    return ks, out
+
+
 def anytime_curves(runs: pd.DataFrame, times: np.ndarray) -> dict[str, np.ndarray]:
     """Regret of each run at each time: strategy name → array ``(n_seeds, len(times))``."""
     out: dict[str, np.ndarray] = {}

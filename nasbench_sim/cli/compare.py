@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="compare search strategies over many seeds; writes a summary and plots",
         description=(
             "Replay every strategy with every seed against a table under a simulated-time "
-            "budget and write runs.h5, summary.csv, anytime.png and final.png."
+            "budget and write runs.h5, summary.csv, anytime.png (regret against simulated "
+            "time), anytime_queries.png (against results received) and final.png."
         ),
     )
     p.add_argument(
@@ -119,7 +120,7 @@ def _compare(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from analysis.plots import anytime_plot, final_plot, label
-    from analysis.stats import anytime_curves, summarize, time_grid
+    from analysis.stats import anytime_curves, query_curves, summarize, time_grid
 
     t0 = time.perf_counter()
     bench = load_bench(args.table)
@@ -173,6 +174,10 @@ def _compare(args: argparse.Namespace) -> int:
     anytime_plot(
         curves, times, out / "anytime.png", title=title, order=order, budget_s=budget.time_s
     )
+    ks, by_query = query_curves(comp.runs, end=budget.time_s)
+    anytime_plot(
+        by_query, ks, out / "anytime_queries.png", title=title, order=order, x_axis="queries"
+    )
     final_plot(comp.final, out / "final.png", order=order)
     meta = {
         "table": args.table or "default",
@@ -190,7 +195,8 @@ def _compare(args: argparse.Namespace) -> int:
     print(_format_summary(summary, label))
     _print_sanity(summary)
     print(
-        f"\nwrote {out}/: runs.h5, final.csv, summary.csv, anytime.png, final.png, meta.json"
+        f"\nwrote {out}/: runs.h5, final.csv, summary.csv, anytime.png, anytime_queries.png, "
+        "final.png, meta.json"
         f"  ({meta['wall_time_s']:.1f} s)"
     )
     return 0

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from analysis.plots import anytime_plot, final_plot
-from analysis.stats import anytime_curves, bootstrap_ci, summarize, t_interval, time_grid
+from analysis.stats import (
+    anytime_curves,
+    bootstrap_ci,
+    query_curves,
+    summarize,
+    t_interval,
+    time_grid,
+)
 from nasbench_sim.bench import Budget, TabularBenchmark
 from nasbench_sim.search.experiment import parse_budget, run_many
 
@@ -117,3 +124,23 @@ def test_the_legend_fits_the_figure_width() -> None:
     ncol, rows = _legend_grid(labels, width_in=6.5)
     assert ncol * (0.065 * max(map(len, labels)) + 0.5) <= 6.5 and ncol * rows >= len(labels)
     assert _legend_grid(["Random search", "Hyperband", "ASHA"], 6.5) == (3, 1)
+
+
+def test_query_curves_follow_each_runs_results_in_finish_order() -> None:
+    runs = pd.DataFrame(
+        {
+            "strategy": ["a"] * 5 + ["a"] * 3 + ["b"] * 2,
+            "seed": [0] * 5 + [1] * 3 + [0] * 2,
+            "query": [0, 1, 2, 3, 4, 0, 1, 2, 0, 1],
+            "finish": [1.0, 2, 3, 4, 9, 2, 1, 3, 5, 6],
+            "regret": [0.5, 0.4, 0.4, 0.2, 0.1, 0.3, 0.6, 0.3, 0.7, 0.2],
+        }
+    )
+    ks, curves = query_curves(runs, end=8.0, n=50)  # seed 0's 5th result lands after the budget
+    assert ks.tolist() == [1, 2, 3, 4]
+    np.testing.assert_allclose(curves["a"][0], [0.5, 0.4, 0.4, 0.2])
+    # seed 1 in finish order: 0.6 (t=1), 0.3 (t=2), 0.3; then no 4th result
+    np.testing.assert_allclose(curves["a"][1], [0.6, 0.3, 0.3, np.nan])
+    np.testing.assert_allclose(curves["b"][0], [0.7, 0.2, np.nan, np.nan])
+    ks_all, _ = query_curves(runs)
+    assert ks_all.tolist() == [1, 2, 3, 4, 5]

@@ -38,7 +38,7 @@ def test_compare_writes_summary_runs_and_plots(tmp_path, capsys) -> None:
     assert {"mean_regret", "ci_low", "ci_high", "median_regret", "mean_rank"} <= set(summary)
     runs = read_runs(out / "runs.h5")
     assert runs.groupby("strategy", observed=True)["seed"].nunique().tolist() == [12, 12]
-    for name in ("anytime.png", "final.png"):
+    for name in ("anytime.png", "anytime_queries.png", "final.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
     meta = json.loads((out / "meta.json").read_text())
     assert meta["synthetic"] is True
