@@ -108,12 +108,15 @@ def anytime_plot(
     band_alpha = 0.18 if len(names) <= 8 else 0.07  # many overlapping bands: lighter
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(6.5, 3.5 + 0.17 * rows), layout="constrained")
+        lows: list[float] = []  # lower ends of the drawn bands: the y-axis floor
         for name in names:
             mean, half = t_interval(curves[name], confidence)
             # a strategy's line starts once every one of its runs has a result (a weight-sharing
             # run has none until its super-network is paid for): no mean of the fastest runs
             started = ~np.isnan(curves[name]).any(axis=0)
             mean, half = np.where(started, mean, np.nan), np.where(started, half, np.nan)
+            if np.isfinite(mean).any():
+                lows.append(float(np.nanmin(mean - np.nan_to_num(half))))
             n = curves[name].shape[0]
             ax.plot(times / scale, mean, color=colors[name], lw=1.6, label=f"{label(name)}")
             ax.fill_between(
@@ -134,8 +137,8 @@ def anytime_plot(
             else "results received (queries of any fidelity, log scale)"
         )
         ax.set_ylabel("test regret of incumbent (accuracy, log scale)")
-        lows = [np.nanmin(t_interval(c, confidence)[0]) for c in curves.values()]
-        floor = max(min(lows) * 0.5, 1e-4) if lows and np.isfinite(min(lows)) else 1e-4
+        positive = [v for v in lows if v > 0]
+        floor = max(min(positive) * 0.7, 1e-4) if positive else 1e-4
         ax.set_ylim(bottom=floor)
         ax.grid(True, which="major", alpha=0.3)
         ax.set_title(title or f"Mean regret, {int(confidence * 100)}% CI band, {n} seeds")
