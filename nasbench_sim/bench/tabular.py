@@ -87,8 +87,9 @@ class Benchmark(abc.ABC):
             if not Path(path).exists():
                 raise TableError(
                     f"the default table {path} is not there: no default table has been built "
-                    "and shipped yet. Pass a table path, or make a clearly labelled synthetic "
-                    "one with `nasbench-sim synthetic --out table.h5`."
+                    "and shipped yet. Pass a table path (CLI: --table T.h5), or use the clearly "
+                    "labelled synthetic stand-in (CLI: --table synthetic; Python: "
+                    "TabularBenchmark(make_synthetic_table(0)))."
                 )
         return TabularBenchmark(read_table(path), run_seed=run_seed)
 
