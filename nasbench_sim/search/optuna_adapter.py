@@ -27,7 +27,7 @@ import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import optuna
@@ -328,7 +328,27 @@ class OptunaStrategy(Strategy):
         }
 
 
-class OptunaTPE(OptunaStrategy):
+class _Preset(OptunaStrategy):
+    """An :class:`OptunaStrategy` with the arguments in :attr:`preset` fixed; passing one of
+    them is an error that points to :class:`OptunaStrategy`."""
+
+    preset: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        n_epochs: int,
+        seed: int | np.random.SeedSequence = 0,
+        **kwargs: Any,
+    ) -> None:
+        fixed = [k for k in self.preset if k in kwargs]
+        if fixed:
+            given = ", ".join(f"{k}={self.preset[k]!r}" for k in fixed)
+            raise StrategyConfigError(f"{self.name} fixes {given}; use OptunaStrategy")
+        super().__init__(space, n_epochs, seed, **self.preset, **kwargs)
+
+
+class OptunaTPE(_Preset):
     """Optuna's tree-structured Parzen estimator (Bergstra et al. 2011), multivariate
     (Falkner et al. 2018), with the constant liar only when trials overlap.
 
@@ -339,20 +359,10 @@ class OptunaTPE(OptunaStrategy):
     """
 
     name = "optuna_tpe"
-
-    def __init__(
-        self,
-        space: SearchSpace,
-        n_epochs: int,
-        seed: int | np.random.SeedSequence = 0,
-        **kwargs: Any,
-    ) -> None:
-        if "sampler" in kwargs:
-            raise StrategyConfigError("optuna_tpe fixes sampler='tpe'; use OptunaStrategy")
-        super().__init__(space, n_epochs, seed, sampler="tpe", **kwargs)
+    preset: ClassVar[dict[str, Any]] = {"sampler": "tpe"}
 
 
-class OptunaRandom(OptunaStrategy):
+class OptunaRandom(_Preset):
     """Optuna's random sampler: a baseline that goes through the same adapter.
 
     Example:
@@ -362,20 +372,10 @@ class OptunaRandom(OptunaStrategy):
     """
 
     name = "optuna_random"
-
-    def __init__(
-        self,
-        space: SearchSpace,
-        n_epochs: int,
-        seed: int | np.random.SeedSequence = 0,
-        **kwargs: Any,
-    ) -> None:
-        if "sampler" in kwargs:
-            raise StrategyConfigError("optuna_random fixes sampler='random'; use OptunaStrategy")
-        super().__init__(space, n_epochs, seed, sampler="random", **kwargs)
+    preset: ClassVar[dict[str, Any]] = {"sampler": "random"}
 
 
-class OptunaTPEHyperband(OptunaStrategy):
+class OptunaTPEHyperband(_Preset):
     """Optuna's BOHB-style search: multivariate TPE proposing cells, Optuna's
     ``HyperbandPruner`` stopping them on an epoch ladder (Falkner et al. 2018 combine the same
     two ideas; Optuna's documentation recommends this pairing).
@@ -392,17 +392,4 @@ class OptunaTPEHyperband(OptunaStrategy):
 
     name = "optuna_tpe_hyperband"
     multi_fidelity = True
-
-    def __init__(
-        self,
-        space: SearchSpace,
-        n_epochs: int,
-        seed: int | np.random.SeedSequence = 0,
-        **kwargs: Any,
-    ) -> None:
-        for fixed in ("sampler", "pruner"):
-            if fixed in kwargs:
-                raise StrategyConfigError(
-                    f"optuna_tpe_hyperband fixes {fixed}; use OptunaStrategy to choose it"
-                )
-        super().__init__(space, n_epochs, seed, sampler="tpe", pruner="hyperband", **kwargs)
+    preset: ClassVar[dict[str, Any]] = {"sampler": "tpe", "pruner": "hyperband"}
