@@ -13,6 +13,7 @@ from nasbench_sim.generate.datasets import load_dataset
 from nasbench_sim.generate.train_batched import batched_model, train_batched
 from nasbench_sim.generate.train_reference import reference_model, train_reference
 from nasbench_sim.space import Cell
+from tests.tiny_protocol import TINY
 
 CELLS = [
     # convolutions with `none` edges (node 1 feeds nothing but node 2)
@@ -33,18 +34,11 @@ CELLS = [
 
 
 def _setup(name: str, dtype: str) -> tuple[Protocol, object]:
-    p = Protocol(
-        dataset=name,
-        channels=4,
-        cells_per_stage=1,
-        epochs=2,
-        batch_size=32,
-        train_subset=96,
-        eval_subset=64,
-        label_smoothing=0.1,
-        dtype=dtype,
-    )
-    data = load_dataset(name, seed=0, device="cpu", dtype=dtype, train_subset=96, eval_subset=64)
+    p = dataclasses.replace(TINY, dataset=name, label_smoothing=0.1, dtype=dtype)
+    data = load_dataset(
+        name, seed=0, device="cpu", dtype=dtype, train_subset=p.train_subset,
+        eval_subset=p.eval_subset,
+    )  # fmt: skip
     return p, data
 
 
