@@ -240,15 +240,25 @@ class SposReplay(WeightSharing):
     def _cost(self, record: OneShotRecord) -> float:
         if self.candidates is None:
             return super()._cost(record)
-        try:
-            train_s = float(record.cost["train_wall_s"])
-            per_cell = float(record.cost["eval_wall_s"]) / float(record.cost["cells_evaluated"])
-        except (KeyError, ZeroDivisionError) as exc:
-            raise StrategyConfigError(
-                f"spos with candidates charges the measured per-cell scoring time, and stored "
-                f"seed {record.seed} lacks it ({exc!r} in its cost); leave candidates unset"
-            ) from None
+        train_s, per_cell = scoring_costs(record)
         return train_s + self.evaluated * per_cell
+
+
+def scoring_costs(record: OneShotRecord) -> tuple[float, float]:
+    """A stored SPOS run's training seconds and its measured scoring seconds per cell.
+
+    Raises:
+        StrategyConfigError: the record's cost lacks either (it cannot be charged per cell).
+    """
+    try:
+        train_s = float(record.cost["train_wall_s"])
+        per_cell = float(record.cost["eval_wall_s"]) / float(record.cost["cells_evaluated"])
+    except (KeyError, ZeroDivisionError) as exc:
+        raise StrategyConfigError(
+            f"spos with candidates charges the measured per-cell scoring time, and stored "
+            f"seed {record.seed} lacks it ({exc!r} in its cost); leave candidates unset"
+        ) from None
+    return train_s, per_cell
 
 
 class _RelaxedReplay(WeightSharing):
@@ -343,14 +353,7 @@ def describe_records(kwargs: dict[str, dict[str, Any]]) -> list[str]:
             cost = np.array([float(r.cost["wall_s"]) for r in recs])
             charged = f"charged {cost.mean():.1f} s each"
         else:
-            train = np.array([float(r.cost.get("train_wall_s", np.nan)) for r in recs])
-            per = np.array(
-                [
-                    float(r.cost.get("eval_wall_s", np.nan))
-                    / float(r.cost.get("cells_evaluated") or np.nan)
-                    for r in recs
-                ]
-            )
+            train, per = np.array([scoring_costs(r) for r in recs]).T
             charged = (
                 f"searched by Guo et al.'s evolution over {n} one-shot evaluations, charged "
                 f"{train.mean():.1f} s training + {n} x {1000 * per.mean():.1f} ms scoring each"
