@@ -7,15 +7,14 @@ at most the chunk in flight and ``resume=True`` continues where it stopped. At t
 chunks are assembled into one table at ``OUT`` (written atomically by
 :func:`~nasbench_sim.table.write_table`) and the parts directory is removed.
 
-:func:`train_chunk` is a pure function of its arguments, so a distributed backend can map it
-over workers and commit its results with :func:`~nasbench_sim.generate.chunks.write_chunk`.
+The work itself, :func:`~nasbench_sim.generate.worker.train_chunk`, lives in
+:mod:`~nasbench_sim.generate.worker` (re-exported here).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import platform
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -36,16 +35,15 @@ from nasbench_sim.generate.chunks import (
     write_chunk,
     write_manifest,
 )
-from nasbench_sim.generate.errors import BuildError, GenerateError, MissingTrainingDependency
+from nasbench_sim.generate.errors import BuildError, GenerateError
 from nasbench_sim.generate.protocol import Protocol
 from nasbench_sim.generate.ray_backend import FaultOnce, RayOptions
+from nasbench_sim.generate.worker import TRAINERS, resolve_device, train_chunk
 from nasbench_sim.space import get_space
 from nasbench_sim.table import write_table
 
 if TYPE_CHECKING:
-    import torch
-
-    from nasbench_sim.generate.datasets import Dataset
+    pass
 
 __all__ = [
     "BACKENDS",
@@ -58,7 +56,6 @@ __all__ = [
     "train_chunk",
 ]
 
-TRAINERS: tuple[str, ...] = ("batched", "reference")
 BACKENDS: tuple[str, ...] = ("local", "ray")
 
 
@@ -85,28 +82,6 @@ class BuildProgress:
     chunk_cells: int
     model_steps: int
     chunk_wall_s: float
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise MissingTrainingDependency("torch") from None
-    return torch
-
-
-def resolve_device(device: str | Any) -> torch.device:
-    """``torch.device`` of ``device``; a typed error for an unknown or unavailable device."""
-    torch = _torch()
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise GenerateError(f"unknown device {device!r} ({exc}); use cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise GenerateError(f"device {device!r} requested but CUDA is not available here")
-    if dev.type not in ("cpu", "cuda"):
-        raise GenerateError(f"device {device!r} is not supported; use cpu, cuda or cuda:N")
-    return dev
 
 
 def resolve_cells(cells: str | int | Sequence[int] | np.ndarray, cells_seed: int = 0) -> np.ndarray:
@@ -158,107 +133,6 @@ def parse_shard(shard: str | tuple[int, int]) -> tuple[int, int]:
     if not (n >= 1 and 0 <= i < n):
         raise GenerateError(f"shard {i}/{n}: need n >= 1 and 0 <= i < n")
     return i, n
-
-
-def train_chunk(
-    protocol: Protocol,
-    cell_indices: Sequence[int] | np.ndarray,
-    seeds: Sequence[int],
-    device: str | torch.device,
-    *,
-    trainer: str = "batched",
-    data: Dataset | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
-) -> ChunkResult:
-    """Train ``cell_indices`` with every seed and measure their costs (pure: same arguments,
-    same curves; only the timings vary).
-
-    Args:
-        protocol: the training protocol.
-        cell_indices: nb201 indices of the chunk's cells.
-        seeds: training seeds.
-        device: torch device.
-        trainer: ``"batched"`` (all cells as one grouped network per seed) or
-            ``"reference"`` (one at a time).
-        data: the protocol's dataset on ``device`` (loaded here when ``None``).
-        data_dir: where file-based datasets live (when ``data`` is ``None``).
-    """
-    if trainer not in TRAINERS:
-        raise GenerateError(f"unknown trainer {trainer!r}; valid trainers: {', '.join(TRAINERS)}")
-    torch = _torch()
-    from nasbench_sim.generate._loop import steps_per_epoch
-    from nasbench_sim.generate.costs import (
-        count_flops,
-        count_params,
-        measure_latency,
-        time_train_steps,
-    )
-    from nasbench_sim.generate.datasets import dataset_for
-    from nasbench_sim.generate.train_batched import train_batched
-    from nasbench_sim.generate.train_reference import reference_model, train_reference
-    from nasbench_sim.space import Cell
-
-    start = time.perf_counter()
-    dev = resolve_device(device)
-    data = data if data is not None else dataset_for(protocol, dev, data_dir)
-    idx = np.asarray(cell_indices, dtype=np.int64)
-    cells = [Cell.from_index(int(i)) for i in idx]
-    k, s, e = len(cells), len(seeds), protocol.epochs
-    metrics: dict[str, np.ndarray] = {}
-    model_steps = 0
-    for j, seed in enumerate(seeds):
-        if trainer == "batched":
-            results = [train_batched(protocol, cells, int(seed), data, dev)]
-        else:
-            results = [train_reference(protocol, c, int(seed), data, dev) for c in cells]
-        for name in results[0].metrics:
-            block = np.concatenate([r.metrics[name] for r in results])
-            metrics.setdefault(name, np.full((k, s, e), np.nan, dtype=np.float32))[:, j] = block
-        model_steps += sum(r.steps * r.metrics["valid_acc"].shape[0] for r in results)
-    train_wall = time.perf_counter() - start
-
-    cost = {n: np.zeros(k) for n in ("params", "flops", "latency_s")}
-    cost["train_time_measured_s"] = np.full(k, np.nan)
-    for j, cell in enumerate(cells):
-        model = reference_model(protocol, cell, int(seeds[0]), data, dev)
-        cost["params"][j] = count_params(model)
-        cost["flops"][j] = count_flops(model, data.input_shape)
-        cost["latency_s"][j] = measure_latency(model, data.input_shape, protocol)
-    n_time = min(protocol.timing_cells_per_chunk, k)
-    timed = np.random.default_rng([protocol.base_seed, *idx.tolist()]).choice(
-        k, n_time, replace=False
-    )
-    spe = steps_per_epoch(protocol, int(data.train_y.shape[0]))
-    for j in sorted(int(t) for t in timed):
-        model = reference_model(protocol, cells[j], int(seeds[0]), data, dev)
-        cost["train_time_measured_s"][j] = time_train_steps(model, data, protocol) * spe
-
-    info = {
-        "device": str(dev),
-        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else _cpu_name(),
-        "host": platform.node(),
-        "pid": os.getpid(),
-        "trainer": trainer,
-        "train_wall_s": train_wall,
-        "wall_s": time.perf_counter() - start,
-        "model_steps": model_steps,
-        "splits": data.sizes,
-        "input_shape": list(data.input_shape),
-        "n_classes": data.n_classes,
-        "software": {"torch": str(torch.__version__)},
-        "finished": time.time(),
-    }
-    return ChunkResult(
-        arch_index=idx,
-        seeds=np.asarray(seeds, dtype=np.int64),
-        metrics=metrics,
-        cost=cost,
-        info=info,
-    )
-
-
-def _cpu_name() -> str:
-    return platform.processor() or platform.machine() or "cpu"
 
 
 def build_table(

@@ -1,7 +1,7 @@
 """The Ray backend of the build driver: one Ray task per chunk, the driver the single writer.
 
 Each pending chunk becomes one Ray task running the pure
-:func:`~nasbench_sim.generate.build.train_chunk` on one GPU (or a fraction of one, or CPUs).
+:func:`~nasbench_sim.generate.worker.train_chunk` on one GPU (or a fraction of one, or CPUs).
 Results come back to the driver as tasks finish, and the driver commits each chunk atomically
 with :func:`~nasbench_sim.generate.chunks.write_chunk`, so the parts directory has exactly one
 writer whatever the size of the cluster. Ray retries a failed task (an exception, or a worker
@@ -83,8 +83,8 @@ def _chunk_task(
     if fault is not None and fault.chunk_id == chunk_id and not Path(fault.marker).exists():
         Path(fault.marker).write_text(f"fault injected into chunk {chunk_id}\n")
         os._exit(1)  # a hard worker death, as a crashed node would look to Ray
-    from nasbench_sim.generate.build import train_chunk
     from nasbench_sim.generate.datasets import dataset_for
+    from nasbench_sim.generate.worker import train_chunk
 
     data = dataset_for(protocol, device, data_dir, download)
     return train_chunk(protocol, cells, seeds, device, trainer=trainer, data=data)
