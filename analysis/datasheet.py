@@ -126,7 +126,7 @@ def _cells_arg(bench: TabularBenchmark) -> tuple[str, str]:
     if rows.size == reps.size and np.array_equal(np.sort(rows), reps):
         return "classes", ""
     return str(rows.size), (
-        f"the table holds {rows.size} sampled cells: `--cells {rows.size}` draws that many class "
+        f"The table holds {rows.size} sampled cells: `--cells {rows.size}` draws that many class "
         "representatives with `--cells-seed` (not recorded in the table; 0 by default)"
     )
 
