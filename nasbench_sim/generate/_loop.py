@@ -15,7 +15,14 @@ from torch import nn
 from nasbench_sim.generate.datasets import Dataset
 from nasbench_sim.generate.protocol import Protocol
 
-__all__ = ["CurveResult", "batch_order", "evaluate", "make_optimizer", "steps_per_epoch"]
+__all__ = [
+    "CurveResult",
+    "batch_order",
+    "evaluate",
+    "flat_parameters",
+    "make_optimizer",
+    "steps_per_epoch",
+]
 
 CURVE_METRICS = ("train_loss", "train_acc", "valid_loss", "valid_acc", "test_loss", "test_acc")
 
@@ -47,7 +54,9 @@ def steps_per_epoch(protocol: Protocol, n_train: int) -> int:
 
 
 def make_optimizer(
-    params: Iterator[nn.Parameter] | list[nn.Parameter], protocol: Protocol, total_steps: int
+    params: Iterator[torch.Tensor] | list[torch.Tensor] | list[nn.Parameter],
+    protocol: Protocol,
+    total_steps: int,
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
     """SGD (Nesterov when momentum > 0) with weight decay, cosine-annealed per step."""
     opt = torch.optim.SGD(
@@ -67,6 +76,33 @@ def make_optimizer(
         )
 
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+def flat_parameters(model: nn.Module) -> torch.Tensor:
+    """Move every parameter of ``model`` into one contiguous buffer and return it, with a
+    zeroed gradient buffer of the same layout as its ``.grad``.
+
+    Each parameter becomes a view of the buffer and its ``.grad`` a view of the gradient
+    buffer (autograd accumulates into an existing gradient in place), so an elementwise
+    optimiser stepping the one buffer does the same arithmetic as stepping every parameter,
+    in a handful of passes instead of a handful per parameter. Gradients start at zero rather
+    than ``None``, so a parameter that no path reaches in a step (an edge whose output every
+    cell ignores) still gets its weight decay, as in a network that multiplies it by zero.
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters")
+    with torch.no_grad():
+        flat = torch.cat([p.detach().reshape(-1) for p in params])
+    grad = torch.zeros_like(flat)
+    offset = 0
+    for p in params:
+        n = p.numel()
+        p.data = flat[offset : offset + n].view_as(p)
+        p.grad = grad[offset : offset + n].view_as(p)
+        offset += n
+    flat.grad = grad
+    return flat
 
 
 def batch_order(
@@ -117,7 +153,8 @@ def train_models(
     n = int(y.shape[0])
     spe = steps_per_epoch(protocol, n)
     total = spe * protocol.epochs
-    opt, sched = make_optimizer(list(model.parameters()), protocol, total)
+    flat = flat_parameters(model)
+    opt, sched = make_optimizer([flat], protocol, total)
     gen = torch.Generator().manual_seed(protocol.shuffle_seed(seed))
     out = {k: np.zeros((n_models, protocol.epochs)) for k in CURVE_METRICS}
     for epoch in range(protocol.epochs):
@@ -138,7 +175,7 @@ def train_models(
                 .view(b, n_models)
                 .mean(0)
             )
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad(set_to_none=False)
             per_model.sum().backward()
             opt.step()
             sched.step()
@@ -148,7 +185,11 @@ def train_models(
         out["train_loss"][:, epoch] = (loss_sum / n).cpu().numpy()
         out["train_acc"][:, epoch] = (correct / n).cpu().numpy()
         model.eval()
+        last = epoch + 1 == protocol.epochs
         for split in ("valid", "test"):
+            if split == "test" and not (last or (epoch + 1) % protocol.test_every == 0):
+                out["test_loss"][:, epoch] = out["test_acc"][:, epoch] = np.nan
+                continue
             loss, acc = evaluate(
                 forward,
                 getattr(data, f"{split}_x"),
