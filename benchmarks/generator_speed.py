@@ -11,14 +11,35 @@ of training all 15,625 cells once under the protocol.
         --m 32,64,128,256
     python benchmarks/generator_speed.py --channels 4 --cells-per-stage 1 --cells 8 --steps 5 \\
         --m 2,4,8 --threads 1           # tiny CPU run, well under a minute
+
+``--cpu-paths`` (CPU only) instead compares the ways of training on this machine's cores, each
+configuration in fresh worker processes (so thread settings and allocator state never leak
+between them), in ``--rounds`` interleaved rounds, best round kept:
+
+* today's reference: one process, ``--threads`` torch threads (default: all cores);
+* the reference on one thread;
+* the batched grouped network (all K cells as one network), ``--threads`` threads;
+* the matmul network (:mod:`nasbench_sim.generate.matmul_model`) with the flat optimiser of
+  the build's training loop, one process on one thread;
+* the same in one process per core, one thread each, the K cells split between them (what
+  ``nasbench-sim build`` does on a CPU).
+
+Throughput is model-steps per second of wall time from the moment every worker is ready
+(models built and warmed up) until the last one finishes.
+
+    python benchmarks/generator_speed.py --cpu-paths --channels 8 --cells-per-stage 1 \\
+        --cells 16 --steps 6
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -75,6 +96,124 @@ def _time_steps(
     return time.perf_counter() - start
 
 
+def _path_worker(
+    proto: dict[str, Any],
+    indices: list[int],
+    trainer: str,
+    threads: int,
+    steps: int,
+    barrier: Any,
+) -> tuple[float, float, int]:
+    """One worker of a ``--cpu-paths`` configuration: build its models, warm up, wait for the
+    others, time ``steps`` training steps of each model; (start, end, model-steps)."""
+    from nasbench_sim.generate._loop import flat_parameters
+    from nasbench_sim.generate.matmul_model import MatmulNetwork
+
+    torch.set_num_threads(threads)
+    protocol = Protocol.from_dict(proto)
+    data = dataset_for(protocol, "cpu")
+    cells = [Cell.from_index(i) for i in indices]
+    refs = [reference_model(protocol, c, 0, data, "cpu") for c in cells]
+    jobs: list[tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor], int, Any]] = []
+    if trainer == "batched":
+        group = GroupedNetwork.from_models(refs)
+        jobs.append((group, group, len(refs), None))
+    for ref in refs if trainer != "batched" else []:
+        net: nn.Module = MatmulNetwork(ref) if trainer == "matmul" else ref
+        flat = flat_parameters(net) if trainer == "matmul" else None
+
+        def forward(x: torch.Tensor, m: nn.Module = net) -> torch.Tensor:
+            return m(x).unsqueeze(1)
+
+        jobs.append((net, forward, 1, flat))
+    dev = torch.device("cpu")
+    runners = [_stepper(m, f, k, data, protocol, steps, fl) for m, f, k, fl in jobs]
+    for run in runners:
+        run(2)  # warm-up
+    barrier.wait()
+    start = time.monotonic()
+    for run in runners:
+        run(steps)
+    end = time.monotonic()
+    del dev
+    return start, end, steps * len(refs)
+
+
+def _stepper(
+    model: nn.Module,
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    n_models: int,
+    data: Dataset,
+    protocol: Protocol,
+    steps: int,
+    flat: torch.Tensor | None,
+) -> Callable[[int], None]:
+    """A closure running ``k`` training steps of ``model`` (flat optimiser when ``flat``)."""
+    params = [flat] if flat is not None else list(model.parameters())
+    opt, _ = make_optimizer(params, protocol, steps + 2)
+    gen = torch.Generator().manual_seed(0)
+    n = int(data.train_y.shape[0])
+    b = min(protocol.batch_size, n)
+    model.train()
+
+    def run(k: int) -> None:
+        for _ in range(k):
+            idx = torch.randint(n, (b,), generator=gen)
+            x, y = data.train_x[idx], data.train_y[idx]
+            logits = forward(x)
+            loss = (
+                F.cross_entropy(logits.reshape(b * n_models, -1), y.repeat_interleave(n_models))
+                * n_models
+            )
+            opt.zero_grad(set_to_none=flat is None)
+            loss.backward()
+            opt.step()
+
+    return run
+
+
+def _run_path(
+    proto: dict[str, Any], indices: list[int], trainer: str, threads: int, procs: int, steps: int
+) -> float:
+    """Model-steps/s of one configuration: ``procs`` fresh processes share the cells."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Manager().Barrier(procs)
+    groups = [indices[i::procs] for i in range(procs)]
+    with ctx.Pool(procs) as pool:
+        results = pool.starmap(
+            _path_worker, [(proto, g, trainer, threads, steps, barrier) for g in groups]
+        )
+    start = min(r[0] for r in results)
+    end = max(r[1] for r in results)
+    return sum(r[2] for r in results) / (end - start)
+
+
+def cpu_paths(args: argparse.Namespace, protocol: Protocol, indices: list[int]) -> None:
+    cores = os.cpu_count() or 1
+    threads = args.threads or cores
+    configs = [
+        (f"reference, 1 process x {threads} threads (today)", "reference", threads, 1),
+        ("reference, 1 process x 1 thread", "reference", 1, 1),
+        (f"batched M={len(indices)}, 1 process x {threads} threads", "batched", threads, 1),
+        ("matmul, 1 process x 1 thread", "matmul", 1, 1),
+        (f"matmul, {cores} processes x 1 thread (build)", "matmul", 1, cores),
+    ]
+    best: dict[str, list[float]] = {c[0]: [] for c in configs}
+    for r in range(args.rounds):
+        for label, trainer, th, procs in configs:
+            rate = _run_path(protocol.to_dict(), indices, trainer, th, procs, args.steps)
+            best[label].append(rate)
+            print(f"  round {r + 1}: {label}: {rate:.1f} model-steps/s", flush=True)
+    base = max(best[configs[0][0]])
+    print(f"{'configuration':<48}{'model-steps/s (best)':>22}{'median':>10}{'vs today':>10}")
+    for label, *_ in configs:
+        rates = best[label]
+        print(
+            f"{label:<48}{max(rates):>22.1f}{statistics.median(rates):>10.1f}"
+            f"{max(rates) / base:>9.2f}x"
+        )
+
+
 def _hms(seconds: float) -> str:
     h, rem = divmod(round(seconds), 3600)
     return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
@@ -97,6 +236,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="seed of the cell draw")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--cpu-paths", action="store_true", help="compare the CPU training paths")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of --cpu-paths (best kept)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -109,9 +250,18 @@ def main() -> None:
         batch_size=args.batch_size,
         dtype=args.dtype,
     )
-    data = dataset_for(protocol, device, args.data_dir)
     rng = np.random.default_rng(args.seed)
-    cells = [Cell.from_index(int(i)) for i in rng.choice(N_CELLS_SPACE, args.cells, replace=False)]
+    indices = [int(i) for i in rng.choice(N_CELLS_SPACE, args.cells, replace=False)]
+    if args.cpu_paths:
+        print(
+            f"protocol: {protocol.dataset}, C={protocol.channels}, N={protocol.cells_per_stage}, "
+            f"batch {protocol.batch_size}; K={len(indices)} random cells, {args.steps} timed "
+            f"steps each; {os.cpu_count()} cores"
+        )
+        cpu_paths(args, protocol, indices)
+        return
+    data = dataset_for(protocol, device, args.data_dir)
+    cells = [Cell.from_index(i) for i in indices]
     widths = [int(m) for m in args.m.split(",") if m.strip()]
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     b = min(protocol.batch_size, int(data.train_y.shape[0]))

@@ -6,6 +6,7 @@ torch is imported only inside the ``build`` handler, so the rest of the CLI work
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from typing import Any
@@ -21,6 +22,7 @@ from nasbench_sim.generate import (
 )
 from nasbench_sim.generate.protocol import BUILD_FLAGS
 from nasbench_sim.generate.ray_backend import RayOptions
+from nasbench_sim.generate.worker import TRAINERS
 from nasbench_sim.table import read_table
 
 __all__ = ["protocol_from_args", "register"]
@@ -54,28 +56,55 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cells-seed", type=int, default=0)
     p.add_argument("--shard", default="0/1", help="i/n: train only chunks with id %% n == i")
     p.add_argument("--resume", action="store_true", help="continue the build in OUT.parts/")
+    p.add_argument(
+        "--restart", action="store_true",
+        help="discard an unfinished build in OUT.parts/ (its committed chunks) and start over",
+    )  # fmt: skip
     p.add_argument("--chunk-size", type=int, default=64, help="cells per chunk (default: 64)")
     p.add_argument("--data-dir", default=None, help="folder of cifar10/cifar100/fashion_mnist")
     p.add_argument("--download", action="store_true", help="let torchvision download data")
     g = p.add_mutually_exclusive_group()
     g.add_argument(
+        "--trainer", choices=["auto", *TRAINERS], default="auto",
+        help="batched: a chunk's cells as one grouped network (the GPU path); reference: one "
+        "cell at a time; matmul: one at a time as matrix products (the CPU path, 1-D data); "
+        "auto (default): matmul on a CPU with 1-D data, else batched",
+    )  # fmt: skip
+    g.add_argument(
         "--batched", dest="trainer", action="store_const", const="batched",
-        help="train a chunk's cells as one grouped network (default)",
+        help="same as --trainer batched",
     )  # fmt: skip
     g.add_argument(
         "--reference", dest="trainer", action="store_const", const="reference",
-        help="train cells one at a time",
+        help="same as --trainer reference",
     )  # fmt: skip
-    p.set_defaults(trainer="batched")
     p.add_argument("--batch-size", type=int, default=_DEFAULT.batch_size)
     p.add_argument("--lr", type=float, default=_DEFAULT.lr)
     p.add_argument("--weight-decay", type=float, default=_DEFAULT.weight_decay)
     p.add_argument("--label-smoothing", type=float, default=_DEFAULT.label_smoothing)
     p.add_argument("--train-subset", type=int, default=None, help="train on this many samples")
     p.add_argument("--eval-subset", type=int, default=None, help="evaluate on this many samples")
+    p.add_argument(
+        "--data-sizes", type=_sizes, default=None, metavar="TRAIN,VALID,TEST",
+        help="samples to generate for mnist1d (default: the package's 3000,1000,1000)",
+    )  # fmt: skip
+    p.add_argument(
+        "--test-every", type=int, default=_DEFAULT.test_every, metavar="K",
+        help="evaluate the test split every K epochs and after the last (others: NaN; "
+        "default: %(default)s)",
+    )  # fmt: skip
     p.add_argument("--dtype", default=_DEFAULT.dtype, choices=["float32", "float64"])
     p.add_argument("--base-seed", type=int, default=_DEFAULT.base_seed)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument(
+        "--workers", type=int, default=None,
+        help="training processes of the local backend (default: one per CPU core on a CPU, "
+        "1 on a GPU)",
+    )  # fmt: skip
+    p.add_argument(
+        "--threads", type=int, default=1,
+        help="torch CPU threads of each training run (default: 1); part of the table's "
+        "numerics: tables built with different values are not merged",
+    )  # fmt: skip
     p.add_argument(
         "--backend",
         default="local",
@@ -113,6 +142,18 @@ def protocol_from_args(args: argparse.Namespace) -> Protocol:
     """The protocol ``build``'s flags describe (:data:`BUILD_FLAGS` names them)."""
     fields = {f: getattr(args, f) for f in BUILD_FLAGS if f != "seeds"}
     return Protocol(**fields, seeds=_seeds(args.seeds))
+
+
+def _sizes(text: str) -> tuple[int, int, int]:
+    try:
+        values = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or min(values) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected three positive integers TRAIN,VALID,TEST (e.g. 5000,3000,8000), got {text!r}"
+        )
+    return values[0], values[1], values[2]
 
 
 def _seeds(text: str) -> tuple[int, ...]:
@@ -171,11 +212,17 @@ def _build(args: argparse.Namespace) -> int:
         import torch
     except ImportError:
         raise MissingTrainingDependency("torch") from None
-    if args.threads is not None:
-        if args.threads < 1:
-            raise GenerateError("--threads must be >= 1")
-        torch.set_num_threads(args.threads)
+    if args.threads < 1:
+        raise GenerateError(f"--threads must be >= 1, got {args.threads}")
+    if args.workers is not None and args.workers < 1:
+        raise GenerateError(f"--workers must be >= 1, got {args.workers}")
     protocol = protocol_from_args(args)
+    on_cpu = str(args.device) == "cpu"
+    trainer = args.trainer
+    if trainer == "auto":
+        trainer = "matmul" if on_cpu and protocol.dataset in ("mnist1d",) else "batched"
+    workers = args.workers or ((os.cpu_count() or 1) if on_cpu else 1)
+    del torch
     bar = _Bar(enabled=not args.no_progress)
     try:
         out = build_table(
@@ -186,7 +233,10 @@ def _build(args: argparse.Namespace) -> int:
             chunk_size=args.chunk_size,
             shard=args.shard,
             resume=args.resume,
-            trainer=args.trainer,
+            restart=args.restart,
+            trainer=trainer,
+            workers=workers,
+            threads=args.threads,
             data_dir=args.data_dir,
             download=args.download,
             keep_parts=args.keep_parts,

@@ -92,9 +92,17 @@ def assemble_parts(
     metrics = {n: np.concatenate([ch.metrics[n] for ch in chunks]) for n in names}
     cost_names = list(chunks[0].cost)
     cost = {n: np.concatenate([ch.cost[n] for ch in chunks]) for n in cost_names}
+    seen = {json.dumps(i["numerics"], sort_keys=True) for i in infos if "numerics" in i}
+    if len(seen) > 1:
+        raise BuildError(
+            f"{parts}: chunks were trained with different numerics ({sorted(seen)}); their "
+            "numbers are not comparable: retrain them with one setting"
+        )
     prov: dict[str, Any] = {
         "generator": "nasbench_sim.generate",
         "trainer": manifest["trainer"],
+        "numerics": manifest.get("numerics"),
+        "cpu_s": float(sum(float(i.get("cpu_s", 0.0)) for i in infos)),
         "shard": manifest["shard"],
         "n_chunks": len(chunks),
         "devices": sorted({str(i.get("device_name")) for i in infos}),
@@ -157,6 +165,13 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
             raise BuildError(f"{path}: protocol differs from {ref_path}'s in {diff}")
         if not np.array_equal(t.seeds, ref.seeds):
             raise BuildError(f"{path}: seeds {t.seeds.tolist()} differ from {ref.seeds.tolist()}")
+        if t.provenance.get("numerics") != ref.provenance.get("numerics"):
+            raise BuildError(
+                f"{path}: trained with numerics {t.provenance.get('numerics')}, {ref_path} with "
+                f"{ref.provenance.get('numerics')}; tables trained with another trainer, "
+                "thread count, precision, device or torch build differ beyond rounding and "
+                "cannot be merged"
+            )
         for i in t.arch_index.tolist():
             if i in seen:
                 raise BuildError(
@@ -176,6 +191,8 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         "generator": "nasbench_sim.generate (merge)",
         "merged_from": [str(p) for p, _ in tables],
         "shards": [dict(t.provenance) for _, t in tables],
+        "numerics": ref.provenance.get("numerics"),
+        "cpu_s": float(sum(float(t.provenance.get("cpu_s", 0.0)) for _, t in tables)),
         "train_wall_s": float(sum(float(t.provenance.get("train_wall_s", 0.0)) for _, t in tables)),
         "model_steps": int(sum(int(t.provenance.get("model_steps", 0)) for _, t in tables)),
     }

@@ -38,7 +38,7 @@ from nasbench_sim.generate.chunks import (
 from nasbench_sim.generate.errors import BuildError, GenerateError
 from nasbench_sim.generate.protocol import Protocol
 from nasbench_sim.generate.ray_backend import FaultOnce, RayOptions
-from nasbench_sim.generate.worker import TRAINERS, resolve_device, train_chunk
+from nasbench_sim.generate.worker import TRAINERS, numerics, resolve_device, train_chunk
 from nasbench_sim.space import get_space
 from nasbench_sim.table import write_table
 
@@ -149,10 +149,13 @@ def build_table(
     data_dir: str | os.PathLike[str] | None = None,
     download: bool = False,
     keep_parts: bool = False,
+    restart: bool = False,
     cells_seed: int = 0,
     progress: Callable[[BuildProgress], None] | None = None,
     backend: str = "local",
     ray_options: RayOptions | None = None,
+    workers: int = 1,
+    threads: int = 1,
     _fault: FaultOnce | None = None,
 ) -> Path:
     """Train ``cells`` under ``protocol`` and write the table ``out``.
@@ -166,19 +169,30 @@ def build_table(
         chunk_size: cells per chunk (the batched trainer trains a chunk as one network).
         shard: ``(i, n)`` or ``"i/n"``: train only chunks with ``chunk_id % n == i``.
         resume: continue a build whose ``OUT.parts/`` exists, skipping committed chunks.
-        trainer: ``"batched"`` or ``"reference"``.
+        trainer: ``"batched"``, ``"reference"`` or ``"matmul"`` (the fast path on CPUs, 1-D
+            data only).
         data_dir, download: where file-based datasets live; allow torchvision to download.
         keep_parts: keep ``OUT.parts/`` after assembling (default: remove it).
+        restart: discard an existing ``OUT.parts/`` (an unfinished or failed build) first.
         cells_seed: seed of the draw when ``cells`` is a number.
         progress: called with a :class:`BuildProgress` after every chunk.
         backend: ``"local"`` (train chunks one after another in this process, default) or
             ``"ray"`` (one Ray task per chunk on a local or remote Ray cluster; this process
             stays the only writer; see :mod:`~nasbench_sim.generate.ray_backend`).
         ray_options: cluster address and per-task resources for ``backend="ray"``.
+        workers: processes of the local backend training chunks side by side (1: in this
+            process). On a CPU use one per core.
+        threads: torch CPU threads of every training run. Part of the table's numerics
+            (recorded in its provenance; merge refuses tables whose numerics differ): with the
+            same value, every backend and worker count gives bitwise the same table.
         _fault: test hook of the Ray backend (kill the first attempt at one chunk).
 
     Returns:
         ``out`` as a :class:`~pathlib.Path`.
+
+    A build that fails before committing any chunk removes the ``OUT.parts/`` it created, so
+    nothing stale is left behind; one that fails later keeps its committed chunks for
+    ``resume``.
 
     Raises:
         BuildError: ``OUT.parts/`` exists without ``resume``, or its manifest describes another
@@ -199,19 +213,76 @@ def build_table(
     started = time.perf_counter()
     if seeds is not None:
         protocol = dataclasses.replace(protocol, seeds=tuple(int(s) for s in seeds))
+    _check_options(trainer, backend, chunk_size, workers, threads)
+    dev = resolve_device(device)
+    out = Path(out)
+    plan, mine, manifest = _plan(protocol, cells, cells_seed, chunk_size, shard, trainer, dev)
+    manifest["numerics"] = numerics(trainer, dev, protocol.dtype, threads)
+    data = None
+    if backend == "local":  # fail on missing data before any state is written
+        from nasbench_sim.generate.datasets import dataset_for
+
+        data = dataset_for(protocol, dev, data_dir, download)
+    parts = parts_dir(out)
+    if restart and parts.exists():
+        shutil.rmtree(parts)
+    created = _open_parts(parts, out, manifest, resume)
+    progress_of = _Progress(plan, mine, progress)
+    committed: list[int] = []
+
+    def commit(cid: int, result: ChunkResult) -> None:
+        write_chunk(chunk_path(parts, cid), result)
+        committed.append(cid)
+        progress_of(cid, False, int(result.info["model_steps"]), float(result.info["wall_s"]))
+
+    todo = []
+    for cid in mine:
+        if chunk_path(parts, cid).exists():
+            progress_of(cid, True)
+        else:
+            todo.append(cid)
+    try:
+        _train(
+            protocol, {cid: plan[cid] for cid in todo}, dev, commit, backend=backend,
+            trainer=trainer, data=data, data_dir=data_dir, download=download, workers=workers,
+            threads=threads, ray_options=ray_options, fault=_fault, parts=parts,
+        )  # fmt: skip
+    except BaseException:
+        if created and not committed:  # nothing of value: leave no stale build behind
+            shutil.rmtree(parts, ignore_errors=True)
+        raise
+    table = assemble_parts(parts, {"build_wall_s_last_run": time.perf_counter() - started})
+    write_table(out, table)
+    if not keep_parts:
+        shutil.rmtree(parts)
+    return out
+
+
+def _check_options(trainer: str, backend: str, chunk_size: int, workers: int, threads: int) -> None:
     if trainer not in TRAINERS:
         raise GenerateError(f"unknown trainer {trainer!r}; valid trainers: {', '.join(TRAINERS)}")
     if backend not in BACKENDS:
         raise GenerateError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise GenerateError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
+    for name, value in (("chunk_size", chunk_size), ("workers", workers), ("threads", threads)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise GenerateError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def _plan(
+    protocol: Protocol,
+    cells: str | int | Sequence[int] | np.ndarray,
+    cells_seed: int,
+    chunk_size: int,
+    shard: str | tuple[int, int],
+    trainer: str,
+    dev: Any,
+) -> tuple[list[np.ndarray], list[int], dict[str, Any]]:
+    """The chunks of the build, the ids of this shard's, and the manifest (without numerics)."""
     try:
         cell_arr = resolve_cells(cells, cells_seed)
     except CellParseError as exc:  # pragma: no cover - resolve_cells checks ranges itself
         raise GenerateError(str(exc)) from None
     shard_i, shard_n = parse_shard(shard)
-    dev = resolve_device(device)
-    out = Path(out)
     plan = [cell_arr[a : a + chunk_size] for a in range(0, cell_arr.shape[0], chunk_size)]
     mine = [c for c in range(len(plan)) if c % shard_n == shard_i]
     if not mine:
@@ -228,93 +299,113 @@ def build_table(
         "shard": [shard_i, shard_n],
         "trainer": trainer,
     }
-    parts = parts_dir(out)
+    del dev
+    return plan, mine, manifest
+
+
+def _open_parts(parts: Path, out: Path, manifest: dict[str, Any], resume: bool) -> bool:
+    """Create ``parts`` with its manifest, or check an existing one for a resume; True when
+    this call created it."""
     if parts.exists():
+        n = len(list(parts.glob("chunk-*.npz")))
+        discard = (
+            f"discard it (and its {n} committed chunk(s)) with --restart (restart=True) or "
+            f"`rm -r {parts}`"
+        )
         if not resume:
             raise BuildError(
-                f"{parts} exists (an unfinished build?): pass --resume (resume=True) to "
-                "continue it, or remove that directory to start over"
+                f"{parts} exists (an unfinished build): pass --resume (resume=True) to continue "
+                f"it, or {discard}"
             )
-        _check_manifest(parts, manifest)
+        _check_manifest(parts, manifest, discard)
         remove_stale_temps(parts)
-    else:
-        if out.exists():
-            raise BuildError(f"{out} exists already; remove it or choose another --out")
-        parts.mkdir(parents=True)
-        write_manifest(parts, manifest)
+        return False
+    if out.exists():
+        raise BuildError(f"{out} exists already; remove it or choose another --out")
+    parts.mkdir(parents=True)
+    write_manifest(parts, manifest)
+    return True
 
-    cells_total = sum(len(plan[c]) for c in mine)
-    state = {"n_done": 0, "cells_done": 0}
 
-    def report(cid: int, skipped: bool, steps: int = 0, wall: float = 0.0) -> None:
-        state["n_done"] += 1
-        state["cells_done"] += len(plan[cid])
-        if progress is not None:
-            progress(
+class _Progress:
+    """Sends a :class:`BuildProgress` per finished (or skipped) chunk to ``callback``."""
+
+    def __init__(
+        self,
+        plan: list[np.ndarray],
+        mine: list[int],
+        callback: Callable[[BuildProgress], None] | None,
+    ) -> None:
+        self.plan, self.n_mine, self.callback = plan, len(mine), callback
+        self.cells_total = sum(len(plan[c]) for c in mine)
+        self.n_done = self.cells_done = 0
+
+    def __call__(self, cid: int, skipped: bool, steps: int = 0, wall: float = 0.0) -> None:
+        self.n_done += 1
+        self.cells_done += len(self.plan[cid])
+        if self.callback is not None:
+            self.callback(
                 BuildProgress(
-                    cid,
-                    skipped,
-                    state["n_done"],
-                    len(mine),
-                    state["cells_done"],
-                    cells_total,
-                    len(plan[cid]),
-                    steps,
-                    wall,
+                    cid, skipped, self.n_done, self.n_mine, self.cells_done, self.cells_total,
+                    len(self.plan[cid]), steps, wall,
                 )
-            )
+            )  # fmt: skip
 
-    def commit(cid: int, result: ChunkResult) -> None:
-        write_chunk(chunk_path(parts, cid), result)
-        report(cid, False, int(result.info["model_steps"]), float(result.info["wall_s"]))
 
-    todo = []
-    for cid in mine:
-        if chunk_path(parts, cid).exists():
-            report(cid, True)
-        else:
-            todo.append(cid)
-    if backend == "ray" and todo:
+def _train(
+    protocol: Protocol,
+    todo: dict[int, np.ndarray],
+    dev: Any,
+    commit: Callable[[int, ChunkResult], None],
+    *,
+    backend: str,
+    trainer: str,
+    data: Any,
+    data_dir: str | os.PathLike[str] | None,
+    download: bool,
+    workers: int,
+    threads: int,
+    ray_options: RayOptions | None,
+    fault: FaultOnce | None,
+    parts: Path,
+) -> None:
+    """Train the chunks of ``todo`` on the chosen backend, committing each as it finishes."""
+    if not todo:
+        return
+    if backend == "ray":
         from nasbench_sim.generate.ray_backend import train_chunks_ray
 
         failed = train_chunks_ray(
-            protocol,
-            {cid: plan[cid] for cid in todo},
-            str(dev),
-            commit,
-            trainer=trainer,
-            data_dir=data_dir,
-            download=download,
-            options=ray_options,
-            fault=_fault,
-        )
+            protocol, todo, str(dev), commit, trainer=trainer, data_dir=data_dir,
+            download=download, options=ray_options, fault=fault, threads=threads,
+        )  # fmt: skip
         if failed:
             detail = "; ".join(f"chunk {c}: {e}" for c, e in sorted(failed.items()))
             raise BuildError(
                 f"{len(failed)} chunk(s) failed after every retry ({detail}); the other "
                 f"chunks are committed in {parts}: fix the cause and rerun with --resume"
             )
-    elif todo:
-        from nasbench_sim.generate.datasets import dataset_for
+    elif workers > 1:
+        from nasbench_sim.generate.local_pool import train_chunks_local
 
-        data = dataset_for(protocol, dev, data_dir, download)
-        for cid in todo:
-            commit(
-                cid,
-                train_chunk(protocol, plan[cid], protocol.seeds, dev, trainer=trainer, data=data),
+        train_chunks_local(
+            protocol, todo, str(dev), commit, workers=workers, trainer=trainer,
+            threads=threads, data_dir=data_dir,
+        )  # fmt: skip
+    else:
+        for cid, cells in todo.items():
+            result = train_chunk(
+                protocol, cells, protocol.seeds, dev, trainer=trainer, data=data, threads=threads
             )
-    table = assemble_parts(parts, {"build_wall_s_last_run": time.perf_counter() - started})
-    write_table(out, table)
-    if not keep_parts:
-        shutil.rmtree(parts)
-    return out
+            commit(cid, result)
 
 
-def _check_manifest(parts: Path, want: dict[str, Any]) -> None:
+def _check_manifest(parts: Path, want: dict[str, Any], discard: str) -> None:
     have = read_manifest(parts)
     diff = [k for k in want if have.get(k) != want[k]]
     if diff:
         raise BuildError(
             f"{parts} belongs to a different build (differs in: {', '.join(diff)}); resume with "
-            "the same protocol, cells, chunk size, shard and trainer, or remove the directory"
+            "the same protocol, cells, chunk size, shard, trainer and numerics, or "
+            f"{discard}"
         )

@@ -88,6 +88,7 @@ def dataset_for(
         train_subset=protocol.train_subset,
         eval_subset=protocol.eval_subset,
         download=download,
+        sizes=protocol.data_sizes,
     )
 
 
@@ -101,6 +102,7 @@ def load_dataset(
     train_subset: int | None = None,
     eval_subset: int | None = None,
     download: bool = False,
+    sizes: tuple[int, int, int] | None = None,
 ) -> Dataset:
     """Load (or generate) dataset ``name`` and split it with ``seed``.
 
@@ -113,6 +115,8 @@ def load_dataset(
         train_subset: keep only the first ``train_subset`` training samples.
         eval_subset: keep only the first ``eval_subset`` validation and test samples.
         download: let torchvision download missing files into ``data_dir``.
+        sizes: ``(train, valid, test)`` samples to generate (``mnist1d`` only; ``None``: the
+            package's default 3,000 / 1,000 / 1,000).
 
     Raises:
         DatasetError: unknown name, or missing files (naming them and how to provide them).
@@ -124,8 +128,10 @@ def load_dataset(
     """
     if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r}; valid datasets: {', '.join(DATASETS)}")
+    if sizes is not None and name != "mnist1d":
+        raise DatasetError(f"sizes applies to generated datasets (mnist1d), not {name!r}")
     if name == "mnist1d":
-        arrays = _mnist1d(seed)
+        arrays = _mnist1d(seed, sizes)
     elif name == "digits":
         arrays = _digits(seed)
     else:
@@ -173,17 +179,24 @@ def _split_pool(
     return x[tr], y[tr], x[va], y[va]
 
 
-@functools.lru_cache(maxsize=1)
-def _mnist1d_raw() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The package's generator with its default arguments; read-only arrays (memoised: the
-    generator takes seconds and is a pure function of its fixed arguments)."""
+@functools.lru_cache(maxsize=2)
+def _mnist1d_raw(
+    num_samples: int | None = None, n_test: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The package's generator with its default arguments (``num_samples`` samples of which
+    the last ``n_test`` are the test split, when given); read-only arrays (memoised: the
+    generator takes seconds and is a pure function of its arguments)."""
     try:
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError:
         raise MissingTrainingDependency("mnist1d") from None
     np_state = np.random.get_state()  # noqa: NPY002 -- make_dataset seeds numpy's global RNG; put it back
+    args = get_dataset_args()
+    if num_samples is not None and n_test is not None:
+        args.num_samples = num_samples
+        args.train_split = (num_samples - n_test) / num_samples
     try:
-        data = make_dataset(get_dataset_args())
+        data = make_dataset(args)
     finally:
         np.random.set_state(np_state)  # noqa: NPY002
     out = (
@@ -197,9 +210,19 @@ def _mnist1d_raw() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return out
 
 
-def _mnist1d(seed: int) -> _Arrays:
-    x, y, xte, yte = _mnist1d_raw()
-    xtr, ytr, xva, yva = _split_pool(x, y, 1000, seed)
+def _mnist1d(seed: int, sizes: tuple[int, int, int] | None = None) -> _Arrays:
+    if sizes is None:
+        x, y, xte, yte = _mnist1d_raw()
+        n_valid = 1000
+    else:
+        n_train, n_valid, n_test = sizes
+        # the generator makes num_samples // 10 samples per class: round the total up
+        total = -(-(n_train + n_valid + n_test) // 10) * 10
+        x, y, xte, yte = _mnist1d_raw(total, total - n_train - n_valid)
+        if xte.shape[0] != n_test or x.shape[0] != n_train + n_valid:
+            x, y = x[: n_train + n_valid], y[: n_train + n_valid]
+            xte, yte = xte[-n_test:], yte[-n_test:]
+    xtr, ytr, xva, yva = _split_pool(x, y, n_valid, seed)
     return xtr[:, None, :], ytr, xva[:, None, :], yva, xte[:, None, :], yte
 
 

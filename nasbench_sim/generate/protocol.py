@@ -21,10 +21,20 @@ import numpy as np
 
 from nasbench_sim.generate.errors import GenerateError
 
-__all__ = ["BUILD_FLAGS", "DATASETS", "DTYPES", "TABLE_EXTRAS", "Protocol", "build_command"]
+__all__ = [
+    "BUILD_FLAGS",
+    "DATASETS",
+    "DTYPES",
+    "GENERATED_DATASETS",
+    "TABLE_EXTRAS",
+    "Protocol",
+    "build_command",
+]
 
 DATASETS: tuple[str, ...] = ("mnist1d", "digits", "cifar10", "cifar100", "fashion_mnist")
 """Dataset names :func:`~nasbench_sim.generate.datasets.load_dataset` knows."""
+GENERATED_DATASETS: tuple[str, ...] = ("mnist1d",)
+"""Datasets generated offline in any size (``Protocol.data_sizes``)."""
 DTYPES: tuple[str, ...] = ("float32", "float64")
 TABLE_EXTRAS: tuple[str, ...] = ("splits", "input_shape", "n_classes")
 """Keys a table's ``protocol`` attribute adds to :meth:`Protocol.to_dict` (facts of the data
@@ -52,6 +62,10 @@ class Protocol:
         train_subset: train on only the first ``train_subset`` samples of the (shuffled)
             training split; ``None`` uses all of it (a test and smoke-run option).
         eval_subset: evaluate on at most this many validation and test samples.
+        data_sizes: ``(train, valid, test)`` samples to generate, for datasets made by a
+            generator (``mnist1d``); ``None`` keeps the dataset's default split.
+        test_every: evaluate the test split every ``test_every`` epochs and after the last
+            one (the other epochs' test metrics are NaN); 1 evaluates every epoch.
         eval_batch_size: batch size of the evaluation passes.
         dtype: floating-point type of the weights and data.
         latency_batch_size: batch size of the inference-latency measurement.
@@ -76,6 +90,8 @@ class Protocol:
     data_seed: int = 0
     train_subset: int | None = None
     eval_subset: int | None = None
+    data_sizes: tuple[int, int, int] | None = None
+    test_every: int = 1
     eval_batch_size: int = 1024
     dtype: str = "float32"
     latency_batch_size: int = 256
@@ -86,6 +102,21 @@ class Protocol:
     def __post_init__(self) -> None:
         if isinstance(self.seeds, list):
             object.__setattr__(self, "seeds", tuple(self.seeds))
+        if self.data_sizes is not None:
+            sizes = tuple(self.data_sizes)
+            if len(sizes) != 3 or any(
+                isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in sizes
+            ):
+                raise GenerateError(
+                    f"data_sizes must be three integers >= 1 (train, valid, test), got "
+                    f"{self.data_sizes!r}"
+                )
+            if self.dataset not in GENERATED_DATASETS:
+                raise GenerateError(
+                    f"data_sizes applies to generated datasets ({', '.join(GENERATED_DATASETS)})"
+                    f", not {self.dataset!r}"
+                )
+            object.__setattr__(self, "data_sizes", tuple(int(v) for v in sizes))
         if self.dataset not in DATASETS:
             raise GenerateError(
                 f"unknown dataset {self.dataset!r}; valid datasets: {', '.join(DATASETS)}"
@@ -101,6 +132,7 @@ class Protocol:
             "latency_batch_size",
             "latency_repeats",
             "timing_steps",
+            "test_every",
         )
         for name in positive:
             value = getattr(self, name)
@@ -133,6 +165,8 @@ class Protocol:
         """JSON-able dict of every field (``seeds`` as a list)."""
         d = dataclasses.asdict(self)
         d["seeds"] = list(self.seeds)
+        if self.data_sizes is not None:
+            d["data_sizes"] = list(self.data_sizes)
         return d
 
     @classmethod
@@ -152,6 +186,8 @@ class Protocol:
         kw = dict(d)
         if "seeds" in kw:
             kw["seeds"] = tuple(kw["seeds"])
+        if kw.get("data_sizes") is not None:
+            kw["data_sizes"] = tuple(kw["data_sizes"])
         return cls(**kw)
 
     # -- derived seeds -----------------------------------------------------------------------
@@ -187,6 +223,8 @@ BUILD_FLAGS: dict[str, str] = {
     "base_seed": "--base-seed",
     "train_subset": "--train-subset",
     "eval_subset": "--eval-subset",
+    "data_sizes": "--data-sizes",
+    "test_every": "--test-every",
     "dtype": "--dtype",
 }
 """The protocol fields ``nasbench-sim build`` sets, and their flags (the others keep their
@@ -210,7 +248,8 @@ def build_command(
         value = getattr(protocol, field)
         if value is None:
             continue
-        parts += [flag, ",".join(map(str, value)) if field == "seeds" else str(value)]
+        listed = field in ("seeds", "data_sizes")
+        parts += [flag, ",".join(map(str, value)) if listed else str(value)]
     default = Protocol()
     rest = {
         f.name: getattr(protocol, f.name)

@@ -78,6 +78,7 @@ def _chunk_task(
     download: bool,
     chunk_id: int,
     fault: FaultOnce | None,
+    threads: int,
 ) -> ChunkResult:
     """What one Ray task runs (module level, so Ray can ship it by reference)."""
     if fault is not None and fault.chunk_id == chunk_id and not Path(fault.marker).exists():
@@ -87,7 +88,7 @@ def _chunk_task(
     from nasbench_sim.generate.worker import train_chunk
 
     data = dataset_for(protocol, device, data_dir, download)
-    return train_chunk(protocol, cells, seeds, device, trainer=trainer, data=data)
+    return train_chunk(protocol, cells, seeds, device, trainer=trainer, data=data, threads=threads)
 
 
 def train_chunks_ray(
@@ -101,6 +102,7 @@ def train_chunks_ray(
     download: bool = False,
     options: RayOptions | None = None,
     fault: FaultOnce | None = None,
+    threads: int = 1,
 ) -> dict[int, str]:
     """Train ``chunks`` (chunk id → cell indices) as Ray tasks; ``commit`` each result.
 
@@ -143,6 +145,7 @@ def train_chunks_ray(
                 download,
                 cid,
                 fault,
+                threads,
             ): cid
             for cid, cells in chunks.items()
         }

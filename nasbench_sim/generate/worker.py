@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
     from nasbench_sim.generate.datasets import Dataset
 
-__all__ = ["TRAINERS", "resolve_device", "train_chunk"]
+__all__ = ["TRAINERS", "numerics", "resolve_device", "train_chunk"]
 
-TRAINERS: tuple[str, ...] = ("batched", "reference")
+TRAINERS: tuple[str, ...] = ("batched", "reference", "matmul")
 
 
 def _torch() -> Any:
@@ -61,6 +61,7 @@ def train_chunk(
     trainer: str = "batched",
     data: Dataset | None = None,
     data_dir: str | os.PathLike[str] | None = None,
+    threads: int | None = 1,
 ) -> ChunkResult:
     """Train ``cell_indices`` with every seed and measure their costs (pure: same arguments,
     same curves; only the timings vary).
@@ -70,14 +71,64 @@ def train_chunk(
         cell_indices: nb201 indices of the chunk's cells.
         seeds: training seeds.
         device: torch device.
-        trainer: ``"batched"`` (all cells as one grouped network per seed) or
-            ``"reference"`` (one at a time).
+        trainer: ``"batched"`` (all cells as one grouped network per seed),
+            ``"reference"`` (one at a time) or ``"matmul"`` (one at a time as matrix
+            products: the fast path on CPUs, 1-D data only).
         data: the protocol's dataset on ``device`` (loaded here when ``None``).
         data_dir: where file-based datasets live (when ``data`` is ``None``).
+        threads: torch CPU threads of each training run (part of its numerics: the same
+            chunk trained with another thread count may differ in the last bits, which
+            float32 training amplifies); ``None`` leaves the process's setting alone.
     """
     if trainer not in TRAINERS:
         raise GenerateError(f"unknown trainer {trainer!r}; valid trainers: {', '.join(TRAINERS)}")
     torch = _torch()
+    start = time.perf_counter()
+    cpu_start = time.process_time()
+    dev = resolve_device(device)
+    threads_before = torch.get_num_threads()
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise GenerateError(f"threads must be an integer >= 1, got {threads!r}")
+        torch.set_num_threads(threads)
+    try:
+        return _train_chunk(
+            torch, protocol, np.asarray(cell_indices, dtype=np.int64), seeds, dev, trainer,
+            data, data_dir, start, cpu_start,
+        )  # fmt: skip
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def numerics(trainer: str, device: Any, dtype: str, threads: int | None = None) -> dict[str, Any]:
+    """What fixes the floating-point results of a training run besides the protocol: two
+    tables can be merged only when these agree."""
+    torch = _torch()
+    dev = torch.device(device)
+    out: dict[str, Any] = {
+        "trainer": trainer,
+        "device": dev.type,
+        "dtype": dtype,
+        "torch": str(torch.__version__).split("+")[0],
+    }
+    if dev.type == "cpu":
+        out["threads"] = int(threads if threads is not None else torch.get_num_threads())
+        out["cpu_capability"] = str(torch.backends.cpu.get_cpu_capability())
+    return out
+
+
+def _train_chunk(
+    torch: Any,
+    protocol: Protocol,
+    idx: np.ndarray,
+    seeds: Sequence[int],
+    dev: Any,
+    trainer: str,
+    data: Dataset | None,
+    data_dir: str | os.PathLike[str] | None,
+    start: float,
+    cpu_start: float,
+) -> ChunkResult:
     from nasbench_sim.generate._loop import steps_per_epoch
     from nasbench_sim.generate.costs import (
         count_flops,
@@ -87,13 +138,11 @@ def train_chunk(
     )
     from nasbench_sim.generate.datasets import dataset_for
     from nasbench_sim.generate.train_batched import train_batched
+    from nasbench_sim.generate.train_matmul import train_matmul
     from nasbench_sim.generate.train_reference import reference_model, train_reference
     from nasbench_sim.space import Cell
 
-    start = time.perf_counter()
-    dev = resolve_device(device)
     data = data if data is not None else dataset_for(protocol, dev, data_dir)
-    idx = np.asarray(cell_indices, dtype=np.int64)
     cells = [Cell.from_index(int(i)) for i in idx]
     k, s, e = len(cells), len(seeds), protocol.epochs
     metrics: dict[str, np.ndarray] = {}
@@ -102,7 +151,8 @@ def train_chunk(
         if trainer == "batched":
             results = [train_batched(protocol, cells, int(seed), data, dev)]
         else:
-            results = [train_reference(protocol, c, int(seed), data, dev) for c in cells]
+            one = train_matmul if trainer == "matmul" else train_reference
+            results = [one(protocol, c, int(seed), data, dev) for c in cells]
         for name in results[0].metrics:
             block = np.concatenate([r.metrics[name] for r in results])
             metrics.setdefault(name, np.full((k, s, e), np.nan, dtype=np.float32))[:, j] = block
@@ -133,6 +183,8 @@ def train_chunk(
         "trainer": trainer,
         "train_wall_s": train_wall,
         "wall_s": time.perf_counter() - start,
+        "cpu_s": time.process_time() - cpu_start,
+        "numerics": numerics(trainer, dev, protocol.dtype, torch.get_num_threads()),
         "model_steps": model_steps,
         "splits": data.sizes,
         "input_shape": list(data.input_shape),

@@ -13,6 +13,7 @@ from nasbench_sim.bench import TabularBenchmark
 from nasbench_sim.generate import (
     BuildError,
     BuildProgress,
+    DatasetError,
     GenerateError,
     Protocol,
     build_table,
@@ -140,6 +141,36 @@ def test_resume_rules(tmp_path: Path, tiny: Protocol) -> None:
     # an existing finished table is never overwritten by a fresh build
     with pytest.raises(BuildError, match="exists already"):
         build_table(tiny, out, cells=[1, 2], chunk_size=1)
+
+
+def test_a_build_failing_before_any_chunk_leaves_nothing_behind(
+    tmp_path: Path, tiny: Protocol
+) -> None:
+    """A missing dataset fails before the parts directory exists; a failure while training
+    the first chunk removes the directory this build created; a later, different build to
+    the same file then starts cleanly."""
+    out = tmp_path / "b.h5"
+    cifar = dataclasses.replace(tiny, dataset="cifar10")
+    with pytest.raises(DatasetError, match="data_dir"):
+        build_table(cifar, out, cells=[1, 2], chunk_size=1)
+    assert not parts_dir(out).exists()
+    with pytest.raises(GenerateError, match="1-D"):  # fails inside the first chunk
+        build_table(tiny, out, cells=[1, 2], chunk_size=1, trainer="matmul")
+    assert not parts_dir(out).exists()
+    build_table(tiny, out, cells=[1, 2], chunk_size=1)
+    assert read_table(out).n_cells == 2
+
+
+def test_a_stale_build_is_discarded_with_restart(tmp_path: Path, tiny: Protocol) -> None:
+    out = tmp_path / "t.h5"
+    build_table(tiny, out, cells=[1, 2], chunk_size=1, keep_parts=True)
+    out.unlink()
+    for resume in (False, True):  # both refusals say how to discard the old build
+        with pytest.raises(BuildError, match=r"--restart.*rm -r") as err:
+            build_table(tiny, out, cells=[1, 3], chunk_size=1, resume=resume)
+        assert "2 committed chunk(s)" in str(err.value)
+    build_table(tiny, out, cells=[1, 3], chunk_size=1, restart=True)
+    np.testing.assert_array_equal(read_table(out).arch_index, [1, 3])
 
 
 def test_train_chunk_is_a_pure_function(tiny: Protocol) -> None:

@@ -48,10 +48,12 @@ def local_table(protocol: Protocol, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def _assert_same(a: TableData, b: TableData) -> None:
+    """Bitwise: every training run has the same numerics (one thread) on every backend."""
     np.testing.assert_array_equal(a.arch_index, b.arch_index)
     np.testing.assert_array_equal(a.seeds, b.seeds)
+    assert a.provenance["numerics"] == b.provenance["numerics"]
     for name in METRICS:
-        np.testing.assert_allclose(a.metrics[name], b.metrics[name], atol=1e-6)
+        np.testing.assert_array_equal(a.metrics[name], b.metrics[name])
     for name in ("params", "flops"):
         np.testing.assert_array_equal(a.cost[name], b.cost[name])
 
