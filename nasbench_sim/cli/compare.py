@@ -119,7 +119,7 @@ def _weight_sharing_kwargs(
 def _compare(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from analysis.plots import anytime_plot, final_plot, label
+    from analysis.plots import RunContext, anytime_plot, final_plot, label
     from analysis.stats import anytime_curves, query_curves, summarize, time_grid
 
     t0 = time.perf_counter()
@@ -168,17 +168,22 @@ def _compare(args: argparse.Namespace) -> int:
     times = time_grid(comp.runs, end=budget.time_s)
     curves = anytime_curves(comp.runs, times)
     order = list(summary["strategy"])
-    title = f"{bench.dataset}: mean test regret, 95% CI band, {len(seeds)} seeds"
-    if banner:
-        title += " (SYNTHETIC table)"
-    anytime_plot(
-        curves, times, out / "anytime.png", title=title, order=order, budget_s=budget.time_s
+    ctx = RunContext(
+        table=Path(table_file(args.table) or "").name if args.table is None else args.table,
+        n_seeds=len(seeds),
+        budget=args.budget,
+        budget_s=budget.time_s,
+        budget_queries=budget.queries,
+        n_workers=args.workers,
+        synthetic=is_synthetic(bench),
+        dataset=bench.dataset,
     )
+    anytime_plot(curves, times, out / "anytime.png", order=order, context=ctx)
     ks, by_query = query_curves(comp.runs, end=budget.time_s)
     anytime_plot(
-        by_query, ks, out / "anytime_queries.png", title=title, order=order, x_axis="queries"
+        by_query, ks, out / "anytime_queries.png", order=order, x_axis="queries", context=ctx
     )
-    final_plot(comp.final, out / "final.png", order=order)
+    final_plot(comp.final, out / "final.png", order=order, context=ctx)
     meta = {
         "table": args.table or "default",
         "dataset": bench.dataset,
