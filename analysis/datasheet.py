@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nasbench_sim.bench import TabularBenchmark
+from nasbench_sim.search.mo import ExactFront, exact_front
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -49,15 +50,76 @@ _BUILD_KEYS = (
 )
 
 
-def _pareto(cost: np.ndarray, acc: np.ndarray) -> np.ndarray:
-    """Indices of the cells no other cell beats on both lower ``cost`` and higher ``acc``."""
-    order = np.lexsort((-acc, cost))
-    best, front = -np.inf, []
-    for i in order:
-        if acc[i] > best:
-            front.append(i)
-            best = acc[i]
-    return np.asarray(front, dtype=np.int64)
+def table_fronts(bench: TabularBenchmark) -> dict[str, ExactFront]:
+    """The exact Pareto front of accuracy (validation, reported as test accuracy) against each
+    cost the table records (the timing model's measurements excepted), by cost name."""
+    out = {}
+    for key, values in bench.table.cost.items():
+        if key == "train_time_measured_s" or np.isfinite(np.asarray(values, float)).sum() < 2:
+            continue
+        out[key] = exact_front(bench, f"valid_acc,{key}")
+    return out
+
+
+def _front_record(bench: TabularBenchmark, front: ExactFront) -> dict[str, Any]:
+    """A front for ``datasheet.json``: its size, hypervolume and cells (most accurate first)."""
+    cost = front.objectives.names[1]
+    rows = front.front_rows
+    cells = [str(bench.space.from_index(int(i))) for i in bench.table.arch_index[rows]]
+    return {
+        "cells": int(rows.size),
+        "hypervolume": front.hypervolume,
+        "members": [
+            {"arch": a, "test_acc": float(v[0]), cost: float(v[1])}
+            for a, v in zip(cells, front.values[rows], strict=True)
+        ],
+    }
+
+
+def _front_lines(fronts: dict[str, Any]) -> list[str]:
+    """The README's summary of the exact fronts."""
+    if not fronts:
+        return []
+    lines = [
+        "",
+        "## Pareto fronts",
+        "",
+        "Exact fronts of final test accuracy (seed mean) against each cost, over every row "
+        "(`datasheet.json` lists their cells). Hypervolume in normalised units, reference "
+        "point 1.1 (see `docs/search.md`).",
+        "",
+        "| cost | cells on the front | hypervolume | most accurate (acc, cost) | cheapest |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for key, f in fronts.items():
+        best, cheap = f["members"][0], f["members"][-1]
+        lines.append(
+            f"| {key} | {f['cells']} | {f['hypervolume']:.4f} | {best['test_acc']:.4f}, "
+            f"{best[key]:.4g} | {cheap['test_acc']:.4f}, {cheap[key]:.4g} |"
+        )
+    return lines
+
+
+def fronts_figure_of_costs(fronts: dict[str, ExactFront], title: str) -> Figure:
+    """One panel per cost: every cell, and the exact front of test accuracy against it."""
+    import matplotlib.pyplot as plt
+
+    from analysis.mo_plots import front_axes
+
+    n = len(fronts)
+    ncol = min(n, 2)
+    nrow = -(-n // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6.5, 2.9 * nrow + 0.6), layout="constrained",
+                             squeeze=False)  # fmt: skip
+    for ax, front in zip(axes.flat, fronts.values(), strict=False):
+        front_axes(ax, front, 1, 0)
+        ax.set_title(f"{front.front_rows.size} cells on the front", fontsize=8)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False, markerscale=2)
+    fig.suptitle(title)
+    return fig
 
 
 _RC: dict[Any, Any] = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
@@ -88,12 +150,13 @@ def accuracy_hist_figure(valid: np.ndarray, test: np.ndarray, title: str) -> Fig
     return fig
 
 
-def _plots(bench: TabularBenchmark, out: Path, title: str) -> list[str]:
+def _plots(
+    bench: TabularBenchmark, out: Path, title: str, fronts: dict[str, ExactFront]
+) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter
 
     test = bench.test_mean[:, -1, 1]
     valid = bench.search_mean[:, -1, 3]
@@ -104,29 +167,9 @@ def _plots(bench: TabularBenchmark, out: Path, title: str) -> list[str]:
         plt.close(fig)
         names.append("accuracy_hist.png")
 
-        cost = bench.table.cost
-        panels = [(k, lbl) for k, lbl in (("params", "parameters"), ("train_time_s", "training "
-                  "time per epoch (s)")) if k in cost]  # fmt: skip
-        if panels:
-            fig, axes = plt.subplots(1, len(panels), figsize=(6.5, 3.5), layout="constrained",
-                                     squeeze=False)  # fmt: skip
-            for ax, (key, lbl) in zip(axes[0], panels, strict=True):
-                x = np.asarray(cost[key], dtype=np.float64)
-                ok = np.isfinite(x) & np.isfinite(test) & (x > 0)
-                ax.scatter(x[ok], test[ok], s=3, alpha=0.35, lw=0, color="C0", label="cells")
-                front = _pareto(x[ok], test[ok])
-                ax.plot(x[ok][front], test[ok][front], color="C3", lw=1.2, marker="o", ms=2.5,
-                        label="Pareto front")  # fmt: skip
-                if x[ok].max() > 10 * x[ok].min():  # a log axis only over a decade or more
-                    ax.set_xscale("log")
-                    ax.xaxis.set_minor_formatter(NullFormatter())  # no crowded minor labels
-                    lbl += " (log scale)"
-                ax.set_xlabel(lbl)
-                ax.set_ylabel("final test accuracy (seed mean)")
-                ax.grid(True, alpha=0.3)
-            fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center",
-                       ncol=2, frameon=False, markerscale=3)  # fmt: skip
-            fig.suptitle(f"{title}: accuracy against cost")
+        if fronts:
+            fig = fronts_figure_of_costs(fronts, f"{title}: exact Pareto fronts of accuracy "
+                                         "against each cost")  # fmt: skip
             fig.savefig(out / "cost_pareto.png", dpi=200)
             plt.close(fig)
             names.append("cost_pareto.png")
@@ -205,7 +248,9 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
         except (GenerateError, TypeError):
             pass
     title = f"{path.name} ({info['dataset']})"
-    plots = _plots(bench, out_dir, title)
+    fronts = table_fronts(bench)
+    front_records = {k: _front_record(bench, f) for k, f in fronts.items()}
+    plots = _plots(bench, out_dir, title, fronts)
     data = {
         "table": str(path),
         "stats": stats,
@@ -215,6 +260,7 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
         "provenance": prov,
         "rebuild": {"command": command, "python_only_fields": rest, "note": cells_note},
         "plots": plots,
+        "fronts": front_records,
         "created": _dt.datetime.now(_dt.UTC).isoformat(),
     }
     (out_dir / "datasheet.json").write_text(json.dumps(data, indent=2, default=str))
@@ -255,6 +301,7 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
     ]
     for k, v in cost.items():
         lines.append(f"| {k} | {v['min']:.4g} | {v['median']:.4g} | {v['max']:.4g} |")
+    lines += _front_lines(front_records)
     if "cost_pareto.png" in plots:
         lines += ["", "![accuracy against cost](cost_pareto.png)"]
     lines += ["", "## Protocol", "", "```json", json.dumps(data["protocol"], indent=1), "```"]

@@ -15,12 +15,17 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 __all__ = [
+    "ACCURACY_REGRET",
+    "HV_REGRET",
     "LABELS",
     "RC",
+    "Quantity",
     "RunContext",
     "colors",
+    "compact",
     "label",
     "legend_grid",
+    "log_ticks",
     "log_y_ticks",
     "plain_ticks",
     "time_unit",
@@ -48,6 +53,12 @@ LABELS: dict[str, str] = {
     "spos": "SPOS (weight sharing)",
     "darts": "DARTS (weight sharing)",
     "gdas": "GDAS (weight sharing)",
+    "mo_random": "Random search (MO)",
+    "mo_evolution": "Reg. evolution (Pareto)",
+    "mo_local_search": "Pareto local search",
+    "mo_nsga2": "NSGA-II (Optuna)",
+    "mo_tpe": "MOTPE (Optuna)",
+    "mo_parego": "ParEGO (XGBoost ens.)",
 }
 
 RC: dict[Any, Any] = {
@@ -83,6 +94,27 @@ def colors(names: Sequence[str]) -> dict[str, tuple[float, ...]]:
 
 
 _UNITS = (("h", 3600.0), ("min", 60.0), ("s", 1.0))
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """What a regret plot measures, for its labels.
+
+    Attributes:
+        name: e.g. ``"test regret"``.
+        unit: e.g. ``"accuracy, fraction"``.
+        zero: what a run with regret exactly 0 did, e.g. ``"found the optimum"``.
+    """
+
+    name: str
+    unit: str
+    zero: str
+
+
+ACCURACY_REGRET = Quantity("test regret", "accuracy, fraction", "found the optimum")
+"""Single-objective regret: best test accuracy of the table minus the incumbent's."""
+HV_REGRET = Quantity("hypervolume regret", "normalised", "covered the exact front")
+"""Multi-objective regret: the exact front's hypervolume minus the incumbent front's."""
 
 
 @dataclass(frozen=True)
@@ -142,11 +174,30 @@ class RunContext:
 
 def log_y_ticks(ax: Any, low: float, high: float) -> None:
     """Plain decimal labels (0.01, 0.02, 0.05 ...) on a log y-axis; no minor labels."""
+    log_ticks(ax.yaxis, low, high)
+
+
+def log_ticks(axis: Any, low: float, high: float) -> None:
+    """Plain number labels at 1, 2, 5 per decade (1 per decade over more than 2.5 decades) on
+    a log ``axis`` (``ax.xaxis`` or ``ax.yaxis``); no minor labels."""
     decades = np.log10(max(high, low * 1.0001) / low)
-    subs = (1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)
-    ax.yaxis.set_major_locator(LogLocator(base=10.0, subs=subs))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
+    subs = (1.0, 2.0, 5.0) if decades <= 1.5 else (1.0, 3.0) if decades <= 2.5 else (1.0,)
+    axis.set_major_locator(LogLocator(base=10.0, subs=subs))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def compact(value: float) -> str:
+    """A short tick label: ``0.002``, ``50``, ``20k``, ``1.5M``, ``3G``.
+
+    Example:
+        >>> [compact(v) for v in (0.002, 50.0, 2e4, 1.5e6, 3e9)]
+        ['0.002', '50', '20k', '1.5M', '3G']
+    """
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
+        if abs(value) >= scale:
+            return f"{value / (scale if suffix != 'k' else 1e3):g}{suffix}"
+    return f"{value:g}"
 
 
 def legend_grid(labels: Sequence[str], width_in: float) -> tuple[int, int]:
@@ -158,4 +209,4 @@ def legend_grid(labels: Sequence[str], width_in: float) -> tuple[int, int]:
 
 def plain_ticks(axis: Any) -> None:
     """Plain number labels (``0.01``, ``1``, ``100``) on a log axis' major ticks."""
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))

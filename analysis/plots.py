@@ -19,8 +19,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.plot_style import (
+    ACCURACY_REGRET,
     LABELS,
     RC,
+    Quantity,
     RunContext,
     colors,
     label,
@@ -138,6 +140,7 @@ def anytime_figure(
     budget_s: float | None = None,
     x_axis: str = "time",
     context: RunContext | None = None,
+    quantity: Quantity = ACCURACY_REGRET,
 ) -> Figure:
     """Mean regret against simulated time or results received (log axes), with a confidence
     band per strategy.
@@ -157,6 +160,7 @@ def anytime_figure(
         x_axis: ``"time"`` (``times`` are simulated seconds) or ``"queries"`` (``times`` are
             counts of results received; see :func:`analysis.stats.query_curves`).
         context: table, budget, workers and seeds, for the title.
+        quantity: what the curves measure (default: test regret in accuracy).
     """
     names = list(order or curves)
     palette = colors(names)
@@ -193,7 +197,7 @@ def anytime_figure(
     log_y_ticks(ax, floor, max(highs, default=1.0))
     plain_ticks(ax.xaxis)
     n = max((c.shape[0] for c in curves.values()), default=0)
-    _label_anytime(ax, title, confidence, n, queries, unit, context)
+    _label_anytime(ax, title, confidence, n, queries, unit, context, quantity)
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", frameon=False, ncol=ncol)
     return fig
@@ -207,6 +211,7 @@ def _label_anytime(
     queries: bool,
     unit: str,
     context: RunContext | None,
+    quantity: Quantity,
 ) -> None:
     """Axis labels, grid and title of an anytime plot."""
     ax.set_xlabel(
@@ -214,14 +219,14 @@ def _label_anytime(
         if not queries
         else "results received (queries of any fidelity, log scale)"
     )
-    ax.set_ylabel("test regret of incumbent (accuracy, log scale)")
+    ax.set_ylabel(f"{quantity.name} of incumbent ({quantity.unit}, log scale)")
     ax.grid(True, which="major", alpha=0.3)
     what = "results received" if queries else "simulated time"
-    default = f"Mean regret, {confidence:.0%} CI band, {n} seeds"
+    default = f"Mean {quantity.name}, {confidence:.0%} CI band, {n} seeds"
     if context is not None:
         default = (
-            f"{context.heading}: mean test regret against {what}, {confidence:.0%} CI band"
-            f"\n{context.setup}"
+            f"{context.heading}: mean {quantity.name} against {what}"
+            f"\n{confidence:.0%} CI band; {context.setup}"
         )
     ax.set_title(title or default)
 
@@ -261,6 +266,7 @@ def final_figure(
     title: str = "",
     seed: int = 0,
     context: RunContext | None = None,
+    quantity: Quantity = ACCURACY_REGRET,
 ) -> Figure:
     """Distribution of final regrets per strategy: box plot with every run as a dot, and the
     mean as a diamond. Strategies are ordered by mean final regret unless ``order`` is given.
@@ -273,6 +279,7 @@ def final_figure(
         order: strategies from top to bottom.
         title: figure title (default: from ``context``).
         seed: seeds the jitter of the dots.
+        quantity: what ``final_regret`` measures (default: test regret in accuracy).
         context: table, budget, workers and seeds, for the title.
     """
     means = final.groupby("strategy", observed=True)["final_regret"].mean()
@@ -304,22 +311,20 @@ def final_figure(
         if d.size:
             ax.scatter([d.mean()], [p], marker="D", s=28, color="black", zorder=4)
     ax.set_yticks(pos, [label(n) for n in names])
-    ax.set_xlabel(
-        "final test regret of incumbent (accuracy, fraction); grey strip: regret exactly 0"
-    )
+    ax.set_xlabel(f"final {quantity.name} of incumbent ({quantity.unit}); grey strip: exactly 0")
     ax.set_xlim(-margin, top * 1.03)
     ax.set_ylim(pos.min() - 0.6, pos.max() + 0.6)
     ax.grid(True, axis="x", alpha=0.3)
     shares = ax.twinx()
     shares.set_ylim(ax.get_ylim())
     shares.set_yticks(pos, [_zero_share(d) for d in data])
-    shares.set_ylabel("runs that found the optimum (regret 0)")
+    shares.set_ylabel(f"runs that {quantity.zero} (regret 0)")
     shares.spines["right"].set_visible(True)
     n_runs = max((d.size for d in data), default=0)
     note = "◆ mean, box quartiles"
-    default = f"Final regret at the budget ({n_runs} seeds; {note})"
+    default = f"Final {quantity.name} at the budget ({n_runs} seeds; {note})"
     if context is not None:
-        default = f"{context.heading}: final test regret at the budget\n{context.setup}; {note}"
+        default = f"{context.heading}: final {quantity.name} at the budget\n{context.setup}; {note}"
     ax.set_title(title or default)
     return fig
 

@@ -49,7 +49,7 @@ _UNITS: dict[str, str] = {
     "train_acc": "training accuracy (fraction)",
     "train_loss": "training loss (cross-entropy)",
     "params": "parameters (count)",
-    "flops": "FLOPs (per sample, one forward pass)",
+    "flops": "FLOPs (per sample)",
     "latency_s": "inference latency (s per batch)",
     "train_time_s": "training time (s per epoch)",
 }
@@ -83,9 +83,13 @@ class Objective:
 
     @property
     def label(self) -> str:
-        """Axis label of the reported objective, with its unit and direction."""
+        """Axis label of the reported objective with its unit; the direction is added only
+        where it is not the usual one (accuracies maximised, everything else minimised)."""
         text = _UNITS.get(self.reported_name, f"{self.reported_name} (as recorded)")
-        return f"{text}, {'higher' if self.direction == 'max' else 'lower'} is better"
+        usual = "max" if self.name.endswith("_acc") else "min"
+        if self.direction != usual:
+            text += ", maximised" if self.direction == "max" else ", minimised"
+        return text
 
 
 def _parse_one(token: str) -> Objective:
