@@ -31,9 +31,10 @@ DEFAULT_MO_STRATEGIES: tuple[str, ...] = (
     "mo_local_search",
     "mo_nsga2",
     "mo_tpe",
-    "mo_parego",
 )
-"""What a multi-objective comparison runs when no strategies are given: all of them."""
+"""What a multi-objective comparison runs when no strategies are given: five, sized so that 50
+seeds of each replay within two minutes on two cores (``benchmarks/mo_compare_speed.py``).
+ParEGO, which refits a model ensemble every ten results, runs by name (``mo_parego``)."""
 
 
 def mo_strategy_class(name: str) -> type[Strategy]:
