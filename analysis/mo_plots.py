@@ -130,8 +130,8 @@ def write_mo_plots(
     paths.append(final_plot(comparison.final, out / "hv_final.png", order=order, context=context,
                             quantity=HV_REGRET))  # fmt: skip
     title = (
-        f"{context.heading}: exact front ({comparison.front.front_rows.size} cells) and each\n"
-        f"strategy's final front (its median-hypervolume run); {context.setup}"
+        f"{context.heading}: exact front ({comparison.front.front_rows.size} cells) and each "
+        f"strategy's final front\n(its median-hypervolume run); {context.setup}"
     )
     with plt.rc_context(RC):
         fig = fronts_figure(comparison.front, comparison.fronts, order=order, title=title)

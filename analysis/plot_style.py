@@ -104,14 +104,21 @@ class Quantity:
         name: e.g. ``"test regret"``.
         unit: e.g. ``"accuracy, fraction"``.
         zero: what a run with regret exactly 0 did, e.g. ``"found the optimum"``.
+        of: what the regret is of, on axis labels (``"of incumbent"``; empty for none).
     """
 
     name: str
     unit: str
     zero: str
+    of: str = ""
+
+    def axis(self, *extra: str) -> str:
+        """``"test regret of incumbent (accuracy, fraction, log scale)"``."""
+        inner = ", ".join((self.unit, *extra))
+        return f"{self.name}{' ' + self.of if self.of else ''} ({inner})"
 
 
-ACCURACY_REGRET = Quantity("test regret", "accuracy, fraction", "found the optimum")
+ACCURACY_REGRET = Quantity("test regret", "accuracy", "found the optimum", "of incumbent")
 """Single-objective regret: best test accuracy of the table minus the incumbent's."""
 HV_REGRET = Quantity("hypervolume regret", "normalised", "covered the exact front")
 """Multi-objective regret: the exact front's hypervolume minus the incumbent front's."""

@@ -219,7 +219,7 @@ def _label_anytime(
         if not queries
         else "results received (queries of any fidelity, log scale)"
     )
-    ax.set_ylabel(f"{quantity.name} of incumbent ({quantity.unit}, log scale)")
+    ax.set_ylabel(quantity.axis("log scale"))
     ax.grid(True, which="major", alpha=0.3)
     what = "results received" if queries else "simulated time"
     default = f"Mean {quantity.name}, {confidence:.0%} CI band, {n} seeds"
@@ -311,7 +311,7 @@ def final_figure(
         if d.size:
             ax.scatter([d.mean()], [p], marker="D", s=28, color="black", zorder=4)
     ax.set_yticks(pos, [label(n) for n in names])
-    ax.set_xlabel(f"final {quantity.name} of incumbent ({quantity.unit}); grey strip: exactly 0")
+    ax.set_xlabel(f"final {quantity.axis()}; grey strip: exactly 0")
     ax.set_xlim(-margin, top * 1.03)
     ax.set_ylim(pos.min() - 0.6, pos.max() + 0.6)
     ax.grid(True, axis="x", alpha=0.3)
