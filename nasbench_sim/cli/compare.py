@@ -58,6 +58,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--jobs", type=int, default=-1, help="processes to spread the runs over (-1: all cores)"
     )
     p.add_argument("--baseline", default="random", help="strategy for the paired test")
+    p.add_argument(
+        "--objectives",
+        default=None,
+        help="multi-objective comparison: metrics or costs with directions, e.g. "
+        "'valid_acc,latency_s' or 'valid_acc:max,params:min'; scored by hypervolume regret "
+        "against the table's exact front (strategies: mo_random, mo_evolution, "
+        "mo_local_search, mo_nsga2, mo_tpe, mo_parego)",
+    )
     p.add_argument("--out", default="results/compare", help="output folder")
     p.set_defaults(func=_compare)
 
@@ -117,6 +125,10 @@ def _weight_sharing_kwargs(
 
 
 def _compare(args: argparse.Namespace) -> int:
+    if args.objectives:
+        from nasbench_sim.cli.compare_mo import run_compare_mo
+
+        return run_compare_mo(args)
     from tqdm import tqdm
 
     from analysis.plots import RunContext, anytime_plot, final_plot, label
