@@ -203,16 +203,42 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
     Raises:
         TableError: ``table_path`` is not a valid table.
     """
-    from nasbench_sim.generate.errors import GenerateError
-    from nasbench_sim.generate.protocol import Protocol, build_command
-
     path = Path(table_path)
     bench = TabularBenchmark(read_table(path))
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     info = bench.info()
+    stats = _stats(bench, info)
+    fronts = table_fronts(bench)
+    data = {
+        "table": str(path),
+        "stats": stats,
+        "criteria": _criteria(stats),
+        "cost": {
+            k: {
+                "min": float(np.nanmin(v)),
+                "median": float(np.nanmedian(v)),
+                "max": float(np.nanmax(v)),
+            }
+            for k, v in bench.table.cost.items()
+            if np.isfinite(np.asarray(v, dtype=np.float64)).any()
+        },
+        "protocol": dict(bench.table.protocol),
+        "provenance": dict(bench.table.provenance),
+        "rebuild": _rebuild(bench, path),
+        "plots": _plots(bench, out_dir, f"{path.name} ({info['dataset']})", fronts),
+        "fronts": {k: _front_record(bench, f) for k, f in fronts.items()},
+        "created": _dt.datetime.now(_dt.UTC).isoformat(),
+    }
+    (out_dir / "datasheet.json").write_text(json.dumps(data, indent=2, default=str))
+    readme = out_dir / "README.md"
+    readme.write_text("\n".join(_readme_head(path, info, data) + _readme_tail(data)) + "\n")
+    return readme
+
+
+def _stats(bench: TabularBenchmark, info: dict[str, Any]) -> dict[str, Any]:
     test = bench.test_mean[:, -1, 1]
-    stats = {
+    return {
         **{k: info[k] for k in ("space", "dataset", "rows", "cells_covered", "epochs")},
         "n_seeds": len(info["seeds"]),
         "best_test_acc": info["best_test_acc"],
@@ -223,21 +249,22 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
         **{k: info[k] for k in ("seed_kendall_tau", "seed_std_valid", "valid_test_pearson")},
         "synthetic": info["synthetic"],
     }
+
+
+def _criteria(stats: dict[str, Any]) -> list[dict[str, Any]]:
     checks = []
     for key, op, threshold in CRITERIA:
         value = stats.get(key)
         ok = value is not None and float(value) >= threshold
         checks.append({"statistic": key, "value": value, "needs": f"{op} {threshold:g}", "ok": ok})
-    cost = {
-        k: {
-            "min": float(np.nanmin(v)),
-            "median": float(np.nanmedian(v)),
-            "max": float(np.nanmax(v)),
-        }
-        for k, v in bench.table.cost.items()
-        if np.isfinite(np.asarray(v, dtype=np.float64)).any()
-    }
-    prov = dict(bench.table.provenance)
+    return checks
+
+
+def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
+    """The ``build`` command that retrains the table's protocol, where it has one."""
+    from nasbench_sim.generate.errors import GenerateError
+    from nasbench_sim.generate.protocol import Protocol, build_command
+
     cells, cells_note = _cells_arg(bench)
     command = ""
     rest: dict[str, Any] = {}
@@ -247,24 +274,11 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
             command, rest = build_command(proto, cells, path.name)
         except (GenerateError, TypeError):
             pass
-    title = f"{path.name} ({info['dataset']})"
-    fronts = table_fronts(bench)
-    front_records = {k: _front_record(bench, f) for k, f in fronts.items()}
-    plots = _plots(bench, out_dir, title, fronts)
-    data = {
-        "table": str(path),
-        "stats": stats,
-        "criteria": checks,
-        "cost": cost,
-        "protocol": dict(bench.table.protocol),
-        "provenance": prov,
-        "rebuild": {"command": command, "python_only_fields": rest, "note": cells_note},
-        "plots": plots,
-        "fronts": front_records,
-        "created": _dt.datetime.now(_dt.UTC).isoformat(),
-    }
-    (out_dir / "datasheet.json").write_text(json.dumps(data, indent=2, default=str))
+    return {"command": command, "python_only_fields": rest, "note": cells_note}
 
+
+def _readme_head(path: Path, info: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    """The README down to the cost metrics and fronts."""
     lines = [f"# Datasheet: `{path.name}`", ""]
     if info["synthetic"]:
         lines += ["**SYNTHETIC table**: a parametric stand-in, not a training result.", ""]
@@ -279,18 +293,18 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
         "| statistic | value | a default table needs | |",
         "| --- | --- | --- | --- |",
     ]
-    for c in checks:
+    for c in data["criteria"]:
         lines.append(
             f"| {c['statistic']} | {_fmt(c['value'])} | {c['needs']} | "
             f"{'pass' if c['ok'] else 'FAIL'} |"
         )
-    q = stats["test_acc_quantiles"]
+    q = data["stats"]["test_acc_quantiles"]
     lines += [
         "",
         "Final test accuracy (mean over seeds) quantiles 5/25/50/75/95 %: "
         + " / ".join(f"{v:.3f}" for v in q.values())
         + f"; median seed-to-seed standard deviation of validation accuracy: "
-        f"{_fmt(stats['seed_std_valid'])}.",
+        f"{_fmt(data['stats']['seed_std_valid'])}.",
         "",
         "![accuracy histogram](accuracy_hist.png)",
         "",
@@ -299,29 +313,38 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
         "| metric | min | median | max |",
         "| --- | --- | --- | --- |",
     ]
-    for k, v in cost.items():
+    for k, v in data["cost"].items():
         lines.append(f"| {k} | {v['min']:.4g} | {v['median']:.4g} | {v['max']:.4g} |")
-    lines += _front_lines(front_records)
-    if "cost_pareto.png" in plots:
+    lines += _front_lines(data["fronts"])
+    if "cost_pareto.png" in data["plots"]:
         lines += ["", "![accuracy against cost](cost_pareto.png)"]
-    lines += ["", "## Protocol", "", "```json", json.dumps(data["protocol"], indent=1), "```"]
+    return lines
+
+
+def _readme_tail(data: dict[str, Any]) -> list[str]:
+    """Protocol, build and rebuild sections of the README."""
+    lines = ["", "## Protocol", "", "```json", json.dumps(data["protocol"], indent=1), "```"]
     lines += ["", "## Build", ""]
+    prov = data["provenance"]
     for key in _BUILD_KEYS:
         if key in prov:
             lines.append(f"- {key}: {_fmt(prov[key])}")
     lines += ["", "## Rebuild", ""]
-    if command:
+    rebuild = data["rebuild"]
+    if rebuild["command"]:
         lines += [
             "```bash",
-            command + "   # add --device cuda on a GPU; --data-dir DIR for torchvision datasets",
+            rebuild["command"]
+            + "   # add --device cuda on a GPU; --data-dir DIR for torchvision datasets",
             "```",
         ]
-        if rest:
-            lines.append(f"Protocol fields no flag sets (use `build_table` in Python): {rest}.")
-        if cells_note:
-            lines.append(cells_note + ".")
+        if rebuild["python_only_fields"]:
+            lines.append(
+                "Protocol fields no flag sets (use `build_table` in Python): "
+                f"{rebuild['python_only_fields']}."
+            )
+        if rebuild["note"]:
+            lines.append(rebuild["note"] + ".")
     else:
         lines.append("The table records no generator protocol (it was not made by `build`).")
-    readme = out_dir / "README.md"
-    readme.write_text("\n".join(lines) + "\n")
-    return readme
+    return lines
