@@ -12,14 +12,18 @@ import datetime as _dt
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nasbench_sim.bench import TabularBenchmark
+from nasbench_sim.search.mo import ExactFront, exact_front
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 from nasbench_sim.table import read_table
 
-__all__ = ["CRITERIA", "write_datasheet"]
+__all__ = ["CRITERIA", "accuracy_hist_figure", "write_datasheet"]
 
 CRITERIA: tuple[tuple[str, str, float], ...] = (
     ("seed_kendall_tau", ">=", 0.7),
@@ -46,65 +50,126 @@ _BUILD_KEYS = (
 )
 
 
-def _pareto(cost: np.ndarray, acc: np.ndarray) -> np.ndarray:
-    """Indices of the cells no other cell beats on both lower ``cost`` and higher ``acc``."""
-    order = np.lexsort((-acc, cost))
-    best, front = -np.inf, []
-    for i in order:
-        if acc[i] > best:
-            front.append(i)
-            best = acc[i]
-    return np.asarray(front, dtype=np.int64)
+def table_fronts(bench: TabularBenchmark) -> dict[str, ExactFront]:
+    """The exact Pareto front of accuracy (validation, reported as test accuracy) against each
+    cost the table records (the timing model's measurements excepted), by cost name."""
+    out = {}
+    for key, values in bench.table.cost.items():
+        if key == "train_time_measured_s" or np.isfinite(np.asarray(values, float)).sum() < 2:
+            continue
+        out[key] = exact_front(bench, f"valid_acc,{key}")
+    return out
 
 
-def _plots(bench: TabularBenchmark, out: Path, title: str) -> list[str]:
+def _front_record(bench: TabularBenchmark, front: ExactFront) -> dict[str, Any]:
+    """A front for ``datasheet.json``: its size, hypervolume and cells (most accurate first)."""
+    cost = front.objectives.names[1]
+    rows = front.front_rows
+    cells = [str(bench.space.from_index(int(i))) for i in bench.table.arch_index[rows]]
+    return {
+        "cells": int(rows.size),
+        "hypervolume": front.hypervolume,
+        "members": [
+            {"arch": a, "test_acc": float(v[0]), cost: float(v[1])}
+            for a, v in zip(cells, front.values[rows], strict=True)
+        ],
+    }
+
+
+def _front_lines(fronts: dict[str, Any]) -> list[str]:
+    """The README's summary of the exact fronts."""
+    if not fronts:
+        return []
+    lines = [
+        "",
+        "## Pareto fronts",
+        "",
+        "Exact fronts of final test accuracy (seed mean) against each cost, over every row "
+        "(`datasheet.json` lists their cells). Hypervolume in normalised units, reference "
+        "point 1.1 (see `docs/search.md`).",
+        "",
+        "| cost | cells on the front | hypervolume | most accurate (acc, cost) | cheapest |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for key, f in fronts.items():
+        best, cheap = f["members"][0], f["members"][-1]
+        lines.append(
+            f"| {key} | {f['cells']} | {f['hypervolume']:.4f} | {best['test_acc']:.4f}, "
+            f"{best[key]:.4g} | {cheap['test_acc']:.4f}, {cheap[key]:.4g} |"
+        )
+    return lines
+
+
+def fronts_figure_of_costs(fronts: dict[str, ExactFront], title: str) -> Figure:
+    """One panel per cost: every cell, and the exact front of test accuracy against it."""
+    import matplotlib.pyplot as plt
+
+    from analysis.mo_plots import front_axes
+
+    n = len(fronts)
+    ncol = min(n, 2)
+    nrow = -(-n // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6.5, 2.9 * nrow + 0.6), layout="constrained",
+                             squeeze=False)  # fmt: skip
+    for ax, front in zip(axes.flat, fronts.values(), strict=False):
+        front_axes(ax, front, 1, 0)
+        ax.set_title(f"{front.front_rows.size} cells on the front", fontsize=8)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False, markerscale=2)
+    fig.suptitle(title)
+    return fig
+
+
+_RC: dict[Any, Any] = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+
+
+def accuracy_hist_figure(valid: np.ndarray, test: np.ndarray, title: str) -> Figure:
+    """Histogram of every row's final validation and test accuracy (seed means).
+
+    Validation is drawn filled and test as an outline on top, so that where the two overlap
+    each keeps the colour of its legend entry (two translucent fills would blend into a third
+    colour that matches neither).
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
+    both = np.concatenate([valid, test])
+    bins = np.linspace(np.nanmin(both), np.nanmax(both), 50).tolist()
+    ax.hist(valid[np.isfinite(valid)], bins=bins, histtype="stepfilled", color="#9ecae1",
+            label="validation")  # fmt: skip
+    ax.hist(test[np.isfinite(test)], bins=bins, histtype="step", color="C1", lw=1.3,
+            label="test")  # fmt: skip
+    for q, ls in ((np.nanmedian(test), "--"), (np.nanmax(test), ":")):
+        ax.axvline(q, color="0.3", ls=ls, lw=1)
+    ax.set_xlabel("final accuracy, mean over training seeds")
+    ax.set_ylabel("table rows (cells)")
+    ax.set_title(f"{title}: accuracy of every row (dashed: median, dotted: best test)")
+    ax.legend(frameon=False)
+    return fig
+
+
+def _plots(
+    bench: TabularBenchmark, out: Path, title: str, fronts: dict[str, ExactFront]
+) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter
 
     test = bench.test_mean[:, -1, 1]
     valid = bench.search_mean[:, -1, 3]
     names = []
-    with plt.rc_context({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False}):
-        fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
-        bins = np.linspace(np.nanmin(test), np.nanmax(test), 50).tolist()
-        ax.hist(valid[np.isfinite(valid)], bins=bins, alpha=0.5, label="validation", color="C0")
-        ax.hist(test[np.isfinite(test)], bins=bins, alpha=0.5, label="test", color="C1")
-        for q, ls in ((np.nanmedian(test), "--"), (np.nanmax(test), ":")):
-            ax.axvline(q, color="0.3", ls=ls, lw=1)
-        ax.set_xlabel("final accuracy, mean over training seeds")
-        ax.set_ylabel("table rows (cells)")
-        ax.set_title(f"{title}: accuracy of every row (dashed: median, dotted: best test)")
-        ax.legend(frameon=False)
+    with plt.rc_context(_RC):
+        fig = accuracy_hist_figure(valid, test, title)
         fig.savefig(out / "accuracy_hist.png", dpi=200)
         plt.close(fig)
         names.append("accuracy_hist.png")
 
-        cost = bench.table.cost
-        panels = [(k, lbl) for k, lbl in (("params", "parameters"), ("train_time_s", "training "
-                  "time per epoch (s)")) if k in cost]  # fmt: skip
-        if panels:
-            fig, axes = plt.subplots(1, len(panels), figsize=(6.5, 3.5), layout="constrained",
-                                     squeeze=False)  # fmt: skip
-            for ax, (key, lbl) in zip(axes[0], panels, strict=True):
-                x = np.asarray(cost[key], dtype=np.float64)
-                ok = np.isfinite(x) & np.isfinite(test) & (x > 0)
-                ax.scatter(x[ok], test[ok], s=3, alpha=0.35, lw=0, color="C0", label="cells")
-                front = _pareto(x[ok], test[ok])
-                ax.plot(x[ok][front], test[ok][front], color="C3", lw=1.2, marker="o", ms=2.5,
-                        label="Pareto front")  # fmt: skip
-                if x[ok].max() > 10 * x[ok].min():  # a log axis only over a decade or more
-                    ax.set_xscale("log")
-                    ax.xaxis.set_minor_formatter(NullFormatter())  # no crowded minor labels
-                    lbl += " (log scale)"
-                ax.set_xlabel(lbl)
-                ax.set_ylabel("final test accuracy (seed mean)")
-                ax.grid(True, alpha=0.3)
-            fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center",
-                       ncol=2, frameon=False, markerscale=3)  # fmt: skip
-            fig.suptitle(f"{title}: accuracy against cost")
+        if fronts:
+            fig = fronts_figure_of_costs(fronts, f"{title}: exact Pareto fronts of accuracy "
+                                         "against each cost")  # fmt: skip
             fig.savefig(out / "cost_pareto.png", dpi=200)
             plt.close(fig)
             names.append("cost_pareto.png")
@@ -138,16 +203,42 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
     Raises:
         TableError: ``table_path`` is not a valid table.
     """
-    from nasbench_sim.generate.errors import GenerateError
-    from nasbench_sim.generate.protocol import Protocol, build_command
-
     path = Path(table_path)
     bench = TabularBenchmark(read_table(path))
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     info = bench.info()
+    stats = _stats(bench, info)
+    fronts = table_fronts(bench)
+    data = {
+        "table": str(path),
+        "stats": stats,
+        "criteria": _criteria(stats),
+        "cost": {
+            k: {
+                "min": float(np.nanmin(v)),
+                "median": float(np.nanmedian(v)),
+                "max": float(np.nanmax(v)),
+            }
+            for k, v in bench.table.cost.items()
+            if np.isfinite(np.asarray(v, dtype=np.float64)).any()
+        },
+        "protocol": dict(bench.table.protocol),
+        "provenance": dict(bench.table.provenance),
+        "rebuild": _rebuild(bench, path),
+        "plots": _plots(bench, out_dir, f"{path.name} ({info['dataset']})", fronts),
+        "fronts": {k: _front_record(bench, f) for k, f in fronts.items()},
+        "created": _dt.datetime.now(_dt.UTC).isoformat(),
+    }
+    (out_dir / "datasheet.json").write_text(json.dumps(data, indent=2, default=str))
+    readme = out_dir / "README.md"
+    readme.write_text("\n".join(_readme_head(path, info, data) + _readme_tail(data)) + "\n")
+    return readme
+
+
+def _stats(bench: TabularBenchmark, info: dict[str, Any]) -> dict[str, Any]:
     test = bench.test_mean[:, -1, 1]
-    stats = {
+    return {
         **{k: info[k] for k in ("space", "dataset", "rows", "cells_covered", "epochs")},
         "n_seeds": len(info["seeds"]),
         "best_test_acc": info["best_test_acc"],
@@ -158,21 +249,22 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
         **{k: info[k] for k in ("seed_kendall_tau", "seed_std_valid", "valid_test_pearson")},
         "synthetic": info["synthetic"],
     }
+
+
+def _criteria(stats: dict[str, Any]) -> list[dict[str, Any]]:
     checks = []
     for key, op, threshold in CRITERIA:
         value = stats.get(key)
         ok = value is not None and float(value) >= threshold
         checks.append({"statistic": key, "value": value, "needs": f"{op} {threshold:g}", "ok": ok})
-    cost = {
-        k: {
-            "min": float(np.nanmin(v)),
-            "median": float(np.nanmedian(v)),
-            "max": float(np.nanmax(v)),
-        }
-        for k, v in bench.table.cost.items()
-        if np.isfinite(np.asarray(v, dtype=np.float64)).any()
-    }
-    prov = dict(bench.table.provenance)
+    return checks
+
+
+def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
+    """The ``build`` command that retrains the table's protocol, where it has one."""
+    from nasbench_sim.generate.errors import GenerateError
+    from nasbench_sim.generate.protocol import Protocol, build_command
+
     cells, cells_note = _cells_arg(bench)
     command = ""
     rest: dict[str, Any] = {}
@@ -182,21 +274,11 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
             command, rest = build_command(proto, cells, path.name)
         except (GenerateError, TypeError):
             pass
-    title = f"{path.name} ({info['dataset']})"
-    plots = _plots(bench, out_dir, title)
-    data = {
-        "table": str(path),
-        "stats": stats,
-        "criteria": checks,
-        "cost": cost,
-        "protocol": dict(bench.table.protocol),
-        "provenance": prov,
-        "rebuild": {"command": command, "python_only_fields": rest, "note": cells_note},
-        "plots": plots,
-        "created": _dt.datetime.now(_dt.UTC).isoformat(),
-    }
-    (out_dir / "datasheet.json").write_text(json.dumps(data, indent=2, default=str))
+    return {"command": command, "python_only_fields": rest, "note": cells_note}
 
+
+def _readme_head(path: Path, info: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    """The README down to the cost metrics and fronts."""
     lines = [f"# Datasheet: `{path.name}`", ""]
     if info["synthetic"]:
         lines += ["**SYNTHETIC table**: a parametric stand-in, not a training result.", ""]
@@ -211,18 +293,18 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
         "| statistic | value | a default table needs | |",
         "| --- | --- | --- | --- |",
     ]
-    for c in checks:
+    for c in data["criteria"]:
         lines.append(
             f"| {c['statistic']} | {_fmt(c['value'])} | {c['needs']} | "
             f"{'pass' if c['ok'] else 'FAIL'} |"
         )
-    q = stats["test_acc_quantiles"]
+    q = data["stats"]["test_acc_quantiles"]
     lines += [
         "",
         "Final test accuracy (mean over seeds) quantiles 5/25/50/75/95 %: "
         + " / ".join(f"{v:.3f}" for v in q.values())
         + f"; median seed-to-seed standard deviation of validation accuracy: "
-        f"{_fmt(stats['seed_std_valid'])}.",
+        f"{_fmt(data['stats']['seed_std_valid'])}.",
         "",
         "![accuracy histogram](accuracy_hist.png)",
         "",
@@ -231,28 +313,38 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
         "| metric | min | median | max |",
         "| --- | --- | --- | --- |",
     ]
-    for k, v in cost.items():
+    for k, v in data["cost"].items():
         lines.append(f"| {k} | {v['min']:.4g} | {v['median']:.4g} | {v['max']:.4g} |")
-    if "cost_pareto.png" in plots:
+    lines += _front_lines(data["fronts"])
+    if "cost_pareto.png" in data["plots"]:
         lines += ["", "![accuracy against cost](cost_pareto.png)"]
-    lines += ["", "## Protocol", "", "```json", json.dumps(data["protocol"], indent=1), "```"]
+    return lines
+
+
+def _readme_tail(data: dict[str, Any]) -> list[str]:
+    """Protocol, build and rebuild sections of the README."""
+    lines = ["", "## Protocol", "", "```json", json.dumps(data["protocol"], indent=1), "```"]
     lines += ["", "## Build", ""]
+    prov = data["provenance"]
     for key in _BUILD_KEYS:
         if key in prov:
             lines.append(f"- {key}: {_fmt(prov[key])}")
     lines += ["", "## Rebuild", ""]
-    if command:
+    rebuild = data["rebuild"]
+    if rebuild["command"]:
         lines += [
             "```bash",
-            command + "   # add --device cuda on a GPU; --data-dir DIR for torchvision datasets",
+            rebuild["command"]
+            + "   # add --device cuda on a GPU; --data-dir DIR for torchvision datasets",
             "```",
         ]
-        if rest:
-            lines.append(f"Protocol fields no flag sets (use `build_table` in Python): {rest}.")
-        if cells_note:
-            lines.append(cells_note + ".")
+        if rebuild["python_only_fields"]:
+            lines.append(
+                "Protocol fields no flag sets (use `build_table` in Python): "
+                f"{rebuild['python_only_fields']}."
+            )
+        if rebuild["note"]:
+            lines.append(rebuild["note"] + ".")
     else:
         lines.append("The table records no generator protocol (it was not made by `build`).")
-    readme = out_dir / "README.md"
-    readme.write_text("\n".join(lines) + "\n")
-    return readme
+    return lines

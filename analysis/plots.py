@@ -1,7 +1,7 @@
 """Comparison plots: anytime regret with confidence bands, and final-regret distributions.
 
-Figures are sized for a paper (6.5 in wide, 9-pt text: readable when scaled to one column) and
-saved as PNG at 200 dpi with the Agg backend, so no display is needed.
+Figures are sized for a paper (see :mod:`analysis.plot_style`) and saved as PNG at 200 dpi
+with the Agg backend, so no display is needed.
 """
 
 from __future__ import annotations
@@ -16,186 +16,325 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
+from analysis.plot_style import (
+    ACCURACY_REGRET,
+    LABELS,
+    RC,
+    Quantity,
+    RunContext,
+    colors,
+    label,
+    legend_grid,
+    log_y_ticks,
+    plain_ticks,
+    time_unit,
+)
 from analysis.stats import t_interval
 
-__all__ = ["LABELS", "anytime_plot", "audit_plot", "final_plot", "label", "time_unit"]
-
-LABELS: dict[str, str] = {
-    "random": "Random search",
-    "evolution": "Regularized evolution",
-    "local_search": "Local search",
-    "reinforce": "REINFORCE",
-    "qlearning": "Q-learning",
-    "successive_halving": "Successive halving",
-    "hyperband": "Hyperband",
-    "asha": "ASHA",
-    "optuna_tpe": "TPE (Optuna)",
-    "optuna_random": "Random (Optuna)",
-    "optuna_tpe_hyperband": "TPE + Hyperband pruning (Optuna)",
-    "bananas": "BANANAS",
-    "bo_xgb": "BO (XGBoost ens.)",
-    "bo_gcn": "BO (GCN ens.)",
-    "pnas": "PNAS (progressive)",
-    "random_es": "Random search + LC early stop",
-    "evolution_es": "Reg. evolution + LC early stop",
-    "hyperband_es": "Hyperband + LC early stop",
-    "spos": "SPOS (weight sharing)",
-    "darts": "DARTS (weight sharing)",
-    "gdas": "GDAS (weight sharing)",
-}
-
-_RC: dict[Any, Any] = {
-    "font.size": 9,
-    "axes.titlesize": 9,
-    "axes.labelsize": 9,
-    "legend.fontsize": 8,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
+__all__ = [
+    "LABELS",
+    "RunContext",
+    "anytime_figure",
+    "anytime_plot",
+    "audit_plot",
+    "final_figure",
+    "final_plot",
+    "label",
+    "time_unit",
+]
 
 
-def label(name: str) -> str:
-    """Display name of a strategy."""
-    return LABELS.get(name, name)
+def _carry_forward(curves: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Each run's last value repeated after its last result, up to the end of the longest run
+    (a run that has ended keeps its final regret), and the number of grid points the shortest
+    and the longest run with any result cover."""
+    x = np.array(curves, dtype=np.float64)
+    have = ~np.isnan(x)
+    ran = have.any(axis=1)
+    if not ran.any():
+        return x, 0, 0
+    last = np.where(ran, x.shape[1] - 1 - np.argmax(have[:, ::-1], axis=1), -1)
+    longest = int(last.max()) + 1
+    cols = np.arange(x.shape[1])
+    for i in np.flatnonzero(ran):
+        x[i, (cols > last[i]) & (cols < longest)] = x[i, last[i]]
+    return x, int(last[ran].min()) + 1, longest
 
 
-def time_unit(seconds: float) -> tuple[str, float]:
-    """A readable unit for a span of simulated seconds: ``(name, seconds per unit)``."""
-    if seconds >= 3 * 3600:
-        return "h", 3600.0
-    if seconds >= 3 * 60:
-        return "min", 60.0
-    return "s", 1.0
+def _draw_curve(
+    ax: Any,
+    xs: np.ndarray,
+    curves: np.ndarray,
+    *,
+    style: tuple[Any, float, str],
+    confidence: float,
+    queries: bool,
+) -> tuple[float | None, tuple[float, float] | None]:
+    """One strategy's mean line and CI band; returns the lower end of the drawn band and, on
+    the results axis, where the longest run ends ``(x, mean final regret)``."""
+    color, band_alpha, name = style
+    shortest = longest = xs.size
+    if queries:
+        curves, shortest, longest = _carry_forward(curves)
+        curves = curves[~np.isnan(curves).all(axis=1)]  # runs without any result never start
+    mean, half = t_interval(curves, confidence)
+    # a line starts once every one of its runs has a result (a weight-sharing run has none
+    # until its super-network is paid for): no mean of the fastest runs
+    started = ~np.isnan(curves).any(axis=0) if curves.size else np.zeros(xs.size, bool)
+    mean, half = np.where(started, mean, np.nan), np.where(started, half, np.nan)
+    k = np.arange(xs.size)
+    ax.plot(xs, np.where(k < shortest, mean, np.nan), color=color, lw=1.6, label=name)
+    if longest > shortest:  # from the end of the shortest run: dashed, ended runs carried
+        dashed = (k >= shortest - 1) & (k < longest)
+        ax.plot(xs, np.where(dashed, mean, np.nan), color=color, lw=1.2, ls="--")
+    ax.fill_between(
+        xs, np.maximum(mean - half, 1e-6), mean + half, color=color, alpha=band_alpha, lw=0
+    )
+    end = None
+    if queries and longest > 0 and np.isfinite(mean[longest - 1]):
+        end = (float(xs[longest - 1]), float(mean[longest - 1]))
+    low = float(np.nanmin(mean - np.nan_to_num(half))) if np.isfinite(mean).any() else None
+    return low, end
 
 
-def _colors(names: Sequence[str]) -> dict[str, tuple[float, ...]]:
-    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
-    return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
+def _end_marks(ax: Any, ends: Sequence[tuple[float, float, Any]], floor: float) -> None:
+    """A dot at each line's mean final regret; a triangle on the axis floor for a mean of 0,
+    which a log axis cannot show."""
+    zero = False
+    for x, y, color in ends:
+        if y > floor:
+            ax.plot(x, y, "o", color=color, ms=3.5)
+        else:
+            ax.plot(x, floor, "v", color=color, ms=5, clip_on=False)
+            zero = True
+    ax.plot([], [], "o", color="0.35", ms=3.5, label="all runs ended: mean final regret")
+    if zero:
+        ax.plot([], [], "v", color="0.35", ms=5, label="mean final regret 0 (every run optimal)")
 
 
 def anytime_plot(
     curves: Mapping[str, np.ndarray],
     times: np.ndarray,
     path: str | Path,
+    **kwargs: Any,
+) -> Path:
+    """Write :func:`anytime_figure` of ``curves`` to the PNG ``path`` (keyword arguments as
+    there) and return the path."""
+    with plt.rc_context(RC):
+        fig = anytime_figure(curves, times, **kwargs)
+        out = Path(path)
+        fig.savefig(out, dpi=200)
+        plt.close(fig)
+    return out
+
+
+def anytime_figure(
+    curves: Mapping[str, np.ndarray],
+    times: np.ndarray,
     *,
     title: str = "",
     confidence: float = 0.95,
     order: Sequence[str] | None = None,
     budget_s: float | None = None,
     x_axis: str = "time",
-) -> Path:
-    """Mean regret against simulated time (log x), with a confidence band per strategy.
+    context: RunContext | None = None,
+    quantity: Quantity = ACCURACY_REGRET,
+) -> Figure:
+    """Mean regret against simulated time or results received (log axes), with a confidence
+    band per strategy.
+
+    On the results axis runs have different lengths: a run that has ended keeps its final
+    regret (as ``summary.csv`` scores it), each line turns dashed where the shortest of its
+    runs ended, and a dot at the end of the longest marks the mean final regret of all runs.
 
     Args:
         curves: strategy → regret array ``(n_seeds, len(times))`` (see
-            :func:`analysis.stats.anytime_curves`).
-        times: the simulated times, seconds.
-        path: where to write the PNG.
-        title: figure title.
+            :func:`analysis.stats.anytime_curves` and :func:`analysis.stats.query_curves`).
+        times: the simulated times, seconds, or the counts of results received.
+        title: figure title (default: from ``context``).
         confidence: level of the Student-t band of the mean.
         order: legend order (default: the mapping's order).
-        budget_s: draw a dotted line at the budget.
+        budget_s: draw a labelled dotted line at a time budget (default: ``context``'s).
         x_axis: ``"time"`` (``times`` are simulated seconds) or ``"queries"`` (``times`` are
             counts of results received; see :func:`analysis.stats.query_curves`).
+        context: table, budget, workers and seeds, for the title.
+        quantity: what the curves measure (default: test regret in accuracy).
     """
     names = list(order or curves)
-    colors = _colors(names)
-    unit, scale = time_unit(float(times[-1])) if x_axis == "time" else ("", 1.0)
-    ncol, rows = _legend_grid([label(n) for n in names], width_in=6.5)
+    palette = colors(names)
+    queries = x_axis == "queries"
+    unit, scale = time_unit(float(times[-1])) if not queries else ("", 1.0)
+    if budget_s is None and context is not None and not queries:
+        budget_s = context.budget_s
+    ncol, rows = legend_grid([label(n) for n in names], width_in=6.5)
     band_alpha = 0.18 if len(names) <= 8 else 0.07  # many overlapping bands: lighter
-    with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(6.5, 3.5 + 0.17 * rows), layout="constrained")
-        lows: list[float] = []  # lower ends of the drawn bands: the y-axis floor
-        for name in names:
-            mean, half = t_interval(curves[name], confidence)
-            # a strategy's line starts once every one of its runs has a result (a weight-sharing
-            # run has none until its super-network is paid for): no mean of the fastest runs
-            started = ~np.isnan(curves[name]).any(axis=0)
-            mean, half = np.where(started, mean, np.nan), np.where(started, half, np.nan)
-            if np.isfinite(mean).any():
-                lows.append(float(np.nanmin(mean - np.nan_to_num(half))))
-            n = curves[name].shape[0]
-            ax.plot(times / scale, mean, color=colors[name], lw=1.6, label=f"{label(name)}")
-            ax.fill_between(
-                times / scale,
-                np.maximum(mean - half, 1e-6),
-                mean + half,
-                color=colors[name],
-                alpha=band_alpha,
-                lw=0,
-            )
-        if budget_s is not None:
-            ax.axvline(budget_s / scale, color="0.4", ls=":", lw=1)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel(
-            f"simulated training time ({unit}, log scale)"
-            if x_axis == "time"
-            else "results received (queries of any fidelity, log scale)"
+    fig, ax = plt.subplots(figsize=(6.5, 3.7 + 0.17 * rows), layout="constrained")
+    lows, highs, ends = [], [], []  # drawn band ends: the y-axis range; lines' end points
+    for name in names:
+        style = (palette[name], band_alpha, label(name))
+        low, end = _draw_curve(
+            ax, times / scale, curves[name], style=style, confidence=confidence, queries=queries
         )
-        ax.set_ylabel("test regret of incumbent (accuracy, log scale)")
-        positive = [v for v in lows if v > 0]
-        floor = max(min(positive) * 0.7, 1e-4) if positive else 1e-4
-        ax.set_ylim(bottom=floor)
-        ax.grid(True, which="major", alpha=0.3)
-        ax.set_title(title or f"Mean regret, {int(confidence * 100)}% CI band, {n} seeds")
-        fig.legend(loc="outside lower center", frameon=False, ncol=ncol)
+        if low is not None:
+            lows.append(low)
+            highs.append(float(np.nanmax(curves[name])))
+        if end is not None:
+            ends.append((*end, palette[name]))
+    if budget_s is not None:
+        _budget_line(ax, budget_s / scale, unit)
+    if queries and any(np.isnan(curves[n]).any() for n in names):
+        ended = "some runs ended (final regret kept)"
+        ax.plot([], [], color="0.35", lw=1.2, ls="--", label=ended)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    positive = [v for v in lows if v > 0]
+    floor = max(min(positive) * 0.7, 1e-4) if positive else 1e-4
+    ax.set_ylim(bottom=floor)
+    if queries:
+        _end_marks(ax, ends, floor)
+    log_y_ticks(ax, floor, max(highs, default=1.0))
+    plain_ticks(ax.xaxis)
+    n = max((c.shape[0] for c in curves.values()), default=0)
+    _label_anytime(ax, title, confidence, n, queries, unit, context, quantity)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", frameon=False, ncol=ncol)
+    return fig
+
+
+def _label_anytime(
+    ax: Any,
+    title: str,
+    confidence: float,
+    n: int,
+    queries: bool,
+    unit: str,
+    context: RunContext | None,
+    quantity: Quantity,
+) -> None:
+    """Axis labels, grid and title of an anytime plot."""
+    ax.set_xlabel(
+        f"simulated training time ({unit}, log scale)"
+        if not queries
+        else "results received (queries of any fidelity, log scale)"
+    )
+    ax.set_ylabel(quantity.axis("log scale"))
+    ax.grid(True, which="major", alpha=0.3)
+    what = "results received" if queries else "simulated time"
+    default = f"Mean {quantity.name}, {confidence:.0%} CI band, {n} seeds"
+    if context is not None:
+        default = (
+            f"{context.heading}: mean {quantity.name} against {what}"
+            f"\n{confidence:.0%} CI band; {context.setup}"
+        )
+    ax.set_title(title or default)
+
+
+def _budget_line(ax: Any, x: float, unit: str) -> None:
+    """A dotted vertical line at the budget, labelled along its top."""
+    ax.axvline(x, color="0.3", ls=":", lw=1)
+    ax.annotate(
+        f"budget {x:.3g} {unit}",
+        (x, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(-3, -3),
+        textcoords="offset points",
+        rotation=90,
+        ha="right",
+        va="top",
+        fontsize=8,
+        color="0.3",
+    )
+
+
+def final_plot(final: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:
+    """Write :func:`final_figure` of ``final`` to the PNG ``path`` (keyword arguments as
+    there) and return the path."""
+    with plt.rc_context(RC):
+        fig = final_figure(final, **kwargs)
         out = Path(path)
         fig.savefig(out, dpi=200)
         plt.close(fig)
     return out
 
 
-def _legend_grid(labels: Sequence[str], width_in: float) -> tuple[int, int]:
-    """Columns and rows of a legend of ``labels`` that fits ``width_in`` inches at 8 pt."""
-    col_in = 0.065 * max(len(t) for t in labels) + 0.5  # handle, gap and the longest label
-    ncol = max(1, min(len(labels), 4, int((width_in - 0.2) // col_in)))
-    return ncol, -(-len(labels) // ncol)
-
-
-def final_plot(
+def final_figure(
     final: pd.DataFrame,
-    path: str | Path,
     *,
     order: Sequence[str] | None = None,
     title: str = "",
     seed: int = 0,
-) -> Path:
+    context: RunContext | None = None,
+    quantity: Quantity = ACCURACY_REGRET,
+) -> Figure:
     """Distribution of final regrets per strategy: box plot with every run as a dot, and the
-    mean as a diamond. Strategies are ordered by mean final regret unless ``order`` is given."""
+    mean as a diamond. Strategies are ordered by mean final regret unless ``order`` is given.
+
+    Runs that found the optimum (regret exactly 0) are drawn as black-edged dots in a shaded
+    strip left of the axis' zero, and the right-hand axis gives each strategy's share of them.
+
+    Args:
+        final: columns ``strategy`` and ``final_regret``, one row per run.
+        order: strategies from top to bottom.
+        title: figure title (default: from ``context``).
+        seed: seeds the jitter of the dots.
+        quantity: what ``final_regret`` measures (default: test regret in accuracy).
+        context: table, budget, workers and seeds, for the title.
+    """
     means = final.groupby("strategy", observed=True)["final_regret"].mean()
     names = list(order) if order is not None else list(means.sort_values().index)
-    colors = _colors(list(order) if order is not None else names)
+    palette = colors(names)
     data = [final.loc[final["strategy"] == n, "final_regret"].dropna().to_numpy() for n in names]
     rng = np.random.default_rng(seed)
-    with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(names) + 1.2), layout="constrained")
-        pos = np.arange(len(names))[::-1]
-        ax.boxplot(
-            data,
-            positions=pos,
-            orientation="horizontal",
-            widths=0.6,
-            showfliers=False,
-            medianprops={"color": "black"},
-        )
-        for p, n, d in zip(pos, names, data, strict=True):
-            jitter = rng.uniform(-0.18, 0.18, size=d.shape)
-            ax.scatter(d, p + jitter, s=6, color=colors[n], alpha=0.55, lw=0)
-            ax.scatter([d.mean()], [p], marker="D", s=28, color="black", zorder=3)
-        ax.set_yticks(pos, [label(n) for n in names])
-        ax.set_xlabel("final test regret of incumbent (accuracy, fraction)")
-        ax.set_xlim(left=0)
-        ax.grid(True, axis="x", alpha=0.3)
-        n_runs = max((d.size for d in data), default=0)
-        ax.set_title(title or f"Final regret at the budget ({n_runs} seeds; ◆ mean, box IQR)")
-        out = Path(path)
-        fig.savefig(out, dpi=200)
-        plt.close(fig)
-    return out
+    top = max((float(d.max()) for d in data if d.size), default=1.0) or 1.0
+    margin = 0.05 * top
+    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(names) + 1.5), layout="constrained")
+    pos = np.arange(len(names))[::-1]
+    ax.axvspan(-margin, 0.0, color="0.92", lw=0, zorder=0)
+    ax.axvline(0.0, color="0.5", lw=0.8, zorder=1)
+    ax.boxplot(
+        data,
+        positions=pos,
+        orientation="horizontal",
+        widths=0.6,
+        showfliers=False,
+        medianprops={"color": "black"},
+    )
+    for p, n, d in zip(pos, names, data, strict=True):
+        jitter = rng.uniform(-0.18, 0.18, size=d.shape)
+        zero = d == 0.0
+        ax.scatter(d[~zero], p + jitter[~zero], s=6, color=palette[n], alpha=0.55, lw=0)
+        strip = -0.5 * margin + rng.uniform(-0.3, 0.3, size=int(zero.sum())) * margin
+        ax.scatter(strip, p + jitter[zero], s=9, color=palette[n], edgecolors="black",
+                   linewidths=0.4, zorder=3)  # fmt: skip
+        if d.size:
+            ax.scatter([d.mean()], [p], marker="D", s=28, color="black", zorder=4)
+    ax.set_yticks(pos, [label(n) for n in names])
+    ax.set_xlabel(f"final {quantity.axis()}; grey strip: exactly 0")
+    ax.set_xlim(-margin, top * 1.03)
+    ax.set_ylim(pos.min() - 0.6, pos.max() + 0.6)
+    ax.grid(True, axis="x", alpha=0.3)
+    shares = ax.twinx()
+    shares.set_ylim(ax.get_ylim())
+    shares.set_yticks(pos, [_zero_share(d) for d in data])
+    shares.set_ylabel(f"runs that {quantity.zero} (regret 0)")
+    shares.spines["right"].set_visible(True)
+    n_runs = max((d.size for d in data), default=0)
+    note = "◆ mean, box quartiles"
+    default = f"Final {quantity.name} at the budget ({n_runs} seeds; {note})"
+    if context is not None:
+        default = f"{context.heading}: final {quantity.name} at the budget\n{context.setup}; {note}"
+    ax.set_title(title or default)
+    return fig
+
+
+def _zero_share(regrets: np.ndarray) -> str:
+    """``"40% (12/30)"``: the share of runs whose final regret is exactly 0."""
+    if not regrets.size:
+        return "—"
+    k = int(np.sum(regrets == 0.0))
+    return f"{k / regrets.size:.0%} ({k}/{regrets.size})"
 
 
 def audit_plot(
@@ -218,7 +357,7 @@ def audit_plot(
         s: ("black" if i == 0 else cmap(0.15 + 0.7 * (i - 1) / max(1, len(sources) - 2)))
         for i, s in enumerate(sources)
     }
-    with plt.rc_context(_RC):
+    with plt.rc_context(RC):
         fig, ax = plt.subplots(figsize=(6.5, 0.5 * len(names) + 1.4), layout="constrained")
         height = 0.8 / len(sources)
         base = np.arange(len(names))[::-1]

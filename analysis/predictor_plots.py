@@ -30,6 +30,13 @@ _FILE_STEM = {
     "r2": "r2",
     "precision_top5": "top5",
 }
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "kendall_tau": (-1.0, 1.0),
+    "spearman_rho": (-1.0, 1.0),
+    "r2": (-np.inf, 1.0),
+    "precision_top5": (0.0, 1.0),
+}
+"""The values each metric can take: confidence bands are clipped to them."""
 _COLUMN = (3.4, 2.6)
 _DPI = 200
 
@@ -53,6 +60,21 @@ def _size_axis(ax: object, sizes: np.ndarray) -> None:
     ax.xaxis.set_major_formatter(ScalarFormatter())  # type: ignore[attr-defined]
     ax.xaxis.set_minor_locator(NullLocator())  # type: ignore[attr-defined]
     ax.set_xlabel("training cells (count, log scale)")  # type: ignore[attr-defined]
+
+
+def _band(
+    ax: Any, x: np.ndarray, mean: np.ndarray, ci: np.ndarray, metric: str, color: Any
+) -> float:
+    """A confidence band around ``mean``, clipped to the values ``metric`` can take (a
+    normal-theory interval of a mean near 1 would otherwise claim a τ or an R² above 1);
+    returns the band's lowest point."""
+    low, high = _BOUNDS.get(metric, (-np.inf, np.inf))
+    lower = np.clip(mean - np.nan_to_num(ci), low, high)
+    ax.fill_between(
+        x, lower, np.clip(mean + np.nan_to_num(ci), low, high),
+        color=color, alpha=0.2, linewidth=0,
+    )  # fmt: skip
+    return float(np.nanmin(lower)) if np.isfinite(lower).any() else np.nan
 
 
 def _title(title: str, synthetic: bool) -> str:
@@ -83,13 +105,14 @@ def plot_predictor_metrics(
     paths = []
     for metric in metrics:
         fig, ax = plt.subplots(figsize=_COLUMN, constrained_layout=True)
+        lows = []
         for name, grp in summary.groupby("predictor", sort=True):
             grp = grp.sort_values("train_size")
             x = grp["train_size"].to_numpy(dtype=float)
             m = grp[metric].to_numpy(dtype=float)
             ci = grp[metric + "_ci"].to_numpy(dtype=float)
             (line,) = ax.plot(x, m, marker="o", markersize=2.5, linewidth=1.0, label=str(name))
-            ax.fill_between(x, m - ci, m + ci, color=line.get_color(), alpha=0.2, linewidth=0)
+            lows.append(_band(ax, x, m, ci, metric, line.get_color()))
         if metric == "kendall_tau" and noise_ceiling is not None:
             ax.axhline(
                 noise_ceiling,
@@ -100,8 +123,8 @@ def plot_predictor_metrics(
             )
         _size_axis(ax, summary["train_size"].to_numpy())
         ax.set_ylabel(METRIC_LABELS.get(metric, metric))
-        lo = np.nanmin(summary[metric].to_numpy(dtype=float))
-        ax.set_ylim(max(-0.2, lo - 0.1), 1.02)
+        lo = np.nanmin(lows) if np.isfinite(lows).any() else 0.0  # the whole band in view
+        ax.set_ylim(max(-0.2, _BOUNDS.get(metric, (-np.inf, 1.0))[0], lo) - 0.03, 1.02)
         ax.set_title(_title(f"Predictors: {METRIC_LABELS.get(metric, metric)}", synthetic))
         ax.grid(True, which="both", linewidth=0.3, alpha=0.5)
         ax.legend(loc="lower right", ncol=2, frameon=False)
@@ -124,7 +147,7 @@ def plot_lc_fraction(
         m = summary[metric].to_numpy(dtype=float)
         ci = summary[metric + "_ci"].to_numpy(dtype=float)
         (line,) = ax.plot(x, m, marker="o", markersize=2.5, linewidth=1.0, label=label)
-        ax.fill_between(x, m - ci, m + ci, color=line.get_color(), alpha=0.2, linewidth=0)
+        _band(ax, x, m, ci, metric, line.get_color())
     n_train = int(frame["n_train"].iloc[0]) if len(frame) else 0
     ax.set_xlabel("learning curve observed (% of epochs)")
     ax.set_ylabel("score on held-out cells")

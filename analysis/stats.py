@@ -86,14 +86,16 @@ def time_grid(runs: pd.DataFrame, end: float | None = None, n: int = 200) -> np.
 def query_curves(
     runs: pd.DataFrame, end: float | None = None, n: int = 200
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Regret after each run's ``k``-th result, for log-spaced ``k``: ``(ks, strategy → array
-    (n_seeds, len(ks)))``, NaN beyond a run's last result. Results finishing after ``end`` (a
-    time budget) are left out, as they are from the final regret."""
+    """Regret after each run's ``k``-th result, for log-spaced ``k`` and the last ``k`` of every
+    run (so each run's final regret is on the grid): ``(ks, strategy → array (n_seeds,
+    len(ks)))``, NaN beyond a run's last result. Results finishing after ``end`` (a time
+    budget) are left out, as they are from the final regret."""
     logs = runs if end is None else runs[runs["finish"] <= end]
     if logs.empty:
         return np.ones(1, dtype=np.int64), {}
     counts = logs.groupby(["strategy", "seed"], observed=True).size()
-    ks = np.unique(np.geomspace(1, int(counts.max()), n).round().astype(np.int64))
+    grid = np.geomspace(1, int(counts.max()), n).round().astype(np.int64)
+    ks = np.unique(np.concatenate([grid, counts.to_numpy(np.int64)]))
     out: dict[str, np.ndarray] = {}
     for name, group in logs.groupby("strategy", observed=True, sort=False):
         rows = []

@@ -58,6 +58,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--jobs", type=int, default=-1, help="processes to spread the runs over (-1: all cores)"
     )
     p.add_argument("--baseline", default="random", help="strategy for the paired test")
+    p.add_argument(
+        "--objectives",
+        default=None,
+        help="multi-objective comparison: metrics or costs with directions, e.g. "
+        "'valid_acc,latency_s' or 'valid_acc:max,params:min'; scored by hypervolume regret "
+        "against the table's exact front (strategies: mo_random, mo_evolution, "
+        "mo_local_search, mo_nsga2, mo_tpe, mo_parego)",
+    )
     p.add_argument("--out", default="results/compare", help="output folder")
     p.set_defaults(func=_compare)
 
@@ -117,9 +125,13 @@ def _weight_sharing_kwargs(
 
 
 def _compare(args: argparse.Namespace) -> int:
+    if args.objectives:
+        from nasbench_sim.cli.compare_mo import run_compare_mo
+
+        return run_compare_mo(args)
     from tqdm import tqdm
 
-    from analysis.plots import anytime_plot, final_plot, label
+    from analysis.plots import RunContext, anytime_plot, final_plot, label
     from analysis.stats import anytime_curves, query_curves, summarize, time_grid
 
     t0 = time.perf_counter()
@@ -168,17 +180,22 @@ def _compare(args: argparse.Namespace) -> int:
     times = time_grid(comp.runs, end=budget.time_s)
     curves = anytime_curves(comp.runs, times)
     order = list(summary["strategy"])
-    title = f"{bench.dataset}: mean test regret, 95% CI band, {len(seeds)} seeds"
-    if banner:
-        title += " (SYNTHETIC table)"
-    anytime_plot(
-        curves, times, out / "anytime.png", title=title, order=order, budget_s=budget.time_s
+    ctx = RunContext(
+        table=Path(table_file(args.table) or "").name if args.table is None else args.table,
+        n_seeds=len(seeds),
+        budget=args.budget,
+        budget_s=budget.time_s,
+        budget_queries=budget.queries,
+        n_workers=args.workers,
+        synthetic=is_synthetic(bench),
+        dataset=bench.dataset,
     )
+    anytime_plot(curves, times, out / "anytime.png", order=order, context=ctx)
     ks, by_query = query_curves(comp.runs, end=budget.time_s)
     anytime_plot(
-        by_query, ks, out / "anytime_queries.png", title=title, order=order, x_axis="queries"
+        by_query, ks, out / "anytime_queries.png", order=order, x_axis="queries", context=ctx
     )
-    final_plot(comp.final, out / "final.png", order=order)
+    final_plot(comp.final, out / "final.png", order=order, context=ctx)
     meta = {
         "table": args.table or "default",
         "dataset": bench.dataset,

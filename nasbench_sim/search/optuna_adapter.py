@@ -27,7 +27,7 @@ import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import optuna
@@ -163,14 +163,14 @@ class OptunaStrategy(Strategy):
         self._ladder = self._epoch_ladder(min_epochs, eta) if pruner is not None else ()
         with _quiet_study_creation():
             self.study = optuna.create_study(
-                direction="maximize",
+                directions=self._directions(),
                 sampler=self._make_sampler(self._liar is True),
                 pruner=self._make_pruner(pruner, min_epochs, eta),
                 study_name="nasbench-sim",
             )
         self.multi_fidelity = bool(self._ladder)  # type: ignore[misc]
         self._trials: dict[int, Trial] = {}  # in flight, by number
-        self._rewards: dict[int, float] = {}  # evaluated cells by index (final accuracy)
+        self._rewards: dict[int, float | list[float]] = {}  # evaluated cells: what was told
         self._pruned: dict[int, tuple[float, int]] = {}  # pruned cells: (accuracy, epochs)
         self._pending: set[int] = set()
         self._failed: set[int] = set()  # cells whose training gave NaN
@@ -243,6 +243,15 @@ class OptunaStrategy(Strategy):
             )
         return sampler
 
+    def _directions(self) -> list[Literal["minimize", "maximize"]]:
+        """The study's directions: one objective, the validation accuracy, maximised
+        (subclasses optimise several; see :mod:`nasbench_sim.search.mo.optuna_mo`)."""
+        return ["maximize"]
+
+    def _value(self, result: Result) -> np.ndarray:
+        """What a trial is told, one entry per direction."""
+        return np.array([result.valid_acc], dtype=np.float64)
+
     def _cell(self, trial: Trial) -> Cell:
         return Cell.from_names([trial.params[n] for n in self._names])
 
@@ -294,20 +303,21 @@ class OptunaStrategy(Strategy):
         _, number = proposal.tag
         trial = self._trials[number]
         cell: Cell = proposal.arch
-        value = float(result.valid_acc)
+        value = self._value(result)
         done = True
-        if np.isnan(value):
+        if np.isnan(value).any():
             self._failed.add(cell.index)
             self.study.tell(trial, state=TrialState.FAIL)
         elif not self._ladder or result.epoch >= self.n_epochs:
-            self._rewards[cell.index] = value
+            told = float(value[0]) if value.size == 1 else value.tolist()
+            self._rewards[cell.index] = told
             if self._ladder:
-                trial.report(value, int(result.epoch))
-            self.study.tell(trial, value)
+                trial.report(float(value[0]), int(result.epoch))
+            self.study.tell(trial, told)
         else:
-            trial.report(value, int(result.epoch))
+            trial.report(float(value[0]), int(result.epoch))
             if trial.should_prune():
-                self._pruned[cell.index] = (value, int(result.epoch))
+                self._pruned[cell.index] = (float(value[0]), int(result.epoch))
                 self.study.tell(trial, state=TrialState.PRUNED)
                 self.n_pruned += 1
             else:

@@ -6,11 +6,16 @@ The layout is documented in ``docs/table_schema.md``; it can be read with plain 
     with h5py.File("table.h5") as f:
         valid = f["metrics/valid_acc"][...]        # (n_cells, n_seeds, n_epochs)
         archs = f["arch/string"].asstr()[...]      # NAS-Bench-201 strings
+
+Every dataset is written with HDF5's Fletcher-32 checksum, which HDF5 verifies on reading, and
+every value read is range-checked (:mod:`nasbench_sim.table.ranges`): a damaged table raises
+:class:`~nasbench_sim.errors.TableError` naming the dataset instead of being served.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import os
 import platform
@@ -25,7 +30,8 @@ import pandas as pd
 
 from nasbench_sim.atomic import atomic_path
 from nasbench_sim.errors import TableError
-from nasbench_sim.space import get_space
+from nasbench_sim.space import SearchSpace, get_space
+from nasbench_sim.table.ranges import check_ranges
 from nasbench_sim.table.schema import (
     COST_METRICS,
     FORMAT_NAME,
@@ -104,7 +110,8 @@ class TableData:
         return bool(self.provenance.get("synthetic", False))
 
     def validate(self, source: str = "table") -> None:
-        """Check names, dtypes and shapes; raise :class:`TableError` naming the first problem."""
+        """Check names, shapes, dtypes and value ranges (see :mod:`nasbench_sim.table.ranges`);
+        raise :class:`TableError` naming the first problem."""
         if self.arch_index.ndim != 1:
             raise TableError(f"{source}: arch/index must be 1-D, got {self.arch_index.shape}")
         n = self.n_cells
@@ -138,12 +145,24 @@ class TableData:
             raise TableError(f"{source}: arch/index has values outside 0..{space.size - 1}")
         if np.unique(self.arch_index).shape[0] != n:
             raise TableError(f"{source}: arch/index lists a cell twice")
+        check_ranges(self.metrics, self.cost, source)
 
 
-def write_table(path: str | os.PathLike[str], table: TableData) -> Path:
+def write_table(path: str | os.PathLike[str], table: TableData, *, checksums: bool = True) -> Path:
     """Validate and write ``table`` to ``path`` atomically (temp file, then rename).
 
     A crash during the write leaves any previous file at ``path`` untouched.
+
+    Args:
+        path: the table file to write.
+        table: the table; :meth:`TableData.validate` runs first (names, shapes, ranges).
+        checksums: store every dataset with HDF5's Fletcher-32 checksum filter (chunked
+            storage, fixed-length cell strings), so that any HDF5 reader, this package's
+            included, refuses damaged data instead of serving it. ``False`` writes the
+            layout of tables made before checksums (contiguous, variable-length strings).
+
+    Raises:
+        TableError: the table does not follow the schema.
     """
     table.validate()
     path = Path(path)
@@ -162,19 +181,36 @@ def write_table(path: str | os.PathLike[str], table: TableData) -> Path:
         prov.update(dict(table.provenance))
         f.attrs["provenance"] = json.dumps(prov, sort_keys=True, default=str)
         f.attrs["created"] = table.created or _dt.datetime.now(_dt.UTC).isoformat()
-        g = f.create_group("arch")
-        g.create_dataset("index", data=table.arch_index.astype(np.int64))
-        strings = [str(space.from_index(int(i))) for i in table.arch_index]
-        g.create_dataset("string", data=strings, dtype=h5py.string_dtype())
-        g.create_dataset("class_id", data=space.class_ids()[table.arch_index].astype(np.int64))
-        f.create_dataset("seeds", data=table.seeds.astype(np.int64))
-        m = f.create_group("metrics")
+        put = functools.partial(_put, checksums=checksums)
+        put(f, "arch/index", table.arch_index.astype(np.int64))
+        put(f, "arch/string", _cell_strings(space, table.arch_index, fixed=checksums))
+        put(f, "arch/class_id", space.class_ids()[table.arch_index].astype(np.int64))
+        put(f, "seeds", table.seeds.astype(np.int64))
         for name, arr in table.metrics.items():
-            m.create_dataset(name, data=np.asarray(arr, dtype=np.float32))
-        c = f.create_group("cost")
+            put(f, f"metrics/{name}", np.asarray(arr, dtype=np.float32))
         for name, arr in table.cost.items():
-            c.create_dataset(name, data=np.asarray(arr, dtype=np.float64))
+            put(f, f"cost/{name}", np.asarray(arr, dtype=np.float64))
     return path
+
+
+def _put(f: h5py.File, name: str, data: np.ndarray, *, checksums: bool) -> None:
+    """Write one dataset, with the Fletcher-32 filter when asked (and the data is not empty)."""
+    if data.dtype == object:  # variable-length strings: HDF5 filters cannot apply
+        f.create_dataset(name, data=data, dtype=h5py.string_dtype())
+    elif checksums and data.size:
+        f.create_dataset(name, data=data, fletcher32=True)  # chunks chosen by h5py
+    else:
+        f.create_dataset(name, data=data)
+
+
+def _cell_strings(space: SearchSpace, index: np.ndarray, *, fixed: bool) -> np.ndarray:
+    """The cells' string forms: fixed-length UTF-8 bytes (filterable) or Python strings."""
+    strings = [str(space.from_index(int(i))) for i in index]
+    if not fixed:
+        return np.array(strings, dtype=object)
+    encoded = [s.encode() for s in strings]
+    width = max((len(b) for b in encoded), default=1) or 1
+    return np.array(encoded, dtype=h5py.string_dtype("utf-8", length=width))
 
 
 def _attr_str(f: h5py.File, name: str, source: str) -> str:
@@ -187,21 +223,20 @@ def _attr_str(f: h5py.File, name: str, source: str) -> str:
 def _dataset(f: h5py.File, name: str, source: str) -> np.ndarray:
     if name not in f or not isinstance(f[name], h5py.Dataset):
         raise TableError(f"{source}: missing dataset {name}")
+    dset = f[name]
     try:
-        return np.asarray(f[name][...])
-    except (OSError, ValueError) as exc:  # truncated or corrupt storage
+        return np.asarray(dset[...])
+    except (OSError, ValueError) as exc:  # a failed checksum, truncated or corrupt storage
+        if dset.fletcher32:
+            raise TableError(
+                f"{source}: dataset {name} is damaged: its stored checksum (Fletcher-32) does "
+                "not match its data; rebuild or re-copy the table"
+            ) from None
         raise TableError(f"{source}: dataset {name} cannot be read ({exc})") from None
 
 
-def read_table(path: str | os.PathLike[str]) -> TableData:
-    """Read and validate a table file.
-
-    Raises:
-        TableError: the file is missing, not HDF5, truncated, of an unknown schema version,
-            or lacks a dataset or attribute, or a dataset has the wrong shape.
-    """
-    path = Path(path)
-    source = str(path)
+def _open(path: Path, source: str) -> h5py.File:
+    """The file opened for reading, or :class:`TableError` saying why it is not a table."""
     if not path.exists():
         raise TableError(f"{source}: no such table file")
     if path.is_dir():
@@ -213,45 +248,72 @@ def read_table(path: str | os.PathLike[str]) -> TableData:
     if not is_h5:
         raise TableError(f"{source}: not an HDF5 file (a nasbench-sim table is HDF5)")
     try:
-        f = h5py.File(path, "r")
+        return h5py.File(path, "r")
     except OSError as exc:
         raise TableError(f"{source}: cannot open as HDF5, truncated or corrupt? ({exc})") from None
-    with f:
-        fmt = _attr_str(f, "format", source)
-        if fmt != FORMAT_NAME:
-            raise TableError(f"{source}: format attribute is {fmt!r}, expected {FORMAT_NAME!r}")
-        version = int(f.attrs.get("schema_version", -1))
-        if version not in SUPPORTED_SCHEMA_VERSIONS:
-            raise TableError(
-                f"{source}: unknown schema version {version}; this nasbench-sim reads "
-                f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}"
-            )
-        try:
-            protocol = json.loads(_attr_str(f, "protocol", source))
-            provenance = json.loads(_attr_str(f, "provenance", source))
-        except json.JSONDecodeError as exc:
-            raise TableError(
-                f"{source}: protocol/provenance attribute is not JSON ({exc})"
-            ) from None
-        metric_names = list(f["metrics"].keys()) if "metrics" in f else []
-        cost_names = list(f["cost"].keys()) if "cost" in f else []
-        table = TableData(
-            space=_attr_str(f, "space", source),
-            dataset=_attr_str(f, "dataset", source),
-            arch_index=_dataset(f, "arch/index", source).astype(np.int64),
-            seeds=_dataset(f, "seeds", source).astype(np.int64),
-            metrics={
-                n: _dataset(f, f"metrics/{n}", source)
-                for n in sorted(set(metric_names) | set(METRICS))
-            },
-            cost={
-                n: _dataset(f, f"cost/{n}", source)
-                for n in sorted(set(cost_names) | set(COST_METRICS))
-            },
-            protocol=protocol,
-            provenance=provenance,
-            created=_attr_str(f, "created", source),
+
+
+def _check_format(f: h5py.File, source: str) -> None:
+    fmt = _attr_str(f, "format", source)
+    if fmt != FORMAT_NAME:
+        raise TableError(f"{source}: format attribute is {fmt!r}, expected {FORMAT_NAME!r}")
+    version = int(f.attrs.get("schema_version", -1))
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
+        raise TableError(
+            f"{source}: unknown schema version {version}; this nasbench-sim reads "
+            f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}"
         )
+
+
+def _contents(f: h5py.File, source: str) -> TableData:
+    """Every part of the table the schema names (unvalidated)."""
+    _check_format(f, source)
+    try:
+        protocol = json.loads(_attr_str(f, "protocol", source))
+        provenance = json.loads(_attr_str(f, "provenance", source))
+    except json.JSONDecodeError as exc:
+        raise TableError(f"{source}: protocol/provenance attribute is not JSON ({exc})") from None
+    metric_names = list(f["metrics"].keys()) if "metrics" in f else []
+    cost_names = list(f["cost"].keys()) if "cost" in f else []
+    return TableData(
+        space=_attr_str(f, "space", source),
+        dataset=_attr_str(f, "dataset", source),
+        arch_index=_dataset(f, "arch/index", source).astype(np.int64),
+        seeds=_dataset(f, "seeds", source).astype(np.int64),
+        metrics={
+            n: _dataset(f, f"metrics/{n}", source) for n in sorted(set(metric_names) | set(METRICS))
+        },
+        cost={
+            n: _dataset(f, f"cost/{n}", source) for n in sorted(set(cost_names) | set(COST_METRICS))
+        },
+        protocol=protocol,
+        provenance=provenance,
+        created=_attr_str(f, "created", source),
+    )
+
+
+def read_table(path: str | os.PathLike[str]) -> TableData:
+    """Read and validate a table file.
+
+    Datasets written with checksums (every table :func:`write_table` writes) are verified by
+    HDF5 as they are read; tables from before checksums load without that check. Every value
+    is then range-checked (:mod:`nasbench_sim.table.ranges`).
+
+    Raises:
+        TableError: the file is missing, not HDF5, truncated, of an unknown schema version,
+            or lacks a dataset or attribute, or a dataset has the wrong shape, fails its
+            checksum, or holds a value out of range. The message names the dataset.
+    """
+    path = Path(path)
+    source = str(path)
+    with _open(path, source) as f:
+        try:
+            table = _contents(f, source)
+        except TableError:
+            raise
+        except (OSError, KeyError, RuntimeError, ValueError, TypeError) as exc:
+            # damaged metadata (group or attribute headers) surfaces from h5py in many forms
+            raise TableError(f"{source}: the file's structure is damaged ({exc})") from None
     table.validate(source)
     return table
 

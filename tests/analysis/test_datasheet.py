@@ -110,3 +110,19 @@ def test_discrimination_of_a_partly_missing_table_warns_nothing() -> None:
         d = bench.discrimination()
     assert d["seed_kendall_tau"] is None and d["seed_std_valid"] is not None
     json.dumps(d, allow_nan=False)
+
+
+def test_the_datasheet_lists_the_exact_fronts_of_accuracy_against_every_cost(
+    tmp_path: Path,
+) -> None:
+    from nasbench_sim.search.mo.pareto import nondominated_mask
+
+    readme = write_datasheet(_table(tmp_path), tmp_path / "ds")
+    data = json.loads((readme.parent / "datasheet.json").read_text())
+    assert set(data["fronts"]) == {"params", "flops", "latency_s", "train_time_s"}
+    for cost, front in data["fronts"].items():
+        pts = np.array([[-m["test_acc"], m[cost]] for m in front["members"]])
+        assert front["cells"] == len(pts) >= 1 and nondominated_mask(pts).all()
+        accs = [m["test_acc"] for m in front["members"]]
+        assert accs == sorted(accs, reverse=True) and 0 < front["hypervolume"] <= 1.1**2
+    assert "## Pareto fronts" in readme.read_text()

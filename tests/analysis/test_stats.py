@@ -118,12 +118,12 @@ def test_every_registered_strategy_has_a_plot_label() -> None:
 
 
 def test_the_legend_fits_the_figure_width() -> None:
-    from analysis.plots import LABELS, _legend_grid
+    from analysis.plot_style import LABELS, legend_grid
 
     labels = list(LABELS.values())
-    ncol, rows = _legend_grid(labels, width_in=6.5)
+    ncol, rows = legend_grid(labels, width_in=6.5)
     assert ncol * (0.065 * max(map(len, labels)) + 0.5) <= 6.5 and ncol * rows >= len(labels)
-    assert _legend_grid(["Random search", "Hyperband", "ASHA"], 6.5) == (3, 1)
+    assert legend_grid(["Random search", "Hyperband", "ASHA"], 6.5) == (3, 1)
 
 
 def test_query_curves_follow_each_runs_results_in_finish_order() -> None:
@@ -144,3 +144,18 @@ def test_query_curves_follow_each_runs_results_in_finish_order() -> None:
     np.testing.assert_allclose(curves["b"][0], [0.7, 0.2, np.nan, np.nan])
     ks_all, _ = query_curves(runs)
     assert ks_all.tolist() == [1, 2, 3, 4, 5]
+
+
+def test_query_curves_put_every_runs_last_result_on_the_grid() -> None:
+    """A sparse log grid must not skip a run's final regret (the value summary.csv reports)."""
+    lengths = {0: 37, 1: 53, 2: 71}
+    rows = [
+        {"strategy": "a", "seed": s, "query": q, "finish": float(q), "regret": 1.0 / (q + 1)}
+        for s, n in lengths.items()
+        for q in range(n)
+    ]
+    ks, curves = query_curves(pd.DataFrame(rows), n=5)
+    assert {37, 53, 71} <= set(ks.tolist())
+    for s, n in lengths.items():
+        assert curves["a"][s][ks.tolist().index(n)] == pytest.approx(1.0 / n)
+        assert np.isnan(curves["a"][s][ks > n]).all()

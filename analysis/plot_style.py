@@ -1,0 +1,219 @@
+"""The look shared by the comparison plots: strategy labels, colours, fonts, axis ticks, and
+the run context their titles cite.
+
+Figures are sized for a paper (6.5 in wide, 9-pt text: readable when scaled to one column).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib
+import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+__all__ = [
+    "ACCURACY_REGRET",
+    "HV_REGRET",
+    "LABELS",
+    "RC",
+    "Quantity",
+    "RunContext",
+    "colors",
+    "compact",
+    "label",
+    "legend_grid",
+    "log_ticks",
+    "log_y_ticks",
+    "plain_ticks",
+    "time_unit",
+]
+
+LABELS: dict[str, str] = {
+    "random": "Random search",
+    "evolution": "Regularized evolution",
+    "local_search": "Local search",
+    "reinforce": "REINFORCE",
+    "qlearning": "Q-learning",
+    "successive_halving": "Successive halving",
+    "hyperband": "Hyperband",
+    "asha": "ASHA",
+    "optuna_tpe": "TPE (Optuna)",
+    "optuna_random": "Random (Optuna)",
+    "optuna_tpe_hyperband": "TPE + Hyperband pruning (Optuna)",
+    "bananas": "BANANAS",
+    "bo_xgb": "BO (XGBoost ens.)",
+    "bo_gcn": "BO (GCN ens.)",
+    "pnas": "PNAS (progressive)",
+    "random_es": "Random search + LC early stop",
+    "evolution_es": "Reg. evolution + LC early stop",
+    "hyperband_es": "Hyperband + LC early stop",
+    "spos": "SPOS (weight sharing)",
+    "darts": "DARTS (weight sharing)",
+    "gdas": "GDAS (weight sharing)",
+    "mo_random": "Random search (MO)",
+    "mo_evolution": "Reg. evolution (Pareto)",
+    "mo_local_search": "Pareto local search",
+    "mo_nsga2": "NSGA-II (Optuna)",
+    "mo_tpe": "MOTPE (Optuna)",
+    "mo_parego": "ParEGO (XGBoost ens.)",
+}
+
+RC: dict[Any, Any] = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def label(name: str) -> str:
+    """Display name of a strategy."""
+    return LABELS.get(name, name)
+
+
+def time_unit(seconds: float) -> tuple[str, float]:
+    """A readable unit for a span of simulated seconds: ``(name, seconds per unit)``."""
+    if seconds >= 3 * 3600:
+        return "h", 3600.0
+    if seconds >= 3 * 60:
+        return "min", 60.0
+    return "s", 1.0
+
+
+def colors(names: Sequence[str]) -> dict[str, tuple[float, ...]]:
+    """One colour per name (tab10, or tab20 beyond ten names)."""
+    cmap = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"]
+    return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
+
+
+_UNITS = (("h", 3600.0), ("min", 60.0), ("s", 1.0))
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """What a regret plot measures, for its labels.
+
+    Attributes:
+        name: e.g. ``"test regret"``.
+        unit: e.g. ``"accuracy, fraction"``.
+        zero: what a run with regret exactly 0 did, e.g. ``"found the optimum"``.
+        of: what the regret is of, on axis labels (``"of incumbent"``; empty for none).
+    """
+
+    name: str
+    unit: str
+    zero: str
+    of: str = ""
+
+    def axis(self, *extra: str) -> str:
+        """``"test regret of incumbent (accuracy, fraction, log scale)"``."""
+        inner = ", ".join((self.unit, *extra))
+        return f"{self.name}{' ' + self.of if self.of else ''} ({inner})"
+
+
+ACCURACY_REGRET = Quantity("test regret", "accuracy", "found the optimum", "of incumbent")
+"""Single-objective regret: best test accuracy of the table minus the incumbent's."""
+HV_REGRET = Quantity("hypervolume regret", "normalised", "covered the exact front")
+"""Multi-objective regret: the exact front's hypervolume minus the incumbent front's."""
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """How the runs behind a comparison's plots were made, for titles a reader can cite.
+
+    Attributes:
+        table: what was searched, as the user named it (``"T.h5"``, ``"synthetic:0"``).
+        n_seeds: runs per strategy.
+        budget: the budget as given (``"150x"``, ``"10h"``, ``"200q"``).
+        budget_s: simulated seconds of a time budget; ``None`` for a query budget.
+        budget_queries: queries of a query budget; ``None`` for a time budget.
+        n_workers: simulated parallel workers per run.
+        synthetic: the table is a synthetic stand-in, not a training result.
+        dataset: the dataset the table was trained on.
+
+    Example:
+        >>> ctx = RunContext("synthetic:0", 30, "150x", budget_s=34500.0, synthetic=True)
+        >>> ctx.heading, ctx.setup
+        ('SYNTHETIC table (table seed 0)', 'budget 150x = 9.58 simulated h, 1 worker, 30 seeds')
+    """
+
+    table: str
+    n_seeds: int
+    budget: str = ""
+    budget_s: float | None = None
+    budget_queries: int | None = None
+    n_workers: int = 1
+    synthetic: bool = False
+    dataset: str = ""
+
+    @property
+    def heading(self) -> str:
+        """The table, said once, with SYNTHETIC when it is."""
+        name = self.table
+        if self.synthetic and name.lower().startswith("synthetic"):  # the CLI's synthetic[:SEED]
+            seed = name.partition(":")[2] or "0"
+            return f"SYNTHETIC table (table seed {seed})"
+        if self.dataset and self.dataset.lower() not in name.lower():
+            name += f" ({self.dataset})"
+        return f"SYNTHETIC table {name}" if self.synthetic else f"table {name}"
+
+    @property
+    def setup(self) -> str:
+        """Budget, workers and seeds."""
+        parts = []
+        if self.budget_s is not None:
+            unit, scale = next((u, s) for u, s in _UNITS if self.budget_s >= s or s == 1.0)
+            amount = f"{self.budget_s / scale:.3g} simulated {unit}"
+            parts.append(amount if self.budget in ("", amount) else f"{self.budget} = {amount}")
+        if self.budget_queries is not None:
+            parts.append(f"{self.budget_queries} queries")
+        budget = "budget " + " and ".join(parts) if parts else "no budget"
+        workers = f"{self.n_workers} worker" + ("s" if self.n_workers != 1 else "")
+        return f"{budget}, {workers}, {self.n_seeds} seeds"
+
+
+def log_y_ticks(ax: Any, low: float, high: float) -> None:
+    """Plain decimal labels (0.01, 0.02, 0.05 ...) on a log y-axis; no minor labels."""
+    log_ticks(ax.yaxis, low, high)
+
+
+def log_ticks(axis: Any, low: float, high: float) -> None:
+    """Plain number labels at 1, 2, 5 per decade (1 per decade over more than 2.5 decades) on
+    a log ``axis`` (``ax.xaxis`` or ``ax.yaxis``); no minor labels."""
+    decades = np.log10(max(high, low * 1.0001) / low)
+    subs = (1.0, 2.0, 5.0) if decades <= 1.5 else (1.0, 3.0) if decades <= 2.5 else (1.0,)
+    axis.set_major_locator(LogLocator(base=10.0, subs=subs))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def compact(value: float) -> str:
+    """A short tick label: ``0.002``, ``50``, ``20k``, ``1.5M``, ``3G``.
+
+    Example:
+        >>> [compact(v) for v in (0.002, 50.0, 2e4, 1.5e6, 3e9)]
+        ['0.002', '50', '20k', '1.5M', '3G']
+    """
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
+        if abs(value) >= scale:
+            return f"{value / (scale if suffix != 'k' else 1e3):g}{suffix}"
+    return f"{value:g}"
+
+
+def legend_grid(labels: Sequence[str], width_in: float) -> tuple[int, int]:
+    """Columns and rows of a legend of ``labels`` that fits ``width_in`` inches at 8 pt."""
+    col_in = 0.065 * max(len(t) for t in labels) + 0.5  # handle, gap and the longest label
+    ncol = max(1, min(len(labels), 4, int((width_in - 0.2) // col_in)))
+    return ncol, -(-len(labels) // ncol)
+
+
+def plain_ticks(axis: Any) -> None:
+    """Plain number labels (``0.01``, ``1``, ``100``) on a log axis' major ticks."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
