@@ -152,6 +152,10 @@ class EarlyStopping(Strategy):
     def tell(self, proposal: Proposal, result: Result) -> None:
         kind, inner_p = proposal.tag
         curve = result.valid_curve
+        if kind == "probe" and result.missing:  # the training failed: nothing to continue
+            self.n_stopped += 1
+            self.inner.tell(inner_p, result)
+            return
         if kind == "probe":
             pred = None if curve is None else self._predict(self._features(result, curve))
             if pred is not None and pred < self.best_final - self.z * self.sigma:
@@ -163,7 +167,9 @@ class EarlyStopping(Strategy):
                 self._predicted[result.index] = pred
             self._continuations.append(Proposal(inner_p.arch, inner_p.epochs, ("cont", inner_p)))
             return
-        if result.epoch == self.n_epochs:
+        if result.missing:
+            self._predicted.pop(result.index, None)
+        elif result.epoch == self.n_epochs:
             self.best_final = max(self.best_final, result.valid_acc)
             if result.index in self._predicted:
                 self._residuals.append(result.valid_acc - self._predicted.pop(result.index))

@@ -84,6 +84,7 @@ class PredictorGuided(Strategy):
         self.acquisition = acquisition
         self.predictor_kwargs = {**self.default_predictor_kwargs, **(predictor_kwargs or {})}
         self._asked: set[int] = set()
+        self._told: set[int] = set()  # every result back, missing ones included
         self._observed_idx: list[int] = []
         self._observed_acc: list[float] = []
         self._queue: deque[int] = deque()
@@ -181,6 +182,9 @@ class PredictorGuided(Strategy):
         return Proposal(self.space.from_index(index), tag=tag)
 
     def tell(self, proposal: Proposal, result: Result) -> None:
+        self._told.add(result.index)
+        if result.missing:  # evaluated, but nothing to fit (see search.base)
+            return
         self._observed_idx.append(result.index)
         self._observed_acc.append(result.valid_acc)
 
@@ -289,8 +293,7 @@ class ProgressiveSearch(PredictorGuided):
         if self._queue:
             return self._queue.popleft(), f"level{self.level}"
         if self.level < int(self._n_active.max()) and len(self._observed_idx) >= 2:
-            seen = set(self._observed_idx)
-            if any(i not in seen for i in self._level_members):
+            if any(i not in self._told for i in self._level_members):
                 # the level's results are still running on other workers: fill in meanwhile
                 return self._random_unseen(), "filler"
             children = self._expand()

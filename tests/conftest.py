@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,28 @@ def synthetic_table() -> TableData:
 @pytest.fixture(scope="session")
 def synthetic_bench(synthetic_table: TableData) -> TabularBenchmark:
     return TabularBenchmark(synthetic_table)
+
+
+def with_nan_rows(table: TableData, fraction: float = 0.15, seed: int = 0) -> TableData:
+    """``table`` with a ``fraction`` of its rows failed (every metric NaN, as the schema allows
+    for a diverged or crashed training) and as many again missing only their last repeat."""
+    rng = np.random.default_rng(seed)
+    rows = rng.permutation(table.n_cells)
+    k = max(1, round(fraction * table.n_cells))
+    failed, one_seed = rows[:k], rows[k : 2 * k]
+    metrics = {}
+    for name, arr in table.metrics.items():
+        a = np.array(arr, copy=True)
+        a[failed] = np.nan
+        a[one_seed, -1] = np.nan
+        metrics[name] = a
+    return dataclasses.replace(table, metrics=metrics)
+
+
+@pytest.fixture(scope="session")
+def nan_bench(synthetic_table: TableData) -> TabularBenchmark:
+    """The synthetic table with 15% of its rows NaN and 15% missing one repeat."""
+    return TabularBenchmark(with_nan_rows(synthetic_table))
 
 
 @pytest.fixture()

@@ -41,6 +41,11 @@ class Result:
     latency: float
     valid_curve: np.ndarray | None = None
 
+    @property
+    def missing(self) -> bool:
+        """True when the validation accuracy is missing (NaN: a failed or absent training)."""
+        return self.valid_acc != self.valid_acc
+
 
 @dataclass(frozen=True, slots=True)
 class TestResult:

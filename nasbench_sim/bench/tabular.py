@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import copy
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,6 +62,13 @@ def _crn_repeats(run_seed: int, n_rows: int, n_seeds: int) -> np.ndarray:
         z *= np.uint64(0x94D049BB133111EB)
         z ^= z >> np.uint64(31)
     return (z % np.uint64(n_seeds)).astype(np.int64)
+
+
+def _nanmean_repeats(a: np.ndarray) -> np.ndarray:
+    """Mean over the repeat axis, NaNs ignored; NaN (without a warning) where all are NaN."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows with every repeat missing
+        return np.nanmean(a, axis=1)
 
 
 class Benchmark(abc.ABC):
@@ -206,14 +214,14 @@ class TabularBenchmark(Benchmark):
     @property
     def search_mean(self) -> np.ndarray:
         if self._search_mean is None:
-            self._search_mean = np.nanmean(self._search, axis=1)
+            self._search_mean = _nanmean_repeats(self._search)
             self._search_mean.flags.writeable = False
         return self._search_mean
 
     @property
     def test_mean(self) -> np.ndarray:
         if self._test_mean is None:
-            self._test_mean = np.nanmean(self._test, axis=1)
+            self._test_mean = _nanmean_repeats(self._test)
         return self._test_mean
 
     # -- queries ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from nasbench_sim.search.base import Proposal, Strategy
+from nasbench_sim.search.base import MISSING_SCORE, Proposal, Strategy, score
 from nasbench_sim.search.registry import (
     DEFAULT_STRATEGIES,
     STRATEGIES,
@@ -33,6 +33,7 @@ from nasbench_sim.search.run import (
 __all__ = [
     "DEFAULT_STRATEGIES",
     "LOG_COLUMNS",
+    "MISSING_SCORE",
     "STRATEGIES",
     "WEIGHT_SHARING_STRATEGIES",
     "Proposal",
@@ -44,5 +45,6 @@ __all__ = [
     "regret_at",
     "rescore",
     "run",
+    "score",
     "strategy_class",
 ]

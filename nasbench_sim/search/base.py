@@ -5,6 +5,12 @@ A strategy proposes work with :meth:`Strategy.ask` and learns from finished work
 times before the matching ``tell`` arrives, and ``tell`` calls come in order of *finish* time,
 not ask order; every strategy must cope with pending proposals.
 
+Missing results: the schema allows NaN (a training that diverged or crashed). Every strategy
+ranks results by :func:`score`, under which a missing result ranks below every real one, and
+learns values (model targets, policy rewards, parents) only from results that are not
+:attr:`~nasbench_sim.bench.Result.missing`. A missing result still counts as evaluated: it is
+not proposed again.
+
 Each strategy owns a ``np.random.Generator`` built from the seed it is given; no strategy uses
 global random state. Same seed, same trajectory.
 """
@@ -12,6 +18,7 @@ global random state. Same seed, same trajectory.
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -20,7 +27,24 @@ import numpy as np
 from nasbench_sim.bench.results import Result
 from nasbench_sim.space import SearchSpace
 
-__all__ = ["Proposal", "Strategy"]
+__all__ = ["MISSING_SCORE", "Proposal", "Strategy", "score"]
+
+MISSING_SCORE = -math.inf
+"""The score of a missing result: below every real validation accuracy."""
+
+
+def score(result: Result) -> float:
+    """The value a strategy ranks ``result`` by: its validation accuracy, or
+    :data:`MISSING_SCORE` when that is missing (NaN).
+
+    Example:
+        >>> import math
+        >>> from types import SimpleNamespace
+        >>> score(SimpleNamespace(valid_acc=0.7, missing=False)), score(
+        ...     SimpleNamespace(valid_acc=math.nan, missing=True))
+        (0.7, -inf)
+    """
+    return MISSING_SCORE if result.missing else float(result.valid_acc)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import numpy as np
 
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import StrategyConfigError
-from nasbench_sim.search.base import Proposal, Strategy
+from nasbench_sim.search.base import Proposal, Strategy, score
 from nasbench_sim.space import SearchSpace
 
 __all__ = ["RegularizedEvolution"]
@@ -72,4 +72,4 @@ class RegularizedEvolution(Strategy):
         return Proposal(self.space.mutate(parent, self.rng), tag="mutant")
 
     def tell(self, proposal: Proposal, result: Result) -> None:
-        self.population.append((proposal.arch, result.valid_acc))  # deque drops the oldest
+        self.population.append((proposal.arch, score(result)))  # deque drops the oldest

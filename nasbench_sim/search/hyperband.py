@@ -34,7 +34,7 @@ import numpy as np
 
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import StrategyConfigError
-from nasbench_sim.search.base import Proposal, Strategy
+from nasbench_sim.search.base import MISSING_SCORE, Proposal, Strategy, score
 from nasbench_sim.space import SearchSpace
 
 __all__ = [
@@ -205,8 +205,7 @@ class _Brackets(_Halving):
     def tell(self, proposal: Proposal, result: Result) -> None:
         bid, rung, pos = proposal.tag
         bracket = next(b for b in self._open if b.bid == bid)
-        acc = float(result.valid_acc)
-        bracket.scores[pos] = -math.inf if math.isnan(acc) else acc
+        bracket.scores[pos] = score(result)
         if len(bracket.scores) < len(bracket.members):
             return
         if rung + 1 == len(bracket.rungs):
@@ -351,8 +350,8 @@ class ASHA(_Halving):
         for k in range(len(self.rung_epochs) - 2, -1, -1):
             ranked = self._ranked[k]
             for neg, m in itertools.islice(ranked, len(ranked) // self.eta):
-                if neg == math.inf:
-                    break  # a failed (NaN) result is never promoted
+                if neg == -MISSING_SCORE:
+                    break  # a missing (NaN) result is never promoted
                 if m not in self._promoted[k]:
                     self._promoted[k].add(m)
                     arch = self._members[m]
@@ -364,11 +363,10 @@ class ASHA(_Halving):
 
     def tell(self, proposal: Proposal, result: Result) -> None:
         m, k = proposal.tag
-        acc = float(result.valid_acc)
-        score = -math.inf if math.isnan(acc) else acc
-        self._results[k][m] = score
+        value = score(result)
+        self._results[k][m] = value
         # best first; ties go to the earlier cell, so the order of results never matters
-        bisect.insort(self._ranked[k], (-score, m))
+        bisect.insort(self._ranked[k], (-value, m))
 
     def state(self) -> dict[str, Any]:
         """Results per rung and promotions so far."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import StrategyConfigError
-from nasbench_sim.search.base import Proposal, Strategy
+from nasbench_sim.search.base import Proposal, Strategy, score
 from nasbench_sim.space import SearchSpace
 
 __all__ = ["LocalSearch"]
@@ -48,7 +48,7 @@ class LocalSearch(Strategy):
         if n_init < 1:
             raise StrategyConfigError(f"n_init must be >= 1, got {n_init}")
         self.n_init = n_init
-        self._seen: dict[int, float] = {}  # index -> validation accuracy (nan while pending)
+        self._seen: dict[int, float] = {}  # index -> score (nan while pending)
         self._asked_init = 0
         self._pending_init = 0
         self.current: tuple[Any, float] | None = None
@@ -96,7 +96,7 @@ class LocalSearch(Strategy):
         return Proposal(arch, tag="restart")
 
     def tell(self, proposal: Proposal, result: Result) -> None:
-        acc = result.valid_acc
+        acc = score(result)
         self._seen[result.index] = acc
         if proposal.tag == "init":
             self._pending_init -= 1

@@ -305,7 +305,7 @@ class OptunaStrategy(Strategy):
         cell: Cell = proposal.arch
         value = self._value(result)
         done = True
-        if np.isnan(value).any():
+        if result.missing or np.isnan(value).any():  # no value to tell (see search.base)
             self._failed.add(cell.index)
             self.study.tell(trial, state=TrialState.FAIL)
         elif not self._ladder or result.epoch >= self.n_epochs:

@@ -197,9 +197,9 @@ class QLearning(Strategy):
     def tell(self, proposal: Proposal, result: Result) -> None:
         cell: Cell = proposal.arch
         self._pending.discard(cell.index)
-        reward = float(result.valid_acc)
-        if np.isnan(reward):  # a missing measurement carries no signal
+        if result.missing:  # no signal to learn from (see search.base)
             return
+        reward = float(result.valid_acc)
         self._rewards[cell.index] = reward
         self._remember(cell.ops, reward)
         self._learn(cell.ops, reward)

@@ -177,9 +177,9 @@ class Reinforce(Strategy):
     def tell(self, proposal: Proposal, result: Result) -> None:
         cell: Cell = proposal.arch
         self._pending.discard(cell.index)
-        reward = float(result.valid_acc)
-        if np.isnan(reward):  # a missing measurement carries no signal
+        if result.missing:  # no signal to learn from (see search.base)
             return
+        reward = float(result.valid_acc)
         self._rewards[cell.index] = reward
         self._update(cell.ops, reward)
 

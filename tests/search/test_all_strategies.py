@@ -6,6 +6,7 @@ The weight-sharing replays (spos, darts, gdas) run on made-up stored super-netwo
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -123,3 +124,24 @@ def test_beats_random_search_on_a_planted_optimum(
     regret = _mean_final_regret(name, synthetic_bench, seeds, ws_kwargs.get(name))
     random_regret = _mean_final_regret("random", synthetic_bench, seeds)
     assert regret < random_regret, f"{name}: {regret:.4f} vs random {random_regret:.4f}"
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("n_workers", [1, 3])
+def test_runs_on_a_table_with_nan_rows(
+    name: str, n_workers: int, nan_bench: TabularBenchmark, ws_kwargs: dict[str, dict[str, Any]]
+) -> None:
+    """Failed trainings (NaN results) are allowed by the schema: every strategy completes on
+    a table with NaN rows, and a missing result never becomes the incumbent over a real one."""
+    budget = Budget(time_s=25 * _full_time(nan_bench))
+    result = run(
+        name, nan_bench, budget, seed=2, n_workers=n_workers, strategy_kwargs=ws_kwargs.get(name)
+    )
+    log = result.log
+    assert len(log) > 0
+    valid = log["valid_acc"].to_numpy()
+    inc = log["incumbent_valid"].to_numpy()
+    seen = np.fmax.accumulate(valid)
+    real = ~np.isnan(seen)  # once a real result has come back...
+    assert np.array_equal(inc[real], seen[real])  # ...the incumbent is the best real one
+    assert math.isfinite(result.final_regret) or np.isnan(seen).all()

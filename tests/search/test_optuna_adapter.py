@@ -110,7 +110,7 @@ def test_nothing_is_logged_and_optuna_settings_are_untouched() -> None:
         s = OptunaTPE(NB201Space(), 12, seed=0)
         for _ in range(15):
             p = s.ask()
-            s.tell(p, SimpleNamespace(valid_acc=0.5, arch=p.arch))  # type: ignore[arg-type]
+            s.tell(p, SimpleNamespace(valid_acc=0.5, arch=p.arch, missing=False))  # type: ignore[arg-type]
     finally:
         root.removeHandler(handler)
     assert [r.getMessage() for r in records if r.levelno >= logging.INFO] == []

@@ -22,7 +22,7 @@ def _full_time(bench: TabularBenchmark) -> float:
 
 
 def _fake_result(cell: Cell, acc: float) -> Any:
-    return SimpleNamespace(valid_acc=acc, arch=cell, index=cell.index)
+    return SimpleNamespace(valid_acc=acc, arch=cell, index=cell.index, missing=acc != acc)
 
 
 def test_epsilon_decays_linearly_then_stays() -> None:

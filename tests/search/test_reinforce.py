@@ -24,7 +24,7 @@ def _full_time(bench: TabularBenchmark) -> float:
 
 
 def _fake_result(cell: Cell, acc: float) -> Any:
-    return SimpleNamespace(valid_acc=acc, arch=cell, index=cell.index)
+    return SimpleNamespace(valid_acc=acc, arch=cell, index=cell.index, missing=acc != acc)
 
 
 def test_starts_uniform_and_registers() -> None:
