@@ -1,16 +1,24 @@
 """nasbench-sim: build tabular NAS benchmarks on GPUs, replay searches in seconds.
 
 Example:
-    >>> from nasbench_sim import Benchmark, Cell
-    >>> bench = Benchmark.load("table.h5")          # doctest: +SKIP
-    >>> bench.query(Cell.from_index(11791), epochs=10).valid_acc   # doctest: +SKIP
+    >>> import nasbench_sim
+    >>> bench = nasbench_sim.open("synthetic")      # or a table file, a surrogate, a build
+    >>> round(bench.query(11791, epochs=10).valid_acc, 3)
+    0.798
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from nasbench_sim.bench import Benchmark, Budget, Result, SimulatedBenchmark, TabularBenchmark
+from nasbench_sim._version import __version__
+from nasbench_sim.bench import (
+    Benchmark,
+    Budget,
+    Result,
+    SimulatedBenchmark,
+    Source,
+    SurrogateBenchmark,
+    TabularBenchmark,
+)
 from nasbench_sim.errors import (
     BudgetExhausted,
     CellNotInTableError,
@@ -19,6 +27,7 @@ from nasbench_sim.errors import (
     QueryError,
     TableError,
 )
+from nasbench_sim.sources import open
 from nasbench_sim.space import Cell, NB201Space, SearchSpace, get_space
 
 __all__ = [
@@ -34,8 +43,11 @@ __all__ = [
     "Result",
     "SearchSpace",
     "SimulatedBenchmark",
+    "Source",
+    "SurrogateBenchmark",
     "TableError",
     "TabularBenchmark",
     "__version__",
     "get_space",
+    "open",
 ]

@@ -26,9 +26,9 @@ class EncodedPredictor(Predictor):
         indices: Any,
         *,
         epochs: int | None = None,
-        seed: Any = None,
+        repeat: Any = None,
     ) -> np.ndarray:
-        """The ``encoding`` of each cell (``epochs`` and ``seed`` are ignored)."""
+        """The ``encoding`` of each cell (``epochs`` and ``repeat`` are ignored)."""
         return encoding_features(space_of(bench), indices, self.encoding)
 
     def _make_model(self) -> Any:  # pragma: no cover - abstract

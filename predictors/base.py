@@ -3,13 +3,13 @@
 One convention everywhere: a predictor is a scikit-learn regressor on a **feature matrix**, and
 it knows how to build that matrix for itself.
 
-* ``X = predictor.featurize(bench, indices, epochs=None, seed=None)`` turns cell indices (or
+* ``X = predictor.featurize(bench, indices, epochs=None, repeat=None)`` turns cell indices (or
   cells, or their strings) into the 2-D float matrix that predictor consumes. It depends only
   on the constructor arguments, never on fitted state, so it can be called before ``fit`` and
   for any candidate set. Predictors that need no learning curve (``needs_curve = False``)
   accept a bare :class:`~nasbench_sim.space.SearchSpace` in place of the benchmark; those
   that do (``needs_curve = True``) read the first ``epochs`` epochs of the validation curve
-  from the benchmark, as a search would see them (``seed=None``: the run-seed draw).
+  from the benchmark, as a search would see them (``repeat=None``: the run-seed draw).
 * ``fit(X, y) -> self`` and ``predict(X)`` follow scikit-learn; ``predict(X, return_std=True)``
   returns ``(mean, std)`` for predictors with ``has_std = True`` (the MLP ensemble, the random
   forest and :class:`~predictors.ensemble.EnsemblePredictor`, which gives any predictor a
@@ -111,7 +111,7 @@ class Predictor(RegressorMixin, BaseEstimator):
         indices: Any,
         *,
         epochs: int | None = None,
-        seed: Any = None,
+        repeat: Any = None,
     ) -> np.ndarray:
         """The feature matrix ``(n, n_features)`` this predictor consumes for ``indices``.
 
@@ -119,7 +119,7 @@ class Predictor(RegressorMixin, BaseEstimator):
             bench: a benchmark (or, when ``needs_curve`` is False, a search space).
             indices: cell indices, cells or cell strings.
             epochs: epochs of learning curve observed (curve predictors only).
-            seed: which repeat the curve comes from (``None``: the benchmark's run-seed draw).
+            repeat: which repeat the curve comes from (``None``: the benchmark's run-seed draw).
         """
         raise NotImplementedError
 

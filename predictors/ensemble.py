@@ -77,10 +77,10 @@ class EnsemblePredictor(Predictor):
         indices: Any,
         *,
         epochs: int | None = None,
-        seed: Any = None,
+        repeat: Any = None,
     ) -> np.ndarray:
         """The base predictor's features."""
-        return self._base().featurize(bench, indices, epochs=epochs, seed=seed)
+        return self._base().featurize(bench, indices, epochs=epochs, repeat=repeat)
 
     def fit(self, X: Any, y: Any) -> EnsemblePredictor:
         Xa, ya = check_Xy(X, y)

@@ -21,6 +21,7 @@ import itertools
 import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,10 +40,12 @@ __all__ = [
     "LC_COLUMNS",
     "METRIC_COLUMNS",
     "RESULT_COLUMNS",
+    "PredictorStudy",
     "candidate_pool",
     "evaluate_predictors",
     "lc_fraction_curve",
     "noise_ceiling",
+    "predictor_study",
     "score_predictions",
     "summarize",
 ]
@@ -65,11 +68,9 @@ LC_COLUMNS: tuple[str, ...] = ("fraction", "epochs", "trial", "n_train", *METRIC
 
 
 def candidate_pool(bench: Benchmark) -> np.ndarray:
-    """Cells a harness may draw: the table's rows, or every class representative."""
-    table = getattr(bench, "table", None)
-    if table is not None:
-        return np.asarray(table.arch_index, dtype=np.int64)
-    return np.asarray(bench.space.representatives(), dtype=np.int64)
+    """Cells a harness may draw: one per distinct entry of the benchmark (a table's rows, a
+    surrogate's class representatives; see :attr:`Benchmark.distinct_cells`)."""
+    return np.asarray(bench.distinct_cells, dtype=np.int64)
 
 
 def score_predictions(y_true: Any, y_pred: Any, top: float = 0.05) -> dict[str, float]:
@@ -227,8 +228,8 @@ def noise_ceiling(bench: Benchmark, seeds: tuple[int, int] = (0, 1)) -> float:
     if a == b:
         raise PredictorError(f"noise_ceiling needs two different repeats, got {seeds}")
     pool = candidate_pool(bench)
-    va = bench.query_many(pool, seed=a).valid_acc
-    vb = bench.query_many(pool, seed=b).valid_acc
+    va = bench.query_many(pool, repeat=a).valid_acc
+    vb = bench.query_many(pool, repeat=b).valid_acc
     ok = np.isfinite(va) & np.isfinite(vb)
     return float(stats.kendalltau(va[ok], vb[ok]).statistic)
 
@@ -261,3 +262,54 @@ def summarize(
                 row[m + "_ci"] = 0.0
         out.append(row)
     return pd.DataFrame(out)
+
+
+@dataclass(frozen=True)
+class PredictorStudy:
+    """What ``nasbench-sim predictors`` reports.
+
+    Attributes:
+        frame: :func:`evaluate_predictors`' scores, one row per predictor, size and trial.
+        lc: :func:`lc_fraction_curve`'s scores (``None`` when no fractions were asked for).
+        noise_ceiling: :func:`noise_ceiling` of the benchmark (``nan`` with one repeat).
+    """
+
+    frame: pd.DataFrame
+    lc: pd.DataFrame | None
+    noise_ceiling: float
+
+
+def predictor_study(
+    bench: Benchmark,
+    names: Sequence[str],
+    train_sizes: Sequence[int],
+    *,
+    trials: int = 10,
+    seed: int = 0,
+    test_size: int = 1000,
+    lc_fractions: Sequence[float] = (),
+    lc_train: int = 200,
+    progress: Progress | None = None,
+) -> PredictorStudy:
+    """Predictors scored against training-set size, LC-SVR against the curve fraction seen,
+    and the seed-noise ceiling, on one benchmark (``progress(done, total)`` over both)."""
+    n_eval = [0]
+
+    def first(done: int, total: int) -> None:
+        n_eval[0] = total
+        if progress is not None:
+            progress(done, total)
+
+    frame = evaluate_predictors(bench, names, train_sizes, trials, seed, test_size, progress=first)
+    lc = None
+    if lc_fractions:
+
+        def second(done: int, total: int) -> None:
+            if progress is not None:
+                progress(n_eval[0] + done, n_eval[0] + total)
+
+        lc = lc_fraction_curve(
+            bench, lc_fractions, lc_train, trials, seed, test_size, progress=second
+        )
+    ceiling = noise_ceiling(bench) if bench.n_seeds > 1 else float("nan")
+    return PredictorStudy(frame, lc, ceiling)

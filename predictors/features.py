@@ -44,7 +44,7 @@ def encoding_features(space: SearchSpace, indices: Any, kind: str = "onehot") ->
 
 def cost_features(bench: Benchmark, indices: Any) -> np.ndarray:
     """``log10`` of parameter count and FLOPs, float64 ``(n, 2)``."""
-    batch = bench.query_many(_as_indices(indices), epochs=1, seed="mean")
+    batch = bench.query_many(_as_indices(indices), epochs=1, repeat="mean")
     return np.log10(np.maximum(np.stack([batch.params, batch.flops], axis=1), 1.0))
 
 
@@ -55,7 +55,7 @@ def curve_epochs(n_epochs: int, fraction: float) -> int:
     return max(1, min(n_epochs, round(fraction * n_epochs)))
 
 
-def curve_features(bench: Benchmark, indices: Any, k: int, seed: Any = None) -> np.ndarray:
+def curve_features(bench: Benchmark, indices: Any, k: int, repeat: Any = None) -> np.ndarray:
     """Partial validation curves as a search sees them, with summary features.
 
     Columns: the first ``k`` validation accuracies, their ``k - 1`` first and ``k - 2`` second
@@ -66,14 +66,14 @@ def curve_features(bench: Benchmark, indices: Any, k: int, seed: Any = None) -> 
         bench: the benchmark queried (each epoch is one ``query_many`` lookup).
         indices: cell indices, cells or strings.
         k: epochs observed, ``1 .. bench.n_epochs``.
-        seed: repeat to read (``None``: the run-seed draw, ``"mean"``, or an int).
+        repeat: repeat to read (``None``: the run-seed draw, ``"mean"``, or an int).
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= bench.n_epochs:
         raise PredictorError(f"k (epochs observed) must be an int in 1..{bench.n_epochs}, got {k}")
     idx = bench.space.to_indices(_as_indices(indices))
     n = idx.shape[0]
     epochs = np.tile(np.arange(1, k + 1, dtype=np.int64), n)
-    vals = bench.query_many(np.repeat(idx, k), epochs=epochs, seed=seed).valid_acc
+    vals = bench.query_many(np.repeat(idx, k), epochs=epochs, repeat=repeat).valid_acc
     curve = np.asarray(vals, dtype=np.float64).reshape(n, k)
     d1 = np.diff(curve, n=1, axis=1)
     d2 = np.diff(curve, n=2, axis=1) if k > 2 else np.zeros((n, 0))
@@ -97,11 +97,11 @@ def target(bench: Benchmark, indices: Any, kind: str = "valid_final_mean") -> np
     """
     idx = _as_indices(indices)
     if kind == "valid_final_mean":
-        return np.asarray(bench.query_many(idx, seed="mean").valid_acc, dtype=np.float64)
+        return np.asarray(bench.query_many(idx, repeat="mean").valid_acc, dtype=np.float64)
     if kind == "valid_final":
-        return np.asarray(bench.query_many(idx, seed=None).valid_acc, dtype=np.float64)
+        return np.asarray(bench.query_many(idx, repeat=None).valid_acc, dtype=np.float64)
     if kind == "test_final_mean":
-        return np.asarray(bench.test_acc_many(idx, seed="mean"), dtype=np.float64)
+        return np.asarray(bench.test_acc_many(idx, repeat="mean"), dtype=np.float64)
     raise PredictorError(f"unknown target kind {kind!r}; allowed: {', '.join(TARGETS)}")
 
 

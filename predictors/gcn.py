@@ -91,9 +91,9 @@ class GCNPredictor(Predictor):
         indices: Any,
         *,
         epochs: int | None = None,
-        seed: Any = None,
+        repeat: Any = None,
     ) -> np.ndarray:
-        """Flattened graph tensors of each cell (``epochs`` and ``seed`` are ignored)."""
+        """Flattened graph tensors of each cell (``epochs`` and ``repeat`` are ignored)."""
         from predictors.features import _as_indices
 
         space = space_of(bench)

@@ -71,7 +71,7 @@ class LearningCurveSVR(Predictor):
         indices: Any,
         *,
         epochs: int | None = None,
-        seed: Any = None,
+        repeat: Any = None,
     ) -> np.ndarray:
         """Curve features of the first ``epochs`` epochs (default from ``curve_fraction``),
         then the encoding and cost features."""
@@ -81,7 +81,7 @@ class LearningCurveSVR(Predictor):
                 f"got {type(bench).__name__}"
             )
         k = curve_epochs(bench.n_epochs, self.curve_fraction) if epochs is None else epochs
-        parts = [curve_features(bench, indices, k, seed=seed), cost_features(bench, indices)]
+        parts = [curve_features(bench, indices, k, repeat=repeat), cost_features(bench, indices)]
         if self.encoding != "none":
             parts.append(encoding_features(bench.space, indices, self.encoding))
         return np.concatenate(parts, axis=1)

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Result", "ResultBatch", "TestResult"]
+__all__ = ["Result", "ResultBatch", "TestBatch", "TestResult"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Result:
-    """What a search sees after training one cell for ``epoch`` epochs.
+    """What a search sees after training one cell for ``epoch`` epochs (built by keyword).
 
     Attributes:
         arch: the queried architecture (as given, not its class representative).
@@ -47,7 +47,7 @@ class Result:
         return self.valid_acc != self.valid_acc
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TestResult:
     """Held-out test metrics: returned only by the analysis path, never to a search."""
 
@@ -60,7 +60,23 @@ class TestResult:
     test_acc: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class TestBatch:
+    """Vectorised held-out test metrics (analysis path); every field is an array ``(n,)``."""
+
+    __test__ = False  # not a pytest test class
+
+    index: np.ndarray
+    epoch: np.ndarray
+    repeat: np.ndarray
+    test_loss: np.ndarray
+    test_acc: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.index.shape[0])
+
+
+@dataclass(frozen=True, kw_only=True)
 class ResultBatch:
     """Vectorised results of :meth:`Benchmark.query_many`; every field is an array ``(n,)``."""
 

@@ -1,38 +1,29 @@
-"""The Benchmark protocol and :class:`TabularBenchmark`, which answers queries from a table.
+""":class:`TabularBenchmark`: the :class:`~nasbench_sim.bench.Benchmark` interface answered by
+lookup in a table.
 
-Seed semantics of ``query(arch, epochs=None, seed=None)``:
-
-* ``seed=None`` — the repeat is drawn by the benchmark: a deterministic hash of
-  ``(run_seed, table row)`` (common random numbers). Two strategies replayed with the same run
-  seed see the same noise for the same cell, and re-querying a cell returns the same repeat,
-  as re-reading the log of one training run would. Change the run seed with
-  :meth:`Benchmark.with_run_seed`.
-* ``seed=k`` (int) — the ``k``-th stored repeat (``0 <= k < n_seeds``).
-* ``seed="mean"`` — the mean over repeats (NaNs ignored).
-
-Functionally equivalent cells share the row of their equivalence class when the table holds
-only class representatives.
+The ``repeat=None`` draw is a hash of ``(run_seed, table row)``; see
+:mod:`nasbench_sim.bench.base` for the repeat semantics. Functionally equivalent cells share
+the row of their equivalence class when the table holds only class representatives; a table
+may cover only some cells of its space (:attr:`TabularBenchmark.candidate_cells`).
 """
 
 from __future__ import annotations
 
-import abc
 import copy
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from nasbench_sim.bench.results import Result, ResultBatch, TestResult
+from nasbench_sim.bench.base import Benchmark, Repeat, Source
+from nasbench_sim.bench.results import Result, ResultBatch, TestBatch
 from nasbench_sim.errors import CellNotInTableError, QueryError, TableError
-from nasbench_sim.space import SearchSpace, get_space
+from nasbench_sim.space import get_space
 from nasbench_sim.table import TableData, read_table
 
-__all__ = ["DEFAULT_TABLE", "Benchmark", "Seed", "TabularBenchmark", "default_table_path"]
-
-Seed = int | Literal["mean"] | None
+__all__ = ["DEFAULT_TABLE", "TabularBenchmark", "default_table_path"]
 
 DEFAULT_TABLE = "nb201_mnist1d.h5"
 """File name of the default table in ``data/``."""
@@ -71,77 +62,24 @@ def _nanmean_repeats(a: np.ndarray) -> np.ndarray:
         return np.nanmean(a, axis=1)
 
 
-class Benchmark(abc.ABC):
-    """What search strategies and the simulator query. Implemented by :class:`TabularBenchmark`
-    and by the surrogate benchmark of ``predictors``.
-
-    Example:
-        >>> bench = Benchmark.load("table.h5")  # doctest: +SKIP
-        >>> r = bench.query(11791, epochs=10)  # doctest: +SKIP
-        >>> r.valid_acc, r.train_time  # doctest: +SKIP
-    """
-
-    space: SearchSpace
-    n_epochs: int
-    n_seeds: int
-    run_seed: int
-    dataset: str
-
-    @staticmethod
-    def load(path: str | os.PathLike[str] | None = None, *, run_seed: int = 0) -> TabularBenchmark:
-        """Open a table (``None``: the default table shipped in ``data/``)."""
-        if path is None:
-            path = default_table_path()
-            if not Path(path).exists():
-                raise TableError(
-                    f"the default table {path} is not there: no default table has been built "
-                    "and shipped yet. Pass a table path (CLI: --table T.h5), or use the clearly "
-                    "labelled synthetic stand-in (CLI: --table synthetic; Python: "
-                    "TabularBenchmark(make_synthetic_table(0)))."
-                )
-        return TabularBenchmark(read_table(path), run_seed=run_seed)
-
-    @abc.abstractmethod
-    def query(self, arch: Any, epochs: int | None = None, seed: Seed = None) -> Result:
-        """Search-time metrics of ``arch`` after ``epochs`` epochs (default: all)."""
-
-    @abc.abstractmethod
-    def query_many(
-        self, archs: Any, epochs: int | np.ndarray | None = None, seed: Seed = None
-    ) -> ResultBatch:
-        """Vectorised :meth:`query` over many architectures (indices, cells or strings)."""
-
-    @abc.abstractmethod
-    def test_result(self, arch: Any, epochs: int | None = None, seed: Seed = "mean") -> TestResult:
-        """Held-out test metrics: the analysis path; never charged, never for searches."""
-
-    @abc.abstractmethod
-    def test_acc_many(self, archs: Any, seed: Seed = "mean") -> np.ndarray:
-        """Final-epoch test accuracy of many architectures (analysis path)."""
-
-    @property
-    @abc.abstractmethod
-    def best_test_acc(self) -> float:
-        """Best final-epoch test accuracy (mean over repeats) of any cell: the regret origin."""
-
-    @abc.abstractmethod
-    def with_run_seed(self, run_seed: int) -> Benchmark:
-        """A view of the same data whose ``seed=None`` draws follow ``run_seed``."""
-
-    def epoch_time(self, arch: Any) -> float:
-        """Training time of one epoch, seconds."""
-        return self.query(arch, 1, seed="mean").train_time
-
-
 class TabularBenchmark(Benchmark):
     """Answers queries by lookup in a :class:`~nasbench_sim.table.TableData`.
 
     Args:
         table: the table (see :func:`~nasbench_sim.table.read_table`).
         run_seed: seeds the common-random-number draw of repeats.
+        origin: where the table came from, for :attr:`source` (a path or a spec).
+        in_progress: the table holds the chunks a running build has committed so far.
     """
 
-    def __init__(self, table: TableData, run_seed: int = 0) -> None:
+    def __init__(
+        self,
+        table: TableData,
+        run_seed: int = 0,
+        *,
+        origin: str = "memory",
+        in_progress: bool = False,
+    ) -> None:
         self.table = table
         self.space = get_space(table.space)
         self.dataset = table.dataset
@@ -160,9 +98,34 @@ class TabularBenchmark(Benchmark):
             [c["train_time_s"], c["params"], c["flops"], c["latency_s"]], axis=1
         ).astype(np.float64)
         self._row_of = self._build_row_of()
+        self._cells = np.flatnonzero(self._row_of >= 0).astype(np.int64)
+        self._cells.flags.writeable = False
         self._repeat_of_row = _crn_repeats(self.run_seed, table.n_cells, self.n_seeds)
         self._search_mean: np.ndarray | None = None
         self._test_mean: np.ndarray | None = None
+        self._source = Source(
+            "table",
+            table.is_synthetic,
+            origin,
+            f"{table.n_cells} rows",
+            in_progress=in_progress,
+        )
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike[str] | None = None, *, run_seed: int = 0
+    ) -> TabularBenchmark:
+        """Open a table file (``None``: the default table shipped in ``data/``)."""
+        if path is None:
+            path = default_table_path()
+            if not Path(path).exists():
+                raise TableError(
+                    f"the default table {path} is not there: no default table has been built "
+                    "and shipped yet. Pass a table path (CLI: --table T.h5), or use the clearly "
+                    "labelled synthetic stand-in (CLI: --table synthetic; Python: "
+                    "nasbench_sim.open('synthetic'))."
+                )
+        return cls(read_table(path), run_seed=run_seed, origin=str(path))
 
     def _build_row_of(self) -> np.ndarray:
         space = self.space
@@ -175,6 +138,31 @@ class TabularBenchmark(Benchmark):
         row_of[self.table.arch_index] = rows  # an exact row wins over its class's row
         return row_of
 
+    # -- the interface's descriptions --------------------------------------------------------
+    @property
+    def source(self) -> Source:
+        return self._source
+
+    @property
+    def training_seeds(self) -> tuple[int, ...]:
+        return tuple(int(s) for s in self.table.seeds)
+
+    @property
+    def candidate_cells(self) -> np.ndarray:
+        return self._cells
+
+    @property
+    def distinct_cells(self) -> np.ndarray:
+        return np.sort(np.asarray(self.table.arch_index, dtype=np.int64))
+
+    @property
+    def full_training_time(self) -> float:
+        return float(np.median(self.table.cost["train_time_s"])) * self.n_epochs
+
+    @property
+    def best_test_acc(self) -> float:
+        return float(np.nanmax(self.test_mean[:, -1, 1]))
+
     # -- helpers ----------------------------------------------------------------------------
     def _index(self, arch: Any) -> tuple[Any, int, int]:
         space = self.space
@@ -183,10 +171,21 @@ class TabularBenchmark(Benchmark):
         row = int(self._row_of[idx])
         if row < 0:
             raise CellNotInTableError(
-                f"the table holds no row for {arch} (nor for its equivalence class); "
-                f"it covers {self.table.n_cells} rows"
+                f"the table holds no row for {arch} (nor for its equivalence class); it covers "
+                f"{self._cells.size} of the space's {space.size} cells ({self.table.n_cells} "
+                "rows): search them through bench.search_space / bench.candidate_cells"
             )
         return arch, idx, row
+
+    def _rows(self, idx: np.ndarray) -> np.ndarray:
+        rows = self._row_of[idx]
+        if (rows < 0).any():
+            bad = int(idx[np.argmax(rows < 0)])
+            raise CellNotInTableError(
+                f"the table holds no row for cell index {bad}; it covers {self._cells.size} of "
+                f"the space's {self.space.size} cells"
+            )
+        return rows
 
     def _epoch(self, epochs: int | None) -> int:
         if epochs is None:
@@ -197,18 +196,16 @@ class TabularBenchmark(Benchmark):
             raise QueryError(f"epochs={epochs} is outside 1..{self.n_epochs} for this table")
         return int(epochs)
 
-    def _check_seed(self, seed: Seed) -> None:
-        if seed is None or seed == "mean":
-            return
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise QueryError(f"seed must be None, 'mean' or an int repeat, got {seed!r}")
-        if not 0 <= seed < self.n_seeds:
-            raise QueryError(
-                f"seed={seed}: this table has {self.n_seeds} repeats, allowed 0..{self.n_seeds - 1}"
-            )
+    def _epochs(self, epochs: int | np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+        if epochs is None:
+            return np.full(shape, self.n_epochs, dtype=np.int64)
+        e = np.broadcast_to(np.asarray(epochs, dtype=np.int64), shape)
+        if e.size and (e.min() < 1 or e.max() > self.n_epochs):
+            raise QueryError(f"epochs must lie in 1..{self.n_epochs} for this table")
+        return e
 
     def repeat_for(self, arch: Any) -> int:
-        """The repeat that ``seed=None`` answers with for ``arch`` under this run seed."""
+        """The repeat that ``repeat=None`` answers with for ``arch`` under this run seed."""
         return int(self._repeat_of_row[self._index(arch)[2]])
 
     @property
@@ -225,57 +222,47 @@ class TabularBenchmark(Benchmark):
         return self._test_mean
 
     # -- queries ----------------------------------------------------------------------------
-    def query(self, arch: Any, epochs: int | None = None, seed: Seed = None) -> Result:
+    def _query(self, arch: Any, epochs: int | None, repeat: Repeat) -> Result:
         arch, idx, row = self._index(arch)
         e = self._epoch(epochs)
-        if seed is None:
+        if repeat is None:
             rep = int(self._repeat_of_row[row])
             block = self._search[row, rep]
-        elif seed == "mean":
+        elif repeat == "mean":
             rep = -1
             block = self.search_mean[row]
         else:
-            self._check_seed(seed)
-            rep = int(seed)
+            rep = int(repeat)
             block = self._search[row, rep]
-        vals = block[e - 1].tolist()
+        train_loss, train_acc, valid_loss, valid_acc = block[e - 1].tolist()
         t, params, flops, lat = self._cost[row].tolist()
         return Result(
-            arch,
-            idx,
-            e,
-            rep,
-            vals[0],
-            vals[1],
-            vals[2],
-            vals[3],
-            t * e,
-            params,
-            flops,
-            lat,
-            block[:e, 3],
+            arch=arch,
+            index=idx,
+            epoch=e,
+            repeat=rep,
+            train_loss=train_loss,
+            train_acc=train_acc,
+            valid_loss=valid_loss,
+            valid_acc=valid_acc,
+            train_time=t * e,
+            params=params,
+            flops=flops,
+            latency=lat,
+            valid_curve=block[:e, 3],
         )
 
-    def query_many(
-        self, archs: Any, epochs: int | np.ndarray | None = None, seed: Seed = None
+    def _query_many(
+        self, archs: Any, epochs: int | np.ndarray | None, repeat: Repeat
     ) -> ResultBatch:
         idx = self.space.to_indices(archs)
-        rows = self._row_of[idx]
-        if (rows < 0).any():
-            bad = int(idx[np.argmax(rows < 0)])
-            raise CellNotInTableError(f"the table holds no row for cell index {bad}")
-        if epochs is None:
-            e = np.full(idx.shape, self.n_epochs, dtype=np.int64)
-        else:
-            e = np.broadcast_to(np.asarray(epochs, dtype=np.int64), idx.shape)
-            if e.size and (e.min() < 1 or e.max() > self.n_epochs):
-                raise QueryError(f"epochs must lie in 1..{self.n_epochs} for this table")
-        self._check_seed(seed)
-        if seed == "mean":
+        rows = self._rows(idx)
+        e = self._epochs(epochs, idx.shape)
+        if repeat == "mean":
             rep = np.full(idx.shape, -1, dtype=np.int64)
             vals = self.search_mean[rows, e - 1]
         else:
-            rep = self._repeat_of_row[rows] if seed is None else np.full(idx.shape, int(seed))
+            rep = self._repeat_of_row[rows] if repeat is None else np.full(idx.shape, int(repeat))
             vals = self._search[rows, rep, e - 1]
         cost = self._cost[rows]
         return ResultBatch(
@@ -292,31 +279,20 @@ class TabularBenchmark(Benchmark):
             latency=cost[:, 3],
         )
 
-    def test_result(self, arch: Any, epochs: int | None = None, seed: Seed = "mean") -> TestResult:
-        _arch, idx, row = self._index(arch)
-        e = self._epoch(epochs)
-        self._check_seed(seed)
-        if seed == "mean":
-            loss, acc = self.test_mean[row, e - 1].tolist()
-            rep = -1
+    def _test_many(
+        self, idx: np.ndarray, epochs: int | np.ndarray | None, repeat: Repeat
+    ) -> TestBatch:
+        rows = self._rows(idx)
+        e = self._epochs(epochs, idx.shape)
+        if repeat == "mean":
+            rep = np.full(idx.shape, -1, dtype=np.int64)
+            vals = self.test_mean[rows, e - 1]
         else:
-            rep = int(self._repeat_of_row[row]) if seed is None else int(seed)
-            loss, acc = self._test[row, rep, e - 1].tolist()
-        return TestResult(idx, e, rep, loss, acc)
-
-    def test_acc_many(self, archs: Any, seed: Seed = "mean") -> np.ndarray:
-        rows = self._row_of[self.space.to_indices(archs)]
-        if (rows < 0).any():
-            raise CellNotInTableError("the table holds no row for some of these cells")
-        self._check_seed(seed)
-        if seed == "mean":
-            return self.test_mean[rows, -1, 1]
-        rep = self._repeat_of_row[rows] if seed is None else np.full(rows.shape, int(seed))
-        return self._test[rows, rep, -1, 1]
-
-    @property
-    def best_test_acc(self) -> float:
-        return float(np.nanmax(self.test_mean[:, -1, 1]))
+            rep = self._repeat_of_row[rows] if repeat is None else np.full(idx.shape, int(repeat))
+            vals = self._test[rows, rep, e - 1]
+        return TestBatch(
+            index=idx, epoch=e.copy(), repeat=rep, test_loss=vals[:, 0], test_acc=vals[:, 1]
+        )
 
     def with_run_seed(self, run_seed: int) -> TabularBenchmark:
         _ = self.search_mean, self.test_mean  # computed once here, shared by every view
@@ -362,23 +338,16 @@ class TabularBenchmark(Benchmark):
         return {"seed_kendall_tau": tau, "seed_std_valid": noise, "valid_test_pearson": pearson}
 
     def info(self) -> dict[str, Any]:
-        """A JSON-able summary: size, repeats, epochs, metrics, dataset, protocol, accuracy."""
+        """A JSON-able summary: source, size, repeats, epochs, metrics, dataset, protocol,
+        accuracy and how well the table discriminates."""
         final_test = self.test_mean[:, -1, 1]
-        covered = int((self._row_of >= 0).sum())
         return {
-            "space": self.space.name,
-            "dataset": self.dataset,
+            **super().info(),
             "rows": self.table.n_cells,
-            "cells_covered": covered,
-            "space_size": self.space.size,
-            "seeds": self.table.seeds.tolist(),
-            "epochs": self.n_epochs,
             "metrics": sorted(self.table.metrics),
             "cost_metrics": sorted(self.table.cost),
-            "best_test_acc": float(np.nanmax(final_test)),
             "median_test_acc": float(np.nanmedian(final_test)),
             **self.discrimination(),
-            "synthetic": self.table.is_synthetic,
             "protocol": dict(self.table.protocol),
             "provenance": dict(self.table.provenance),
             "created": self.table.created,

@@ -45,10 +45,10 @@ __all__ = ["TableData", "read_table", "software_versions", "table_to_frame", "wr
 
 def software_versions() -> dict[str, str]:
     """Versions of the libraries that shape a table, for its provenance."""
-    import nasbench_sim
+    from nasbench_sim._version import __version__
 
     out = {
-        "nasbench_sim": nasbench_sim.__version__,
+        "nasbench_sim": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "h5py": h5py.__version__,

@@ -23,6 +23,7 @@ Functionally equivalent cells get identical rows, as they would in real training
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -84,63 +85,12 @@ def make_synthetic_table(
     else:
         raise ValueError(f"cells must be 'classes', 'all' or an int in 1..{reps.shape[0]}")
 
-    # Landscape on all classes (so the optimum is the same whatever rows are kept).
-    ops = space.ops_matrix(reps).astype(np.int64)
-    live = _live_edges(ops)
-    w = rng.normal(0.0, 0.25, size=(N_EDGES, N_OPS))
-    w[:, 3] += 0.9  # 3x3 conv
-    w[:, 2] += 0.5  # 1x1 conv
-    w[:, 1] += 0.2  # skip
-    w[:, 0] = 0.0
-    contrib = w[np.arange(N_EDGES), ops] * np.where(live, 1.0, 0.15)
-    u = rng.normal(0.0, 0.35, size=(N_EDGES, N_OPS, 2))
-    low_rank = u[np.arange(N_EDGES), ops].sum(axis=1)  # (n, 2)
-    interaction = low_rank[:, 0] * low_rank[:, 1]
-    class_effect = rng.normal(0.0, 0.15, size=reps.shape[0])
-    score = contrib.sum(axis=1) + interaction + class_effect - 0.8
-    connected = live.any(axis=1)
-    final = np.where(connected, _CHANCE + (0.95 - _CHANCE) / (1.0 + np.exp(-score)), _CHANCE)
-    # Plant the optimum: the best class clears the runner-up by a margin well above seed noise.
-    best_class = int(np.argmax(final))
-    final[best_class] = np.partition(final, -2)[-2] + 0.015 + 3 * noise
-    units = (np.where(ops == 3, 9.0, 0.0) + np.where(ops == 2, 1.0, 0.0)).sum(axis=1)
-    # Convergence speed: big cells learn more slowly early on (so low-fidelity rankings differ
-    # from final ones), but every curve reaches its final accuracy at the last epoch, as under
-    # a cosine schedule.
-    speed = 6.0 - 0.06 * units + rng.uniform(-1.0, 1.0, size=reps.shape[0])
-    gap = 0.002 * units
-
-    # Rows of the table: map each row's class to the class-level quantities.
+    land = _landscape(rng, space.ops_matrix(reps).astype(np.int64), noise)
     cls = space.class_ids()[rows]
-    t = np.arange(1, n_epochs + 1, dtype=np.float64)
-    mean_final = final[cls][:, None, None]
-    offset = (
-        rng.normal(0.0, noise, size=(rows.shape[0], n_seeds, 1))
-        * np.asarray(connected, dtype=np.float64)[cls][:, None, None]
-    )
-    k = speed[cls][:, None, None]
-    progress = (1.0 - np.exp(-k * t[None, None, :] / n_epochs)) / (1.0 - np.exp(-k))
-    curve_shape = 1.0 - progress
-    jitter = rng.normal(0.0, 0.004, size=(rows.shape[0], n_seeds, n_epochs))
-    valid = np.clip(
-        (mean_final + offset) - (mean_final + offset - _CHANCE) * curve_shape + jitter, 0, 1
-    )
-    train = np.clip(valid + gap[cls][:, None, None] * t / n_epochs + 0.01, 0, 1)
-    test = np.clip(valid + rng.normal(0.0, 0.003, size=valid.shape), 0, 1)
-
-    def loss(acc: np.ndarray) -> np.ndarray:
-        return -np.log(np.clip(acc, 1e-3, 1.0)) * 1.3
-
+    metrics = _curves(rng, land, cls, n_seeds, n_epochs, noise)
+    units = land.units
     params = 1500.0 + 2000.0 * units[cls]
     flops = 2.0e4 + 3.0e4 * units[cls]
-    metrics = {
-        "train_acc": train,
-        "train_loss": loss(train),
-        "valid_acc": valid,
-        "valid_loss": loss(valid),
-        "test_acc": test,
-        "test_loss": loss(test),
-    }
     return TableData(
         space="nb201",
         dataset="synthetic",
@@ -157,6 +107,83 @@ def make_synthetic_table(
         provenance={
             "synthetic": True,
             "note": "SYNTHETIC table from nasbench_sim.table.synthetic; not a training result",
-            "planted_optimum": str(space.from_index(int(reps[best_class]))),
+            "planted_optimum": str(space.from_index(int(reps[land.best_class]))),
         },
     )
+
+
+@dataclass(frozen=True)
+class _Landscape:
+    """Class-level quantities of a synthetic table (one entry per equivalence class)."""
+
+    final: np.ndarray  # mean final validation accuracy
+    connected: np.ndarray  # the output is reachable from the input
+    units: np.ndarray  # conv units (3x3 = 9, 1x1 = 1): size and cost
+    speed: np.ndarray  # convergence speed of the learning curve
+    best_class: int  # the planted optimum
+
+
+def _landscape(rng: np.random.Generator, ops: np.ndarray, noise: float) -> _Landscape:
+    """The landscape on all classes (so the optimum is the same whatever rows are kept)."""
+    live = _live_edges(ops)
+    w = rng.normal(0.0, 0.25, size=(N_EDGES, N_OPS))
+    w[:, 3] += 0.9  # 3x3 conv
+    w[:, 2] += 0.5  # 1x1 conv
+    w[:, 1] += 0.2  # skip
+    w[:, 0] = 0.0
+    contrib = w[np.arange(N_EDGES), ops] * np.where(live, 1.0, 0.15)
+    u = rng.normal(0.0, 0.35, size=(N_EDGES, N_OPS, 2))
+    low_rank = u[np.arange(N_EDGES), ops].sum(axis=1)  # (n, 2)
+    interaction = low_rank[:, 0] * low_rank[:, 1]
+    class_effect = rng.normal(0.0, 0.15, size=ops.shape[0])
+    score = contrib.sum(axis=1) + interaction + class_effect - 0.8
+    connected = np.asarray(live.any(axis=1))
+    final = np.where(connected, _CHANCE + (0.95 - _CHANCE) / (1.0 + np.exp(-score)), _CHANCE)
+    # Plant the optimum: the best class clears the runner-up by a margin well above seed noise.
+    best_class = int(np.argmax(final))
+    final[best_class] = np.partition(final, -2)[-2] + 0.015 + 3 * noise
+    units = (np.where(ops == 3, 9.0, 0.0) + np.where(ops == 2, 1.0, 0.0)).sum(axis=1)
+    # Convergence speed: big cells learn more slowly early on (so low-fidelity rankings differ
+    # from final ones), but every curve reaches its final accuracy at the last epoch, as under
+    # a cosine schedule.
+    speed = 6.0 - 0.06 * units + rng.uniform(-1.0, 1.0, size=ops.shape[0])
+    return _Landscape(final, connected, units, speed, best_class)
+
+
+def _curves(
+    rng: np.random.Generator,
+    land: _Landscape,
+    cls: np.ndarray,
+    n_seeds: int,
+    n_epochs: int,
+    noise: float,
+) -> dict[str, np.ndarray]:
+    """Every metric's curves ``(rows, n_seeds, n_epochs)`` of the rows of classes ``cls``."""
+    t = np.arange(1, n_epochs + 1, dtype=np.float64)
+    mean_final = land.final[cls][:, None, None]
+    offset = (
+        rng.normal(0.0, noise, size=(cls.shape[0], n_seeds, 1))
+        * np.asarray(land.connected, dtype=np.float64)[cls][:, None, None]
+    )
+    k = land.speed[cls][:, None, None]
+    progress = (1.0 - np.exp(-k * t[None, None, :] / n_epochs)) / (1.0 - np.exp(-k))
+    curve_shape = 1.0 - progress
+    jitter = rng.normal(0.0, 0.004, size=(cls.shape[0], n_seeds, n_epochs))
+    valid = np.clip(
+        (mean_final + offset) - (mean_final + offset - _CHANCE) * curve_shape + jitter, 0, 1
+    )
+    gap = 0.002 * land.units
+    train = np.clip(valid + gap[cls][:, None, None] * t / n_epochs + 0.01, 0, 1)
+    test = np.clip(valid + rng.normal(0.0, 0.003, size=valid.shape), 0, 1)
+
+    def loss(acc: np.ndarray) -> np.ndarray:
+        return -np.log(np.clip(acc, 1e-3, 1.0)) * 1.3
+
+    return {
+        "train_acc": train,
+        "train_loss": loss(train),
+        "valid_acc": valid,
+        "valid_loss": loss(valid),
+        "test_acc": test,
+        "test_loss": loss(test),
+    }

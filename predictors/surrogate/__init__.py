@@ -1,4 +1,6 @@
-"""A surrogate benchmark: the Benchmark protocol answered by predictors fitted on part of a table.
+"""A surrogate benchmark: the Benchmark interface answered by predictors fitted on part of a
+table. The benchmark and its file format live in :mod:`nasbench_sim.bench.surrogate` (reading a
+surrogate needs no predictor); this package fits it and re-exports those names.
 
 How :func:`fit_surrogate` builds it from a ``fraction`` of a table's rows:
 
@@ -11,9 +13,9 @@ How :func:`fit_surrogate` builds it from a ``fraction`` of a table's rows:
   accuracies, with ``z`` standard normals hashed from ``(noise seed, class, k, epoch)``: fixed
   per cell and repeat, like the stored repeats of a table. ``sigma`` (the spread of final
   validation accuracy over repeats) is predicted per cell by a regressor on ``log sigma``;
-  ``jitter`` is the table's epoch-to-epoch noise. ``seed=None`` picks the repeat by a hash of
+  ``jitter`` is the table's epoch-to-epoch noise. ``repeat=None`` picks the repeat by a hash of
   ``(run_seed, class)`` (common random numbers, as in :class:`TabularBenchmark`);
-  ``seed="mean"`` returns the noiseless mean curve. Losses carry no repeat noise.
+  ``repeat="mean"`` returns the noiseless mean curve. Losses carry no repeat noise.
 * **Test accuracy** is a linear map of validation accuracy (and test loss of validation loss)
   fitted on the table, plus a residual noise per repeat.
 * **Costs** (epoch time, params, FLOPs, latency) come from regressors on ``log`` cost.
@@ -30,7 +32,7 @@ Example:
     3
 """
 
-from predictors.surrogate.benchmark import (
+from nasbench_sim.bench.surrogate import (
     SURROGATE_FORMAT,
     SURROGATE_VERSION,
     SurrogateBenchmark,

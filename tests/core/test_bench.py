@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -28,23 +29,23 @@ def test_query_reads_the_table(synthetic_bench: TabularBenchmark) -> None:
     t = synthetic_bench.table
     cell = Cell.from_str(EXAMPLE)
     row = int(np.flatnonzero(t.arch_index == SPACE.canonical(cell).index)[0])
-    r = synthetic_bench.query(cell, epochs=5, seed=2)
+    r = synthetic_bench.query(cell, epochs=5, repeat=2)
     assert r.arch == cell and r.index == cell.index and r.epoch == 5 and r.repeat == 2
     assert r.valid_acc == pytest.approx(float(t.metrics["valid_acc"][row, 2, 4]))
     assert r.train_loss == pytest.approx(float(t.metrics["train_loss"][row, 2, 4]))
     assert r.train_time == pytest.approx(5 * float(t.cost["train_time_s"][row]))
     assert r.params == float(t.cost["params"][row])
     assert not hasattr(r, "test_acc")  # searches cannot see test accuracy
-    m = synthetic_bench.query(cell, seed="mean")
+    m = synthetic_bench.query(cell, repeat="mean")
     assert m.epoch == 12 and m.repeat == -1
     assert m.valid_acc == pytest.approx(float(t.metrics["valid_acc"][row, :, -1].mean()), rel=1e-6)
 
 
 def test_query_accepts_index_string_and_cell(synthetic_bench: TabularBenchmark) -> None:
     c = Cell.from_str(EXAMPLE)
-    a = synthetic_bench.query(c, seed=0)
-    assert synthetic_bench.query(EXAMPLE, seed=0).valid_acc == a.valid_acc
-    assert synthetic_bench.query(c.index, seed=0).valid_acc == a.valid_acc
+    a = synthetic_bench.query(c, repeat=0)
+    assert synthetic_bench.query(EXAMPLE, repeat=0).valid_acc == a.valid_acc
+    assert synthetic_bench.query(c.index, repeat=0).valid_acc == a.valid_acc
 
 
 def test_equivalent_cells_share_their_class_row(synthetic_bench: TabularBenchmark) -> None:
@@ -53,8 +54,8 @@ def test_equivalent_cells_share_their_class_row(synthetic_bench: TabularBenchmar
     for i in rng.integers(0, SPACE.size, 200):
         rep = int(SPACE.representatives()[ids[i]])
         assert (
-            synthetic_bench.query(int(i), seed=1).valid_acc
-            == synthetic_bench.query(rep, seed=1).valid_acc
+            synthetic_bench.query(int(i), repeat=1).valid_acc
+            == synthetic_bench.query(rep, repeat=1).valid_acc
         )
 
 
@@ -86,8 +87,8 @@ def test_query_many_matches_query(synthetic_bench: TabularBenchmark) -> None:
             r.train_time
         )
         assert batch.repeat[k] == r.repeat
-    mean = b.query_many(idx[:5], seed="mean")
-    assert mean.valid_acc[0] == pytest.approx(b.query(int(idx[0]), seed="mean").valid_acc)
+    mean = b.query_many(idx[:5], repeat="mean")
+    assert mean.valid_acc[0] == pytest.approx(b.query(int(idx[0]), repeat="mean").valid_acc)
     assert b.query_many([EXAMPLE, Cell.from_index(3)]).index.tolist() == [
         Cell.from_str(EXAMPLE).index,
         3,
@@ -100,9 +101,11 @@ def test_query_many_matches_query(synthetic_bench: TabularBenchmark) -> None:
         ({"epochs": 0}, "outside 1..12"),
         ({"epochs": 13}, "outside 1..12"),
         ({"epochs": 2.5}, "epochs must be an int"),
-        ({"seed": 3}, "allowed 0..2"),
-        ({"seed": -1}, "allowed 0..2"),
-        ({"seed": "median"}, "seed must be None, 'mean'"),
+        ({"repeat": 3}, "allowed 0..2"),
+        ({"repeat": -1}, "allowed 0..2"),
+        ({"repeat": "median"}, "repeat must be None, 'mean'"),
+        ({"training_seed": 99}, "trained with seeds 0, 1, 2"),
+        ({"repeat": 1, "training_seed": 0}, "not both"),
     ],
 )
 def test_bad_queries(synthetic_bench: TabularBenchmark, kwargs: dict, fragment: str) -> None:
@@ -110,11 +113,31 @@ def test_bad_queries(synthetic_bench: TabularBenchmark, kwargs: dict, fragment: 
         synthetic_bench.query(5, **kwargs)
 
 
+def test_repeat_is_a_position_and_training_seed_a_label() -> None:
+    """``repeat=k`` reads the k-th stored repeat; ``training_seed=S`` the one trained with S;
+    the old ``seed=k`` still means ``repeat=k``, with a deprecation warning."""
+    table = dataclasses.replace(make_synthetic_table(0, cells=30, n_epochs=3))
+    table = dataclasses.replace(table, seeds=np.array([777, 5, 42]))
+    bench = TabularBenchmark(table)
+    cell = int(table.arch_index[4])
+    assert bench.training_seeds == (777, 5, 42)
+    by_label = bench.query(cell, training_seed=42)
+    assert by_label.repeat == 2
+    assert by_label.valid_acc == pytest.approx(float(table.metrics["valid_acc"][4, 2, -1]))
+    assert bench.query(cell, repeat=2).valid_acc == by_label.valid_acc
+    assert bench.test_result(cell, training_seed=5).repeat == 1
+    with pytest.warns(DeprecationWarning, match="repeat=k"):
+        old = bench.query(cell, seed=2)
+    assert old.valid_acc == by_label.valid_acc
+    with pytest.warns(DeprecationWarning):
+        assert bench.query_many([cell], seed="mean").repeat[0] == -1
+
+
 def test_bad_query_many(synthetic_bench: TabularBenchmark) -> None:
     with pytest.raises(QueryError, match=r"1\.\.12"):
         synthetic_bench.query_many([1, 2], epochs=np.array([1, 40]))
     with pytest.raises(QueryError):
-        synthetic_bench.query_many([1, 2], seed=9)
+        synthetic_bench.query_many([1, 2], repeat=9)
 
 
 def test_cell_not_in_partial_table() -> None:
@@ -138,7 +161,7 @@ def test_test_path_is_separate(synthetic_bench: TabularBenchmark) -> None:
     cell = int(t.arch_index[row])
     res = synthetic_bench.test_result(cell)
     assert res.test_acc == pytest.approx(float(t.metrics["test_acc"][row, :, -1].mean()), rel=1e-6)
-    one = synthetic_bench.test_result(cell, epochs=3, seed=1)
+    one = synthetic_bench.test_result(cell, epochs=3, repeat=1)
     assert one.test_acc == pytest.approx(float(t.metrics["test_acc"][row, 1, 2]))
     many = synthetic_bench.test_acc_many(t.arch_index[:50])
     assert many.shape == (50,) and math.isclose(float(many[row]), res.test_acc, rel_tol=1e-6)
@@ -258,5 +281,5 @@ def test_results_carry_the_read_only_validation_curve(synthetic_bench) -> None:
     full = synthetic_bench.query(cell)
     assert full.valid_curve[:5] == pytest.approx(r.valid_curve)
     assert not r.valid_curve.flags.writeable
-    m = synthetic_bench.query(cell, epochs=4, seed="mean")
+    m = synthetic_bench.query(cell, epochs=4, repeat="mean")
     assert m.valid_curve.shape == (4,) and m.valid_curve[-1] == pytest.approx(m.valid_acc)

@@ -96,8 +96,8 @@ def test_second_space_end_to_end(pairs_registered: None, tmp_path: Path) -> None
     bench = Benchmark.load(write_table(tmp_path / "pairs.h5", table))
     assert bench.space.name == "pairs"
     # (2, 1) is not stored; it answers through its class row (1, 2)
-    assert bench.query((2, 1), seed=0).valid_acc == bench.query((1, 2), seed=0).valid_acc
-    assert bench.query("2-1", seed=0).index == 7
+    assert bench.query((2, 1), repeat=0).valid_acc == bench.query((1, 2), repeat=0).valid_acc
+    assert bench.query("2-1", repeat=0).index == 7
     sim = SimulatedBenchmark(bench)
     sim.query((0, 0), epochs=2)
     sim.query((0, 0), epochs=3)

@@ -77,7 +77,7 @@ def test_build_round_trip_and_query(tmp_path: Path, tiny: Protocol) -> None:
     assert not any(e.skipped for e in events) and all(e.model_steps > 0 for e in events)
     # and the benchmark API reads it
     bench = TabularBenchmark(t)
-    r = bench.query(Cell.from_index(1234), epochs=2, seed=1)
+    r = bench.query(Cell.from_index(1234), epochs=2, repeat=1)
     row = t.arch_index.tolist().index(1234)
     assert r.valid_acc == pytest.approx(float(t.metrics["valid_acc"][row, 1, 1]))
 

@@ -18,10 +18,10 @@ from predictors.features import (
 def test_curve_features_layout(synthetic_bench) -> None:
     idx = synthetic_bench.table.arch_index[:30]
     k = 5
-    f = curve_features(synthetic_bench, idx, k, seed=None)
+    f = curve_features(synthetic_bench, idx, k, repeat=None)
     assert f.shape == (30, 3 * k - 1)
     curve = np.stack(
-        [synthetic_bench.query_many(idx, epochs=e, seed=None).valid_acc for e in range(1, k + 1)],
+        [synthetic_bench.query_many(idx, epochs=e, repeat=None).valid_acc for e in range(1, k + 1)],
         axis=1,
     )
     np.testing.assert_allclose(f[:, :k], curve)
@@ -34,10 +34,10 @@ def test_curve_features_layout(synthetic_bench) -> None:
 
 def test_curve_features_follow_the_seed(synthetic_bench) -> None:
     idx = synthetic_bench.table.arch_index[:50]
-    a = curve_features(synthetic_bench, idx, 3, seed=0)
-    b = curve_features(synthetic_bench, idx, 3, seed=1)
+    a = curve_features(synthetic_bench, idx, 3, repeat=0)
+    b = curve_features(synthetic_bench, idx, 3, repeat=1)
     assert not np.array_equal(a, b)
-    np.testing.assert_array_equal(a, curve_features(synthetic_bench, idx, 3, seed=0))
+    np.testing.assert_array_equal(a, curve_features(synthetic_bench, idx, 3, repeat=0))
     assert curve_features(synthetic_bench, idx, 1).shape == (50, 3)
 
 

@@ -25,18 +25,18 @@ def surrogate(synthetic_bench) -> SurrogateBenchmark:
 
 def test_ranking_matches_the_table(synthetic_bench, surrogate) -> None:
     idx = synthetic_bench.table.arch_index
-    true = synthetic_bench.query_many(idx, seed="mean").valid_acc
-    pred = surrogate.query_many(idx, seed="mean").valid_acc
+    true = synthetic_bench.query_many(idx, repeat="mean").valid_acc
+    pred = surrogate.query_many(idx, repeat="mean").valid_acc
     assert stats.kendalltau(pred, true).statistic > 0.6
     assert surrogate.fit_report.heldout_tau > 0.6
     assert surrogate.fit_report.n_fit == round(0.2 * idx.shape[0])
     test_tau = stats.kendalltau(surrogate.test_acc_many(idx), synthetic_bench.test_acc_many(idx))
     assert test_tau.statistic > 0.6
     # Early-epoch ranks are predicted too, and curves rise.
-    early = surrogate.query_many(idx, epochs=2, seed="mean").valid_acc
+    early = surrogate.query_many(idx, epochs=2, repeat="mean").valid_acc
     assert (
         stats.kendalltau(
-            early, synthetic_bench.query_many(idx, epochs=2, seed="mean").valid_acc
+            early, synthetic_bench.query_many(idx, epochs=2, repeat="mean").valid_acc
         ).statistic
         > 0.5
     )
@@ -56,19 +56,20 @@ def test_protocol(surrogate) -> None:
     again = surrogate.query(11791, epochs=4)
     assert again.valid_acc == r.valid_acc and again.repeat == r.repeat
     np.testing.assert_array_equal(again.valid_curve, r.valid_curve)
-    reps = [surrogate.query(11791, seed=k).valid_acc for k in range(3)]
+    reps = [surrogate.query(11791, repeat=k).valid_acc for k in range(3)]
     assert len(set(reps)) == 3
     # Repeats scatter around the mean curve: no systematic offset over many cells.
     idx = np.arange(0, 15625, 3)
-    offsets = np.stack([surrogate.query_many(idx, seed=k).valid_acc for k in range(3)])
-    offsets -= surrogate.query_many(idx, seed="mean").valid_acc
+    offsets = np.stack([surrogate.query_many(idx, repeat=k).valid_acc for k in range(3)])
+    offsets -= surrogate.query_many(idx, repeat="mean").valid_acc
     assert abs(offsets.mean()) < 1e-3 and offsets.std() > 1e-3
     # Equivalent cells share their class's answer.
     space = surrogate.space
     cell = space.from_index(11791)
     twin = space.from_index(int(space.representatives()[space.class_of(cell)]))
     assert (
-        surrogate.query(twin, seed="mean").valid_acc == surrogate.query(cell, seed="mean").valid_acc
+        surrogate.query(twin, repeat="mean").valid_acc
+        == surrogate.query(cell, repeat="mean").valid_acc
     )
     t = surrogate.test_result(11791)
     assert 0.0 <= t.test_acc <= 1.0 and t.repeat == -1
@@ -76,7 +77,7 @@ def test_protocol(surrogate) -> None:
     with pytest.raises(QueryError, match=r"1\.\.12"):
         surrogate.query(1, epochs=13)
     with pytest.raises(QueryError, match=r"allowed 0\.\.2"):
-        surrogate.query(1, seed=3)
+        surrogate.query(1, repeat=3)
 
 
 def test_run_seed_changes_the_repeat_draw(surrogate) -> None:
@@ -90,11 +91,11 @@ def test_run_seed_changes_the_repeat_draw(surrogate) -> None:
 def test_repeat_noise_matches_the_table(synthetic_bench, surrogate) -> None:
     idx = synthetic_bench.table.arch_index
     sur_tau = stats.kendalltau(
-        surrogate.query_many(idx, seed=0).valid_acc, surrogate.query_many(idx, seed=1).valid_acc
+        surrogate.query_many(idx, repeat=0).valid_acc, surrogate.query_many(idx, repeat=1).valid_acc
     ).statistic
     tab_tau = stats.kendalltau(
-        synthetic_bench.query_many(idx, seed=0).valid_acc,
-        synthetic_bench.query_many(idx, seed=1).valid_acc,
+        synthetic_bench.query_many(idx, repeat=0).valid_acc,
+        synthetic_bench.query_many(idx, repeat=1).valid_acc,
     ).statistic
     assert abs(sur_tau - tab_tau) < 0.05
 
@@ -104,8 +105,8 @@ def test_save_load_round_trip(tmp_path: Path, surrogate) -> None:
     loaded = SurrogateBenchmark.load(path, run_seed=0)
     idx = np.arange(0, 15625, 5)
     for seed in (None, "mean", 2):
-        a = surrogate.query_many(idx, epochs=3, seed=seed)
-        b = loaded.query_many(idx, epochs=3, seed=seed)
+        a = surrogate.query_many(idx, epochs=3, repeat=seed)
+        b = loaded.query_many(idx, epochs=3, repeat=seed)
         np.testing.assert_array_equal(a.valid_acc, b.valid_acc)
         np.testing.assert_array_equal(a.train_time, b.train_time)
     np.testing.assert_array_equal(surrogate.test_acc_many(idx), loaded.test_acc_many(idx))
@@ -146,3 +147,15 @@ def test_fit_surrogate_rejects_bad_arguments(synthetic_bench) -> None:
         fit_surrogate(synthetic_bench, 1.5)
     with pytest.raises(PredictorError, match="learning curves"):
         fit_surrogate(synthetic_bench, 0.1, "lcsvr")
+
+
+def test_a_surrogate_of_a_synthetic_source_stays_synthetic(synthetic_bench) -> None:
+    """Fitted on a surrogate of a synthetic table, a surrogate is still marked synthetic (it
+    lost the mark before), and says what it was fitted on."""
+    first = fit_surrogate(synthetic_bench, fraction=0.1, predictor="ridge", seed=0)
+    second = fit_surrogate(first, fraction=0.1, predictor="ridge", seed=1)
+    assert synthetic_bench.source.synthetic
+    assert first.source.synthetic and second.source.synthetic
+    assert second.source.kind == "surrogate"
+    assert "SYNTHETIC SURROGATE" in second.source.describe()
+    assert "fitted on" in second.source.detail and "SYNTHETIC table" in second.source.detail

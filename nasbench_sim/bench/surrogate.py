@@ -1,7 +1,9 @@
 """The surrogate benchmark and its saved form: fitted arrays (:class:`SurrogateModel`) that
-answer the :class:`~nasbench_sim.bench.Benchmark` protocol for every cell
-(:class:`SurrogateBenchmark`), saved as a versioned ``.npz``. How the arrays are fitted, and
-how repeats and test accuracy are modelled, is in :mod:`predictors.surrogate`."""
+answer the :class:`~nasbench_sim.bench.Benchmark` interface for every cell
+(:class:`SurrogateBenchmark`), saved as a versioned ``.npz`` (no pickle).
+
+Reading and answering needs only numpy and scipy; fitting is in :mod:`predictors.surrogate`,
+which also describes how repeats and test accuracy are modelled."""
 
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ import numpy as np
 from scipy.special import ndtri
 
 from nasbench_sim.atomic import atomic_path
-from nasbench_sim.bench import Benchmark, Result, ResultBatch, Seed, TestResult
-from nasbench_sim.errors import QueryError
+from nasbench_sim.bench.base import Benchmark, Repeat, Source
+from nasbench_sim.bench.results import Result, ResultBatch, TestBatch
+from nasbench_sim.errors import NasBenchSimError, QueryError
 from nasbench_sim.space import SearchSpace, get_space
-from predictors.base import PredictorError
 
 __all__ = [
     "SURROGATE_FORMAT",
@@ -38,7 +40,7 @@ _COSTS = ("train_time_s", "params", "flops", "latency_s")
 _M64 = (1 << 64) - 1
 
 
-class SurrogateFileError(PredictorError):
+class SurrogateFileError(NasBenchSimError, ValueError):
     """A file is not a surrogate saved by this version of nasbench-sim."""
 
 
@@ -68,6 +70,9 @@ class SurrogateModel:
         test_map: ``(acc_intercept, acc_slope, loss_intercept, loss_slope)``.
         test_resid: residual noise of test accuracy around the map.
         cost: float64 ``(n_classes, 4)``: epoch time (s), params, FLOPs, latency (s).
+        report: how it was fitted.
+        fitted_on: the source it was fitted on, described (:meth:`Source.describe`).
+        training_seeds: the training-seed labels of that source's repeats.
     """
 
     space: str
@@ -83,6 +88,8 @@ class SurrogateModel:
     test_resid: float
     cost: np.ndarray
     report: SurrogateFitReport
+    fitted_on: str = ""
+    training_seeds: tuple[int, ...] = ()
 
 
 def _mix(*keys: Any) -> np.ndarray:
@@ -104,15 +111,17 @@ def _normal(*keys: Any) -> np.ndarray:
 
 
 class SurrogateBenchmark(Benchmark):
-    """Answers the :class:`~nasbench_sim.bench.Benchmark` protocol for every cell of the space
-    from a fitted :class:`SurrogateModel` (see the module docstring for the model).
+    """Answers the :class:`~nasbench_sim.bench.Benchmark` interface for every cell of the space
+    from a fitted :class:`SurrogateModel` (see :mod:`predictors.surrogate` for the model).
 
     Args:
-        model: the fitted arrays (from :func:`fit_surrogate` or :meth:`load`).
-        run_seed: seeds the common-random-number choice of repeat for ``seed=None``.
+        model: the fitted arrays (from :func:`~predictors.surrogate.fit_surrogate` or
+            :meth:`load`).
+        run_seed: seeds the common-random-number choice of repeat for ``repeat=None``.
+        origin: where it was loaded from, for :attr:`source`.
     """
 
-    def __init__(self, model: SurrogateModel, run_seed: int = 0) -> None:
+    def __init__(self, model: SurrogateModel, run_seed: int = 0, *, origin: str = "memory") -> None:
         self.model = model
         self.space: SearchSpace = get_space(model.space)
         self.dataset = f"{model.dataset} (surrogate)"
@@ -120,25 +129,50 @@ class SurrogateBenchmark(Benchmark):
         self.n_seeds = model.n_seeds
         self.run_seed = int(run_seed)
         self._cls = self.space.class_ids()
+        self._cells = np.arange(self.space.size, dtype=np.int64)
+        self._cells.flags.writeable = False
+        r = model.report
+        detail = f"{r.predictor} fitted on {100 * r.fraction:g}% of {r.n_rows} rows"
+        if model.fitted_on:
+            detail += f" of {model.fitted_on}"
+        self._source = Source("surrogate", model.synthetic, origin, detail)
 
     @property
     def fit_report(self) -> SurrogateFitReport:
         return self.model.report
 
+    # -- the interface's descriptions --------------------------------------------------------
+    @property
+    def source(self) -> Source:
+        return self._source
+
+    @property
+    def training_seeds(self) -> tuple[int, ...]:
+        return self.model.training_seeds or tuple(range(self.n_seeds))
+
+    @property
+    def candidate_cells(self) -> np.ndarray:
+        return self._cells
+
+    @property
+    def full_training_time(self) -> float:
+        return float(np.median(self.model.cost[self._cls, 0])) * self.n_epochs
+
+    @property
+    def best_test_acc(self) -> float:
+        a, b, _, _ = self.model.test_map
+        return float(np.clip(a + b * self.model.curves[:, 3, -1].astype(np.float64), 0, 1).max())
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "fit": asdict(self.model.report)}
+
     # -- helpers ----------------------------------------------------------------------------
-    def _repeats(self, cls: np.ndarray, seed: Seed) -> np.ndarray:
-        if seed is None:
+    def _repeats(self, cls: np.ndarray, repeat: Repeat) -> np.ndarray:
+        if repeat is None:
             return (_mix(self.run_seed & _M64, cls, 7) % np.uint64(self.n_seeds)).astype(np.int64)
-        if seed == "mean":
+        if repeat == "mean":
             return np.full(cls.shape, -1, dtype=np.int64)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise QueryError(f"seed must be None, 'mean' or an int repeat, got {seed!r}")
-        if not 0 <= seed < self.n_seeds:
-            raise QueryError(
-                f"seed={seed}: this surrogate has {self.n_seeds} repeats, "
-                f"allowed 0..{self.n_seeds - 1}"
-            )
-        return np.full(cls.shape, int(seed), dtype=np.int64)
+        return np.full(cls.shape, int(repeat), dtype=np.int64)
 
     def _epochs(self, epochs: Any, shape: tuple[int, ...]) -> np.ndarray:
         if epochs is None:
@@ -167,14 +201,14 @@ class SurrogateBenchmark(Benchmark):
         acc = a + b * self._valid_at(cls, rep, e) + np.where(rep >= 0, resid, 0.0)
         return np.clip(acc, 0.0, 1.0)
 
-    # -- protocol ---------------------------------------------------------------------------
-    def query_many(
-        self, archs: Any, epochs: int | np.ndarray | None = None, seed: Seed = None
+    # -- queries ----------------------------------------------------------------------------
+    def _query_many(
+        self, archs: Any, epochs: int | np.ndarray | None, repeat: Repeat
     ) -> ResultBatch:
         idx = self.space.to_indices(archs)
         cls = self._cls[idx]
         e = self._epochs(epochs, idx.shape)
-        rep = self._repeats(cls, seed)
+        rep = self._repeats(cls, repeat)
         mean = self.model.curves[cls, :, e - 1].astype(np.float64)
         d = self._noise(cls, rep, e)
         cost = self.model.cost[cls]
@@ -192,52 +226,42 @@ class SurrogateBenchmark(Benchmark):
             latency=cost[:, 3],
         )
 
-    def query(self, arch: Any, epochs: int | None = None, seed: Seed = None) -> Result:
+    def _query(self, arch: Any, epochs: int | None, repeat: Repeat) -> Result:
         arch = self.space.coerce(arch)
         idx = self.space.to_index(arch)
         if epochs is not None and not isinstance(epochs, (int, np.integer)):
             raise QueryError(f"epochs must be an int in 1..{self.n_epochs}, got {epochs!r}")
-        b = self.query_many(np.array([idx]), epochs, seed)
+        b = self._query_many(np.array([idx]), epochs, repeat)
         e = int(b.epoch[0])
-        rep_seed: Seed = "mean" if b.repeat[0] < 0 else int(b.repeat[0])
-        curve = self.query_many(np.full(e, idx), np.arange(1, e + 1), rep_seed).valid_acc
+        rep: Repeat = "mean" if b.repeat[0] < 0 else int(b.repeat[0])
+        curve = self._query_many(np.full(e, idx), np.arange(1, e + 1), rep).valid_acc
         curve.flags.writeable = False
         return Result(
-            arch,
-            idx,
-            int(b.epoch[0]),
-            int(b.repeat[0]),
-            float(b.train_loss[0]),
-            float(b.train_acc[0]),
-            float(b.valid_loss[0]),
-            float(b.valid_acc[0]),
-            float(b.train_time[0]),
-            float(b.params[0]),
-            float(b.flops[0]),
-            float(b.latency[0]),
-            curve,
+            arch=arch,
+            index=idx,
+            epoch=e,
+            repeat=int(b.repeat[0]),
+            train_loss=float(b.train_loss[0]),
+            train_acc=float(b.train_acc[0]),
+            valid_loss=float(b.valid_loss[0]),
+            valid_acc=float(b.valid_acc[0]),
+            train_time=float(b.train_time[0]),
+            params=float(b.params[0]),
+            flops=float(b.flops[0]),
+            latency=float(b.latency[0]),
+            valid_curve=curve,
         )
 
-    def test_result(self, arch: Any, epochs: int | None = None, seed: Seed = "mean") -> TestResult:
-        idx = np.array([self.space.to_index(self.space.coerce(arch))])
+    def _test_many(
+        self, idx: np.ndarray, epochs: int | np.ndarray | None, repeat: Repeat
+    ) -> TestBatch:
         cls = self._cls[idx]
         e = self._epochs(epochs, idx.shape)
-        rep = self._repeats(cls, seed)
+        rep = self._repeats(cls, repeat)
         _, _, la, lb = self.model.test_map
-        loss = la + lb * float(self.model.curves[cls[0], 2, e[0] - 1])
-        acc = float(self._test_at(cls, rep, e)[0])
-        return TestResult(int(idx[0]), int(e[0]), int(rep[0]), loss, acc)
-
-    def test_acc_many(self, archs: Any, seed: Seed = "mean") -> np.ndarray:
-        idx = self.space.to_indices(archs)
-        cls = self._cls[idx]
-        e = np.full(idx.shape, self.n_epochs, dtype=np.int64)
-        return self._test_at(cls, self._repeats(cls, seed), e)
-
-    @property
-    def best_test_acc(self) -> float:
-        a, b, _, _ = self.model.test_map
-        return float(np.clip(a + b * self.model.curves[:, 3, -1].astype(np.float64), 0, 1).max())
+        loss = la + lb * self.model.curves[cls, 2, e - 1].astype(np.float64)
+        acc = self._test_at(cls, rep, e)
+        return TestBatch(index=idx, epoch=e.copy(), repeat=rep, test_loss=loss, test_acc=acc)
 
     def with_run_seed(self, run_seed: int) -> SurrogateBenchmark:
         view = copy.copy(self)
@@ -259,6 +283,8 @@ class SurrogateBenchmark(Benchmark):
             "test_map": list(m.test_map),
             "test_resid": m.test_resid,
             "report": asdict(m.report),
+            "fitted_on": m.fitted_on,
+            "training_seeds": list(m.training_seeds),
         }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -275,7 +301,9 @@ class SurrogateBenchmark(Benchmark):
         return path
 
     @staticmethod
-    def load(path: str | os.PathLike[str] | None = None, *, run_seed: int = 0) -> Any:
+    def load(  # type: ignore[override]
+        path: str | os.PathLike[str] | None = None, *, run_seed: int = 0
+    ) -> SurrogateBenchmark:
         """Read a surrogate written by :meth:`save`.
 
         Raises:
@@ -314,5 +342,7 @@ class SurrogateBenchmark(Benchmark):
             test_resid=float(meta["test_resid"]),
             cost=arrays["cost"],
             report=SurrogateFitReport(**meta["report"]),
+            fitted_on=str(meta.get("fitted_on", "")),
+            training_seeds=tuple(int(s) for s in meta.get("training_seeds", ())),
         )
-        return SurrogateBenchmark(model, run_seed=run_seed)
+        return SurrogateBenchmark(model, run_seed=run_seed, origin=str(path))
