@@ -1,7 +1,8 @@
-"""Simulated time: what a query costs, and a budgeted sequential wrapper.
+"""Simulated time: one :class:`Clock` prices every query, for the budgeted sequential wrapper
+here (:class:`SimulatedBenchmark`) and for the asynchronous run loop of
+:mod:`nasbench_sim.search` alike.
 
-Accounting rules (the same for the sequential wrapper here and the asynchronous simulator in
-``nasbench_sim.search``):
+Accounting rules:
 
 * A query for ``(cell, e)`` charges the recorded training time of the epochs not yet trained
   for that cell in this run: training from scratch costs ``e * epoch_time``; continuing a cell
@@ -10,22 +11,28 @@ Accounting rules (the same for the sequential wrapper here and the asynchronous 
   which charges every query in full as if retrained from scratch.
 * Cells are told apart by their space index: an equivalent twin of a trained cell is a
   different string to a search strategy and is trained (and charged) again.
-* A budget is spent once the clock reaches ``Budget.time_s`` or ``Budget.queries`` queries have
-  been made; the query that crosses the line completes, the next raises
+* A continuation or free re-read of a cell whose training is still running (on another
+  worker) starts when that training ends: no result is known before the training behind it.
+* A budget is spent once the clock reaches ``Budget.time_s`` or ``Budget.queries`` queries
+  have started; work already running completes (and may finish after ``time_s``), nothing new
+  starts. :class:`SimulatedBenchmark` then raises
   :class:`~nasbench_sim.errors.BudgetExhausted`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
+from nasbench_sim.bench.base import Benchmark
+from nasbench_sim.bench.log import QueryRecord, log_frame
 from nasbench_sim.bench.results import Result
-from nasbench_sim.bench.tabular import Benchmark
 from nasbench_sim.errors import BudgetExhausted
 
-__all__ = ["Budget", "QueryRecord", "SimulatedBenchmark", "TrainingLedger"]
+__all__ = ["Budget", "Clock", "QueryRecord", "SimulatedBenchmark", "TrainingLedger"]
 
 
 @dataclass(frozen=True)
@@ -33,8 +40,8 @@ class Budget:
     """Limits of one search run: simulated seconds, number of queries, or both.
 
     Example:
-        >>> Budget(time_s=3600).time_s
-        3600
+        >>> Budget(time_s=3600).describe()
+        '3,600 simulated s (1.00 h)'
     """
 
     time_s: float | None = None
@@ -51,9 +58,19 @@ class Budget:
             raise ValueError(f"Budget.queries must be a positive int, got {self.queries}")
 
     def spent(self, elapsed: float, n_queries: int) -> bool:
+        """Whether no new query may start at ``elapsed`` after ``n_queries`` queries."""
         return (self.time_s is not None and elapsed >= self.time_s) or (
             self.queries is not None and n_queries >= self.queries
         )
+
+    def describe(self) -> str:
+        """The budget in words."""
+        parts = []
+        if self.time_s is not None:
+            parts.append(f"{self.time_s:,.0f} simulated s ({self.time_s / 3600:.2f} h)")
+        if self.queries is not None:
+            parts.append(f"{self.queries} queries")
+        return " and ".join(parts)
 
 
 class TrainingLedger:
@@ -78,59 +95,103 @@ class TrainingLedger:
         return self._trained.get(index, 0)
 
 
-@dataclass(frozen=True, slots=True)
-class QueryRecord:
-    """One line of a run's query log.
+class Clock:
+    """The simulated clock of one run: prices each query, enforces the budget, and knows when
+    each cell's latest training ends (see the module docstring for the rules).
 
-    Attributes:
-        start: simulated time the training started.
-        finish: simulated time the result was available.
-        worker: which simulated worker trained it.
-        index: space index of the cell.
-        epoch: epochs trained to.
-        repeat: which stored repeat answered.
-        valid_acc: what the search saw.
-        cost: seconds charged for this query.
+    Args:
+        budget: the run's limits (``None``: none).
+        charge_repeats: charge re-queries of finished work in full.
+
+    Example:
+        >>> from nasbench_sim.bench import TabularBenchmark
+        >>> from nasbench_sim.table import make_synthetic_table
+        >>> bench = TabularBenchmark(make_synthetic_table(0, n_epochs=4))
+        >>> clock = Clock(Budget(queries=2))
+        >>> first = clock.book(bench.query(7, epochs=2), worker=0, earliest=0.0)
+        >>> again = clock.book(bench.query(7, epochs=4), worker=0, earliest=first.finish)
+        >>> again.cost == first.cost, clock.can_start(again.finish)
+        (True, False)
     """
 
-    start: float
-    finish: float
-    worker: int
-    index: int
-    epoch: int
-    repeat: int
-    valid_acc: float
-    cost: float
+    def __init__(self, budget: Budget | None = None, *, charge_repeats: bool = False) -> None:
+        self.budget = budget
+        self.ledger = TrainingLedger(charge_repeats=charge_repeats)
+        self.time_limit = math.inf if budget is None or budget.time_s is None else budget.time_s
+        self.query_limit = math.inf if budget is None or budget.queries is None else budget.queries
+        self.n_started = 0
+        self._ready_at: dict[int, float] = {}
+
+    def can_start(self, now: float) -> bool:
+        """Whether new work may start at ``now`` under the budget."""
+        return now < self.time_limit and self.n_started < self.query_limit
+
+    def book(self, result: Result, worker: int, earliest: float) -> QueryRecord | None:
+        """Start the training behind ``result`` on ``worker`` no earlier than ``earliest``.
+
+        Returns:
+            Its log record (start, finish, cost...), or ``None`` when it would start at or
+            after the time budget (then nothing is charged).
+        """
+        wait = 0.0 if self.ledger.charge_repeats else self._ready_at.get(result.index, 0.0)
+        start = max(earliest, wait)
+        if start >= self.time_limit:
+            return None
+        cost = self.ledger.charge(result)
+        finish = start + cost
+        self._ready_at[result.index] = max(self._ready_at.get(result.index, 0.0), finish)
+        self.n_started += 1
+        return QueryRecord(
+            start=start,
+            finish=finish,
+            worker=worker,
+            index=result.index,
+            arch=str(result.arch),
+            epoch=result.epoch,
+            repeat=result.repeat,
+            valid_acc=result.valid_acc,
+            cost=cost,
+        )
 
 
-@dataclass
 class SimulatedBenchmark:
     """A sequential, budgeted view of a benchmark: the clock advances by each query's cost.
 
+    Args:
+        bench: the benchmark queried.
+        budget: the limits (``None``: none).
+        charge_repeats: charge re-queries of finished work in full.
+
     Example:
-        >>> sim = SimulatedBenchmark(bench, Budget(time_s=3600))   # doctest: +SKIP
-        >>> r = sim.query(cell, epochs=5); sim.elapsed            # doctest: +SKIP
+        >>> from nasbench_sim.bench import TabularBenchmark
+        >>> from nasbench_sim.table import make_synthetic_table
+        >>> sim = SimulatedBenchmark(TabularBenchmark(make_synthetic_table(0)), Budget(queries=5))
+        >>> r = sim.query(11791, epochs=5); r = sim.query(11791, epochs=10)  # 5 + 5 epochs
+        >>> sim.n_queries, list(sim.log_frame().columns)[:3]
+        (2, ['query', 'start', 'finish'])
     """
 
-    bench: Benchmark
-    budget: Budget | None = None
-    charge_repeats: bool = False
-    elapsed: float = 0.0
-    n_queries: int = 0
-    log: list[QueryRecord] = field(default_factory=list)
+    def __init__(
+        self, bench: Benchmark, budget: Budget | None = None, *, charge_repeats: bool = False
+    ) -> None:
+        self.bench = bench
+        self.budget = budget
+        self.charge_repeats = charge_repeats
+        self.clock = Clock(budget, charge_repeats=charge_repeats)
+        self.elapsed = 0.0
+        self.log: list[QueryRecord] = []
 
-    def __post_init__(self) -> None:
-        self._ledger = TrainingLedger(charge_repeats=self.charge_repeats)
+    @property
+    def n_queries(self) -> int:
+        return self.clock.n_started
 
     @property
     def exhausted(self) -> bool:
-        return self.budget is not None and self.budget.spent(self.elapsed, self.n_queries)
+        return not self.clock.can_start(self.elapsed)
 
     @property
     def remaining_time(self) -> float:
-        if self.budget is None or self.budget.time_s is None:
-            return math.inf
-        return max(0.0, self.budget.time_s - self.elapsed)
+        return max(0.0, self.clock.time_limit - self.elapsed)
 
     def query(self, arch: Any, epochs: int | None = None) -> Result:
         """Query, charge the clock, log. Raises ``BudgetExhausted`` once the budget is spent."""
@@ -139,24 +200,18 @@ class SimulatedBenchmark:
                 f"budget spent: {self.elapsed:.1f} s simulated, {self.n_queries} queries"
             )
         result = self.bench.query(arch, epochs)
-        cost = self._ledger.charge(result)
-        start = self.elapsed
-        self.elapsed += cost
-        self.n_queries += 1
-        self.log.append(
-            QueryRecord(
-                start,
-                self.elapsed,
-                0,
-                result.index,
-                result.epoch,
-                result.repeat,
-                result.valid_acc,
-                cost,
-            )
-        )
+        record = self.clock.book(result, worker=0, earliest=self.elapsed)
+        assert record is not None  # it starts at self.elapsed, inside the budget
+        self.elapsed = record.finish
+        self.log.append(record)
         return result
 
     def trained_epochs(self, arch: Any) -> int:
         """Epochs already paid for ``arch`` in this run."""
-        return self._ledger.trained_epochs(self.bench.space.to_index(self.bench.space.coerce(arch)))
+        space = self.bench.space
+        return self.clock.ledger.trained_epochs(space.to_index(space.coerce(arch)))
+
+    def log_frame(self) -> pd.DataFrame:
+        """The log as the run loop writes it: :data:`~nasbench_sim.bench.log.LOG_COLUMNS`,
+        with the incumbent and its regret after each query."""
+        return log_frame(self.log, self.bench)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nasbench_sim.bench import Budget, Result, TabularBenchmark
@@ -148,3 +149,33 @@ def test_runs_files_round_trip_and_read_with_plain_h5py(synthetic_bench, tmp_pat
     (tmp_path / "bad.h5").write_bytes(b"not hdf5")
     with pytest.raises(RunsFileError, match="not a readable HDF5"):
         read_runs(tmp_path / "bad.h5")
+
+
+def test_one_clock_prices_the_run_loop_and_the_simulated_benchmark_alike(
+    synthetic_bench: TabularBenchmark,
+) -> None:
+    """The same queries through SimulatedBenchmark and through the sequential run loop give
+    the same log, row for row (one clock, one row type)."""
+    from nasbench_sim.bench import SimulatedBenchmark
+    from nasbench_sim.bench.log import LOG_COLUMNS as BENCH_COLUMNS
+
+    cells = [int(i) for i in synthetic_bench.table.arch_index[:6]]
+    script = [(cells[0], 3), (cells[1], None), (cells[0], 7), (cells[0], 2), (cells[2], 5)]
+    strategy = _Scripted(synthetic_bench.space, synthetic_bench.n_epochs, script=script)
+    loop_log = run(strategy, synthetic_bench, Budget(queries=len(script)), seed=0).log
+    sim = SimulatedBenchmark(synthetic_bench.with_run_seed(0), Budget(queries=len(script)))
+    for i, e in script:
+        sim.query(i, e)
+    sim_log = sim.log_frame()
+    assert list(sim_log.columns) == list(loop_log.columns) == list(BENCH_COLUMNS)
+    pd.testing.assert_frame_equal(sim_log, loop_log)
+
+
+def test_strategy_diagnostics_reach_the_run_metadata(synthetic_bench: TabularBenchmark) -> None:
+    from nasbench_sim.strategies import run as run_any
+
+    budget = Budget(queries=60)
+    assert run_any("hyperband", synthetic_bench, budget).meta["diagnostics"]["promotions"] > 0
+    assert run_any("bo_xgb", synthetic_bench, budget).meta["diagnostics"]["n_fits"] > 0
+    diag = run_any("optuna_tpe_hyperband", synthetic_bench, budget).meta["diagnostics"]
+    assert diag["pruned"] > 0 and diag["trials"] >= 1
