@@ -11,6 +11,7 @@ __all__ = [
     "BudgetExhausted",
     "CellNotInTableError",
     "CellParseError",
+    "MissingDependencyError",
     "NasBenchSimError",
     "QueryError",
     "RegistryError",
@@ -55,6 +56,18 @@ class CellNotInTableError(QueryError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message otherwise
         return str(self.args[0]) if self.args else ""
+
+
+class MissingDependencyError(NasBenchSimError, ImportError):
+    """An optional module a feature needs is not installed; the message says how to get it.
+
+    Attributes:
+        module: the missing module's import name.
+    """
+
+    def __init__(self, message: str, module: str = "") -> None:
+        super().__init__(message)
+        self.module = module
 
 
 class BudgetExhausted(NasBenchSimError, RuntimeError):

@@ -140,6 +140,16 @@ class EarlyStopping(Strategy):
             self._fitted_on = n
         return float(self._model.predict(x[None, :])[0])
 
+    def diagnostics(self) -> dict[str, Any]:
+        """Runs stopped and continued, the error scale, and the inner strategy's counters."""
+        inner = {f"inner_{k}": v for k, v in self.inner.diagnostics().items()}
+        return {
+            "n_stopped": self.n_stopped,
+            "n_continued": self.n_continued,
+            "sigma": self.sigma,
+            **inner,
+        }
+
     def ask(self) -> Proposal:
         if self._continuations:
             return self._continuations.popleft()

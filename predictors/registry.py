@@ -1,31 +1,42 @@
-"""The predictor registry: one dict from name to class, and :func:`create_predictor`."""
+"""The predictor registry, in the one registry shape (:class:`~nasbench_sim.registry.Registry`).
+
+The predictor-guided search strategies of this package are registered, by name, in
+:data:`nasbench_sim.strategies.STRATEGIES`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from nasbench_sim.errors import RegistryError
+from nasbench_sim.registry import Entry, Registry
 from predictors.bananas import BananasPredictor
-from predictors.base import Predictor
+from predictors.base import Predictor, PredictorError
 from predictors.baselines import KNNPredictor, RandomForestPredictor, RidgePredictor
 from predictors.ensemble import EnsemblePredictor
 from predictors.gcn import GCNPredictor
 from predictors.lcsvr import LearningCurveSVR
 from predictors.xgb import XGBoostPredictor
 
-__all__ = ["PREDICTORS", "create_predictor"]
+__all__ = ["DEFAULT_PREDICTORS", "PREDICTORS", "create_predictor"]
 
-PREDICTORS: dict[str, type[Predictor]] = {
-    "lcsvr": LearningCurveSVR,
-    "xgb": XGBoostPredictor,
-    "gcn": GCNPredictor,
-    "bananas": BananasPredictor,
-    "rf": RandomForestPredictor,
-    "ridge": RidgePredictor,
-    "knn": KNNPredictor,
-    "ensemble": EnsemblePredictor,
-}
-"""Every predictor by name. ``ensemble`` wraps another one (``base=``, default ``"xgb"``)."""
+PREDICTORS = Registry(
+    "predictor",
+    [
+        Entry("lcsvr", LearningCurveSVR, "LC-SVR", "learning-curve SVR (Baker et al. 2018)"),
+        Entry("xgb", XGBoostPredictor, "XGBoost", "gradient-boosted trees on the encoding"),
+        Entry("gcn", GCNPredictor, "GCN", "graph convolutional network", requires=("torch",)),
+        Entry("bananas", BananasPredictor, "BANANAS", "MLP ensemble on the path encoding"),
+        Entry("rf", RandomForestPredictor, "Random forest"),
+        Entry("ridge", RidgePredictor, "Ridge"),
+        Entry("knn", KNNPredictor, "k-NN"),
+        Entry("ensemble", EnsemblePredictor, "Bootstrap ensemble", "wraps base= (default xgb)"),
+    ],
+    arg_error=PredictorError,
+)
+"""Every predictor by name. ``ensemble`` wraps another one (``base=``, default ``"xgb"``);
+``gcn`` needs torch (``pip install -e ".[train]"``)."""
+
+DEFAULT_PREDICTORS: tuple[str, ...] = ("lcsvr", "xgb", "gcn", "bananas", "rf", "ridge", "knn")
+"""What ``nasbench-sim predictors`` evaluates when none are named (the installed ones)."""
 
 
 def create_predictor(name: str, **kwargs: Any) -> Predictor:
@@ -38,21 +49,11 @@ def create_predictor(name: str, **kwargs: Any) -> Predictor:
     Raises:
         RegistryError: for an unknown name (the message lists the valid ones).
         PredictorError: for an argument the predictor does not take.
+        MissingDependencyError: the predictor needs torch and torch is not installed.
 
     Example:
         >>> create_predictor("xgb", n_estimators=50).n_estimators
         50
     """
-    try:
-        cls = PREDICTORS[name]
-    except KeyError:
-        raise RegistryError(
-            f"unknown predictor {name!r}; known predictors: {', '.join(sorted(PREDICTORS))}"
-        ) from None
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        from predictors.base import PredictorError
-
-        valid = ", ".join(sorted(cls._get_param_names()))
-        raise PredictorError(f"{name}: {exc}; valid arguments: {valid}") from None
+    predictor: Predictor = PREDICTORS.create(name, **kwargs)
+    return predictor

@@ -21,6 +21,7 @@ import numpy as np
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import StrategyConfigError, UnsupportedSpaceError
 from nasbench_sim.search.base import Proposal, Strategy
+from nasbench_sim.search.sampling import fresh_index
 from nasbench_sim.space import SearchSpace
 
 __all__ = ["GCNBO", "Bananas", "PredictorGuided", "ProgressiveSearch", "XGBoostBO"]
@@ -158,11 +159,7 @@ class PredictorGuided(Strategy):
         self._queue.extend(int(i) for i in best)
 
     def _random_unseen(self) -> int:
-        for _ in range(1000):
-            i = int(self.rng.integers(self.space.size))
-            if i not in self._asked:
-                return i
-        return int(self.rng.integers(self.space.size))
+        return fresh_index(self.space, self.rng, self._asked)
 
     # -- ask / tell -------------------------------------------------------------------------
     def next_index(self) -> tuple[int, str]:
@@ -180,6 +177,14 @@ class PredictorGuided(Strategy):
         index, tag = self.next_index()
         self._asked.add(index)
         return Proposal(self.space.from_index(index), tag=tag)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Model fits, results told and results used as training data."""
+        return {
+            "n_fits": self.n_fits,
+            "told": len(self._told),
+            "fitted_on": len(self._observed_idx),
+        }
 
     def tell(self, proposal: Proposal, result: Result) -> None:
         self._told.add(result.index)
@@ -264,7 +269,10 @@ class ProgressiveSearch(PredictorGuided):
         self._ops = np.asarray(ops, dtype=np.int64)
         self._n_active = (self._ops != 0).sum(axis=1)
         self.level = 1
-        self._level_members: list[int] = list(np.flatnonzero(self._n_active == 1))
+        covered = np.zeros(self._ops.shape[0], dtype=bool)
+        covered[space.candidates()] = True  # the cells the benchmark covers
+        self._covered = covered
+        self._level_members: list[int] = list(np.flatnonzero((self._n_active == 1) & covered))
         order = self.rng.permutation(len(self._level_members))
         self._queue.extend(int(self._level_members[int(i)]) for i in order)
         self._outstanding = 0
@@ -283,9 +291,12 @@ class ProgressiveSearch(PredictorGuided):
                     child = ops.copy()
                     child[edge] = op
                     idx = int(np.ravel_multi_index(tuple(child), (n_ops,) * child.size))
-                    if idx not in self._asked:
+                    if idx not in self._asked and self._covered[idx]:
                         children.add(idx)
         return np.array(sorted(children), dtype=np.int64)
+
+    def diagnostics(self) -> dict[str, Any]:
+        return {**super().diagnostics(), "level": self.level}
 
     def next_index(self) -> tuple[int, str]:
         while self._queue and self._queue[0] in self._asked:

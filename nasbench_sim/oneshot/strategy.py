@@ -42,14 +42,14 @@ import numpy as np
 
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import StrategyConfigError, UnsupportedSpaceError
+from nasbench_sim.oneshot.gap import alpha_log_prob
 from nasbench_sim.oneshot.spos_search import SposSearchSettings, spos_search
-from nasbench_sim.oneshot.store import OneShotRecord, list_oneshot, read_oneshot
+from nasbench_sim.oneshot.store import METHODS, OneShotRecord, list_oneshot, read_oneshot
 from nasbench_sim.search.base import Proposal, Strategy
-from nasbench_sim.search.registry import WEIGHT_SHARING_STRATEGIES
 from nasbench_sim.space import SearchSpace
-from nasbench_sim.space.nb201 import N_EDGES, N_OPS
 
 __all__ = [
+    "WEIGHT_SHARING_STRATEGIES",
     "DartsReplay",
     "GdasReplay",
     "SposReplay",
@@ -129,7 +129,9 @@ class WeightSharing(Strategy):
     def _rank(self, record: OneShotRecord) -> np.ndarray:
         """Cell indices in proposal order: best score first, ties in random order."""
         cells, scores = self._scores(record)
-        keep = np.isfinite(scores)
+        covered = np.zeros(self.space.size, dtype=bool)
+        covered[self.space.candidates()] = True  # on a partial table: the cells it covers
+        keep = np.isfinite(scores) & covered[cells]
         cells, scores = cells[keep], scores[keep]
         order = np.lexsort((self.rng.random(cells.size), -scores))
         return cells[order]
@@ -146,12 +148,24 @@ class WeightSharing(Strategy):
         # the ranking is used up: a random untried class (all tried: any class)
         self.fallback_proposals += 1
         reps = self.space.representatives()
+        if self.space.n_candidates < self.space.size:  # a partial table: its covered cells
+            cells = self.space.candidates()
+            _, first = np.unique(classes[cells], return_index=True)
+            reps = cells[first]
         tried = np.fromiter(self._tried, dtype=np.int64, count=len(self._tried))
-        untried = reps[~np.isin(np.arange(reps.size), tried)]
+        untried = reps[~np.isin(classes[reps], tried)]
         pool = untried if untried.size else reps
         index = int(pool[self.rng.integers(pool.size)])
         self._tried.add(int(classes[index]))
         return Proposal(self.space.from_index(index), None, tag="fallback")
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The replayed super-network, its charged cost and the random fallback proposals."""
+        return {
+            "supernet_seed": self.record.seed,
+            "setup_cost_s": self.setup_cost_s,
+            "fallback_proposals": self.fallback_proposals,
+        }
 
     def tell(self, proposal: Proposal, result: Result) -> None:
         """Nothing to learn: the super-network fixed the ranking before any stand-alone run."""
@@ -266,9 +280,8 @@ class _RelaxedReplay(WeightSharing):
 
     def _scores(self, record: OneShotRecord) -> tuple[np.ndarray, np.ndarray]:
         assert record.alpha is not None  # validated by OneShotRecord.validate
-        logp = np.log(np.clip(np.asarray(record.alpha[-1], dtype=np.float64), 1e-300, None))
-        ops = _all_ops(self.space)
-        return np.arange(ops.shape[0], dtype=np.int64), logp[np.arange(N_EDGES), ops].sum(axis=1)
+        cells = np.arange(self.space.size, dtype=np.int64)
+        return cells, alpha_log_prob(record.alpha[-1], cells)
 
 
 class DartsReplay(_RelaxedReplay):
@@ -283,12 +296,6 @@ class GdasReplay(_RelaxedReplay):
 
     name: ClassVar[str] = "gdas"
     method: ClassVar[str] = "gdas"
-
-
-def _all_ops(space: SearchSpace) -> np.ndarray:
-    """``(15625, 6)`` op ids of every NB201 cell, in index order (base-5 digits, edge 0 first)."""
-    powers = N_OPS ** np.arange(N_EDGES - 1, -1, -1)
-    return (np.arange(space.size)[:, None] // powers) % N_OPS
 
 
 def read_records(path: str | os.PathLike[str], methods: Sequence[str]) -> list[OneShotRecord]:
@@ -365,3 +372,9 @@ def describe_records(kwargs: dict[str, dict[str, Any]]) -> list[str]:
             f"{len(recs)}"
         )
     return lines
+
+
+WEIGHT_SHARING_STRATEGIES: tuple[str, ...] = METHODS
+"""Replays of super-networks stored in a table file (``nasbench-sim oneshot``): they need the
+stored runs as ``records=`` and are charged their super-network cost before the first query
+(registered in :data:`nasbench_sim.strategies.STRATEGIES` under the method's name)."""

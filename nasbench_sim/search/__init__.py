@@ -1,5 +1,8 @@
 """Search strategies and the run loop that replays them against a benchmark.
 
+The core strategies are registered in :data:`CORE_STRATEGIES`; every strategy (with the
+predictor-guided and weight-sharing ones) is in :data:`nasbench_sim.strategies.STRATEGIES`.
+
 Example:
     >>> from nasbench_sim.bench import Budget, TabularBenchmark
     >>> from nasbench_sim.search import run
@@ -14,9 +17,7 @@ from __future__ import annotations
 
 from nasbench_sim.search.base import MISSING_SCORE, Proposal, Strategy, score
 from nasbench_sim.search.registry import (
-    DEFAULT_STRATEGIES,
-    STRATEGIES,
-    WEIGHT_SHARING_STRATEGIES,
+    CORE_STRATEGIES,
     available_strategies,
     create,
     strategy_class,
@@ -29,19 +30,19 @@ from nasbench_sim.search.run import (
     rescore,
     run,
 )
+from nasbench_sim.search.sampling import fresh_index
 
 __all__ = [
-    "DEFAULT_STRATEGIES",
+    "CORE_STRATEGIES",
     "LOG_COLUMNS",
     "MISSING_SCORE",
-    "STRATEGIES",
-    "WEIGHT_SHARING_STRATEGIES",
     "Proposal",
     "RunResult",
     "Strategy",
     "available_strategies",
     "create",
     "final_regret",
+    "fresh_index",
     "regret_at",
     "rescore",
     "run",

@@ -100,3 +100,8 @@ class Strategy(abc.ABC):
     @abc.abstractmethod
     def tell(self, proposal: Proposal, result: Result) -> None:
         """The outcome of a proposal this strategy asked for."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Counters worth keeping with a run (model fits, pruned trials, promotions...): flat,
+        JSON-able values. The run loop stores them in ``RunResult.meta["diagnostics"]``."""
+        return {}

@@ -1,7 +1,7 @@
 """Many seeded runs of many strategies: the data behind a comparison.
 
 :func:`run_many` replays every (strategy, seed) pair, optionally on several processes, and
-returns one long query-log frame (a ``strategy`` and a ``seed`` column added to
+returns :class:`Replays`: one long query-log frame (a ``strategy`` and a ``seed`` column added to
 :data:`~nasbench_sim.search.run.LOG_COLUMNS`). :func:`parse_budget` reads the budget forms the
 CLI accepts.
 """
@@ -16,26 +16,23 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from nasbench_sim.bench.base import Benchmark
 from nasbench_sim.bench.clock import Budget
-from nasbench_sim.bench.tabular import Benchmark
+from nasbench_sim.registry import Registry
 from nasbench_sim.search.registry import strategy_class
 from nasbench_sim.search.run import final_regret, run
 
-__all__ = ["Comparison", "median_full_training_time", "parse_budget", "run_many"]
+__all__ = ["Replays", "median_full_training_time", "parse_budget", "run_many"]
 
 _BUDGET_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>x|s|h|q)?\s*$")
 
 
 def median_full_training_time(bench: Benchmark) -> float:
-    """Median over the table's rows of the time to train one cell for all epochs, seconds."""
-    table = getattr(bench, "table", None)
-    if table is not None:
-        return float(np.median(table.cost["train_time_s"])) * bench.n_epochs
-    sample = bench.space.sample_indices(np.random.default_rng(0), 512)
-    return float(np.median(bench.query_many(sample, seed="mean").train_time))
+    """Median over the benchmark's cells of the time to train one cell for all epochs, seconds
+    (:attr:`Benchmark.full_training_time`)."""
+    return bench.full_training_time
 
 
 def parse_budget(text: str | float | int, bench: Benchmark) -> Budget:
@@ -68,51 +65,122 @@ def parse_budget(text: str | float | int, bench: Benchmark) -> Budget:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Replays:
     """The outcome of :func:`run_many`.
 
     Attributes:
         runs: every query log, with ``strategy`` and ``seed`` columns.
         final: one row per run: ``strategy``, ``seed``, ``final_regret``, ``n_queries``,
             ``wall_time_s``.
+        diagnostics: one row per run and strategy counter: ``strategy``, ``seed``, ``name``,
+            ``value`` (see :meth:`Strategy.diagnostics`).
         budget: the budget every run had.
         settings: the arguments, for the record.
     """
 
     runs: pd.DataFrame
     final: pd.DataFrame
+    diagnostics: pd.DataFrame
     budget: Budget
     settings: dict[str, Any]
 
 
-# Worker-process cache: the benchmark is sent once per process by the pool initializer, not
-# once per task. Only ever set inside pool workers.
-_WORKER_BENCH: list[Benchmark] = []
+@dataclass(frozen=True)
+class _Task:
+    """Runs of one strategy for some seeds: what a worker process is sent."""
+
+    name: str
+    seeds: tuple[int, ...]
+    budget: Budget
+    options: dict[str, Any]
+    strategy_kwargs: dict[str, Any] | None
+    registry: Registry | None
 
 
-def _init_worker(bench: Benchmark, single_thread: bool = False) -> None:
-    _WORKER_BENCH[:] = [bench]
-    if single_thread:
-        # One process per core: native thread pools (OpenMP, BLAS) inside a worker would only
-        # fight the other workers for the same cores.
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
+_Outcome = tuple[str, int, pd.DataFrame, dict[str, Any]]
 
 
-def _run_chunk(
-    name: str,
-    seeds: Sequence[int],
-    budget: Budget,
-    kw: dict[str, Any],
-    strategy_kwargs: dict[str, Any] | None = None,
-) -> list[tuple[str, int, pd.DataFrame, dict[str, Any]]]:
-    bench = _WORKER_BENCH[0]
+def _replay(bench: Benchmark, task: _Task) -> list[_Outcome]:
     out = []
-    for s in seeds:
-        r = run(name, bench, budget, s, strategy_kwargs=strategy_kwargs, **kw)
-        out.append((name, s, r.log, r.meta))
+    for s in task.seeds:
+        r = run(
+            task.name,
+            bench,
+            task.budget,
+            s,
+            strategy_kwargs=task.strategy_kwargs,
+            registry=task.registry,
+            **task.options,
+        )
+        out.append((task.name, s, r.log, r.meta))
     return out
+
+
+_IN_WORKER: dict[str, Benchmark] = {}
+"""The benchmark of a worker process, set once by :func:`_init_worker` inside that process
+(sent once per process, not once per task); never set in the calling process."""
+
+
+def _init_worker(bench: Benchmark) -> None:
+    _IN_WORKER["bench"] = bench
+    # One process per core: native thread pools (OpenMP, BLAS) inside a worker would only
+    # fight the other workers for the same cores.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+def _replay_in_worker(task: _Task) -> list[_Outcome]:
+    return _replay(_IN_WORKER["bench"], task)
+
+
+def _in_pool(
+    bench: Benchmark, tasks: list[_Task], n_jobs: int, progress: Callable[[int], None] | None
+) -> list[_Outcome]:
+    out: list[_Outcome] = []
+    with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(bench,)) as pool:
+        futures = [pool.submit(_replay_in_worker, t) for t in tasks]
+        for fut in futures:
+            part = fut.result()
+            out.extend(part)
+            if progress:
+                progress(len(part))
+    return out
+
+
+def _tasks(
+    strategies: Sequence[str], seeds: list[int], per: int, common: dict[str, Any]
+) -> list[_Task]:
+    skw: Mapping[str, dict[str, Any]] = common["strategy_kwargs"]
+    rest = {k: v for k, v in common.items() if k != "strategy_kwargs"}
+    return [
+        _Task(n, tuple(seeds[i : i + per]), strategy_kwargs=skw.get(n), **rest)
+        for n in strategies
+        for i in range(0, len(seeds), per)
+    ]
+
+
+def _collect(outcomes: list[_Outcome], budget: Budget) -> tuple[pd.DataFrame, ...]:
+    frames, final_rows, diag_rows = [], [], []
+    for name, s, log, meta in outcomes:
+        frames.append(log.assign(strategy=name, seed=s))
+        final_rows.append(
+            {
+                "strategy": name,
+                "seed": s,
+                "final_regret": final_regret(log, budget.time_s),
+                "n_queries": len(log),
+                "wall_time_s": meta["wall_time_s"],
+            }
+        )
+        diag_rows += [
+            {"strategy": name, "seed": s, "name": k, "value": v}
+            for k, v in meta["diagnostics"].items()
+        ]
+    runs = pd.concat(frames, ignore_index=True)
+    runs["strategy"] = runs["strategy"].astype("category")
+    diagnostics = pd.DataFrame(diag_rows, columns=["strategy", "seed", "name", "value"])
+    return runs, pd.DataFrame(final_rows), diagnostics
 
 
 def run_many(
@@ -126,7 +194,8 @@ def run_many(
     charge_strategy_time: bool = False,
     strategy_kwargs: Mapping[str, dict[str, Any]] | None = None,
     progress: Callable[[int], None] | None = None,
-) -> Comparison:
+    registry: Registry | None = None,
+) -> Replays:
     """Run every strategy with every seed against ``bench``.
 
     Args:
@@ -141,60 +210,41 @@ def run_many(
         strategy_kwargs: per strategy name, keyword arguments of its constructor (e.g. the
             stored super-networks of a weight-sharing strategy).
         progress: called with the number of runs just finished.
+        registry: where the names are looked up (default: the core strategies;
+            :data:`nasbench_sim.strategies.STRATEGIES` has them all).
     """
     for name in strategies:
-        strategy_class(name)  # fail fast with the list of valid names
+        strategy_class(name, registry)  # fail fast with the list of valid names
     if not seeds:
         raise ValueError("run_many needs at least one seed")
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
-    if n_jobs < 1:
-        raise ValueError(f"n_jobs must be >= 1 or -1, got {n_jobs}")
-    kw = {"n_workers": n_workers, "charge_strategy_time": charge_strategy_time}
-    skw = {k: dict(v) for k, v in (strategy_kwargs or {}).items()}
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be an int >= 1 or -1 (all cores), got {n_jobs!r}")
     seeds = [int(s) for s in seeds]
-    results: list[tuple[str, int, pd.DataFrame, dict[str, Any]]] = []
+    options = {"n_workers": n_workers, "charge_strategy_time": charge_strategy_time}
+    common = {
+        "budget": budget,
+        "options": options,
+        "registry": registry,
+        "strategy_kwargs": {k: dict(v) for k, v in (strategy_kwargs or {}).items()},
+    }
     if n_jobs == 1:
-        _init_worker(bench)
-        try:
-            for name in strategies:
-                for s in seeds:
-                    results.extend(_run_chunk(name, [s], budget, kw, skw.get(name)))
-                    if progress:
-                        progress(1)
-        finally:
-            _WORKER_BENCH.clear()
+        outcomes: list[_Outcome] = []
+        for task in _tasks(strategies, seeds, 1, common):
+            outcomes += _replay(bench, task)
+            if progress:
+                progress(1)
     else:
         # Small chunks keep both processes busy whatever the per-strategy cost.
         per = max(1, math.ceil(len(seeds) / (4 * n_jobs)))
-        chunks = [(n, seeds[i : i + per]) for n in strategies for i in range(0, len(seeds), per)]
-        with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(bench, True)) as pool:
-            futures = [pool.submit(_run_chunk, n, c, budget, kw, skw.get(n)) for n, c in chunks]
-            for fut in futures:
-                part = fut.result()
-                results.extend(part)
-                if progress:
-                    progress(len(part))
-    frames = []
-    final_rows = []
-    for name, s, log, meta in results:
-        frames.append(log.assign(strategy=name, seed=s))
-        final_rows.append(
-            {
-                "strategy": name,
-                "seed": s,
-                "final_regret": final_regret(log, budget.time_s),
-                "n_queries": len(log),
-                "wall_time_s": meta["wall_time_s"],
-            }
-        )
-    runs = pd.concat(frames, ignore_index=True)
-    runs["strategy"] = runs["strategy"].astype("category")
+        outcomes = _in_pool(bench, _tasks(strategies, seeds, per, common), n_jobs, progress)
+    runs, final, diagnostics = _collect(outcomes, budget)
     settings = {
         "strategies": list(strategies),
         "seeds": seeds,
         "budget_time_s": budget.time_s,
         "budget_queries": budget.queries,
-        **kw,
+        **options,
     }
-    return Comparison(runs, pd.DataFrame(final_rows), budget, settings)
+    return Replays(runs, final, diagnostics, budget, settings)

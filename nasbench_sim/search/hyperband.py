@@ -35,6 +35,7 @@ import numpy as np
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import MISSING_SCORE, Proposal, Strategy, score
+from nasbench_sim.search.sampling import fresh_index
 from nasbench_sim.space import SearchSpace
 
 __all__ = [
@@ -114,17 +115,13 @@ def hyperband_schedule(
 
 
 def _fresh_cell(space: SearchSpace, rng: np.random.Generator, seen: set[int]) -> Any:
-    """A uniformly sampled cell not in ``seen`` (added to it); ``seen`` restarts once the
-    whole space has been drawn."""
-    if len(seen) >= space.size:
+    """A uniformly sampled cell not in ``seen`` (added to it); ``seen`` restarts once every
+    candidate cell has been drawn."""
+    if len(seen) >= space.n_candidates:
         seen.clear()
-    for _ in range(10_000):
-        arch = space.sample(rng)
-        i = space.to_index(arch)
-        if i not in seen:
-            seen.add(i)
-            return arch
-    return space.sample(rng)
+    i = fresh_index(space, rng, seen)
+    seen.add(i)
+    return space.from_index(i)
 
 
 @dataclass
@@ -220,9 +217,13 @@ class _Brackets(_Halving):
         bracket.scores = {}
         bracket.queue = deque(range(len(bracket.members)))
 
-    def state(self) -> dict[str, Any]:
-        """Brackets opened and still open."""
-        return {"brackets": self.n_brackets, "open": [b.bid for b in self._open]}
+    def diagnostics(self) -> dict[str, Any]:
+        """Brackets opened, still open, and cells promoted."""
+        return {
+            "brackets": self.n_brackets,
+            "open_brackets": len(self._open),
+            "promotions": sum(len(p[2]) for p in self.promotions),
+        }
 
 
 class SuccessiveHalving(_Brackets):
@@ -368,10 +369,10 @@ class ASHA(_Halving):
         # best first; ties go to the earlier cell, so the order of results never matters
         bisect.insort(self._ranked[k], (-value, m))
 
-    def state(self) -> dict[str, Any]:
-        """Results per rung and promotions so far."""
+    def diagnostics(self) -> dict[str, Any]:
+        """Promotions so far, and results per rung (lowest first, ``/``-separated)."""
         return {
-            "rung_epochs": list(self.rung_epochs),
-            "results": [len(r) for r in self._results],
-            "promoted": [len(p) for p in self._promoted],
+            "promotions": len(self.promotions),
+            "rung_epochs": "/".join(str(e) for e in self.rung_epochs),
+            "results_per_rung": "/".join(str(len(r)) for r in self._results),
         }

@@ -10,6 +10,7 @@ import numpy as np
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy, score
+from nasbench_sim.search.sampling import fresh_index
 from nasbench_sim.space import SearchSpace
 
 __all__ = ["LocalSearch"]
@@ -59,11 +60,7 @@ class LocalSearch(Strategy):
         self._restart_pool: list[tuple[Any, float]] = []
 
     def _random_fresh(self) -> Any:
-        for _ in range(1000):
-            arch = self.space.sample(self.rng)
-            if self.space.to_index(arch) not in self._seen:
-                return arch
-        return self.space.sample(self.rng)
+        return self.space.from_index(fresh_index(self.space, self.rng, self._seen))
 
     def _mark(self, arch: Any) -> None:
         self._seen.setdefault(self.space.to_index(arch), float("nan"))
@@ -78,6 +75,10 @@ class LocalSearch(Strategy):
         if not self._queue:  # every neighbour already evaluated: a local optimum by exhaustion
             self.current = None
             self.n_restarts += 1
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Restarts from a local optimum."""
+        return {"restarts": self.n_restarts}
 
     def ask(self) -> Proposal:
         if self._asked_init < self.n_init:

@@ -39,6 +39,7 @@ from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.search.hyperband import check_ladder
 from nasbench_sim.search.reinforce import edge_op_decisions
+from nasbench_sim.search.sampling import fresh_index
 from nasbench_sim.space import Cell, SearchSpace
 
 __all__ = ["OptunaRandom", "OptunaStrategy", "OptunaTPE", "OptunaTPEHyperband"]
@@ -276,19 +277,18 @@ class OptunaStrategy(Strategy):
                 value, epochs = self._pruned[cell.index]
                 trial.report(value, epochs)
                 self.study.tell(trial, state=TrialState.PRUNED)
-            elif cell.index in self._pending or cell.index in self._failed:
+            elif (
+                cell.index in self._pending
+                or cell.index in self._failed
+                or not self.space.contains(cell.index)  # not covered by the table
+            ):
                 self.study.tell(trial, state=TrialState.FAIL)
             else:
                 return self._propose(trial, cell, "sampler")
-        for _ in range(10_000):  # after that the space is all but exhausted: take any cell
-            cell = self.space.sample(self.rng)
-            if not (
-                cell.index in self._rewards
-                or cell.index in self._pending
-                or cell.index in self._pruned
-                or cell.index in self._failed
-            ):
-                break
+        index = fresh_index(
+            self.space, self.rng, self._rewards, self._pending, self._pruned, self._failed
+        )
+        cell = self.space.from_index(index)
         self.study.enqueue_trial(dict(zip(self._names, cell.op_names, strict=True)))
         trial = self._ask_trial()
         return self._propose(trial, self._cell(trial), "random")
@@ -328,13 +328,13 @@ class OptunaStrategy(Strategy):
             del self._trials[number]
             self._pending.discard(cell.index)
 
-    def state(self) -> dict[str, Any]:
+    def diagnostics(self) -> dict[str, Any]:
         """Trials asked, in flight, and whether the constant liar is on."""
         return {
             "trials": len(self.study.trials),
             "running": len(self._trials),
             "pruned": self.n_pruned,
-            "constant_liar": self._liar,
+            "constant_liar": str(self._liar),
         }
 
 

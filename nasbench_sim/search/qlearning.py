@@ -18,6 +18,7 @@ from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.search.reinforce import check_range, edge_op_decisions
+from nasbench_sim.search.sampling import fresh_index
 from nasbench_sim.space import Cell, SearchSpace
 
 __all__ = ["QLearning"]
@@ -165,11 +166,10 @@ class QLearning(Strategy):
             qk[hit] = keep * qk[hit] + (1.0 - keep) * total[hit] / count[hit]
 
     def _random_unseen(self) -> Cell:
-        for _ in range(1000):
-            cell: Cell = self.space.sample(self.rng)
-            if cell.index not in self._rewards and cell.index not in self._pending:
-                return cell
-        return self.space.sample(self.rng)
+        cell: Cell = self.space.from_index(
+            fresh_index(self.space, self.rng, self._rewards, self._pending)
+        )
+        return cell
 
     def _remember(self, ops: tuple[int, ...], reward: float) -> None:
         self.memory.append((ops, reward))
@@ -180,7 +180,7 @@ class QLearning(Strategy):
         for _ in range(self.max_resamples + 1):
             ops = self._episode()
             cell = Cell(ops)
-            if cell.index in self._pending:
+            if cell.index in self._pending or not self.space.contains(cell.index):
                 continue
             known = self._rewards.get(cell.index)
             if known is None:
@@ -208,7 +208,7 @@ class QLearning(Strategy):
             ops = np.asarray(self._memory_ops, dtype=np.int64)[picks]
             self._replay(ops, np.asarray(self._memory_rewards)[picks])
 
-    def state(self) -> dict[str, Any]:
+    def diagnostics(self) -> dict[str, Any]:
         """Episodes, replay-memory size, epsilon and the greedy cell."""
         return {
             "episodes": self.n_episodes,

@@ -8,6 +8,7 @@ import numpy as np
 
 from nasbench_sim.bench.results import Result
 from nasbench_sim.search.base import Proposal, Strategy
+from nasbench_sim.search.sampling import fresh_index
 from nasbench_sim.space import SearchSpace
 
 __all__ = ["RandomSearch"]
@@ -16,8 +17,9 @@ __all__ = ["RandomSearch"]
 class RandomSearch(Strategy):
     """Uniform random search over the cells of the space (Li & Talwalkar 2019's baseline).
 
-    Cells already proposed in this run are not proposed again until the whole space has been
-    proposed once; every proposal is trained for the full ``n_epochs``.
+    Cells already proposed in this run are not proposed again until every cell of the space
+    (every covered cell, on a partial table) has been proposed once; every proposal is
+    trained for the full ``n_epochs``.
 
     Example:
         >>> from nasbench_sim.space import get_space
@@ -35,13 +37,11 @@ class RandomSearch(Strategy):
         self._seen: set[int] = set()
 
     def _fresh_index(self) -> int:
-        if len(self._seen) >= self.space.size:
+        if len(self._seen) >= self.space.n_candidates:
             self._seen.clear()
-        while True:
-            i = int(self.rng.integers(self.space.size))
-            if i not in self._seen:
-                self._seen.add(i)
-                return i
+        i = fresh_index(self.space, self.rng, self._seen)
+        self._seen.add(i)
+        return i
 
     def ask(self) -> Proposal:
         return Proposal(self.space.from_index(self._fresh_index()))
@@ -49,6 +49,6 @@ class RandomSearch(Strategy):
     def tell(self, proposal: Proposal, result: Result) -> None:
         pass
 
-    def state(self) -> dict[str, Any]:
+    def diagnostics(self) -> dict[str, Any]:
         """How many distinct cells have been proposed."""
         return {"proposed": len(self._seen)}

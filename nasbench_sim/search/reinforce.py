@@ -18,6 +18,7 @@ import numpy as np
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import StrategyConfigError, UnsupportedSpaceError
 from nasbench_sim.search.base import Proposal, Strategy
+from nasbench_sim.search.sampling import fresh_index
 from nasbench_sim.space import Cell, NB201Space, SearchSpace
 
 __all__ = ["Reinforce", "StrategyConfigError", "UnsupportedSpaceError", "edge_op_decisions"]
@@ -34,12 +35,13 @@ def edge_op_decisions(space: SearchSpace, strategy: str) -> tuple[int, int]:
     Raises:
         UnsupportedSpaceError: for any other space, naming the strategy and the space.
     """
-    if not isinstance(space, NB201Space):
+    whole = getattr(space, "unrestricted", space)
+    if not isinstance(whole, NB201Space):
         raise UnsupportedSpaceError(
             f"strategy {strategy!r} chooses one op per edge and supports only the 'nb201' "
             f"space; got the space {getattr(space, 'name', type(space).__name__)!r}"
         )
-    return len(space.edges), len(space.ops)
+    return len(whole.edges), len(whole.ops)
 
 
 def check_range(name: str, value: float, low: float, high: float, *, closed: bool = True) -> None:
@@ -152,18 +154,16 @@ class Reinforce(Strategy):
         self.logits += self.learning_rate * m_hat / (np.sqrt(v_hat) + eps)
 
     def _random_unseen(self) -> Cell:  # NB201 only, see edge_op_decisions
-        for _ in range(1000):
-            cell = self.space.sample(self.rng)
-            i = self.space.to_index(cell)
-            if i not in self._rewards and i not in self._pending:
-                return cell
-        return self.space.sample(self.rng)
+        cell: Cell = self.space.from_index(
+            fresh_index(self.space, self.rng, self._rewards, self._pending)
+        )
+        return cell
 
     def ask(self) -> Proposal:
         for _ in range(self.max_resamples + 1):
             cell = Cell(self._sample_ops())
             i = cell.index
-            if i in self._pending:
+            if i in self._pending or not self.space.contains(i):  # running, or not covered
                 continue
             known = self._rewards.get(i)
             if known is None:
@@ -183,10 +183,10 @@ class Reinforce(Strategy):
         self._rewards[cell.index] = reward
         self._update(cell.ops, reward)
 
-    def state(self) -> dict[str, Any]:
+    def diagnostics(self) -> dict[str, Any]:
         """Policy summary: updates made, baseline, and the most likely op per edge."""
         return {
             "updates": self.n_updates,
             "baseline": self.baseline,
-            "argmax_ops": tuple(int(o) for o in self.logits.argmax(axis=1)),
+            "argmax_ops": ",".join(str(int(o)) for o in self.logits.argmax(axis=1)),
         }

@@ -8,12 +8,11 @@ Spaces are created through :func:`get_space`, which lists the valid names when i
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from nasbench_sim.errors import RegistryError
+from nasbench_sim.registry import Entry, Registry
 from nasbench_sim.space.base import Arch, GraphTensors, SearchSpace
 from nasbench_sim.space.nb201 import EDGES, OPS, Cell, nb201_unique_key
 from nasbench_sim.space.nb201_space import NB201Space
+from nasbench_sim.space.restricted import RestrictedSpace
 
 __all__ = [
     "EDGES",
@@ -23,13 +22,25 @@ __all__ = [
     "Cell",
     "GraphTensors",
     "NB201Space",
+    "RestrictedSpace",
     "SearchSpace",
     "get_space",
     "nb201_unique_key",
 ]
 
-SPACES: dict[str, Callable[[], SearchSpace]] = {"nb201": NB201Space}
-"""Registry of spaces by name. A new space registers its constructor here."""
+SPACES = Registry(
+    "space",
+    [
+        Entry(
+            "nb201",
+            NB201Space,
+            label="NAS-Bench-201",
+            summary="4-node cell, 6 edges, 5 ops: 15,625 cells in 6,466 classes",
+        ),
+    ],
+)
+"""Registry of spaces by name. A new space adds an :class:`~nasbench_sim.registry.Entry`
+whose target builds it with no arguments."""
 
 
 def get_space(name: str) -> SearchSpace:
@@ -38,10 +49,5 @@ def get_space(name: str) -> SearchSpace:
     Raises:
         RegistryError: for an unknown name, listing the known ones.
     """
-    try:
-        factory = SPACES[name]
-    except KeyError:
-        raise RegistryError(
-            f"unknown space {name!r}; known spaces: {', '.join(sorted(SPACES))}"
-        ) from None
-    return factory()
+    space: SearchSpace = SPACES.create(name)
+    return space

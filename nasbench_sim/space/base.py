@@ -90,6 +90,47 @@ class SearchSpace(abc.ABC):
             raise CellParseError(f"indices must lie in 0..{self.size - 1}")
         return idx
 
+    # -- the cells a search may propose -----------------------------------------------------
+    @property
+    def unrestricted(self) -> SearchSpace:
+        """The whole space this one is part of (itself, unless it is a :meth:`restrict` view)."""
+        return self
+
+    def candidates(self) -> np.ndarray:
+        """Sorted int64 indices of the cells a search may propose (all ``0 .. size-1`` here;
+        fewer in a :meth:`restrict` view)."""
+        cells: np.ndarray | None = self.__dict__.get("_all_cells")
+        if cells is None:
+            cells = np.arange(self.size, dtype=np.int64)
+            cells.flags.writeable = False
+            self.__dict__["_all_cells"] = cells
+        return cells
+
+    @property
+    def n_candidates(self) -> int:
+        """How many cells a search may propose."""
+        return self.size
+
+    def contains(self, index: int) -> bool:
+        """Whether a search may propose the cell with this index."""
+        return 0 <= index < self.size
+
+    def restrict(self, cells: np.ndarray) -> SearchSpace:
+        """A view of this space in which searches draw, mutate and step only among ``cells``
+        (indices), e.g. the cells a partial table covers. Indices, strings, encodings and
+        equivalence classes are those of this space.
+
+        Example:
+            >>> import numpy as np
+            >>> from nasbench_sim.space import get_space
+            >>> sub = get_space("nb201").restrict(np.array([3, 8, 20]))
+            >>> sub.n_candidates, sub.sample(np.random.default_rng(0)).index in (3, 8, 20)
+            (3, True)
+        """
+        from nasbench_sim.space.restricted import RestrictedSpace
+
+        return RestrictedSpace(self.unrestricted, cells)
+
     # -- enumeration and sampling -----------------------------------------------------------
     def enumerate(self) -> Iterator[Any]:
         """Every architecture, in index order."""

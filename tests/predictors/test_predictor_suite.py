@@ -70,7 +70,7 @@ def test_same_seed_same_predictions(name, synthetic_bench, split) -> None:
 def test_different_seed_changes_stochastic_predictors(name, synthetic_bench, split) -> None:
     _, _, pred0 = _fitted(name, 0, synthetic_bench, split)
     _, _, pred1 = _fitted(name, 1, synthetic_bench, split)
-    if PREDICTORS[name].stochastic:
+    if PREDICTORS.load(name).stochastic:
         assert not np.array_equal(pred0, pred1)
     else:
         np.testing.assert_array_equal(pred0, pred1)

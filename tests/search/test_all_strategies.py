@@ -13,15 +13,10 @@ import numpy as np
 import pytest
 
 from nasbench_sim.bench import Budget, TabularBenchmark
-from nasbench_sim.search import (
-    LOG_COLUMNS,
-    STRATEGIES,
-    available_strategies,
-    create,
-    run,
-)
+from nasbench_sim.search import CORE_STRATEGIES, LOG_COLUMNS
+from nasbench_sim.strategies import STRATEGIES, create, run
 
-ALL = available_strategies()
+ALL = STRATEGIES.available()
 BASELINES = {"random", "optuna_random"}
 SLOW = {"bananas", "bo_xgb", "bo_gcn", "pnas", "random_es", "evolution_es", "hyperband_es"}
 """Model-based strategies (a model fit every few queries): fewer seeds in the regret test,
@@ -33,8 +28,10 @@ def _full_time(bench: TabularBenchmark) -> float:
 
 
 def test_core_strategies_are_available() -> None:
-    core = {n for n, target in STRATEGIES.items() if target.startswith("nasbench_sim.")}
-    assert core <= set(ALL), f"core strategies that fail to import: {core - set(ALL)}"
+    core = set(CORE_STRATEGIES)
+    assert core <= set(ALL), f"core strategies that are not available: {core - set(ALL)}"
+    for name in ALL:  # every available one loads, and is the class its entry names
+        assert STRATEGIES.load(name).name == name
 
 
 @pytest.mark.parametrize("name", ALL)

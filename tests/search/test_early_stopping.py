@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nasbench_sim.bench import Budget, TabularBenchmark
-from nasbench_sim.search import create, run
+from nasbench_sim.strategies import create, run
 from predictors.early_stopping import curve_summary
 
 

@@ -144,7 +144,7 @@ class _CountingOpen(_Recording):
 
     def ask(self) -> Proposal:
         p: Proposal = self.inner.ask()
-        self.open_after_ask.append(len(self.inner.state()["open"]))
+        self.open_after_ask.append(self.inner.diagnostics()["open_brackets"])
         return p
 
 
@@ -254,13 +254,21 @@ def test_asha_reaches_full_training_sooner_than_synchronous_halving(
     assert (asha < halving).mean() >= 0.8
 
 
+def _result(arch: object, epochs: int, acc: float) -> Result:
+    nan = float("nan")
+    return Result(
+        arch=arch, index=0, epoch=epochs, repeat=0, train_loss=nan, train_acc=nan,
+        valid_loss=nan, valid_acc=acc, train_time=1.0, params=nan, flops=nan, latency=nan,
+    )  # fmt: skip
+
+
 def test_asha_never_promotes_a_failed_result() -> None:
     asha = create("asha", NB201Space(), 12, seed=0)
     nan = float("nan")
     proposals = [asha.ask() for _ in range(9)]
     for i, p in enumerate(proposals):  # one finite result, eight failures (NaN)
         acc = 0.5 if i == 4 else nan
-        asha.tell(p, Result(p.arch, 0, p.epochs, 0, nan, nan, nan, acc, 1.0, nan, nan, nan))
+        asha.tell(p, _result(p.arch, p.epochs, acc))
     nxt = [asha.ask() for _ in range(3)]
     # floor(9 / 3) = 3 promotion slots, but only the finite result is promoted
     assert [p.tag for p in nxt] == [(4, 1), (9, 0), (10, 0)]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nasbench_sim.bench import Budget, TabularBenchmark
-from nasbench_sim.search import create, run
+from nasbench_sim.strategies import create, run
 
 
 def test_model_guided_search_never_repeats_and_fits_once_per_batch(

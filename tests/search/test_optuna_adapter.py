@@ -74,8 +74,8 @@ def test_constant_liar_only_with_overlapping_trials(
     limit = 30 * _full_time(synthetic_bench)
     log = run(s, synthetic_bench, Budget(time_s=limit), seed=1, n_workers=n_workers).log
     assert log["start"].max() < limit and log["index"].is_unique
-    assert s.state()["running"] == 0  # every trial in flight was told
-    assert s.state()["constant_liar"] == ("auto" if n_workers == 1 else True)
+    assert s.diagnostics()["running"] == 0  # every trial in flight was told
+    assert s.diagnostics()["constant_liar"] == ("auto" if n_workers == 1 else "True")
     running = [t for t in s.study.trials if t.state == TrialState.RUNNING]
     assert not running
 
@@ -225,7 +225,13 @@ def test_a_failed_training_is_not_proposed_again() -> None:
     s = create("optuna_tpe_hyperband", NB201Space(), 12, seed=0)
     p = s.ask()
     nan = float("nan")
-    s.tell(p, Result(p.arch, p.arch.index, 1, 0, nan, nan, nan, nan, 1.0, nan, nan, nan))
+    s.tell(
+        p,
+        Result(
+            arch=p.arch, index=p.arch.index, epoch=1, repeat=0, train_loss=nan, train_acc=nan,
+            valid_loss=nan, valid_acc=nan, train_time=1.0, params=nan, flops=nan, latency=nan,
+        ),
+    )  # fmt: skip
     assert s.study.trials[0].state == TrialState.FAIL
     names = [f"edge_{a}_{b}" for a, b in EDGES]
     s.study.enqueue_trial(dict(zip(names, p.arch.op_names, strict=True)))

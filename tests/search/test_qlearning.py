@@ -71,7 +71,7 @@ def test_same_seed_same_trajectory(synthetic_bench: TabularBenchmark) -> None:
 
 def test_q_values_rise_and_greedy_cell_is_good(synthetic_bench: TabularBenchmark) -> None:
     reps = synthetic_bench.space.representatives()
-    everyone = synthetic_bench.query_many(reps, seed="mean").valid_acc
+    everyone = synthetic_bench.query_many(reps, repeat="mean").valid_acc
     percentiles = []
     for seed in range(4):
         s = create("qlearning", synthetic_bench.space, synthetic_bench.n_epochs, seed=seed)
@@ -83,7 +83,7 @@ def test_q_values_rise_and_greedy_cell_is_good(synthetic_bench: TabularBenchmark
             path.append(s.q[k, prev, op])
             prev = op
         assert min(path) > 0.65  # well above q_init = 0.5: the rewards propagated back
-        acc = synthetic_bench.query(greedy, seed="mean").valid_acc
+        acc = synthetic_bench.query(greedy, repeat="mean").valid_acc
         percentiles.append((everyone < acc).mean())
     assert np.mean(percentiles) > 0.6
 

@@ -67,14 +67,14 @@ def test_same_seed_same_trajectory(synthetic_bench: TabularBenchmark) -> None:
 
 def test_policy_concentrates_on_good_ops(synthetic_bench: TabularBenchmark) -> None:
     reps = synthetic_bench.space.representatives()
-    everyone = synthetic_bench.query_many(reps, seed="mean").valid_acc
+    everyone = synthetic_bench.query_many(reps, repeat="mean").valid_acc
     for seed in range(3):
         s = Reinforce(synthetic_bench.space, synthetic_bench.n_epochs, seed=seed)
         run(s, synthetic_bench, Budget(time_s=100 * _full_time(synthetic_bench)), seed=seed)
         p = s.probabilities()
         assert p.max(axis=1).mean() > 0.45  # far from uniform (0.2)
         mode = Cell(tuple(int(o) for o in p.argmax(axis=1)))
-        acc = synthetic_bench.query(mode, seed="mean").valid_acc
+        acc = synthetic_bench.query(mode, repeat="mean").valid_acc
         assert (everyone < acc).mean() > 0.9  # the policy's mode is a top-10% cell
 
 

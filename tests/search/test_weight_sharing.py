@@ -15,8 +15,8 @@ from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.oneshot import write_oneshot
 from nasbench_sim.oneshot.strategy import describe_records, oneshot_kwargs
 from nasbench_sim.oneshot.train import derive_cell
-from nasbench_sim.search import create, run
 from nasbench_sim.search.experiment import run_many
+from nasbench_sim.strategies import STRATEGIES, create, run
 
 
 @pytest.mark.parametrize("n_workers", [1, 3])
@@ -50,7 +50,7 @@ def test_a_budget_below_the_super_network_cost_trains_nothing(
     assert len(result.log) == 0 and math.isnan(result.final_regret)
     comp = run_many(
         synthetic_bench, ["random", "darts"], [0, 1], Budget(time_s=0.5 * cost),
-        strategy_kwargs=ws_kwargs,
+        strategy_kwargs=ws_kwargs, registry=STRATEGIES,
     )  # fmt: skip
     final = comp.final.set_index("strategy")
     assert (final.loc["darts", "n_queries"] == 0).all()
