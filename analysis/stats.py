@@ -128,7 +128,7 @@ def summarize(
 
     Args:
         final: columns ``strategy``, ``seed``, ``final_regret`` (see
-            :class:`~nasbench_sim.search.experiment.Comparison`).
+            :class:`~nasbench_sim.search.experiment.Replays`).
         baseline: strategy for the paired Wilcoxon test (skipped when absent).
         confidence: level of the bootstrap interval.
         order: row order (default: by mean final regret).

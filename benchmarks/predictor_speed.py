@@ -18,7 +18,7 @@ import time
 import numpy as np
 from scipy import stats
 
-from nasbench_sim.cli.core import load_bench
+import nasbench_sim
 from predictors import PREDICTORS, create_predictor, target
 from predictors.evaluate import candidate_pool
 from predictors.surrogate import fit_surrogate
@@ -30,10 +30,10 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=1000)
     ap.add_argument("--test", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--predictors", default=",".join(PREDICTORS))
+    ap.add_argument("--predictors", default=",".join(PREDICTORS.available()))
     args = ap.parse_args()
 
-    bench = load_bench(args.table)
+    bench = nasbench_sim.open(args.table)
     label = "SYNTHETIC table" if getattr(bench.table, "is_synthetic", False) else args.table
     perm = np.random.default_rng(0).permutation(candidate_pool(bench))
     test, train = perm[: args.test], perm[args.test : args.test + args.train]

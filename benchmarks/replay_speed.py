@@ -17,9 +17,9 @@ import sys
 import tempfile
 import time
 
-from nasbench_sim.cli.core import load_bench
-from nasbench_sim.search import DEFAULT_STRATEGIES, available_strategies, run
+import nasbench_sim
 from nasbench_sim.search.experiment import parse_budget
+from nasbench_sim.strategies import DEFAULT_STRATEGIES, run, select_strategies
 
 
 def main() -> None:
@@ -31,10 +31,10 @@ def main() -> None:
     ap.add_argument("--skip-compare", action="store_true", help="skip the end-to-end timing")
     args = ap.parse_args()
 
-    bench = load_bench(args.table)
+    bench = nasbench_sim.open(args.table)
     budget = parse_budget(args.budget, bench)
-    names = available_strategies() if args.strategies == "all" else args.strategies.split(",")
-    print(f"table: {args.table} ({bench.table.n_cells} rows), budget {args.budget}")
+    names = select_strategies(args.strategies, args.table).names
+    print(f"{bench.source.describe()}, budget {args.budget}")
     print(f"{'strategy':<20}{'queries/run':>12}{'queries/s':>12}{'ms/run':>10}{'strategy %':>12}")
     for name in names:
         n_q = 0

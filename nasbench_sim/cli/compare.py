@@ -1,34 +1,43 @@
-"""``compare``: the main job — many seeded searches per strategy, a summary and plots."""
+"""``compare`` and ``audit``: parse the arguments, call :func:`analysis.compare.compare` /
+:func:`analysis.audit.audit`, print."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from nasbench_sim.bench import Benchmark, Budget
-from nasbench_sim.cli.core import (
-    describe_source,
-    is_synthetic,
-    load_bench,
-    stored_methods,
-    synthetic_banner,
-    table_file,
-)
+import nasbench_sim
+from nasbench_sim.cli.core import synthetic_banner
 from nasbench_sim.cli.search import add_budget_args, add_oneshot_args, parse_seeds
-from nasbench_sim.oneshot.strategy import describe_records, oneshot_kwargs
-from nasbench_sim.search import DEFAULT_STRATEGIES, available_strategies
-from nasbench_sim.search.experiment import parse_budget, run_many
-from nasbench_sim.search.registry import strategy_class
-from nasbench_sim.search.runs_io import write_runs
+from nasbench_sim.oneshot.strategy import describe_records
+from nasbench_sim.search.experiment import parse_budget
+from nasbench_sim.strategies import DEFAULT_STRATEGIES, select_strategies, strategy_kwargs
 
 __all__ = ["register"]
+
+
+def _common(p: argparse.ArgumentParser, seeds: str) -> None:
+    p.add_argument(
+        "--table",
+        default=None,
+        help="table file (default: the table shipped in data/), a surrogate (.npz), or "
+        "'synthetic[:SEED]'",
+    )
+    p.add_argument(
+        "--strategies",
+        default=",".join(DEFAULT_STRATEGIES),
+        help="comma-separated strategy names, or 'all' (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seeds", default=seeds, help=f"N (seeds 0..N-1), A-B, or a list (default {seeds})"
+    )
+    add_budget_args(p)
+    add_oneshot_args(p)
+    p.add_argument(
+        "--jobs", type=int, default=-1, help="processes to spread the runs over (-1: all cores)"
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,22 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "time), anytime_queries.png (against results received) and final.png."
         ),
     )
-    p.add_argument(
-        "--table",
-        default=None,
-        help="table file (default: the table shipped in data/), or 'synthetic[:SEED]'",
-    )
-    p.add_argument(
-        "--strategies",
-        default=",".join(DEFAULT_STRATEGIES),
-        help="comma-separated strategy names, or 'all' (default: %(default)s)",
-    )
-    p.add_argument("--seeds", default="100", help="N (seeds 0..N-1), A-B, or a list (default 100)")
-    add_budget_args(p)
-    add_oneshot_args(p)
-    p.add_argument(
-        "--jobs", type=int, default=-1, help="processes to spread the runs over (-1: all cores)"
-    )
+    _common(p, "100")
     p.add_argument("--baseline", default="random", help="strategy for the paired test")
     p.add_argument(
         "--objectives",
@@ -78,50 +72,44 @@ def register(sub: argparse._SubParsersAction) -> None:
             "regret and the Kendall tau between the strategy rankings."
         ),
     )
-    p.add_argument(
-        "--table",
-        default=None,
-        help="table file (default: the table shipped in data/), or 'synthetic[:SEED]'",
-    )
-    p.add_argument(
-        "--strategies",
-        default=",".join(DEFAULT_STRATEGIES),
-        help="comma-separated strategy names, or 'all' (default: %(default)s)",
-    )
-    p.add_argument("--seeds", default="30", help="N, A-B or a list (default 30)")
-    add_budget_args(p)
-    add_oneshot_args(p)
+    _common(p, "30")
     p.add_argument("--fractions", default="0.01,0.05,0.2", help="table fractions to fit on")
     p.add_argument("--predictor", default="xgb", help="predictor of the surrogates")
     p.add_argument("--surrogate-seed", type=int, default=0)
-    p.add_argument("--jobs", type=int, default=-1, help="processes (-1: all cores)")
     p.add_argument("--out", default="results/audit", help="output folder")
     p.set_defaults(func=_audit)
 
 
-def _strategies(text: str, table: str | None) -> list[str]:
-    """The names in ``text``; ``all``: every black-box strategy plus the weight-sharing
-    replays whose super-networks the table file stores."""
-    if text.strip() == "all":
-        return available_strategies(weight_sharing=False) + stored_methods(table_file(table))
-    names = [s.strip() for s in text.split(",") if s.strip()]
-    if not names:
-        raise ValueError("--strategies is empty; give names like 'random,evolution' or 'all'")
-    for name in names:
-        strategy_class(name)  # an unknown name fails here, listing the known ones
-    return names
+def _jobs(value: int) -> int:
+    return (os.cpu_count() or 1) if value == -1 else value
 
 
-def _weight_sharing_kwargs(
-    args: argparse.Namespace, strategies: list[str]
-) -> dict[str, dict[str, Any]]:
-    """The stored super-networks of the weight-sharing strategies, with a line on each."""
-    kwargs = oneshot_kwargs(
-        table_file(args.table), strategies, spos_candidates=args.spos_candidates
-    )
-    for line in describe_records(kwargs):
+def _setup(args: argparse.Namespace) -> dict[str, Any]:
+    """Everything both commands check and open before any work starts."""
+    bench = nasbench_sim.open(args.table)
+    banner = synthetic_banner(bench)
+    if banner:
+        print(banner)
+    selection = select_strategies(args.strategies, args.table)
+    for name, why in selection.left_out.items():
+        print(f"left out {name}: {why}")
+    skw = strategy_kwargs(selection.names, args.table, spos_candidates=args.spos_candidates)
+    for line in describe_records(skw):
         print(line)
-    return kwargs
+    return {
+        "bench": bench,
+        "selection": selection,
+        "strategy_kwargs": skw,
+        "seeds": parse_seeds(args.seeds),
+        "budget": parse_budget(args.budget, bench),
+        "jobs": _jobs(args.jobs),
+    }
+
+
+def _progress(total: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="run", desc="replaying")
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -129,142 +117,46 @@ def _compare(args: argparse.Namespace) -> int:
         from nasbench_sim.cli.compare_mo import run_compare_mo
 
         return run_compare_mo(args)
-    from tqdm import tqdm
+    from analysis.compare import compare, format_summary, sanity_check, write_comparison
 
-    from analysis.plots import RunContext, anytime_plot, final_plot, label
-    from analysis.stats import anytime_curves, query_curves, summarize, time_grid
-
-    t0 = time.perf_counter()
-    bench = load_bench(args.table)
-    banner = synthetic_banner(bench)
-    if banner:
-        print(banner)
-    strategies = _strategies(args.strategies, args.table)
-    skw = _weight_sharing_kwargs(args, strategies)
-    seeds = parse_seeds(args.seeds)
-    budget = parse_budget(args.budget, bench)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
+    s = _setup(args)
+    bench, names = s["bench"], s["selection"].names
     print(
-        f"comparing {len(strategies)} strategies x {len(seeds)} seeds on {bench.dataset} "
-        f"({describe_source(bench)}); budget: {_budget_text(budget)}; "
-        f"{args.workers} simulated worker(s); {jobs} process(es)"
+        f"comparing {len(names)} strategies x {len(s['seeds'])} seeds on {bench.dataset} "
+        f"({bench.source.describe()}); budget: {s['budget'].describe()}; "
+        f"{args.workers} simulated worker(s); {s['jobs']} process(es)"
     )
-    with tqdm(total=len(strategies) * len(seeds), unit="run", desc="replaying") as bar:
-        comp = run_many(
+    with _progress(len(names) * len(s["seeds"])) as bar:
+        comp = compare(
             bench,
-            strategies,
-            seeds,
-            budget,
+            names,
+            s["seeds"],
+            s["budget"],
+            baseline=args.baseline,
             n_workers=args.workers,
-            n_jobs=jobs,
+            n_jobs=s["jobs"],
             charge_strategy_time=args.charge_strategy_time,
-            strategy_kwargs=skw,
+            strategy_kwargs=s["strategy_kwargs"],
+            left_out=s["selection"].left_out,
             progress=bar.update,
         )
-    empty = comp.final[comp.final["n_queries"] == 0]
+    empty = comp.replays.final[comp.replays.final["n_queries"] == 0]
     if len(empty):
-        names = ", ".join(sorted(set(empty["strategy"])))
         print(
-            f"warning: {len(empty)} run(s) of {names} started no training within the budget "
-            "(a set-up cost such as a super-network at or above the budget); their final regret "
-            "is undefined and left out of the summary"
+            f"warning: {len(empty)} run(s) of {', '.join(sorted(set(empty['strategy'])))} "
+            "started no training within the budget (a set-up cost such as a super-network at "
+            "or above the budget); their final regret is undefined and left out of the summary"
         )
-    write_runs(comp.runs, out / "runs.h5")
-    comp.final.to_csv(out / "final.csv", index=False)
-    baseline = args.baseline if args.baseline in strategies else None
-    summary = summarize(comp.final, baseline=baseline)
-    summary.to_csv(out / "summary.csv", index=False)
-
-    times = time_grid(comp.runs, end=budget.time_s)
-    curves = anytime_curves(comp.runs, times)
-    order = list(summary["strategy"])
-    ctx = RunContext(
-        table=Path(table_file(args.table) or "").name if args.table is None else args.table,
-        n_seeds=len(seeds),
-        budget=args.budget,
-        budget_s=budget.time_s,
-        budget_queries=budget.queries,
-        n_workers=args.workers,
-        synthetic=is_synthetic(bench),
-        dataset=bench.dataset,
-    )
-    anytime_plot(curves, times, out / "anytime.png", order=order, context=ctx)
-    ks, by_query = query_curves(comp.runs, end=budget.time_s)
-    anytime_plot(
-        by_query, ks, out / "anytime_queries.png", order=order, x_axis="queries", context=ctx
-    )
-    final_plot(comp.final, out / "final.png", order=order, context=ctx)
-    meta = {
-        "table": args.table or "default",
-        "dataset": bench.dataset,
-        "synthetic": is_synthetic(bench),
-        "source": describe_source(bench),
-        "budget": args.budget,
-        "settings": comp.settings,
-        "best_test_acc": bench.best_test_acc,
-        "wall_time_s": time.perf_counter() - t0,
-    }
-    (out / "meta.json").write_text(json.dumps(meta, indent=2))
-
+    t0 = time.perf_counter()
+    files = write_comparison(comp, args.out)
     print()
-    print(_format_summary(summary, label))
-    _print_sanity(summary)
-    print(
-        f"\nwrote {out}/: runs.h5, final.csv, summary.csv, anytime.png, anytime_queries.png, "
-        "final.png, meta.json"
-        f"  ({meta['wall_time_s']:.1f} s)"
-    )
+    print(format_summary(comp.summary))
+    check = sanity_check(comp.summary)
+    if check is not None:
+        print(f"\nsanity check ({'PASS' if check[0] else 'FAIL'}): {check[1]}")
+    took = comp.wall_time_s + time.perf_counter() - t0
+    print(f"\nwrote {args.out}/: {', '.join(f.name for f in files)}  ({took:.1f} s)")
     return 0
-
-
-def _budget_text(budget: Budget) -> str:
-    parts = []
-    if budget.time_s is not None:
-        parts.append(f"{budget.time_s:,.0f} simulated s ({budget.time_s / 3600:.2f} h)")
-    if budget.queries is not None:
-        parts.append(f"{budget.queries} queries")
-    return " and ".join(parts)
-
-
-def _format_summary(summary: pd.DataFrame, label: Callable[[str], str]) -> str:
-    cols = [c for c in summary.columns if c.startswith("p_vs_")]
-    w = max([24, *(len(label(s)) + 2 for s in summary["strategy"])])  # the longest name fits
-    head = f"{'strategy':<{w}}{'runs':>5}{'mean regret [95% CI]':>30}{'median':>9}{'rank':>6}"
-    pw = {c: max(14, len(c) + 2) for c in cols}
-    head += "".join(f"{c:>{pw[c]}}" for c in cols)
-    lines = [head, "-" * len(head)]
-    for _, r in summary.iterrows():
-        ci = f"{r.mean_regret:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]"
-        line = (
-            f"{label(r.strategy):<{w}}{r.runs:>5}{ci:>30}{r.median_regret:>9.4f}{r.mean_rank:>6.2f}"
-        )
-        for c in cols:
-            v = r[c]
-            line += f"{'—':>{pw[c]}}" if v != v else f"{v:>{pw[c]}.2g}"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def _print_sanity(summary: pd.DataFrame) -> None:
-    rows = summary.set_index("strategy")
-    if not {"evolution", "random"} <= set(rows.index):
-        return
-    re_, rs = rows.loc["evolution"], rows.loc["random"]
-    below = re_.mean_regret < rs.mean_regret
-    separate = re_.ci_high < rs.ci_low
-    verdict = "PASS" if below and separate else "FAIL"
-    print(
-        f"\nsanity check ({verdict}): regularized evolution {re_.mean_regret:.4f} "
-        f"[{re_.ci_low:.4f}, {re_.ci_high:.4f}] vs random search {rs.mean_regret:.4f} "
-        f"[{rs.ci_low:.4f}, {rs.ci_high:.4f}]: "
-        + (
-            "below, with non-overlapping 95% CIs"
-            if separate and below
-            else "evolution is not clearly better here; see the plots"
-        )
-    )
 
 
 def _fractions(text: str) -> list[float]:
@@ -278,86 +170,41 @@ def _fractions(text: str) -> list[float]:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from analysis.plots import audit_plot, label
-    from analysis.stats import ranking_agreement, summarize
-    from predictors.surrogate import fit_surrogate
+    from analysis.audit import audit, write_audit
+    from analysis.plots import label
 
     t0 = time.perf_counter()
-    bench = load_bench(args.table)
-    banner = synthetic_banner(bench)
-    if banner:
-        print(banner)
-    strategies = _strategies(args.strategies, args.table)
-    skw = _weight_sharing_kwargs(args, strategies)
-    seeds = parse_seeds(args.seeds)
     fractions = _fractions(args.fractions)
-    budget = parse_budget(args.budget, bench)  # the same simulated budget everywhere
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
-    sources: list[tuple[str, Benchmark]] = [("table", bench)]
-    for f in fractions:
-        sur = fit_surrogate(bench, fraction=f, predictor=args.predictor, seed=args.surrogate_seed)
-        sources.append((f"surrogate {100 * f:g}%", sur))
-    frames = []
-    total = len(sources) * len(strategies) * len(seeds)
-    with tqdm(total=total, unit="run", desc="replaying") as bar:
-        for name, b in sources:
-            comp = run_many(
-                b,
-                strategies,
-                seeds,
-                budget,
-                n_workers=args.workers,
-                n_jobs=jobs,
-                strategy_kwargs=skw,
-                progress=bar.update,
-            )
-            s = summarize(comp.final, baseline=None).assign(source=name)
-            frames.append(s)
-    summary = pd.concat(frames, ignore_index=True)
-    ref = summary[summary["source"] == "table"].set_index("strategy")["mean_regret"]
-    rows = []
-    for name, _ in sources[1:]:
-        other = summary[summary["source"] == name].set_index("strategy")["mean_regret"]
-        shift = (other - ref).reindex(ref.index)
-        rows.append(
-            {
-                "source": name,
-                "kendall_tau_vs_table": ranking_agreement(ref, other),
-                "mean_abs_shift": float(shift.abs().mean()),
-                "max_abs_shift": float(shift.abs().max()),
-                **{f"shift_{k}": float(v) for k, v in shift.items()},
-            }
+    s = _setup(args)
+    names = s["selection"].names
+    with _progress((len(fractions) + 1) * len(names) * len(s["seeds"])) as bar:
+        result = audit(
+            s["bench"],
+            names,
+            s["seeds"],
+            s["budget"],
+            fractions,
+            predictor=args.predictor,
+            surrogate_seed=args.surrogate_seed,
+            n_workers=args.workers,
+            n_jobs=s["jobs"],
+            strategy_kwargs=s["strategy_kwargs"],
+            progress=bar.update,
         )
-    agreement = pd.DataFrame(rows)
-    summary.to_csv(out / "audit_summary.csv", index=False)
-    agreement.to_csv(out / "audit.csv", index=False)
-    taus = ", ".join(
-        f"{r.source.removeprefix('surrogate ')}: {r.kendall_tau_vs_table:.2f}"
-        for r in agreement.itertuples()
-    )
-    title = f"{bench.dataset}, {len(seeds)} seeds; surrogates ({args.predictor}) fitted on a "
-    title += f"fraction of the table\nKendall τ of the strategy ranking vs the table: {taus}"
-    audit_plot(summary, out / "audit.png", title=title)
+    files = write_audit(result, args.out)
     print()
     head = f"{'source':<18}{'tau vs table':>14}{'mean |shift|':>14}{'max |shift|':>13}"
     print(head)
     print("-" * len(head))
-    for r in agreement.itertuples():
+    for r in result.agreement.itertuples():
         print(
             f"{r.source:<18}{r.kendall_tau_vs_table:>14.2f}{r.mean_abs_shift:>14.4f}"
             f"{r.max_abs_shift:>13.4f}"
         )
     print("\nmean final regret per strategy (rows) and source (columns):")
-    wide = summary.pivot_table(index="strategy", columns="source", values="mean_regret")
-    wide = wide[[n for n, _ in sources]].loc[list(ref.sort_values().index)]
+    wide = result.regret_table()
     wide.index = [label(str(i)) for i in wide.index]
     print(wide.to_string(float_format=lambda v: f"{v:.4f}"))
-    print(
-        f"\nwrote {out}/: audit.csv, audit_summary.csv, audit.png "
-        f"({time.perf_counter() - t0:.1f} s)"
-    )
+    names_written = ", ".join(f.name for f in files)
+    print(f"\nwrote {args.out}/: {names_written} ({time.perf_counter() - t0:.1f} s)")
     return 0

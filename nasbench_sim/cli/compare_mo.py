@@ -16,14 +16,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from nasbench_sim.cli.core import is_synthetic, load_bench, synthetic_banner, table_file
+import nasbench_sim
+from nasbench_sim.cli.core import synthetic_banner
 from nasbench_sim.cli.search import parse_seeds
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.search.mo.experiment import MOComparison, compare_mo
 from nasbench_sim.search.mo.objectives import ObjectiveSet
 from nasbench_sim.search.mo.registry import DEFAULT_MO_STRATEGIES, MO_STRATEGIES
-from nasbench_sim.search.registry import DEFAULT_STRATEGIES
 from nasbench_sim.search.runs_io import write_runs
+from nasbench_sim.strategies import DEFAULT_STRATEGIES
 
 __all__ = ["run_compare_mo"]
 
@@ -64,7 +65,7 @@ def run_compare_mo(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     objectives = ObjectiveSet.parse(args.objectives)  # a typo fails before any work
-    bench = load_bench(args.table)
+    bench = nasbench_sim.open(args.table)
     banner = synthetic_banner(bench)
     if banner:
         print(banner)
@@ -87,8 +88,8 @@ def run_compare_mo(args: argparse.Namespace) -> int:
     summary = _summary(comp, baseline if baseline in strategies else None)
     _write(comp, summary, out, args, bench)
     meta = {
-        "table": args.table or str(table_file(None)),
-        "synthetic": is_synthetic(bench),
+        "table": bench.source.origin,
+        "synthetic": bench.source.synthetic,
         "budget": args.budget,
         "settings": comp.settings,
         "reference_point_rule": "objectives as losses scaled to [0, 1] by their minimum and "
@@ -102,7 +103,11 @@ def run_compare_mo(args: argparse.Namespace) -> int:
 
 
 def _write(
-    comp: MOComparison, summary: pd.DataFrame, out: Path, args: argparse.Namespace, bench: object
+    comp: MOComparison,
+    summary: pd.DataFrame,
+    out: Path,
+    args: argparse.Namespace,
+    bench: nasbench_sim.Benchmark,
 ) -> None:
     from analysis.mo_plots import write_mo_plots
     from analysis.plot_style import RunContext
@@ -114,10 +119,9 @@ def _write(
     summary.to_csv(out / "summary.csv", index=False)
     order = list(summary["strategy"])
     ctx = RunContext(
-        table=args.table or Path(str(table_file(None))).name, n_seeds=len(comp.settings["seeds"]),
+        table=args.table or Path(bench.source.origin).name, n_seeds=len(comp.settings["seeds"]),
         budget=args.budget, budget_s=comp.budget.time_s, budget_queries=comp.budget.queries,
-        n_workers=args.workers, synthetic=is_synthetic(bench),  # type: ignore[arg-type]
-        dataset=str(getattr(bench, "dataset", "")),
+        n_workers=args.workers, synthetic=bench.source.synthetic, dataset=bench.dataset,
     )  # fmt: skip
     write_mo_plots(comp, out, context=ctx, order=order)
     # the same runs judged by the single objective: test regret of the best-validation cell

@@ -8,87 +8,23 @@ import math
 from pathlib import Path
 from typing import Any
 
-from nasbench_sim.bench import Benchmark, TabularBenchmark, default_table_path
+import nasbench_sim
+from nasbench_sim.bench import Benchmark
 from nasbench_sim.space import SPACES, get_space
 from nasbench_sim.table import make_synthetic_table, write_table
 
-__all__ = ["describe_source", "is_synthetic", "load_bench", "register", "synthetic_banner"]
-
-SYNTHETIC = "synthetic"
-
-
-def load_bench(table: str | None, run_seed: int = 0) -> Benchmark:
-    """Open ``table``: a table path, a saved surrogate (``.npz`` from ``surrogate fit``),
-    ``None`` for the shipped default, ``synthetic[:SEED]`` for a clearly labelled synthetic
-    table made in memory, or the path of a build in progress (its committed chunks)."""
-    if table is not None and (table == SYNTHETIC or table.startswith(SYNTHETIC + ":")):
-        seed = int(table.split(":", 1)[1]) if ":" in table else 0
-        return TabularBenchmark(make_synthetic_table(seed), run_seed=run_seed)
-    if table is not None and table.endswith(".npz") and Path(table).is_file():
-        from predictors.surrogate import SurrogateBenchmark
-
-        return SurrogateBenchmark.load(table, run_seed=run_seed)
-    if table is not None and not Path(table).exists():
-        from nasbench_sim.generate.assemble import assemble_parts
-        from nasbench_sim.generate.chunks import build_status, parts_dir
-
-        status = build_status(table)
-        if status is not None and status["chunks_done"] > 0:
-            # a build in progress: its committed chunks, clearly marked partial
-            return TabularBenchmark(
-                assemble_parts(parts_dir(table), allow_partial=True), run_seed=run_seed
-            )
-    return Benchmark.load(table, run_seed=run_seed)
-
-
-def table_file(table: str | None) -> str | None:
-    """The file behind a ``--table`` value: the shipped default's path for ``None``, else the
-    value itself (which need not be a file: ``synthetic``, a build in progress...)."""
-    if table is None:
-        return str(default_table_path())
-    return table
-
-
-def stored_methods(table: str | None) -> list[str]:
-    """Weight-sharing methods with a super-network stored in the table file ``table``
-    (none for anything that is not an HDF5 file)."""
-    if table is None or not table.endswith((".h5", ".hdf5")) or not Path(table).is_file():
-        return []
-    from nasbench_sim.oneshot import list_oneshot
-
-    return sorted({m for m, _ in list_oneshot(table)})
-
-
-def is_synthetic(bench: Benchmark) -> bool:
-    """Whether the benchmark's numbers come from a synthetic table."""
-    table = getattr(bench, "table", None)
-    if table is not None:
-        return bool(table.is_synthetic)
-    model = getattr(bench, "model", None)
-    return bool(getattr(model, "synthetic", False))
-
-
-def describe_source(bench: Benchmark) -> str:
-    """``"6466 rows"`` for a table, ``"surrogate fitted on 20% of 6466 rows"`` for a surrogate."""
-    table = getattr(bench, "table", None)
-    if table is not None:
-        return f"{table.n_cells} rows"
-    report = getattr(getattr(bench, "model", None), "report", None)
-    if report is not None:
-        return (
-            f"SURROGATE ({report.predictor}) fitted on {100 * report.fraction:g}% of "
-            f"{report.n_rows} rows"
-        )
-    return type(bench).__name__
+__all__ = ["register", "synthetic_banner"]
 
 
 def synthetic_banner(bench: Benchmark) -> str | None:
-    if is_synthetic(bench):
-        return (
-            "NOTE: this is a SYNTHETIC table (a parametric stand-in for tests and demos), "
-            "not a training result."
-        )
-    return None
+    """The warning printed before any output computed from synthetic numbers."""
+    if not bench.source.synthetic:
+        return None
+    what = "this is" if bench.source.kind == "table" else "this surrogate was fitted on"
+    return (
+        f"NOTE: {what} a SYNTHETIC table (a parametric stand-in for tests and demos), "
+        "not a training result."
+    )
 
 
 def _table_arg(p: argparse.ArgumentParser, positional: bool = False) -> None:
@@ -157,38 +93,30 @@ def _space(args: argparse.Namespace) -> int:
     return 0
 
 
-def _info(args: argparse.Namespace) -> int:
-    status = None
-    if args.table is not None and not Path(args.table).exists():
-        from nasbench_sim.generate.chunks import build_status
+def _build_status(table: str | None, as_json: bool) -> dict[str, Any] | None:
+    """The status of a build in progress at ``table`` (printed unless ``as_json``)."""
+    if table is None or Path(table).exists():
+        return None
+    from nasbench_sim.generate.chunks import build_status
 
-        status = build_status(args.table)
-        if status is not None and not args.json:
-            print(
-                f"BUILD IN PROGRESS ({status['parts']}): {status['chunks_done']} of "
-                f"{status['chunks_total']} chunks, {status['cells_done']} of "
-                f"{status['cells_total']} cells committed (shard {status['shard']})"
-            )
-        if status is not None and status["chunks_done"] == 0:
-            if args.json:
-                print(json.dumps({"build": status}))
-            return 0
-    bench = load_bench(args.table)
-    if isinstance(bench, TabularBenchmark):
-        d = bench.info()
-    else:
-        report = getattr(getattr(bench, "model", None), "report", None)
-        d = {
-            "source": describe_source(bench),
-            "space": bench.space.name,
-            "dataset": bench.dataset,
-            "epochs": bench.n_epochs,
-            "seeds": bench.n_seeds,
-            "best_test_acc": bench.best_test_acc,
-            "synthetic": is_synthetic(bench),
-            "protocol": {},
-            "provenance": {} if report is None else vars(report),
-        }
+    status = build_status(table)
+    if status is not None and not as_json:
+        print(
+            f"BUILD IN PROGRESS ({status['parts']}): {status['chunks_done']} of "
+            f"{status['chunks_total']} chunks, {status['cells_done']} of "
+            f"{status['cells_total']} cells committed (shard {status['shard']})"
+        )
+    return status
+
+
+def _info(args: argparse.Namespace) -> int:
+    status = _build_status(args.table, args.json)
+    if status is not None and status["chunks_done"] == 0:
+        if args.json:
+            print(json.dumps({"build": status}))
+        return 0
+    bench = nasbench_sim.open(args.table)
+    d = bench.info()
     if status is not None:
         d["build"] = status
     if args.json:
@@ -197,8 +125,8 @@ def _info(args: argparse.Namespace) -> int:
     banner = synthetic_banner(bench)
     if banner:
         print(banner)
-    proto = d.pop("protocol")
-    d.pop("provenance")
+    proto = d.pop("protocol", {})
+    d.pop("provenance", None)
     w = max(len(k) for k in [*d, "protocol"])
     for k, v in d.items():
         print(f"{k:>{w}}: {v}")
@@ -234,9 +162,9 @@ def _parse_seed(text: str | None) -> Any:
 
 
 def _query(args: argparse.Namespace) -> int:
-    bench = load_bench(args.table, run_seed=args.run_seed)
+    bench = nasbench_sim.open(args.table, run_seed=args.run_seed)
     arch: Any = int(args.arch) if args.arch.strip().isdigit() else args.arch
-    result = bench.query(arch, epochs=args.epochs, seed=_parse_seed(args.seed))
+    result = bench.query(arch, epochs=args.epochs, repeat=_parse_seed(args.seed))
     out = {
         "arch": str(result.arch),
         "index": result.index,

@@ -7,7 +7,6 @@ torch is imported only inside the ``oneshot`` handler, so the rest of the CLI wo
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,16 +15,13 @@ import numpy as np
 
 from nasbench_sim.oneshot import (
     METHODS,
+    GapReport,
     OneShotError,
     OneShotProgress,
-    gap_report,
-    list_oneshot,
+    gap_study,
     parameter_free_fraction,
-    read_oneshot,
     run_oneshot,
-    seed_spread,
-    spread,
-    standalone_accuracy,
+    write_gap_study,
 )
 
 __all__ = ["register"]
@@ -185,105 +181,61 @@ def _float_list(text: str) -> list[float]:
         raise OneShotError(f"--top-k takes comma-separated numbers, got {text!r}") from None
 
 
-def _gap(args: argparse.Namespace) -> int:
-    from nasbench_sim.bench import TabularBenchmark
-    from nasbench_sim.oneshot.plots import plot_gap_scatter, plot_trajectory
-    from nasbench_sim.table import read_table
+def _gap_line(rep: GapReport, path: Any) -> str:
+    """One line on one super-network's gap."""
+    prec = ", ".join(f"P@{k}={v:.2f}" for k, v in rep.precision.items())
+    ranking = (
+        f"n={rep.n_cells} Kendall tau={rep.kendall_tau:.3f} Spearman rho={rep.spearman_rho:.3f}; "
+        f"top {100 * rep.top_fraction:g}% (n={rep.n_top}) tau={rep.top_kendall_tau:.3f} "
+        f"rho={rep.top_spearman_rho:.3f}; {prec}"
+    )
+    if not rep.derived:
+        wall = rep.cost.get("wall_s", float("nan"))
+        return f"{rep.method} seed {rep.seed}: {ranking}; super-net {wall:.1f} s -> {path}"
+    final = rep.standalone_valid_acc[-1] if rep.standalone_valid_acc else float("nan")
+    return (
+        f"{rep.method} seed {rep.seed}: final derived cell {rep.derived[-1]}, stand-alone "
+        f"valid acc {final:.3f}, parameter-free ops per epoch "
+        f"{[round(v, 2) for v in rep.parameter_free]}; softmax(alpha) ranking of the table's "
+        f"cells: {ranking} -> {path}"
+    )
 
-    table = read_table(args.table)
-    bench = TabularBenchmark(table)
-    runs = [
-        (m, s)
-        for m, s in list_oneshot(args.table)
-        if (args.method is None or m == args.method) and (args.seed is None or s == args.seed)
-    ]
-    if not runs:
-        have = ", ".join(f"{m}/seed_{s}" for m, s in list_oneshot(args.table)) or "none"
-        raise OneShotError(
-            f"{args.table}: no one-shot group matches method={args.method} seed={args.seed}; "
-            f"groups present: {have} (run `nasbench-sim oneshot` first)"
+
+def _spread_lines(summary: dict[str, Any]) -> list[str]:
+    lines = []
+    for method, entry in summary.items():
+        n = len(entry["runs"])
+        if n < 2:
+            continue
+        s = entry["seed_spread"]["kendall_tau"]
+        lines.append(
+            f"{method} over {n} seeds: Kendall tau {s['mean']:.3f} +- {s['std']:.3f} "
+            f"(min {s['min']:.3f}, max {s['max']:.3f})"
         )
+        f = entry.get("final_standalone_valid_acc")
+        if f is not None:
+            lines.append(
+                f"{method} over {n} seeds: final stand-alone valid acc {f['mean']:.3f} +- "
+                f"{f['std']:.3f} (min {f['min']:.3f}, max {f['max']:.3f})"
+            )
+    return lines
+
+
+def _gap(args: argparse.Namespace) -> int:
+    study = gap_study(
+        args.table,
+        method=args.method,
+        seed=args.seed,
+        ks=_float_list(args.top_k),
+        top_fraction=args.top_fraction,
+    )
     out = Path(args.out) if args.out else Path(str(Path(args.table).with_suffix("")) + "_gap")
-    out.mkdir(parents=True, exist_ok=True)
-    ks = _float_list(args.top_k)
-    reports: dict[str, list[Any]] = {}
-    lines: list[str] = []
-    for method, seed in runs:
-        rec = read_oneshot(args.table, method, seed)
-        tag = f"{method}_seed{seed}"
-        if method == "spos":
-            truth = standalone_accuracy(bench, rec.arch_index, "valid_acc")
-            rep = gap_report(rec, truth, ks=ks, top_fraction=args.top_fraction)
-            png = plot_gap_scatter(
-                rec, truth, rep, out / f"gap_{tag}.png", synthetic=table.is_synthetic
-            )
-            reports.setdefault(method, []).append(rep)
-            prec = ", ".join(f"P@{k}={v:.2f}" for k, v in rep.precision.items())
-            lines.append(
-                f"{method} seed {seed}: n={rep.n_cells} Kendall tau={rep.kendall_tau:.3f} "
-                f"Spearman rho={rep.spearman_rho:.3f}; top {100 * rep.top_fraction:g}% "
-                f"(n={rep.n_top}) tau={rep.top_kendall_tau:.3f} rho={rep.top_spearman_rho:.3f}; "
-                f"{prec}; super-net {rec.cost.get('wall_s', float('nan')):.1f} s -> {png}"
-            )
-        else:
-            png = plot_trajectory(rec, out / f"trajectory_{tag}.png")
-            free = parameter_free_fraction(rec.arch_index)
-            sa = rec.standalone_valid_acc
-            if sa is None:
-                sa = np.full(rec.arch_index.shape, np.nan)
-            reports.setdefault(method, []).append(
-                {
-                    "seed": seed,
-                    "derived": rec.arch_index.tolist(),
-                    "standalone_valid_acc": [float(v) for v in sa],
-                    "parameter_free_fraction": free.tolist(),
-                    "cost": dict(rec.cost),
-                }
-            )
-            lines.append(
-                f"{method} seed {seed}: final derived cell {int(rec.arch_index[-1])}, stand-alone "
-                f"valid acc {float(sa[-1]) if len(sa) else float('nan'):.3f}, parameter-free ops "
-                f"per epoch {np.round(free, 2).tolist()} -> {png}"
-            )
-    summary: dict[str, Any] = {}
-    for method, reps in reports.items():
-        if method == "spos":
-            summary[method] = {
-                "runs": [r.to_dict() for r in reps],
-                "seed_spread": seed_spread(reps),
-            }
-            if len(reps) > 1:
-                s = summary[method]["seed_spread"]["kendall_tau"]
-                lines.append(
-                    f"spos over {len(reps)} seeds: Kendall tau {s['mean']:.3f} +- {s['std']:.3f} "
-                    f"(min {s['min']:.3f}, max {s['max']:.3f})"
-                )
-        else:
-            finals = [r["standalone_valid_acc"][-1] for r in reps if r["standalone_valid_acc"]]
-            summary[method] = {"runs": reps}
-            if len(finals) > 1:
-                s = spread(finals)
-                summary[method]["final_standalone_valid_acc"] = s
-                lines.append(
-                    f"{method} over {len(finals)} seeds: final stand-alone valid acc "
-                    f"{s['mean']:.3f} +- {s['std']:.3f} (min {s['min']:.3f}, max {s['max']:.3f})"
-                )
-    text = json.dumps(_nan_to_none(summary), indent=2, default=float, allow_nan=False)
-    (out / "gap.json").write_text(text)
+    written = write_gap_study(study, out)
     if args.json:
-        print(text)
-    else:
-        print("\n".join(lines))
-        print(f"wrote {out / 'gap.json'}")
+        print(written["json"].read_text())
+        return 0
+    for rep in study.reports:
+        print(_gap_line(rep, written[f"{rep.method}_seed{rep.seed}"]))
+    print("\n".join(_spread_lines(study.summary())))
+    print(f"wrote {written['json']}")
     return 0
-
-
-def _nan_to_none(obj: Any) -> Any:
-    """``obj`` with every non-finite float replaced by ``None`` (JSON has no NaN)."""
-    if isinstance(obj, dict):
-        return {k: _nan_to_none(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_nan_to_none(v) for v in obj]
-    if isinstance(obj, float | np.floating) and not np.isfinite(obj):
-        return None
-    return obj

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import nasbench_sim
 from nasbench_sim.cli.search import positive_int
 from nasbench_sim.errors import NasBenchSimError
 
@@ -102,89 +103,90 @@ def _progress_bar(desc: str) -> tuple[Any, Any]:
 
 
 def _predictors(args: argparse.Namespace) -> int:
-    from nasbench_sim.cli.core import load_bench, synthetic_banner
-    from predictors.evaluate import (
-        evaluate_predictors,
-        lc_fraction_curve,
-        noise_ceiling,
-        summarize,
-    )
+    from nasbench_sim.cli.core import synthetic_banner
+    from predictors.evaluate import predictor_study
 
     names = [n.strip() for n in args.predictors.split(",") if n.strip()]
     sizes = _int_list(args.train_sizes, "--train-sizes", low=2)
     fractions = _float_list(args.lc_fractions, "--lc-fractions")
-    bench = load_bench(args.table)
+    bench = nasbench_sim.open(args.table)
     banner = synthetic_banner(bench)
-    synthetic = banner is not None
     if banner:
         print(banner)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-
     bar, update = _progress_bar("predictors")
     try:
-        frame = evaluate_predictors(
-            bench, names, sizes, args.trials, args.seed, args.test_size, progress=update
+        study = predictor_study(
+            bench,
+            names,
+            sizes,
+            trials=args.trials,
+            seed=args.seed,
+            test_size=args.test_size,
+            lc_fractions=fractions,
+            lc_train=args.lc_train,
+            progress=update,
         )
     finally:
         bar.close()
-    frame.to_csv(out / "predictors.csv", index=False)
-    lc = None
-    if fractions:
-        bar, update = _progress_bar("lc-svr fractions")
-        try:
-            lc = lc_fraction_curve(
-                bench,
-                fractions,
-                args.lc_train,
-                args.trials,
-                args.seed,
-                args.test_size,
-                progress=update,
-            )
-        finally:
-            bar.close()
-        lc.to_csv(out / "lc_fraction.csv", index=False)
-    ceiling = noise_ceiling(bench)
+    _print_study(study, args)
+    written = _write_study(study, out, plots=not args.no_plots, synthetic=banner is not None)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
 
-    summary = summarize(frame)
-    cols = [
-        "predictor",
-        "train_size",
-        "kendall_tau",
-        "kendall_tau_ci",
-        "spearman_rho",
-        "r2",
-        "precision_top5",
-        "fit_time_s",
-        "predict_time_s",
-    ]
+
+_COLUMNS = [
+    "predictor",
+    "train_size",
+    "kendall_tau",
+    "kendall_tau_ci",
+    "spearman_rho",
+    "r2",
+    "precision_top5",
+    "fit_time_s",
+    "predict_time_s",
+]
+
+
+def _print_study(study: Any, args: argparse.Namespace) -> None:
+    from predictors.evaluate import summarize
+
+    summary = summarize(study.frame)
     print(
         f"predictor scores (mean over {args.trials} trials, ±: 95% CI half-width; "
         f"{args.test_size} test cells):"
     )
-    print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    if lc is not None:
-        lcs = summarize(lc, by=("fraction", "epochs"), metrics=("r2", "kendall_tau"))
+    print(summary[_COLUMNS].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if study.lc is not None:
+        lcs = summarize(study.lc, by=("fraction", "epochs"), metrics=("r2", "kendall_tau"))
         print(f"LC-SVR with {args.lc_train} training curves, by fraction of curve observed:")
         print(
             lcs[["fraction", "epochs", "r2", "r2_ci", "kendall_tau"]].to_string(
                 index=False, float_format=lambda v: f"{v:.3f}"
             )
         )
+    ceiling = study.noise_ceiling
     print(f"noise ceiling (Kendall τ between repeats 0 and 1, final valid acc): {ceiling:.3f}")
-    _headline(summary, lc, ceiling, args)
+    _headline(summary, study.lc, ceiling, args)
 
-    written = [out / "predictors.csv"] + ([out / "lc_fraction.csv"] if lc is not None else [])
-    if not args.no_plots:
+
+def _write_study(study: Any, out: Path, *, plots: bool, synthetic: bool) -> list[Path]:
+    study.frame.to_csv(out / "predictors.csv", index=False)
+    written = [out / "predictors.csv"]
+    if study.lc is not None:
+        study.lc.to_csv(out / "lc_fraction.csv", index=False)
+        written.append(out / "lc_fraction.csv")
+    if plots:
         from analysis.predictor_plots import plot_lc_fraction, plot_predictor_metrics, plot_times
 
+        ceiling = study.noise_ceiling
+        frame = study.frame
         written += plot_predictor_metrics(frame, out, synthetic=synthetic, noise_ceiling=ceiling)
         written.append(plot_times(frame, out / "predictors_time.png", synthetic=synthetic))
-        if lc is not None:
-            written.append(plot_lc_fraction(lc, out / "lc_fraction.png", synthetic=synthetic))
-    print("wrote " + ", ".join(str(p) for p in written))
-    return 0
+        if study.lc is not None:
+            written.append(plot_lc_fraction(study.lc, out / "lc_fraction.png", synthetic=synthetic))
+    return written
 
 
 def _headline(summary: Any, lc: Any, ceiling: float, args: argparse.Namespace) -> None:
@@ -208,10 +210,10 @@ def _headline(summary: Any, lc: Any, ceiling: float, args: argparse.Namespace) -
 
 
 def _surrogate_fit(args: argparse.Namespace) -> int:
-    from nasbench_sim.cli.core import load_bench, synthetic_banner
+    from nasbench_sim.cli.core import synthetic_banner
     from predictors.surrogate import fit_surrogate
 
-    bench = load_bench(args.table)
+    bench = nasbench_sim.open(args.table)
     banner = synthetic_banner(bench)
     if banner:
         print(banner)

@@ -7,10 +7,10 @@ import json
 
 import numpy as np
 
-from nasbench_sim.cli.core import load_bench, synthetic_banner, table_file
-from nasbench_sim.oneshot.strategy import oneshot_kwargs
-from nasbench_sim.search import STRATEGIES, run
+import nasbench_sim
+from nasbench_sim.cli.core import synthetic_banner
 from nasbench_sim.search.experiment import parse_budget
+from nasbench_sim.strategies import STRATEGIES, run, select_strategies, strategy_kwargs
 
 __all__ = ["add_budget_args", "add_oneshot_args", "parse_seeds", "register"]
 
@@ -99,11 +99,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _search(args: argparse.Namespace) -> int:
-    bench = load_bench(args.table)
+    bench = nasbench_sim.open(args.table)
     budget = parse_budget(args.budget, bench)
-    skw = oneshot_kwargs(
-        table_file(args.table), [args.strategy], spos_candidates=args.spos_candidates
-    )
+    select_strategies([args.strategy], args.table)  # unknown, not installed, no records: say so
+    skw = strategy_kwargs([args.strategy], args.table, spos_candidates=args.spos_candidates)
     result = run(
         args.strategy,
         bench,

@@ -18,9 +18,11 @@ from typing import Any
 from nasbench_sim.oneshot.gap import (
     PARAMETER_FREE,
     GapReport,
+    alpha_log_prob,
     gap_report,
     parameter_free_fraction,
     precision_at_k,
+    rank_gap,
     seed_spread,
     spread,
 )
@@ -33,26 +35,32 @@ from nasbench_sim.oneshot.store import (
     read_oneshot,
     write_oneshot,
 )
+from nasbench_sim.oneshot.study import GapStudy, gap_study, write_gap_study
 
 __all__ = [
     "METHODS",
     "PARAMETER_FREE",
     "GapReport",
+    "GapStudy",
     "OneShotError",
     "OneShotProgress",
     "OneShotRecord",
     "OneShotSettings",
     "SuperNetwork",
+    "alpha_log_prob",
     "gap_report",
+    "gap_study",
     "list_oneshot",
     "parameter_free_fraction",
     "precision_at_k",
+    "rank_gap",
     "read_oneshot",
     "run_oneshot",
     "seed_spread",
     "spread",
     "standalone_accuracy",
     "train_supernet",
+    "write_gap_study",
     "write_oneshot",
 ]
 

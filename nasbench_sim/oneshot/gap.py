@@ -1,6 +1,9 @@
-"""The optimisation gap: how well one-shot scores rank cells against stand-alone training.
+"""The optimisation gap: how well a super-network ranks cells against stand-alone training.
 
-Pure numpy / scipy; no torch.
+The one-shot score of a cell is its validation accuracy with inherited weights (SPOS), or its
+log-probability under the final ``softmax(alpha)`` (DARTS, GDAS: the sum over edges of
+``log alpha[edge, op]``, so the derived cell scores highest); :func:`rank_gap` measures how
+well a score ranks cells against their stand-alone accuracy. Pure numpy / scipy; no torch.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from nasbench_sim.space import OPS
 __all__ = [
     "PARAMETER_FREE",
     "GapReport",
+    "alpha_log_prob",
     "gap_report",
     "parameter_free_fraction",
     "precision_at_k",
+    "rank_gap",
     "seed_spread",
 ]
 
@@ -45,6 +50,11 @@ class GapReport:
         precision: ``k`` -> fraction of the one-shot top-``k`` that is in the stand-alone
             top-``k``.
         cost: the super-network cost recorded with the run.
+        derived: DARTS / GDAS: the derived cell after each epoch (empty for SPOS).
+        standalone_valid_acc: DARTS / GDAS: the derived cell's stand-alone validation
+            accuracy per epoch (NaN where the table has no row for it).
+        parameter_free: DARTS / GDAS: the derived cell's fraction of parameter-free ops per
+            epoch (a collapse shows as a rise to 1).
     """
 
     method: str
@@ -58,6 +68,9 @@ class GapReport:
     top_spearman_rho: float
     precision: Mapping[int, float] = field(default_factory=dict)
     cost: Mapping[str, Any] = field(default_factory=dict)
+    derived: tuple[int, ...] = ()
+    standalone_valid_acc: tuple[float, ...] = ()
+    parameter_free: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (precision keys as strings)."""
@@ -73,6 +86,15 @@ class GapReport:
             "top_spearman_rho": self.top_spearman_rho,
             "precision": {str(k): v for k, v in self.precision.items()},
             "cost": dict(self.cost),
+            **(
+                {
+                    "derived": list(self.derived),
+                    "standalone_valid_acc": list(self.standalone_valid_acc),
+                    "parameter_free_fraction": list(self.parameter_free),
+                }
+                if self.derived
+                else {}
+            ),
         }
 
 
@@ -107,32 +129,31 @@ def _ks(ks: Sequence[float], n: int) -> list[int]:
     return out
 
 
-def gap_report(
-    record: OneShotRecord,
+def rank_gap(
+    method: str,
+    seed: int,
+    score: np.ndarray,
     standalone: np.ndarray,
     *,
     ks: Sequence[float] = (10, 50, 100),
     top_fraction: float = 0.1,
+    cost: Mapping[str, Any] | None = None,
 ) -> GapReport:
-    """Kendall τ, Spearman ρ (all cells and stand-alone top fraction) and top-k precision.
+    """Kendall τ, Spearman ρ (all cells and stand-alone top fraction) and top-k precision of
+    a one-shot ``score`` against ``standalone`` accuracy (pairs with a NaN are left out).
 
     Args:
-        record: a one-shot record (its ``valid_acc`` is the one-shot score).
-        standalone: stand-alone accuracy of each ``record.arch_index`` cell (NaN: left out).
+        method, seed: which super-network.
+        score: one-shot score per cell, higher is better.
+        standalone: stand-alone accuracy of the same cells.
         ks: top-k sizes: counts, or fractions in (0, 1); sizes not below the cell count are
             skipped.
         top_fraction: the stand-alone top fraction for the ``top_*`` statistics.
-
-    Example:
-        >>> import numpy as np
-        >>> rec = OneShotRecord("spos", 0, np.arange(5), np.arange(5.0), np.zeros(1))
-        >>> r = gap_report(rec, np.arange(5.0) * 2, ks=(2,))
-        >>> round(r.kendall_tau, 6), r.precision
-        (1.0, {2: 1.0})
+        cost: the super-network's recorded cost.
     """
     if not 0 < top_fraction <= 1:
         raise OneShotError(f"top_fraction must lie in (0, 1], got {top_fraction}")
-    score = np.asarray(record.valid_acc, dtype=np.float64)
+    score = np.asarray(score, dtype=np.float64)
     truth = np.asarray(standalone, dtype=np.float64)
     if truth.shape != score.shape:
         raise OneShotError(f"standalone has shape {truth.shape}, expected {score.shape}")
@@ -145,10 +166,9 @@ def gap_report(
     n_top = max(2, int(np.ceil(top_fraction * n)))
     top = np.argsort(-truth, kind="stable")[:n_top]
     ttau, trho = _corr(score[top], truth[top])
-    prec = {k: precision_at_k(score, truth, k) for k in _ks(ks, n)}
     return GapReport(
-        method=record.method,
-        seed=record.seed,
+        method=method,
+        seed=seed,
         n_cells=n,
         kendall_tau=tau,
         spearman_rho=rho,
@@ -156,9 +176,47 @@ def gap_report(
         n_top=n_top,
         top_kendall_tau=ttau,
         top_spearman_rho=trho,
-        precision=prec,
-        cost=dict(record.cost),
+        precision={k: precision_at_k(score, truth, k) for k in _ks(ks, n)},
+        cost=dict(cost or {}),
     )
+
+
+def gap_report(
+    record: OneShotRecord,
+    standalone: np.ndarray,
+    *,
+    ks: Sequence[float] = (10, 50, 100),
+    top_fraction: float = 0.1,
+) -> GapReport:
+    """:func:`rank_gap` of a record's per-cell one-shot scores (SPOS: ``record.valid_acc`` of
+    ``record.arch_index``) against the stand-alone accuracy of those cells.
+
+    Example:
+        >>> import numpy as np
+        >>> rec = OneShotRecord("spos", 0, np.arange(5), np.arange(5.0), np.zeros(1))
+        >>> r = gap_report(rec, np.arange(5.0) * 2, ks=(2,))
+        >>> round(r.kendall_tau, 6), r.precision
+        (1.0, {2: 1.0})
+    """
+    return rank_gap(
+        record.method,
+        record.seed,
+        record.valid_acc,
+        standalone,
+        ks=ks,
+        top_fraction=top_fraction,
+        cost=record.cost,
+    )
+
+
+def alpha_log_prob(alpha: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Log-probability of each cell (NB201 indices) under one epoch's ``softmax(alpha)``
+    ``(6, 5)``: the sum over edges of ``log alpha[edge, op]``."""
+    from nasbench_sim.space import NB201Space
+
+    logp = np.log(np.clip(np.asarray(alpha, dtype=np.float64), 1e-300, None))
+    ops = NB201Space().ops_matrix(np.asarray(cells, dtype=np.int64)).astype(np.int64)
+    return logp[np.arange(ops.shape[1]), ops].sum(axis=1)
 
 
 def parameter_free_fraction(arch_index: np.ndarray) -> np.ndarray:

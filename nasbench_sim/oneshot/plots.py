@@ -1,6 +1,7 @@
-"""Plots of one-shot runs (matplotlib, Agg backend): the one-shot vs stand-alone scatter and,
-for DARTS/GDAS, the derived cell's accuracy and op-weight evolution per epoch. Figures are
-sized for a paper column (3.4 in wide) at 200 dpi."""
+"""Plots of one-shot runs: the one-shot vs stand-alone scatter and, for DARTS/GDAS, the derived
+cell's accuracy and op-weight evolution per epoch. Figures are sized for a paper column (3.4 in
+wide) at 200 dpi, drawn on :class:`matplotlib.figure.Figure` objects (no pyplot, no backend
+chosen or changed, no global settings touched)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,14 @@ __all__ = ["plot_gap_scatter", "plot_trajectory"]
 _DPI = 200
 
 
-def _pyplot() -> Any:
-    import matplotlib
+_RC: dict[Any, Any] = {"font.size": 7, "axes.titlesize": 7, "legend.fontsize": 6}
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.size": 7, "axes.titlesize": 7, "legend.fontsize": 6})
-    return plt
+def _figure(**kwargs: Any) -> Any:
+    """A new figure with this module's font sizes (call inside ``matplotlib.rc_context``)."""
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
 
 
 def plot_gap_scatter(
@@ -39,8 +40,17 @@ def plot_gap_scatter(
 ) -> Path:
     """Scatter of one-shot (x) against stand-alone (y) validation accuracy, one dot per cell,
     with τ and ρ in the title. Returns the PNG's path."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(3.4, 3.0), constrained_layout=True)
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        return _draw_gap_scatter(record, standalone, report, path, synthetic)
+
+
+def _draw_gap_scatter(
+    record: OneShotRecord, standalone: np.ndarray, report: GapReport, path: Any, synthetic: bool
+) -> Path:
+    fig = _figure(figsize=(3.4, 3.0), layout="constrained")
+    ax = fig.subplots()
     x = 100 * np.asarray(record.valid_acc)
     y = 100 * np.asarray(standalone)
     keep = np.isfinite(x) & np.isfinite(y)
@@ -67,20 +77,23 @@ def plot_gap_scatter(
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=_DPI)
-    plt.close(fig)
     return out
 
 
 def plot_trajectory(record: OneShotRecord, path: str | os.PathLike[str]) -> Path:
     """Three panels over epochs: the derived cell's accuracy (stand-alone from the table, and
     one-shot), its fraction of parameter-free ops, and the edge-averaged softmax(α) per op."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        return _draw_trajectory(record, path)
+
+
+def _draw_trajectory(record: OneShotRecord, path: Any) -> Path:
     from matplotlib.ticker import MaxNLocator
 
-    plt = _pyplot()
-    fig, (ax1, ax2, ax3) = plt.subplots(
-        3, 1, figsize=(3.4, 5.2), sharex=True, constrained_layout=True,
-        gridspec_kw={"height_ratios": [1.2, 0.7, 1.2]},
-    )  # fmt: skip
+    fig = _figure(figsize=(3.4, 5.2), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [1.2, 0.7, 1.2]})
     epochs = np.arange(1, record.arch_index.size + 1)
     missing = 0
     for arr, label, style in (
@@ -115,5 +128,4 @@ def plot_trajectory(record: OneShotRecord, path: str | os.PathLike[str]) -> Path
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=_DPI)
-    plt.close(fig)
     return out

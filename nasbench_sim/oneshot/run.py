@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nasbench_sim.bench import TabularBenchmark
-from nasbench_sim.errors import CellNotInTableError
+from nasbench_sim.bench import Benchmark, TabularBenchmark
 from nasbench_sim.oneshot.store import OneShotError, OneShotRecord, check_method, write_oneshot
 from nasbench_sim.table import TableData, read_table, software_versions
 
@@ -72,21 +71,21 @@ def with_overrides(proto: Protocol, overrides: Mapping[str, Any]) -> Protocol:
 
 
 def standalone_accuracy(
-    bench: TabularBenchmark, arch_index: np.ndarray, metric: str = "valid_acc"
+    bench: Benchmark, arch_index: np.ndarray, metric: str = "valid_acc"
 ) -> np.ndarray:
     """Mean (over seeds) final-epoch ``valid_acc`` or ``test_acc`` of each cell from the table;
     NaN for a cell whose row (or class row) the table lacks."""
     if metric not in ("valid_acc", "test_acc"):
         raise OneShotError(f"metric must be valid_acc or test_acc, got {metric!r}")
-    out = np.full(len(arch_index), np.nan)
-    for i, idx in enumerate(np.asarray(arch_index, dtype=np.int64)):
-        try:
-            if metric == "valid_acc":
-                out[i] = bench.query(int(idx), seed="mean").valid_acc
-            else:
-                out[i] = bench.test_result(int(idx), seed="mean").test_acc
-        except CellNotInTableError:
-            pass
+    cells = np.asarray(arch_index, dtype=np.int64).reshape(-1)
+    covered = np.zeros(bench.space.size, dtype=bool)
+    covered[bench.candidate_cells] = True
+    ok = covered[cells]
+    out = np.full(cells.shape, np.nan)
+    if metric == "valid_acc":
+        out[ok] = bench.query_many(cells[ok], repeat="mean").valid_acc
+    else:
+        out[ok] = bench.test_acc_many(cells[ok])
     return out
 
 
@@ -140,10 +139,8 @@ def run_oneshot(
         >>> rec = run_oneshot("table.h5", "spos", overrides={"epochs": 1})  # doctest: +SKIP
     """
     check_method(method)
-    import torch
-
     from nasbench_sim.generate.datasets import dataset_for
-    from nasbench_sim.oneshot.train import OneShotSettings, oneshot_accuracy, train_supernet
+    from nasbench_sim.oneshot.train import OneShotSettings, train_supernet
 
     table = read_table(table_path)
     if protocol is None:
@@ -151,7 +148,6 @@ def run_oneshot(
     else:
         proto = with_overrides(protocol, overrides or {})
     settings = settings or OneShotSettings()
-    bench = TabularBenchmark(table)
     data = dataset_for(proto, device, data_dir=data_dir)
 
     def on_epoch(done: int, total: int) -> None:
@@ -161,62 +157,102 @@ def run_oneshot(
     trace = train_supernet(
         proto, method, data, seed=seed, settings=settings, device=device, progress=on_epoch
     )
-    eval_s = 0.0  # DARTS/GDAS read their cell off alpha; nothing to score
     if method == "spos":
-        t0 = time.perf_counter()
-        arch = _resolve_cells(cells, table)
-        done = [0]
-
-        def on_cell(k: int) -> None:
-            done[0] += k
-            if progress is not None:
-                progress(OneShotProgress("eval", done[0], len(arch)))
-
-        valid = oneshot_accuracy(
-            trace.model,
-            arch,
-            data,
-            proto,
-            bn_batches=settings.bn_batches,
-            seed=int(seed),
-            progress=on_cell,
+        scored = _score_spos(
+            trace, _resolve_cells(cells, table), data, proto, settings, seed, progress
         )
-        eval_s = time.perf_counter() - t0
-        extra: dict[str, Any] = {}
     else:
-        arch = trace.derived
-        valid = trace.derived_oneshot_acc
-        extra = {
-            "alpha": trace.alpha,
-            "standalone_valid_acc": standalone_accuracy(bench, arch, "valid_acc"),
-            "standalone_test_acc": standalone_accuracy(bench, arch, "test_acc"),
-        }
-    software = software_versions()
-    software["torch"] = str(torch.__version__)
-    proto_dict = proto.to_dict()
-    proto_dict.update({"input_shape": list(data.input_shape), "n_classes": data.n_classes})
-    record = OneShotRecord(
-        method=method,
-        seed=int(seed),
-        arch_index=np.asarray(arch, dtype=np.int64),
-        valid_acc=np.asarray(valid, dtype=np.float64),
-        supernet_valid_acc=trace.supernet_valid_acc,
-        protocol=proto_dict,
-        cost={
-            "wall_s": trace.wall_s + eval_s,
-            "train_wall_s": trace.wall_s,
-            "eval_wall_s": eval_s,
-            "diagnostic_wall_s": trace.diagnostic_s,
-            "epochs": proto.epochs,
-            "steps": trace.steps,
-            "device": str(torch.device(device)),
-            "cells_evaluated": len(arch) if method == "spos" else 0,
-        },
-        settings={**settings.to_dict(), "tau": trace.tau.tolist()},
-        software=software,
-        **extra,
-    )
+        scored = _derived(trace, TabularBenchmark(table))
+    record = _record(method, seed, trace, scored, proto, data, settings, device)
     record.validate()
     if write:
         write_oneshot(Path(table_path), record)
     return record
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """What a method adds to its super-network: the cells and their one-shot accuracy, the
+    seconds spent scoring them, and the method's extra arrays."""
+
+    arch: np.ndarray
+    valid: np.ndarray
+    eval_s: float
+    extra: dict[str, Any]
+
+
+def _score_spos(
+    trace: Any,
+    arch: np.ndarray,
+    data: Any,
+    proto: Protocol,
+    settings: OneShotSettings,
+    seed: int,
+    progress: Callable[[OneShotProgress], None] | None,
+) -> _Scored:
+    """SPOS: the one-shot accuracy of every cell of ``arch`` with inherited weights."""
+    from nasbench_sim.oneshot.train import oneshot_accuracy
+
+    t0 = time.perf_counter()
+    done = [0]
+
+    def on_cell(k: int) -> None:
+        done[0] += k
+        if progress is not None:
+            progress(OneShotProgress("eval", done[0], len(arch)))
+
+    valid = oneshot_accuracy(
+        trace.model, arch, data, proto, bn_batches=settings.bn_batches, seed=int(seed),
+        progress=on_cell,
+    )  # fmt: skip
+    return _Scored(np.asarray(arch), np.asarray(valid), time.perf_counter() - t0, {})
+
+
+def _derived(trace: Any, bench: TabularBenchmark) -> _Scored:
+    """DARTS / GDAS: the derived cell per epoch (read off alpha; nothing to score)."""
+    arch = trace.derived
+    extra = {
+        "alpha": trace.alpha,
+        "standalone_valid_acc": standalone_accuracy(bench, arch, "valid_acc"),
+        "standalone_test_acc": standalone_accuracy(bench, arch, "test_acc"),
+    }
+    return _Scored(np.asarray(arch), np.asarray(trace.derived_oneshot_acc), 0.0, extra)
+
+
+def _record(
+    method: str,
+    seed: int,
+    trace: Any,
+    scored: _Scored,
+    proto: Protocol,
+    data: Any,
+    settings: OneShotSettings,
+    device: str,
+) -> OneShotRecord:
+    import torch
+
+    software = software_versions()
+    software["torch"] = str(torch.__version__)
+    proto_dict = proto.to_dict()
+    proto_dict.update({"input_shape": list(data.input_shape), "n_classes": data.n_classes})
+    return OneShotRecord(
+        method=method,
+        seed=int(seed),
+        arch_index=np.asarray(scored.arch, dtype=np.int64),
+        valid_acc=np.asarray(scored.valid, dtype=np.float64),
+        supernet_valid_acc=trace.supernet_valid_acc,
+        protocol=proto_dict,
+        cost={
+            "wall_s": trace.wall_s + scored.eval_s,
+            "train_wall_s": trace.wall_s,
+            "eval_wall_s": scored.eval_s,
+            "diagnostic_wall_s": trace.diagnostic_s,
+            "epochs": proto.epochs,
+            "steps": trace.steps,
+            "device": str(torch.device(device)),
+            "cells_evaluated": len(scored.arch) if method == "spos" else 0,
+        },
+        settings={**settings.to_dict(), "tau": trace.tau.tolist()},
+        software=software,
+        **scored.extra,
+    )

@@ -241,133 +241,170 @@ def train_supernet(
         OneShotError: unknown method.
     """
     check_method(method)
-    settings = settings or OneShotSettings()
-    start = time.perf_counter()
-    dev = torch.device(device)
-    dtype = torch_dtype(protocol)
-    s_init, s_shuffle, s_path, s_gumbel, s_alpha, s_valid = np.random.SeedSequence(
-        [protocol.base_seed, 3, int(seed)]
-    ).generate_state(6)
-    model = build_supernet(
-        channels=protocol.channels,
-        cells_per_stage=protocol.cells_per_stage,
-        input_shape=data.input_shape,
-        n_classes=data.n_classes,
-        seed=int(s_init),
-        dtype=dtype,
-        device=dev,
+    return _Trainer(protocol, method, data, int(seed), settings or OneShotSettings(), device).run(
+        progress
     )
-    n = int(data.train_y.shape[0])
-    total = steps_per_epoch(protocol, n) * protocol.epochs
-    opt, sched = make_optimizer(list(model.parameters()), protocol, total)
-    shuffle = torch.Generator().manual_seed(int(s_shuffle))
-    path_rng = np.random.default_rng(int(s_path))
-    gumbel = torch.Generator().manual_seed(int(s_gumbel))
-    valid_gen = torch.Generator().manual_seed(int(s_valid))
-    relaxed = method in ("darts", "gdas")
-    alpha = torch.zeros(N_EDGES, N_OPS, dtype=dtype, device=dev)
-    arch_opt: torch.optim.Optimizer | None = None
-    if relaxed:
-        init = 1e-3 * torch.randn(
-            N_EDGES, N_OPS, generator=torch.Generator().manual_seed(int(s_alpha))
-        )
-        alpha = init.to(device=dev, dtype=dtype).requires_grad_(True)
-        arch_opt = torch.optim.Adam(
-            [alpha],
-            lr=settings.arch_lr,
-            betas=settings.arch_betas,
-            weight_decay=settings.arch_weight_decay,
-        )
-    counts = np.zeros((N_EDGES, N_OPS), dtype=np.int64)
-    valid_queue: list[torch.Tensor] = []
-    sn_acc, alphas, derived, derived_acc, taus = [], [], [], [], []
-    diagnostic_s = 0.0
 
-    def next_valid() -> torch.Tensor:
-        if not valid_queue:
-            valid_queue.extend(
-                batch_order(int(data.valid_y.shape[0]), protocol.batch_size, valid_gen, dev)
+
+class _Trainer:
+    """The state of one super-network training (see :func:`train_supernet`)."""
+
+    def __init__(
+        self,
+        protocol: Protocol,
+        method: str,
+        data: Dataset,
+        seed: int,
+        settings: OneShotSettings,
+        device: torch.device | str,
+    ) -> None:
+        self.protocol, self.method, self.data, self.settings = protocol, method, data, settings
+        self.start = time.perf_counter()
+        self.dev = dev = torch.device(device)
+        dtype = torch_dtype(protocol)
+        s_init, s_shuffle, s_path, s_gumbel, s_alpha, s_valid = np.random.SeedSequence(
+            [protocol.base_seed, 3, seed]
+        ).generate_state(6)
+        self.s_path = int(s_path)
+        self.model = build_supernet(
+            channels=protocol.channels,
+            cells_per_stage=protocol.cells_per_stage,
+            input_shape=data.input_shape,
+            n_classes=data.n_classes,
+            seed=int(s_init),
+            dtype=dtype,
+            device=dev,
+        )
+        self.n = int(data.train_y.shape[0])
+        self.total = steps_per_epoch(protocol, self.n) * protocol.epochs
+        self.opt, self.sched = make_optimizer(list(self.model.parameters()), protocol, self.total)
+        self.shuffle = torch.Generator().manual_seed(int(s_shuffle))
+        self.path_rng = np.random.default_rng(int(s_path))
+        self.gumbel = torch.Generator().manual_seed(int(s_gumbel))
+        self.valid_gen = torch.Generator().manual_seed(int(s_valid))
+        self.relaxed = method in ("darts", "gdas")
+        self.alpha = torch.zeros(N_EDGES, N_OPS, dtype=dtype, device=dev)
+        self.arch_opt: torch.optim.Optimizer | None = None
+        if self.relaxed:
+            init = 1e-3 * torch.randn(
+                N_EDGES, N_OPS, generator=torch.Generator().manual_seed(int(s_alpha))
             )
-        return valid_queue.pop(0)
+            self.alpha = init.to(device=dev, dtype=dtype).requires_grad_(True)
+            self.arch_opt = torch.optim.Adam(
+                [self.alpha],
+                lr=settings.arch_lr,
+                betas=settings.arch_betas,
+                weight_decay=settings.arch_weight_decay,
+            )
+        self.counts = np.zeros((N_EDGES, N_OPS), dtype=np.int64)
+        self.valid_queue: list[torch.Tensor] = []
+        self.sn_acc: list[float] = []
+        self.alphas: list[np.ndarray] = []
+        self.derived: list[int] = []
+        self.derived_acc: list[float] = []
+        self.taus: list[float] = []
+        self.diagnostic_s = 0.0
 
-    def loss_of(xb: torch.Tensor, yb: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(model(xb, w), yb, label_smoothing=protocol.label_smoothing)
+    def _next_valid(self) -> torch.Tensor:
+        if not self.valid_queue:
+            n_valid = int(self.data.valid_y.shape[0])
+            self.valid_queue.extend(
+                batch_order(n_valid, self.protocol.batch_size, self.valid_gen, self.dev)
+            )
+        return self.valid_queue.pop(0)
 
-    for epoch in range(protocol.epochs):
-        tau = settings.tau_max - (settings.tau_max - settings.tau_min) * epoch / max(
-            protocol.epochs - 1, 1
+    def _loss(self, xb: torch.Tensor, yb: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        out = self.model(xb, w)
+        return F.cross_entropy(out, yb, label_smoothing=self.protocol.label_smoothing)
+
+    def _arch_step(self, tau: float) -> None:
+        """One step of alpha on a validation batch (DARTS first order, GDAS)."""
+        assert self.arch_opt is not None
+        vidx = self._next_valid()
+        wa = (
+            torch.softmax(self.alpha, -1)
+            if self.method == "darts"
+            else gumbel_weights(self.alpha, tau, self.gumbel)
         )
-        taus.append(tau)
-        model.train()
-        for idx in batch_order(n, protocol.batch_size, shuffle, dev):
-            if relaxed:
-                assert arch_opt is not None
-                vidx = next_valid()
-                wa = (
-                    torch.softmax(alpha, -1)
-                    if method == "darts"
-                    else gumbel_weights(alpha, tau, gumbel)
-                )
-                arch_opt.zero_grad(set_to_none=True)
-                loss_of(
-                    data.valid_x.index_select(0, vidx), data.valid_y.index_select(0, vidx), wa
-                ).backward()
-                arch_opt.step()
-            if method == "spos":
-                path = sample_paths(path_rng, 1)[0]
-                w = path_weights(Cell(tuple(int(o) for o in path)), like=data.train_x)
-            elif method == "darts":
-                w = torch.softmax(alpha.detach(), -1)
-            else:
-                w = gumbel_weights(alpha.detach(), tau, gumbel)
-            if method != "darts":
-                counts += w.detach().cpu().numpy().astype(np.int64)
-            opt.zero_grad(set_to_none=True)
-            loss_of(
-                data.train_x.index_select(0, idx), data.train_y.index_select(0, idx), w
-            ).backward()
-            opt.step()
-            sched.step()
-        _sync(dev)
-        t_diag = time.perf_counter()
-        if relaxed:
-            probs = torch.softmax(alpha.detach(), -1)
+        self.arch_opt.zero_grad(set_to_none=True)
+        x, y = self.data.valid_x.index_select(0, vidx), self.data.valid_y.index_select(0, vidx)
+        self._loss(x, y, wa).backward()
+        self.arch_opt.step()
+
+    def _path_weights(self, tau: float) -> torch.Tensor:
+        """The weights of this step's path (SPOS), mixture (DARTS) or sample (GDAS)."""
+        if self.method == "spos":
+            path = sample_paths(self.path_rng, 1)[0]
+            return path_weights(Cell(tuple(int(o) for o in path)), like=self.data.train_x)
+        if self.method == "darts":
+            return torch.softmax(self.alpha.detach(), -1)
+        return gumbel_weights(self.alpha.detach(), tau, self.gumbel)
+
+    def _train_epoch(self, tau: float) -> None:
+        self.model.train()
+        for idx in batch_order(self.n, self.protocol.batch_size, self.shuffle, self.dev):
+            if self.relaxed:
+                self._arch_step(tau)
+            w = self._path_weights(tau)
+            if self.method != "darts":
+                self.counts += w.detach().cpu().numpy().astype(np.int64)
+            self.opt.zero_grad(set_to_none=True)
+            x, y = self.data.train_x.index_select(0, idx), self.data.train_y.index_select(0, idx)
+            self._loss(x, y, w).backward()
+            self.opt.step()
+            self.sched.step()
+
+    def _diagnose(self, epoch: int) -> None:
+        """The epoch's super-network accuracy (and, DARTS / GDAS, its derived cell)."""
+        data, protocol = self.data, self.protocol
+        if self.relaxed:
+            probs = torch.softmax(self.alpha.detach(), -1)
             cell = derive_cell(probs)
-            alphas.append(probs.cpu().numpy().astype(np.float64))
-            derived.append(cell.index)
-            wd = probs if method == "darts" else path_weights(cell, like=data.train_x)
-            sn_acc.append(_valid_acc(model, wd, data, protocol))
-            derived_acc.append(
-                oneshot_accuracy(model, [cell], data, protocol, bn_batches=settings.bn_batches)[0]
+            self.alphas.append(probs.cpu().numpy().astype(np.float64))
+            self.derived.append(cell.index)
+            wd = probs if self.method == "darts" else path_weights(cell, like=data.train_x)
+            self.sn_acc.append(_valid_acc(self.model, wd, data, protocol))
+            bn = self.settings.bn_batches
+            self.derived_acc.append(
+                oneshot_accuracy(self.model, [cell], data, protocol, bn_batches=bn)[0]
             )
-        else:
-            paths = sample_paths(
-                np.random.default_rng([int(s_path), epoch]), settings.spos_eval_paths
+            return
+        rng = np.random.default_rng([self.s_path, epoch])
+        paths = sample_paths(rng, self.settings.spos_eval_paths)
+        accs = [
+            _valid_acc(
+                self.model,
+                path_weights(Cell(tuple(int(o) for o in p)), like=data.train_x),
+                data,
+                protocol,
             )
-            accs = [
-                _valid_acc(
-                    model,
-                    path_weights(Cell(tuple(int(o) for o in p)), like=data.train_x),
-                    data,
-                    protocol,
-                )
-                for p in paths
-            ]
-            sn_acc.append(float(np.mean(accs)))
-        if progress is not None:
-            progress(epoch + 1, protocol.epochs)
-        _sync(dev)
-        diagnostic_s += time.perf_counter() - t_diag
-    return SupernetTrace(
-        method=method,
-        model=model,
-        supernet_valid_acc=np.asarray(sn_acc, dtype=np.float64),
-        alpha=np.stack(alphas) if relaxed else None,
-        derived=np.asarray(derived, dtype=np.int64),
-        derived_oneshot_acc=np.asarray(derived_acc, dtype=np.float64),
-        op_counts=counts,
-        steps=total,
-        wall_s=time.perf_counter() - start - diagnostic_s,
-        diagnostic_s=diagnostic_s,
-        tau=np.asarray(taus if method == "gdas" else [], dtype=np.float64),
-    )
+            for p in paths
+        ]
+        self.sn_acc.append(float(np.mean(accs)))
+
+    def run(self, progress: Callable[[int, int], None] | None) -> SupernetTrace:
+        epochs, st = self.protocol.epochs, self.settings
+        for epoch in range(epochs):
+            tau = st.tau_max - (st.tau_max - st.tau_min) * epoch / max(epochs - 1, 1)
+            self.taus.append(tau)
+            self._train_epoch(tau)
+            _sync(self.dev)
+            t_diag = time.perf_counter()
+            self._diagnose(epoch)
+            if progress is not None:
+                progress(epoch + 1, epochs)
+            _sync(self.dev)
+            self.diagnostic_s += time.perf_counter() - t_diag
+        return SupernetTrace(
+            method=self.method,
+            model=self.model,
+            supernet_valid_acc=np.asarray(self.sn_acc, dtype=np.float64),
+            alpha=np.stack(self.alphas) if self.relaxed else None,
+            derived=np.asarray(self.derived, dtype=np.int64),
+            derived_oneshot_acc=np.asarray(self.derived_acc, dtype=np.float64),
+            op_counts=self.counts,
+            steps=self.total,
+            wall_s=time.perf_counter() - self.start - self.diagnostic_s,
+            diagnostic_s=self.diagnostic_s,
+            tau=np.asarray(self.taus if self.method == "gdas" else [], dtype=np.float64),
+        )

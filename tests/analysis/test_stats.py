@@ -111,10 +111,11 @@ def test_parse_budget_rejects_bad_input(text, synthetic_bench: TabularBenchmark)
 
 
 def test_every_registered_strategy_has_a_plot_label() -> None:
-    from analysis.plots import LABELS
-    from nasbench_sim.search import STRATEGIES
+    from analysis.plots import LABELS, label
+    from nasbench_sim.strategies import STRATEGIES
 
     assert set(STRATEGIES) <= set(LABELS), set(STRATEGIES) - set(LABELS)
+    assert all(label(n) != n for n in STRATEGIES if n != "asha"), "a label is missing"
 
 
 def test_the_legend_fits_the_figure_width() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.compare import format_summary as _format_summary
 from analysis.plots import label
-from nasbench_sim.cli.compare import _format_summary
 
 
 def test_summary_columns_line_up_with_long_names() -> None:

@@ -73,7 +73,7 @@ def test_darts_and_gdas_record_derived_cells(table_copy: Path, tmp_path: Path) -
             if row < 0:
                 assert np.isnan(sa)
             else:
-                assert sa == pytest.approx(bench.query(int(idx), seed="mean").valid_acc)
+                assert sa == pytest.approx(bench.query(int(idx), repeat="mean").valid_acc)
     rc = main(["gap", "--table", str(table_copy), "--method", "gdas", "--out", str(tmp_path)])
     assert rc == 0
     assert (tmp_path / "trajectory_gdas_seed0.png").stat().st_size > 10_000
@@ -116,9 +116,9 @@ def test_cli_errors_are_clear(
 def test_weight_sharing_joins_compare_charged_with_its_super_network(
     table_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from nasbench_sim.cli.compare import _strategies
     from nasbench_sim.oneshot import write_oneshot
     from nasbench_sim.search.runs_io import read_runs
+    from nasbench_sim.strategies import select_strategies
     from nasbench_sim.table import make_synthetic_table, write_table
 
     for method, seed in (("spos", 0), ("spos", 1), ("darts", 0)):
@@ -132,8 +132,9 @@ def test_weight_sharing_joins_compare_charged_with_its_super_network(
     full = write_table(tmp_path / "full.h5", make_synthetic_table(0, n_epochs=4))
     for method, seed in list_oneshot(table_copy):
         write_oneshot(full, read_oneshot(table_copy, method, seed))
-    everything = _strategies("all", str(full))
-    assert everything[-2:] == ["darts", "spos"] and "gdas" not in everything
+    everything = select_strategies("all", str(full))
+    assert everything.names[-2:] == ("spos", "darts") and "gdas" not in everything.names
+    assert "gdas super-network" in everything.left_out["gdas"]
     capsys.readouterr()
     out = tmp_path / "cmp"
     rc = main(

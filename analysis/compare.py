@@ -1,0 +1,238 @@
+"""Comparing search strategies: the main job, as a library function with a typed result.
+
+:func:`compare` replays strategies × seeds against one benchmark and summarises the final
+regrets (:func:`analysis.stats.summarize`); :func:`write_comparison` writes its files.
+
+Example:
+    >>> import nasbench_sim
+    >>> from nasbench_sim.bench import Budget
+    >>> bench = nasbench_sim.open("synthetic")
+    >>> comp = compare(bench, ["random", "evolution"], range(3), Budget(queries=20))
+    >>> sorted(comp.strategies), comp.summary["runs"].tolist()
+    (['evolution', 'random'], [3, 3])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.stats import anytime_curves, query_curves, summarize, time_grid
+from nasbench_sim.bench import Benchmark, Budget, Source
+from nasbench_sim.search.experiment import Replays, run_many
+from nasbench_sim.search.runs_io import write_runs
+from nasbench_sim.strategies import STRATEGIES
+
+__all__ = [
+    "OUTPUT_FILES",
+    "Comparison",
+    "compare",
+    "format_summary",
+    "sanity_check",
+    "write_comparison",
+]
+
+OUTPUT_FILES: tuple[str, ...] = (
+    "runs.h5",
+    "final.csv",
+    "summary.csv",
+    "diagnostics.csv",
+    "anytime.png",
+    "anytime_queries.png",
+    "final.png",
+    "meta.json",
+)
+"""What :func:`write_comparison` writes."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Strategies × seeds on one benchmark, summarised.
+
+    Attributes:
+        replays: every run (query logs, final regrets, strategy diagnostics).
+        summary: one row per strategy (see :func:`analysis.stats.summarize`).
+        source: where the benchmark's numbers come from.
+        dataset: the benchmark's dataset.
+        budget: the budget of every run.
+        seeds: the run seeds.
+        baseline: the strategy of the paired test (``None``: none).
+        best_test_acc: the regret origin.
+        wall_time_s: seconds the replays took.
+        left_out: strategies that were asked for (``all``) but could not run, and why.
+    """
+
+    replays: Replays
+    summary: pd.DataFrame
+    source: Source
+    dataset: str
+    budget: Budget
+    seeds: tuple[int, ...]
+    baseline: str | None
+    best_test_acc: float
+    wall_time_s: float
+    left_out: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def strategies(self) -> tuple[str, ...]:
+        """The strategies, best mean final regret first."""
+        return tuple(str(s) for s in self.summary["strategy"])
+
+    def meta(self) -> dict[str, Any]:
+        """JSON-able record of the settings and the source."""
+        return {
+            "source": self.source.describe(),
+            "table": self.source.origin,
+            "dataset": self.dataset,
+            "synthetic": self.source.synthetic,
+            "budget": self.budget.describe(),
+            "settings": self.replays.settings,
+            "baseline": self.baseline,
+            "best_test_acc": self.best_test_acc,
+            "left_out": dict(self.left_out),
+            "wall_time_s": self.wall_time_s,
+        }
+
+
+def compare(
+    bench: Benchmark,
+    strategies: Sequence[str],
+    seeds: Sequence[int],
+    budget: Budget,
+    *,
+    baseline: str | None = "random",
+    n_workers: int = 1,
+    n_jobs: int = 1,
+    charge_strategy_time: bool = False,
+    strategy_kwargs: Mapping[str, dict[str, Any]] | None = None,
+    left_out: Mapping[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Comparison:
+    """Replay every strategy with every seed against ``bench`` and summarise.
+
+    Args:
+        bench: the benchmark (see :func:`nasbench_sim.open`).
+        strategies: names registered in :data:`nasbench_sim.strategies.STRATEGIES`.
+        seeds: run seeds (paired across strategies: common random numbers).
+        budget: the budget of every run.
+        baseline: strategy of the paired Wilcoxon test (``None``: no test).
+        n_workers: simulated parallel workers per run.
+        n_jobs: processes (``-1``: all cores).
+        charge_strategy_time: add each strategy's compute time to its clock.
+        strategy_kwargs: constructor arguments per strategy (records it needs, e.g. from
+            :func:`nasbench_sim.strategies.strategy_kwargs`).
+        left_out: strategies that could not run and why, kept for the record.
+        progress: called with the number of runs just finished.
+    """
+    t0 = time.perf_counter()
+    replays = run_many(
+        bench,
+        strategies,
+        seeds,
+        budget,
+        n_workers=n_workers,
+        n_jobs=n_jobs,
+        charge_strategy_time=charge_strategy_time,
+        strategy_kwargs=strategy_kwargs,
+        progress=progress,
+        registry=STRATEGIES,
+    )
+    base = baseline if baseline in strategies else None
+    return Comparison(
+        replays=replays,
+        summary=summarize(replays.final, baseline=base),
+        source=bench.source,
+        dataset=bench.dataset,
+        budget=budget,
+        seeds=tuple(int(s) for s in seeds),
+        baseline=base,
+        best_test_acc=bench.best_test_acc,
+        wall_time_s=time.perf_counter() - t0,
+        left_out=dict(left_out or {}),
+    )
+
+
+def _plots(comp: Comparison, out: Path) -> None:
+    from analysis.plots import anytime_plot, final_plot
+
+    runs, budget = comp.replays.runs, comp.budget
+    times = time_grid(runs, end=budget.time_s)
+    curves = anytime_curves(runs, times)
+    order = list(comp.strategies)
+    title = f"{comp.dataset}: mean test regret, 95% CI band, {len(comp.seeds)} seeds"
+    if comp.source.synthetic:
+        title += " (SYNTHETIC table)"
+    anytime_plot(
+        curves, times, out / "anytime.png", title=title, order=order, budget_s=budget.time_s
+    )
+    ks, by_query = query_curves(runs, end=budget.time_s)
+    anytime_plot(
+        by_query, ks, out / "anytime_queries.png", title=title, order=order, x_axis="queries"
+    )
+    final_plot(comp.replays.final, out / "final.png", order=order)
+
+
+def write_comparison(comp: Comparison, out: str | os.PathLike[str]) -> list[Path]:
+    """Write :data:`OUTPUT_FILES` into the folder ``out``; return their paths."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_runs(comp.replays.runs, folder / "runs.h5")
+    comp.replays.final.to_csv(folder / "final.csv", index=False)
+    comp.summary.to_csv(folder / "summary.csv", index=False)
+    comp.replays.diagnostics.to_csv(folder / "diagnostics.csv", index=False)
+    _plots(comp, folder)
+    (folder / "meta.json").write_text(json.dumps(comp.meta(), indent=2, default=str))
+    return [folder / name for name in OUTPUT_FILES]
+
+
+def sanity_check(summary: pd.DataFrame) -> tuple[bool, str] | None:
+    """Whether regularized evolution beats random search with non-overlapping 95% CIs, and a
+    sentence saying so (``None`` when either is not in the summary)."""
+    rows = summary.set_index("strategy")
+    if not {"evolution", "random"} <= set(rows.index):
+        return None
+    re_, rs = rows.loc["evolution"], rows.loc["random"]
+    ok = bool(re_.mean_regret < rs.mean_regret and re_.ci_high < rs.ci_low)
+    text = (
+        f"regularized evolution {re_.mean_regret:.4f} [{re_.ci_low:.4f}, {re_.ci_high:.4f}] vs "
+        f"random search {rs.mean_regret:.4f} [{rs.ci_low:.4f}, {rs.ci_high:.4f}]: "
+        + (
+            "below, with non-overlapping 95% CIs"
+            if ok
+            else "evolution is not clearly better here; see the plots"
+        )
+    )
+    return ok, text
+
+
+def format_summary(summary: pd.DataFrame, label: Callable[[str], str] | None = None) -> str:
+    """The summary as a fixed-width table (strategy labels from ``label``; default: the
+    registry's labels)."""
+    if label is None:
+        from analysis.plots import label as registry_label
+
+        label = registry_label
+
+    cols = [c for c in summary.columns if c.startswith("p_vs_")]
+    w = max([24, *(len(label(s)) + 2 for s in summary["strategy"])])  # the longest name fits
+    head = f"{'strategy':<{w}}{'runs':>5}{'mean regret [95% CI]':>30}{'median':>9}{'rank':>6}"
+    pw = {c: max(14, len(c) + 2) for c in cols}
+    head += "".join(f"{c:>{pw[c]}}" for c in cols)
+    lines = [head, "-" * len(head)]
+    for _, r in summary.iterrows():
+        ci = f"{r.mean_regret:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]"
+        line = (
+            f"{label(r.strategy):<{w}}{r.runs:>5}{ci:>30}{r.median_regret:>9.4f}{r.mean_rank:>6.2f}"
+        )
+        for c in cols:
+            v = r[c]
+            line += f"{'—':>{pw[c]}}" if v != v else f"{v:>{pw[c]}.2g}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,175 @@
+"""The gap study of a table file: every stored super-network (SPOS, DARTS, GDAS alike) against
+the table's stand-alone accuracies, as typed reports, a JSON summary and plots.
+
+Example:
+    >>> study = gap_study("T.h5", method="spos")     # doctest: +SKIP
+    >>> study.reports[0].kendall_tau                  # doctest: +SKIP
+    >>> write_gap_study(study, "gap/")                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasbench_sim.atomic import atomic_path
+from nasbench_sim.bench import TabularBenchmark
+from nasbench_sim.oneshot.gap import (
+    GapReport,
+    alpha_log_prob,
+    gap_report,
+    parameter_free_fraction,
+    rank_gap,
+    seed_spread,
+    spread,
+)
+from nasbench_sim.oneshot.run import standalone_accuracy
+from nasbench_sim.oneshot.store import OneShotError, OneShotRecord, list_oneshot, read_oneshot
+
+__all__ = ["GapStudy", "gap_study", "write_gap_study"]
+
+
+@dataclass(frozen=True)
+class GapStudy:
+    """The gap of every selected super-network stored in one table file.
+
+    Attributes:
+        table: the table file.
+        synthetic: the table is synthetic.
+        reports: one :class:`GapReport` per stored run, by method then seed.
+        records: the stored runs the reports are about, in the same order.
+    """
+
+    table: str
+    synthetic: bool
+    reports: tuple[GapReport, ...]
+    records: tuple[OneShotRecord, ...]
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able: per method, every run's report, the spread over seeds of τ, ρ and the
+        top-fraction τ, and (DARTS, GDAS) of the final derived cell's stand-alone accuracy."""
+        out: dict[str, Any] = {}
+        for method in dict.fromkeys(r.method for r in self.reports):
+            reps = [r for r in self.reports if r.method == method]
+            entry: dict[str, Any] = {
+                "runs": [r.to_dict() for r in reps],
+                "seed_spread": seed_spread(reps),
+            }
+            finals = [r.standalone_valid_acc[-1] for r in reps if r.standalone_valid_acc]
+            if finals:
+                entry["final_standalone_valid_acc"] = spread(finals)
+            out[method] = entry
+        return out
+
+
+def _report(
+    bench: TabularBenchmark, rec: OneShotRecord, ks: Sequence[float], top_fraction: float
+) -> GapReport:
+    if rec.method == "spos":
+        truth = standalone_accuracy(bench, rec.arch_index, "valid_acc")
+        return gap_report(rec, truth, ks=ks, top_fraction=top_fraction)
+    assert rec.alpha is not None  # validated when read
+    cells = bench.distinct_cells
+    report = rank_gap(
+        rec.method,
+        rec.seed,
+        alpha_log_prob(rec.alpha[-1], cells),
+        standalone_accuracy(bench, cells, "valid_acc"),
+        ks=ks,
+        top_fraction=top_fraction,
+        cost=rec.cost,
+    )
+    sa = rec.standalone_valid_acc
+    sa = np.full(rec.arch_index.shape, np.nan) if sa is None else np.asarray(sa, np.float64)
+    return _with_trajectory(report, rec, sa)
+
+
+def _with_trajectory(report: GapReport, rec: OneShotRecord, sa: np.ndarray) -> GapReport:
+    import dataclasses
+
+    return dataclasses.replace(
+        report,
+        derived=tuple(int(i) for i in rec.arch_index),
+        standalone_valid_acc=tuple(float(v) for v in sa),
+        parameter_free=tuple(float(v) for v in parameter_free_fraction(rec.arch_index)),
+    )
+
+
+def gap_study(
+    table: str | os.PathLike[str],
+    *,
+    method: str | None = None,
+    seed: int | None = None,
+    ks: Sequence[float] = (10, 50, 100),
+    top_fraction: float = 0.1,
+) -> GapStudy:
+    """Rank agreement between each stored super-network and the table's stand-alone
+    accuracies (see :mod:`nasbench_sim.oneshot.gap`), for SPOS, DARTS and GDAS alike; DARTS and
+    GDAS reports also carry the derived cell per epoch.
+
+    Args:
+        table: a table file holding ``/oneshot`` groups.
+        method, seed: only this method / super-network seed (default: all stored).
+        ks: top-k sizes (counts, or fractions in (0, 1)).
+        top_fraction: the stand-alone top fraction of the ``top_*`` statistics.
+
+    Raises:
+        OneShotError: no stored group matches (the message lists the groups present).
+    """
+    path = str(table)
+    stored = list_oneshot(path)
+    runs = [
+        (m, s) for m, s in stored if (method is None or m == method) and (seed is None or s == seed)
+    ]
+    if not runs:
+        have = ", ".join(f"{m}/seed_{s}" for m, s in stored) or "none"
+        raise OneShotError(
+            f"{path}: no one-shot group matches method={method} seed={seed}; groups present: "
+            f"{have} (run `nasbench-sim oneshot` first)"
+        )
+    bench = TabularBenchmark.from_file(path)
+    records = tuple(read_oneshot(path, m, s) for m, s in runs)
+    reports = tuple(_report(bench, rec, ks, top_fraction) for rec in records)
+    return GapStudy(path, bench.source.synthetic, reports, records)
+
+
+def _nan_to_none(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by ``None`` (JSON has no NaN)."""
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    if isinstance(obj, float | np.floating) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def write_gap_study(study: GapStudy, out: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``gap.json`` and one plot per run into ``out``: the one-shot against stand-alone
+    scatter of SPOS runs (``gap_spos_seed<s>.png``), the derived-cell trajectory of DARTS and
+    GDAS runs (``trajectory_<method>_seed<s>.png``). Returns ``{run tag or "json": path}``."""
+    from nasbench_sim.oneshot.plots import plot_gap_scatter, plot_trajectory
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    bench = TabularBenchmark.from_file(study.table)
+    written: dict[str, Path] = {}
+    for rep, rec in zip(study.reports, study.records, strict=True):
+        tag = f"{rec.method}_seed{rec.seed}"
+        if rec.method == "spos":
+            truth = standalone_accuracy(bench, rec.arch_index, "valid_acc")
+            png = folder / f"gap_{tag}.png"
+            written[tag] = plot_gap_scatter(rec, truth, rep, png, synthetic=study.synthetic)
+        else:
+            written[tag] = plot_trajectory(rec, folder / f"trajectory_{tag}.png")
+    text = json.dumps(_nan_to_none(study.summary()), indent=2, default=float, allow_nan=False)
+    with atomic_path(folder / "gap.json") as tmp:
+        Path(tmp).write_text(text)
+    written["json"] = folder / "gap.json"
+    return written
