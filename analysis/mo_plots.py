@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -96,10 +96,8 @@ def fronts_figure(
     one, one panel per pair (at most three panels)."""
     m = len(front.objectives.objectives)
     pairs = [(k, 0) for k in range(1, min(m, 4))]
-    fig, axes = plt.subplots(
-        1, len(pairs), figsize=(6.5 if len(pairs) == 1 else 3.4 * len(pairs), 4.2),
-        layout="constrained", squeeze=False,
-    )  # fmt: skip
+    fig = Figure(figsize=(6.5 if len(pairs) == 1 else 3.4 * len(pairs), 4.2), layout="constrained")
+    axes = fig.subplots(1, len(pairs), squeeze=False)
     for ax, (x, y) in zip(axes[0], pairs, strict=True):
         front_axes(ax, front, x, y, strategy_rows=strategy_rows, order=order)
     handles, labels = axes[0][0].get_legend_handles_labels()
@@ -133,9 +131,8 @@ def write_mo_plots(
         f"{context.heading}: exact front ({comparison.front.front_rows.size} cells) and each "
         f"strategy's final front\n(its median-hypervolume run); {context.setup}"
     )
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         fig = fronts_figure(comparison.front, comparison.fronts, order=order, title=title)
         fig.savefig(out / "fronts.png", dpi=200)
-        plt.close(fig)
     paths.append(out / "fronts.png")
     return paths

@@ -1,7 +1,8 @@
 """Comparison plots: anytime regret with confidence bands, and final-regret distributions.
 
 Figures are sized for a paper (see :mod:`analysis.plot_style`) and saved as PNG at 200 dpi
-with the Agg backend, so no display is needed.
+drawn on :class:`matplotlib.figure.Figure` objects, never through pyplot, so no backend is
+chosen or changed (no display needed, none touched).
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -122,11 +120,10 @@ def anytime_plot(
 ) -> Path:
     """Write :func:`anytime_figure` of ``curves`` to the PNG ``path`` (keyword arguments as
     there) and return the path."""
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         fig = anytime_figure(curves, times, **kwargs)
         out = Path(path)
         fig.savefig(out, dpi=200)
-        plt.close(fig)
     return out
 
 
@@ -170,7 +167,8 @@ def anytime_figure(
         budget_s = context.budget_s
     ncol, rows = legend_grid([label(n) for n in names], width_in=6.5)
     band_alpha = 0.18 if len(names) <= 8 else 0.07  # many overlapping bands: lighter
-    fig, ax = plt.subplots(figsize=(6.5, 3.7 + 0.17 * rows), layout="constrained")
+    fig = Figure(figsize=(6.5, 3.7 + 0.17 * rows), layout="constrained")
+    ax = fig.subplots()
     lows, highs, ends = [], [], []  # drawn band ends: the y-axis range; lines' end points
     for name in names:
         style = (palette[name], band_alpha, label(name))
@@ -251,11 +249,10 @@ def _budget_line(ax: Any, x: float, unit: str) -> None:
 def final_plot(final: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:
     """Write :func:`final_figure` of ``final`` to the PNG ``path`` (keyword arguments as
     there) and return the path."""
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         fig = final_figure(final, **kwargs)
         out = Path(path)
         fig.savefig(out, dpi=200)
-        plt.close(fig)
     return out
 
 
@@ -289,7 +286,8 @@ def final_figure(
     rng = np.random.default_rng(seed)
     top = max((float(d.max()) for d in data if d.size), default=1.0) or 1.0
     margin = 0.05 * top
-    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(names) + 1.5), layout="constrained")
+    fig = Figure(figsize=(6.5, 0.45 * len(names) + 1.5), layout="constrained")
+    ax = fig.subplots()
     pos = np.arange(len(names))[::-1]
     ax.axvspan(-margin, 0.0, color="0.92", lw=0, zorder=0)
     ax.axvline(0.0, color="0.5", lw=0.8, zorder=1)
@@ -352,13 +350,14 @@ def audit_plot(
     sources = list(dict.fromkeys(summary["source"]))
     table = summary[summary["source"] == sources[0]].set_index("strategy")
     names = list(order) if order is not None else list(table["mean_regret"].sort_values().index)
-    cmap = plt.get_cmap("viridis")
+    cmap = matplotlib.colormaps["viridis"]
     colors = {
         s: ("black" if i == 0 else cmap(0.15 + 0.7 * (i - 1) / max(1, len(sources) - 2)))
         for i, s in enumerate(sources)
     }
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(6.5, 0.5 * len(names) + 1.4), layout="constrained")
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(6.5, 0.5 * len(names) + 1.4), layout="constrained")
+        ax = fig.subplots()
         height = 0.8 / len(sources)
         base = np.arange(len(names))[::-1]
         for k, src in enumerate(sources):
@@ -388,5 +387,4 @@ def audit_plot(
         )
         out = Path(path)
         fig.savefig(out, dpi=200)
-        plt.close(fig)
     return out

@@ -1,0 +1,128 @@
+"""The project's structure, checked: imports run one way down the layers, and no library
+function is longer than about 80 lines."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("nasbench_sim", "predictors", "analysis")
+
+LAYERS: tuple[tuple[str, ...], ...] = (
+    (
+        "nasbench_sim.errors",
+        "nasbench_sim.atomic",
+        "nasbench_sim.registry",
+        "nasbench_sim._version",
+    ),
+    ("nasbench_sim.space",),
+    ("nasbench_sim.table",),
+    ("nasbench_sim.bench",),
+    ("nasbench_sim.generate", "nasbench_sim.importers"),
+    ("nasbench_sim.sources", "nasbench_sim"),  # nasbench_sim: the package's front (open...)
+    ("nasbench_sim.search",),
+    ("predictors", "nasbench_sim.oneshot"),
+    ("nasbench_sim.strategies",),
+    ("analysis",),
+    ("nasbench_sim.cli", "nasbench_sim.__main__"),
+)
+"""Each module may import its own layer and the layers above it in this list, never one
+below: space -> table -> bench -> generate / importers -> sources -> search -> predictors /
+oneshot -> strategies -> analysis -> cli."""
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _layer(module: str) -> int | None:
+    """The layer of ``module``: its longest matching prefix in :data:`LAYERS`."""
+    best, depth = None, -1
+    for i, prefixes in enumerate(LAYERS):
+        for p in prefixes:
+            if (module == p or module.startswith(p + ".")) and len(p) > depth:
+                best, depth = i, len(p)
+    return best
+
+
+def _library_files() -> list[Path]:
+    return sorted(f for pkg in PACKAGES for f in (ROOT / pkg).rglob("*.py"))
+
+
+_TARGET = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*):[A-Za-z_]\w*$")
+
+
+def _imports(tree: ast.AST, module: str) -> list[tuple[int, str]]:
+    """Every module ``module`` imports: import statements (also inside functions) and
+    ``"module:attr"`` strings (a registry that imports by name imports all the same)."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append((node.lineno, node.module))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            m = _TARGET.match(node.value)
+            if m and _layer(m.group(1)) is not None:
+                out.append((node.lineno, m.group(1)))
+    return out
+
+
+def test_imports_run_one_way() -> None:
+    upward = []
+    for path in _library_files():
+        module = _module_name(path)
+        here = _layer(module)
+        assert here is not None, f"{module} is in no layer of LAYERS"
+        for line, target in _imports(ast.parse(path.read_text()), module):
+            there = _layer(target)
+            if there is not None and there > here:
+                upward.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert not upward, "imports against the layer order:\n" + "\n".join(upward)
+
+
+MAX_LINES = 80
+OWNED_ELSEWHERE = {
+    # the lead's build driver and trainers, and the datasheet writer, are split by their owners
+    "nasbench_sim/generate/build.py:build_table",
+    "nasbench_sim/generate/worker.py:train_chunk",
+    "analysis/datasheet.py:write_datasheet",
+}
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_function_is_longer_than_80_lines(package: str) -> None:
+    long = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = node.end_lineno - node.lineno + 1  # type: ignore[operator]
+                key = f"{path.relative_to(ROOT)}:{node.name}"
+                if n > MAX_LINES and key not in OWNED_ELSEWHERE:
+                    long.append(f"{key} ({n} lines)")
+    assert not long, "functions over 80 lines:\n" + "\n".join(long)
+
+
+def test_benchmarks_and_tests_use_the_library_not_the_cli_internals() -> None:
+    """benchmarks/ never import from the CLI; tests import only its public entry points."""
+    bad = []
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        for line, target in _imports(ast.parse(path.read_text()), ""):
+            if target.startswith("nasbench_sim.cli"):
+                bad.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "nasbench_sim.cli"
+            ):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                if private:
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {private}")
+    assert not bad, "\n".join(bad)
