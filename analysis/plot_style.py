@@ -14,6 +14,8 @@ import matplotlib
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from nasbench_sim.strategies import MO_STRATEGIES, STRATEGIES
+
 __all__ = [
     "ACCURACY_REGRET",
     "HV_REGRET",
@@ -31,35 +33,8 @@ __all__ = [
     "time_unit",
 ]
 
-LABELS: dict[str, str] = {
-    "random": "Random search",
-    "evolution": "Regularized evolution",
-    "local_search": "Local search",
-    "reinforce": "REINFORCE",
-    "qlearning": "Q-learning",
-    "successive_halving": "Successive halving",
-    "hyperband": "Hyperband",
-    "asha": "ASHA",
-    "optuna_tpe": "TPE (Optuna)",
-    "optuna_random": "Random (Optuna)",
-    "optuna_tpe_hyperband": "TPE + Hyperband pruning (Optuna)",
-    "bananas": "BANANAS",
-    "bo_xgb": "BO (XGBoost ens.)",
-    "bo_gcn": "BO (GCN ens.)",
-    "pnas": "PNAS (progressive)",
-    "random_es": "Random search + LC early stop",
-    "evolution_es": "Reg. evolution + LC early stop",
-    "hyperband_es": "Hyperband + LC early stop",
-    "spos": "SPOS (weight sharing)",
-    "darts": "DARTS (weight sharing)",
-    "gdas": "GDAS (weight sharing)",
-    "mo_random": "Random search (MO)",
-    "mo_evolution": "Reg. evolution (Pareto)",
-    "mo_local_search": "Pareto local search",
-    "mo_nsga2": "NSGA-II (Optuna)",
-    "mo_tpe": "MOTPE (Optuna)",
-    "mo_parego": "ParEGO (XGBoost ens.)",
-}
+LABELS: dict[str, str] = {**STRATEGIES.labels(), **MO_STRATEGIES.labels()}
+"""Display name of each registered strategy: the labels its registry entry declares."""
 
 RC: dict[Any, Any] = {
     "font.size": 9,

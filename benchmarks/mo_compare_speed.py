@@ -20,7 +20,7 @@ from analysis.plot_style import RunContext
 from nasbench_sim.bench import TabularBenchmark
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.search.mo.experiment import compare_mo
-from nasbench_sim.search.mo.registry import DEFAULT_MO_STRATEGIES
+from nasbench_sim.strategies import DEFAULT_MO_STRATEGIES, MO_STRATEGIES
 from nasbench_sim.table import make_synthetic_table
 
 TARGET_S = 120.0
@@ -39,7 +39,10 @@ def main() -> None:
     bench = TabularBenchmark(make_synthetic_table(0, n_epochs=args.epochs))
     budget = parse_budget(args.budget, bench)
     t0 = time.perf_counter()
-    comp = compare_mo(bench, names, range(args.seeds), budget, args.objectives, n_jobs=args.jobs)
+    comp = compare_mo(
+        bench, names, range(args.seeds), budget, args.objectives, n_jobs=args.jobs,
+        registry=MO_STRATEGIES,
+    )  # fmt: skip
     t_runs = time.perf_counter() - t0
     ctx = RunContext("synthetic", args.seeds, args.budget, budget_s=budget.time_s, synthetic=True)
     with tempfile.TemporaryDirectory() as out:

@@ -32,12 +32,15 @@ from nasbench_sim.registry import Entry, Registry
 from nasbench_sim.search import RunResult, Strategy
 from nasbench_sim.search import create as _create
 from nasbench_sim.search import run as _run
+from nasbench_sim.search.mo.registry import CORE_MO_STRATEGIES, DEFAULT_MO_STRATEGIES
 from nasbench_sim.search.registry import CORE_STRATEGIES
 from nasbench_sim.sources import Spec, source_file
 from nasbench_sim.space import SearchSpace
 
 __all__ = [
+    "DEFAULT_MO_STRATEGIES",
     "DEFAULT_STRATEGIES",
+    "MO_STRATEGIES",
     "STRATEGIES",
     "WEIGHT_SHARING_STRATEGIES",
     "Selection",
@@ -81,6 +84,12 @@ _WEIGHT_SHARING = tuple(
 STRATEGIES: Registry = CORE_STRATEGIES.extended([*_MODEL_BASED, *_WEIGHT_SHARING])
 """Every strategy nasbench-sim knows, by the name the CLI and :func:`run` use. Classes load on
 first use (listing them imports neither the predictors nor torch)."""
+
+MO_STRATEGIES: Registry = CORE_MO_STRATEGIES.extended(
+    [Entry("mo_parego", "predictors.mo_strategies:ParEGO", "ParEGO (XGBoost ens.)")]
+)
+"""Every multi-objective strategy (``compare --objectives``): the core ones of
+:mod:`nasbench_sim.search.mo` and ParEGO, whose model lives in ``predictors``."""
 
 WEIGHT_SHARING_STRATEGIES: tuple[str, ...] = tuple(e.name for e in _WEIGHT_SHARING)
 """The strategies that replay a super-network stored in the table file (``needs``)."""

@@ -22,9 +22,8 @@ from nasbench_sim.cli.search import parse_seeds
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.search.mo.experiment import MOComparison, compare_mo
 from nasbench_sim.search.mo.objectives import ObjectiveSet
-from nasbench_sim.search.mo.registry import DEFAULT_MO_STRATEGIES, MO_STRATEGIES
 from nasbench_sim.search.runs_io import write_runs
-from nasbench_sim.strategies import DEFAULT_STRATEGIES
+from nasbench_sim.strategies import DEFAULT_MO_STRATEGIES, DEFAULT_STRATEGIES, MO_STRATEGIES
 
 __all__ = ["run_compare_mo"]
 
@@ -84,7 +83,7 @@ def run_compare_mo(args: argparse.Namespace) -> int:
     )
     with tqdm(total=len(strategies) * len(seeds), unit="run", desc="replaying") as bar:
         comp = compare_mo(bench, strategies, seeds, budget, objectives, n_workers=args.workers,
-                          n_jobs=jobs, progress=bar.update)  # fmt: skip
+                          n_jobs=jobs, progress=bar.update, registry=MO_STRATEGIES)  # fmt: skip
     summary = _summary(comp, baseline if baseline in strategies else None)
     _write(comp, summary, out, args, bench)
     meta = {

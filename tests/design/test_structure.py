@@ -89,12 +89,11 @@ def test_imports_run_one_way() -> None:
 
 
 MAX_LINES = 80
-OWNED_ELSEWHERE = {
-    # the lead's build driver and trainers, and the datasheet writer, are split by their owners
-    "nasbench_sim/generate/build.py:build_table",
-    "nasbench_sim/generate/worker.py:train_chunk",
-    "analysis/datasheet.py:write_datasheet",
-}
+OWNED_ELSEWHERE = (
+    # the build driver and trainers (and the build command's flags) are split by their owner
+    "nasbench_sim/generate/",
+    "nasbench_sim/cli/generate.py:register",
+)
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -105,7 +104,7 @@ def test_no_function_is_longer_than_80_lines(package: str) -> None:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 n = node.end_lineno - node.lineno + 1  # type: ignore[operator]
                 key = f"{path.relative_to(ROOT)}:{node.name}"
-                if n > MAX_LINES and key not in OWNED_ELSEWHERE:
+                if n > MAX_LINES and not key.startswith(OWNED_ELSEWHERE):
                     long.append(f"{key} ({n} lines)")
     assert not long, "functions over 80 lines:\n" + "\n".join(long)
 

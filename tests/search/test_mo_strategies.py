@@ -13,7 +13,8 @@ from nasbench_sim.bench import Budget, TabularBenchmark
 from nasbench_sim.search import LOG_COLUMNS, run
 from nasbench_sim.search.mo import ObjectiveSet, exact_front, score_log
 from nasbench_sim.search.mo.base import MultiObjectiveStrategy
-from nasbench_sim.search.mo.registry import MO_STRATEGIES, create_mo
+from nasbench_sim.search.mo.registry import create_mo
+from nasbench_sim.strategies import MO_STRATEGIES
 from nasbench_sim.table import make_synthetic_table
 
 ALL = list(MO_STRATEGIES)
@@ -27,7 +28,9 @@ def _full_time(bench: TabularBenchmark) -> float:
 
 def _strategy(name: str, bench: TabularBenchmark, seed: int, objectives: str = OBJ):  # type: ignore[no-untyped-def]
     objs = ObjectiveSet.parse(objectives).bind(bench)
-    return create_mo(name, bench.space, bench.n_epochs, seed, objectives=objs)
+    return create_mo(
+        name, bench.space, bench.n_epochs, seed, objectives=objs, registry=MO_STRATEGIES
+    )
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nasbench_sim.bench.clock import Budget
+from nasbench_sim.registry import Registry
 from nasbench_sim.search.mo.objectives import ObjectiveSet
 from nasbench_sim.search.mo.registry import create_mo, mo_strategy_class
 from nasbench_sim.search.mo.score import ExactFront, exact_front, incumbent_rows, score_log
@@ -52,9 +53,18 @@ class MOComparison:
 
 
 def _one_run(
-    bench: Any, front: ExactFront, name: str, seed: int, budget: Budget, n_workers: int
+    bench: Any,
+    front: ExactFront,
+    name: str,
+    seed: int,
+    budget: Budget,
+    n_workers: int,
+    registry: Registry | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    strategy = create_mo(name, bench.space, bench.n_epochs, seed, objectives=front.objectives)
+    strategy = create_mo(
+        name, bench.search_space, bench.n_epochs, seed, objectives=front.objectives,
+        registry=registry,
+    )  # fmt: skip
     result = run(strategy, bench, budget, seed, n_workers=n_workers)
     scored = score_log(result.log, bench, front, seed)
     log = result.log.rename(columns={"regret": "acc_regret"}).assign(
@@ -90,10 +100,10 @@ def _init_worker(bench: Any, front: ExactFront) -> None:
 
 
 def _run_chunk(
-    name: str, seeds: Sequence[int], budget: Budget, n_workers: int
+    name: str, seeds: Sequence[int], budget: Budget, n_workers: int, registry: Registry | None
 ) -> list[tuple[pd.DataFrame, dict[str, Any]]]:
     bench, front = _WORKER[0]
-    return [_one_run(bench, front, name, s, budget, n_workers) for s in seeds]
+    return [_one_run(bench, front, name, s, budget, n_workers, registry) for s in seeds]
 
 
 def compare_mo(
@@ -106,12 +116,13 @@ def compare_mo(
     n_workers: int = 1,
     n_jobs: int = 1,
     progress: Callable[[int], None] | None = None,
+    registry: Registry | None = None,
 ) -> MOComparison:
     """Run every multi-objective strategy with every seed and score it against the exact front.
 
     Args:
         bench: a table-backed benchmark.
-        strategies: names from :data:`~nasbench_sim.search.mo.registry.MO_STRATEGIES`.
+        strategies: names from ``registry``.
         seeds: run seeds (strategy RNG and the benchmark's repeats: common random numbers).
         budget: the budget of every run.
         objectives: e.g. ``"valid_acc,latency_s"`` (see
@@ -119,6 +130,8 @@ def compare_mo(
         n_workers: simulated parallel workers per run.
         n_jobs: operating-system processes (``-1``: all cores).
         progress: called with the number of runs just finished.
+        registry: where the names are looked up (default: the core multi-objective
+            strategies; :data:`nasbench_sim.strategies.MO_STRATEGIES` adds ParEGO).
 
     Example:
         >>> from nasbench_sim.bench import TabularBenchmark
@@ -129,7 +142,7 @@ def compare_mo(
         (['final_regret', 'hv', 'igd'], True)
     """
     for name in strategies:
-        mo_strategy_class(name)  # an unknown name fails before any work, listing the known ones
+        mo_strategy_class(name, registry)  # an unknown name fails now, listing the known ones
     if not seeds:
         raise ValueError("compare_mo needs at least one seed")
     n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
@@ -141,14 +154,16 @@ def compare_mo(
     if n_jobs == 1:
         for name in strategies:
             for s in seeds:
-                results.append(_one_run(bench, front, name, s, budget, n_workers))
+                results.append(_one_run(bench, front, name, s, budget, n_workers, registry))
                 if progress:
                     progress(1)
     else:
         per = max(1, math.ceil(len(seeds) / (4 * n_jobs)))
         chunks = [(n, seeds[i : i + per]) for n in strategies for i in range(0, len(seeds), per)]
         with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(bench, front)) as pool:
-            futures = [pool.submit(_run_chunk, n, c, budget, n_workers) for n, c in chunks]
+            futures = [
+                pool.submit(_run_chunk, n, c, budget, n_workers, registry) for n, c in chunks
+            ]
             for fut in futures:
                 part = fut.result()
                 results.extend(part)

@@ -1,29 +1,52 @@
-"""The multi-objective strategies by name, with the shape of the single-objective registry
-(:mod:`nasbench_sim.search.registry`): ``"module:Class"`` paths imported when created."""
+"""The multi-objective strategies of ``nasbench_sim.search.mo``, in the one registry shape
+(:class:`~nasbench_sim.registry.Registry`).
+
+This registry holds only what this package defines; ParEGO (``mo_parego``, in ``predictors``)
+joins them in :data:`nasbench_sim.strategies.MO_STRATEGIES`, above both layers.
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
 
-from nasbench_sim.errors import RegistryError
+from nasbench_sim.registry import Entry, Registry
 from nasbench_sim.search.base import Strategy
 from nasbench_sim.search.mo.objectives import ObjectiveSet
 from nasbench_sim.space import SearchSpace
 
-__all__ = ["DEFAULT_MO_STRATEGIES", "MO_STRATEGIES", "create_mo", "mo_strategy_class"]
+__all__ = ["CORE_MO_STRATEGIES", "DEFAULT_MO_STRATEGIES", "create_mo", "mo_strategy_class"]
 
-MO_STRATEGIES: dict[str, str] = {
-    "mo_random": "nasbench_sim.search.mo.simple:MORandomSearch",
-    "mo_evolution": "nasbench_sim.search.mo.simple:MORegularizedEvolution",
-    "mo_local_search": "nasbench_sim.search.mo.local_search:ParetoLocalSearch",
-    "mo_nsga2": "nasbench_sim.search.mo.optuna_mo:OptunaNSGAII",
-    "mo_tpe": "nasbench_sim.search.mo.optuna_mo:OptunaMOTPE",
-    "mo_parego": "predictors.mo_strategies:ParEGO",
-}
-"""Every multi-objective strategy, by the name ``compare --objectives`` uses."""
+CORE_MO_STRATEGIES = Registry(
+    "multi-objective strategy",
+    [
+        Entry("mo_random", "nasbench_sim.search.mo.simple:MORandomSearch", "Random search (MO)"),
+        Entry(
+            "mo_evolution",
+            "nasbench_sim.search.mo.simple:MORegularizedEvolution",
+            "Reg. evolution (Pareto)",
+        ),
+        Entry(
+            "mo_local_search",
+            "nasbench_sim.search.mo.local_search:ParetoLocalSearch",
+            "Pareto local search",
+        ),
+        Entry(
+            "mo_nsga2",
+            "nasbench_sim.search.mo.optuna_mo:OptunaNSGAII",
+            "NSGA-II (Optuna)",
+            requires=("optuna",),
+        ),
+        Entry(
+            "mo_tpe",
+            "nasbench_sim.search.mo.optuna_mo:OptunaMOTPE",
+            "MOTPE (Optuna)",
+            requires=("optuna",),
+        ),
+    ],
+)
+"""The multi-objective strategies defined in ``nasbench_sim.search.mo``."""
 
 DEFAULT_MO_STRATEGIES: tuple[str, ...] = (
     "mo_random",
@@ -37,16 +60,10 @@ seeds of each replay within two minutes on two cores (``benchmarks/mo_compare_sp
 ParEGO, which refits a model ensemble every ten results, runs by name (``mo_parego``)."""
 
 
-def mo_strategy_class(name: str) -> type[Strategy]:
-    """The class registered under ``name``; a :class:`RegistryError` lists the valid names."""
-    try:
-        target = MO_STRATEGIES[name]
-    except KeyError:
-        raise RegistryError(
-            f"unknown multi-objective strategy {name!r}; known: {', '.join(MO_STRATEGIES)}"
-        ) from None
-    module_name, _, attr = target.partition(":")
-    cls: type[Strategy] = getattr(importlib.import_module(module_name), attr)
+def mo_strategy_class(name: str, registry: Registry | None = None) -> type[Strategy]:
+    """The class registered under ``name`` (in ``registry``, default the core ones); a
+    :class:`~nasbench_sim.errors.RegistryError` lists the valid names."""
+    cls: type[Strategy] = (registry or CORE_MO_STRATEGIES).load(name)
     return cls
 
 
@@ -57,6 +74,7 @@ def create_mo(
     seed: int | np.random.SeedSequence = 0,
     *,
     objectives: ObjectiveSet | str | None = None,
+    registry: Registry | None = None,
     **kwargs: Any,
 ) -> Strategy:
     """Instantiate a multi-objective strategy for ``objectives`` (default: its own default).
@@ -66,7 +84,9 @@ def create_mo(
         >>> create_mo("mo_evolution", get_space("nb201"), 12, 0, objectives="valid_acc,flops").name
         'mo_evolution'
     """
-    cls = mo_strategy_class(name)
     if objectives is not None:
         kwargs["objectives"] = objectives
-    return cls(space, n_epochs, seed, **kwargs)
+    strategy: Strategy = (registry or CORE_MO_STRATEGIES).create(
+        name, space, n_epochs, seed, **kwargs
+    )
+    return strategy
