@@ -15,13 +15,17 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.stats import ranking_agreement, summarize
+from analysis.stats import no_result_regret, ranking_agreement, score_runs, summarize
+from nasbench_sim.atomic import atomic_dir
 from nasbench_sim.bench import Benchmark, Budget, Source
 from nasbench_sim.search.experiment import run_many
 from nasbench_sim.strategies import STRATEGIES
 from predictors.surrogate import fit_surrogate
 
-__all__ = ["AuditResult", "audit", "write_audit"]
+__all__ = ["OUTPUT_FILES", "AuditResult", "audit", "write_audit"]
+
+OUTPUT_FILES: tuple[str, ...] = ("audit.csv", "audit_summary.csv", "audit.png")
+"""What :func:`write_audit` writes."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,8 @@ def audit(
             progress=progress,
             registry=STRATEGIES,
         )
-        frames.append(summarize(replays.final, baseline=None).assign(source=name))
+        final = score_runs(replays.final, no_result_regret(b))
+        frames.append(summarize(final, baseline=None).assign(source=name))
     summary = pd.concat(frames, ignore_index=True)
     names = tuple(n for n, _ in sources)
     return AuditResult(
@@ -136,8 +141,12 @@ def write_audit(result: AuditResult, out: str | os.PathLike[str]) -> list[Path]:
     """Write ``audit.csv``, ``audit_summary.csv`` and ``audit.png`` into ``out``."""
     from analysis.plots import audit_plot
 
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_dir(out, OUTPUT_FILES) as folder:
+        _write(result, folder, audit_plot)
+    return [Path(out) / name for name in OUTPUT_FILES]
+
+
+def _write(result: AuditResult, folder: Path, audit_plot: Any) -> None:
     result.summary.to_csv(folder / "audit_summary.csv", index=False)
     result.agreement.to_csv(folder / "audit.csv", index=False)
     taus = ", ".join(
@@ -151,4 +160,3 @@ def write_audit(result: AuditResult, out: str | os.PathLike[str]) -> list[Path]:
     if result.source.synthetic:
         title += " (SYNTHETIC table)"
     audit_plot(result.summary, folder / "audit.png", title=title)
-    return [folder / "audit.csv", folder / "audit_summary.csv", folder / "audit.png"]

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -24,7 +25,15 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.stats import anytime_curves, query_curves, summarize, time_grid
+from analysis.stats import (
+    anytime_curves,
+    no_result_regret,
+    query_curves,
+    score_runs,
+    summarize,
+    time_grid,
+)
+from nasbench_sim.atomic import atomic_dir
 from nasbench_sim.bench import Benchmark, Budget, Source
 from nasbench_sim.search.experiment import Replays, run_many
 from nasbench_sim.search.runs_io import write_runs
@@ -66,6 +75,8 @@ class Comparison:
         baseline: the strategy of the paired test (``None``: none).
         best_test_acc: the regret origin.
         wall_time_s: seconds the replays took.
+        no_result_regret: the regret a run without a result inside the budget is scored with
+            (an untrained guess; see :func:`analysis.stats.no_result_regret`).
         left_out: strategies that were asked for (``all``) but could not run, and why.
     """
 
@@ -78,6 +89,7 @@ class Comparison:
     baseline: str | None
     best_test_acc: float
     wall_time_s: float
+    no_result_regret: float
     left_out: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -96,6 +108,8 @@ class Comparison:
             "settings": self.replays.settings,
             "baseline": self.baseline,
             "best_test_acc": self.best_test_acc,
+            "runs_without_result": int(self.replays.final["no_result"].sum()),
+            "no_result_regret": self.no_result_regret,
             "left_out": dict(self.left_out),
             "wall_time_s": self.wall_time_s,
         }
@@ -145,6 +159,8 @@ def compare(
         registry=STRATEGIES,
     )
     base = baseline if baseline in strategies else None
+    guess = no_result_regret(bench)
+    replays = dataclasses.replace(replays, final=score_runs(replays.final, guess))
     return Comparison(
         replays=replays,
         summary=summarize(replays.final, baseline=base),
@@ -155,14 +171,31 @@ def compare(
         baseline=base,
         best_test_acc=bench.best_test_acc,
         wall_time_s=time.perf_counter() - t0,
+        no_result_regret=guess,
         left_out=dict(left_out or {}),
     )
 
 
+def _no_result_plot(path: Path, text: str) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.5, 2.0), layout="constrained")
+    ax = fig.subplots()
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
+    fig.savefig(path, dpi=200)
+
+
 def _plots(comp: Comparison, out: Path) -> None:
-    from analysis.plots import anytime_plot, final_plot
+    from analysis import plots
 
     runs, budget = comp.replays.runs, comp.budget
+    if runs.empty:
+        text = f"No run got a result within the budget ({budget.describe()})."
+        for name in ("anytime.png", "anytime_queries.png", "final.png"):
+            _no_result_plot(out / name, text)
+        return
+    anytime_plot = plots.anytime_plot
     times = time_grid(runs, end=budget.time_s)
     curves = anytime_curves(runs, times)
     order = list(comp.strategies)
@@ -170,26 +203,45 @@ def _plots(comp: Comparison, out: Path) -> None:
     if comp.source.synthetic:
         title += " (SYNTHETIC table)"
     anytime_plot(
-        curves, times, out / "anytime.png", title=title, order=order, budget_s=budget.time_s
+        curves,
+        times,
+        out / "anytime.png",
+        title=title,
+        order=[s for s in order if s in curves],  # strategies with a result
+        budget_s=budget.time_s,
     )
     ks, by_query = query_curves(runs, end=budget.time_s)
+    in_budget = [s for s in order if s in by_query]
+    if not in_budget:
+        _no_result_plot(out / "anytime_queries.png", "No result arrived within the budget.")
+        return _final(comp, out, order)
     anytime_plot(
-        by_query, ks, out / "anytime_queries.png", title=title, order=order, x_axis="queries"
+        by_query, ks, out / "anytime_queries.png", title=title, order=in_budget, x_axis="queries"
     )
-    final_plot(comp.replays.final, out / "final.png", order=order)
+    return _final(comp, out, order)
+
+
+def _final(comp: Comparison, out: Path, order: list[str]) -> None:
+    from analysis.plots import final_plot
+
+    title = f"Final regret at the budget ({len(comp.seeds)} seeds; ◆ mean, box IQR)"
+    if comp.source.synthetic:
+        title += " — SYNTHETIC table"
+    final_plot(comp.replays.final, out / "final.png", order=order, title=title)
 
 
 def write_comparison(comp: Comparison, out: str | os.PathLike[str]) -> list[Path]:
-    """Write :data:`OUTPUT_FILES` into the folder ``out``; return their paths."""
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_runs(comp.replays.runs, folder / "runs.h5")
-    comp.replays.final.to_csv(folder / "final.csv", index=False)
-    comp.summary.to_csv(folder / "summary.csv", index=False)
-    comp.replays.diagnostics.to_csv(folder / "diagnostics.csv", index=False)
-    _plots(comp, folder)
-    (folder / "meta.json").write_text(json.dumps(comp.meta(), indent=2, default=str))
-    return [folder / name for name in OUTPUT_FILES]
+    """Write :data:`OUTPUT_FILES` into the folder ``out`` as a whole: into a temporary folder
+    first, swapped in for ``out`` at the end (:func:`~nasbench_sim.atomic.atomic_dir`), so a
+    folder never mixes two comparisons. A folder holding other files is refused."""
+    with atomic_dir(out, OUTPUT_FILES) as folder:
+        write_runs(comp.replays.runs, folder / "runs.h5")
+        comp.replays.final.to_csv(folder / "final.csv", index=False)
+        comp.summary.to_csv(folder / "summary.csv", index=False)
+        comp.replays.diagnostics.to_csv(folder / "diagnostics.csv", index=False)
+        _plots(comp, folder)
+        (folder / "meta.json").write_text(json.dumps(comp.meta(), indent=2, default=str))
+    return [Path(out) / name for name in OUTPUT_FILES]
 
 
 def sanity_check(summary: pd.DataFrame) -> tuple[bool, str] | None:
@@ -222,15 +274,18 @@ def format_summary(summary: pd.DataFrame, label: Callable[[str], str] | None = N
 
     cols = [c for c in summary.columns if c.startswith("p_vs_")]
     w = max([24, *(len(label(s)) + 2 for s in summary["strategy"])])  # the longest name fits
-    head = f"{'strategy':<{w}}{'runs':>5}{'mean regret [95% CI]':>30}{'median':>9}{'rank':>6}"
+    missing = "no_result" in summary and bool((summary["no_result"] > 0).any())
+    head = f"{'strategy':<{w}}{'runs':>5}"
+    head += f"{'no result':>10}" if missing else ""
+    head += f"{'mean regret [95% CI]':>30}{'median':>9}{'rank':>6}"
     pw = {c: max(14, len(c) + 2) for c in cols}
     head += "".join(f"{c:>{pw[c]}}" for c in cols)
     lines = [head, "-" * len(head)]
     for _, r in summary.iterrows():
         ci = f"{r.mean_regret:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]"
-        line = (
-            f"{label(r.strategy):<{w}}{r.runs:>5}{ci:>30}{r.median_regret:>9.4f}{r.mean_rank:>6.2f}"
-        )
+        line = f"{label(r.strategy):<{w}}{r.runs:>5}"
+        line += f"{r.no_result:>10}" if missing else ""
+        line += f"{ci:>30}{r.median_regret:>9.4f}{r.mean_rank:>6.2f}"
         for c in cols:
             v = r[c]
             line += f"{'—':>{pw[c]}}" if v != v else f"{v:>{pw[c]}.2g}"

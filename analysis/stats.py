@@ -7,6 +7,10 @@ Conventions:
   normal-theory interval can be misleading.
 * The bands of anytime curves use Student-t intervals of the mean at each time point
   (vectorised over the grid); with 100 seeds they agree closely with the bootstrap.
+* A run with no result inside its budget (every training it started ends later, or a set-up
+  cost such as a super-network exceeds the budget) has no incumbent. It is not dropped: it is
+  scored with the regret of an untrained guess, a cell drawn uniformly from the benchmark's
+  cells (:func:`no_result_regret`), and counted in the summary's ``no_result`` column.
 * Ranks: in each seed the strategies are ranked by final regret (ties share the mean rank);
   ``mean_rank`` averages over seeds. Runs with the same seed share the benchmark's repeats
   (common random numbers), so paired tests are appropriate: ``p_vs_<baseline>`` is a
@@ -22,12 +26,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nasbench_sim.bench import Benchmark
 from nasbench_sim.search.run import regret_at
 
 __all__ = [
     "anytime_curves",
     "bootstrap_ci",
+    "no_result_regret",
     "ranking_agreement",
+    "score_runs",
     "summarize",
     "t_interval",
     "time_grid",
@@ -118,6 +125,23 @@ def anytime_curves(runs: pd.DataFrame, times: np.ndarray) -> dict[str, np.ndarra
     return out
 
 
+def no_result_regret(bench: Benchmark) -> float:
+    """The regret of an untrained guess: the best test accuracy minus the mean test accuracy
+    of the benchmark's cells (what a run without a result inside its budget is scored)."""
+    acc = bench.test_acc_many(bench.candidate_cells)
+    return float(bench.best_test_acc - np.nanmean(acc))
+
+
+def score_runs(final: pd.DataFrame, no_result: float) -> pd.DataFrame:
+    """``final`` with a boolean ``no_result`` column (no result inside the budget) and those
+    runs' ``final_regret`` set to ``no_result`` (see :func:`no_result_regret`)."""
+    out = final.copy()
+    missing = out["final_regret"].isna().to_numpy()
+    out["no_result"] = missing
+    out.loc[missing, "final_regret"] = no_result
+    return out
+
+
 def summarize(
     final: pd.DataFrame,
     baseline: str | None = "random",
@@ -133,7 +157,14 @@ def summarize(
         confidence: level of the bootstrap interval.
         order: row order (default: by mean final regret).
     """
-    wide = final.pivot_table(index="seed", columns="strategy", values="final_regret", observed=True)
+    wide = final.pivot_table(
+        index="seed", columns="strategy", values="final_regret", observed=True, dropna=False
+    )
+    no_result = (
+        final.groupby("strategy", observed=True)["no_result"].sum()
+        if "no_result" in final
+        else pd.Series(dtype=np.int64)
+    )
     ranks = wide.rank(axis=1, method="average")
     rows = []
     for name in wide.columns:
@@ -142,6 +173,7 @@ def summarize(
         row = {
             "strategy": name,
             "runs": int(np.sum(~np.isnan(x))),
+            "no_result": int(no_result.get(name, 0)),
             "mean_regret": float(np.nanmean(x)),
             "ci_low": lo,
             "ci_high": hi,

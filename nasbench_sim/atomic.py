@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "file_lock"]
+from nasbench_sim.errors import NasBenchSimError
+
+__all__ = ["OutputFolderError", "atomic_dir", "atomic_path", "check_output_dir", "file_lock"]
 
 
 @contextlib.contextmanager
@@ -77,6 +80,72 @@ def _umask() -> int:
     except OSError:
         pass
     return 0o022
+
+
+class OutputFolderError(NasBenchSimError, FileExistsError):
+    """An output folder holds files a command did not write; it is never replaced."""
+
+
+def check_output_dir(path: str | os.PathLike[str], names: Collection[str]) -> None:
+    """Refuse (before any work) an output folder that :func:`atomic_dir` may not replace:
+    a file, or a folder holding anything but ``names`` (a previous output of the same kind).
+
+    Raises:
+        OutputFolderError: naming the foreign entries.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputFolderError(f"--out {path}: a file is there, not a folder")
+    if path.is_dir():
+        foreign = sorted(p.name for p in path.iterdir() if p.name not in names)
+        if foreign:
+            raise OutputFolderError(
+                f"--out {path} holds files this command did not write ({', '.join(foreign[:5])}"
+                f"{', ...' if len(foreign) > 5 else ''}); it replaces its output folder as a "
+                "whole, so give a new or empty folder"
+            )
+
+
+@contextlib.contextmanager
+def atomic_dir(
+    path: str | os.PathLike[str], names: Collection[str] | None = None
+) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path``; on a clean exit, swap it in for ``path``.
+
+    A reader sees either the previous output folder, whole, or the new one, never a mix; on an
+    exception (or Ctrl-C) the temporary folder is removed and ``path`` is untouched.
+
+    Args:
+        path: the output folder.
+        names: the files an output of this kind may hold; a ``path`` holding anything else is
+            refused (:func:`check_output_dir`) rather than replaced.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "results"
+        >>> with atomic_dir(out) as tmp:
+        ...     _ = (tmp / "a.txt").write_text("done")
+        >>> sorted(p.name for p in out.iterdir())
+        ['a.txt']
+    """
+    path = Path(path)
+    if names is not None:
+        check_output_dir(path, names)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
+        old = None
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old / path.name)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 @contextlib.contextmanager

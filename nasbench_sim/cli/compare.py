@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import nasbench_sim
+from nasbench_sim.atomic import check_output_dir
 from nasbench_sim.cli.core import synthetic_banner
 from nasbench_sim.cli.search import add_budget_args, add_oneshot_args, parse_seeds
 from nasbench_sim.oneshot.strategy import describe_records
@@ -84,8 +85,9 @@ def _jobs(value: int) -> int:
     return (os.cpu_count() or 1) if value == -1 else value
 
 
-def _setup(args: argparse.Namespace) -> dict[str, Any]:
+def _setup(args: argparse.Namespace, outputs: tuple[str, ...]) -> dict[str, Any]:
     """Everything both commands check and open before any work starts."""
+    check_output_dir(args.out, outputs)
     bench = nasbench_sim.open(args.table)
     banner = synthetic_banner(bench)
     if banner:
@@ -117,9 +119,15 @@ def _compare(args: argparse.Namespace) -> int:
         from nasbench_sim.cli.compare_mo import run_compare_mo
 
         return run_compare_mo(args)
-    from analysis.compare import compare, format_summary, sanity_check, write_comparison
+    from analysis.compare import (
+        OUTPUT_FILES,
+        compare,
+        format_summary,
+        sanity_check,
+        write_comparison,
+    )
 
-    s = _setup(args)
+    s = _setup(args, OUTPUT_FILES)
     bench, names = s["bench"], s["selection"].names
     print(
         f"comparing {len(names)} strategies x {len(s['seeds'])} seeds on {bench.dataset} "
@@ -140,12 +148,15 @@ def _compare(args: argparse.Namespace) -> int:
             left_out=s["selection"].left_out,
             progress=bar.update,
         )
-    empty = comp.replays.final[comp.replays.final["n_queries"] == 0]
+    empty = comp.replays.final[comp.replays.final["no_result"]]
     if len(empty):
+        counts = empty.groupby("strategy", observed=True).size()
+        who = ", ".join(f"{n} of {name}" for name, n in counts.items())
         print(
-            f"warning: {len(empty)} run(s) of {', '.join(sorted(set(empty['strategy'])))} "
-            "started no training within the budget (a set-up cost such as a super-network at "
-            "or above the budget); their final regret is undefined and left out of the summary"
+            f"note: {len(empty)} run(s) got no result within the budget ({who}); each is "
+            f"scored with the regret of an untrained guess, {comp.no_result_regret:.4f} (the "
+            "best test accuracy minus the mean over the benchmark's cells), and counted in "
+            "summary.csv's no_result column"
         )
     t0 = time.perf_counter()
     files = write_comparison(comp, args.out)
@@ -170,12 +181,12 @@ def _fractions(text: str) -> list[float]:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from analysis.audit import audit, write_audit
+    from analysis.audit import OUTPUT_FILES, audit, write_audit
     from analysis.plots import label
 
     t0 = time.perf_counter()
     fractions = _fractions(args.fractions)
-    s = _setup(args)
+    s = _setup(args, OUTPUT_FILES)
     names = s["selection"].names
     with _progress((len(fractions) + 1) * len(names) * len(s["seeds"])) as bar:
         result = audit(

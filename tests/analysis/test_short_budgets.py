@@ -1,0 +1,87 @@
+"""A budget too short for some runs: every run is scored (a run without a result inside the
+budget gets the regret of an untrained random pick), ranks are over all runs, the output says
+so, and an output folder never mixes two comparisons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nasbench_sim
+from analysis.compare import compare, write_comparison
+from nasbench_sim.bench import Budget, TabularBenchmark
+from nasbench_sim.cli import main
+
+
+def test_runs_without_a_result_are_scored_not_dropped(synthetic_bench: TabularBenchmark) -> None:
+    epoch = float(np.min(synthetic_bench.table.cost["train_time_s"]))
+    budget = Budget(time_s=6 * epoch)  # shorter than any full training: no run has a result
+    comp = compare(synthetic_bench, ["random", "evolution"], range(3), budget)
+    final = comp.replays.final
+    assert final["no_result"].all() and len(final) == 6
+    guess = synthetic_bench.best_test_acc - float(
+        np.nanmean(synthetic_bench.test_acc_many(synthetic_bench.candidate_cells))
+    )
+    assert comp.no_result_regret == pytest.approx(guess)
+    assert final["final_regret"].to_numpy() == pytest.approx(np.full(6, guess))
+    summary = comp.summary.set_index("strategy")
+    assert summary["runs"].tolist() == [3, 3] and summary["no_result"].tolist() == [3, 3]
+    assert summary["mean_regret"].to_numpy() == pytest.approx([guess, guess])
+
+
+def test_some_runs_without_a_result_share_the_ranking(synthetic_bench: TabularBenchmark) -> None:
+    cheapest = float(synthetic_bench.table.cost["train_time_s"].min()) * synthetic_bench.n_epochs
+    budget = Budget(time_s=0.9 * cheapest)
+    comp = compare(synthetic_bench, ["random", "hyperband"], range(4), budget)
+    final = comp.replays.final.set_index("strategy")
+    assert final.loc["random", "no_result"].all()  # a full training does not fit
+    assert not final.loc["hyperband", "no_result"].any()  # one-epoch rungs do
+    assert comp.summary.set_index("strategy").loc["hyperband", "mean_rank"] < 1.5
+
+
+def test_compare_twice_into_one_folder_never_mixes_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "c"
+    args = ["compare", "--table", "synthetic", "--strategies", "random,evolution", "--seeds", "3"]
+    assert main([*args, "--budget", "5q", "--jobs", "1", "--out", str(out)]) == 0
+    first = json.loads((out / "meta.json").read_text())
+    assert main([*args, "--budget", "10", "--jobs", "1", "--out", str(out)]) == 0
+    second = json.loads((out / "meta.json").read_text())
+    assert first["budget"] != second["budget"]
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["no_result"].tolist() == [3, 3]
+    final = pd.read_csv(out / "final.csv")
+    assert len(final) == 6 and final["no_result"].all()
+
+
+def test_a_folder_with_other_files_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    rc = main(["compare", "--table", "synthetic", "--seeds", "2", "--out", str(tmp_path)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "notes.txt" in err and "--out" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_failed_write_leaves_the_previous_output_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench = nasbench_sim.open("synthetic")
+    out = tmp_path / "c"
+    write_comparison(compare(bench, ["random"], [0, 1], Budget(queries=5)), out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    comp = compare(bench, ["random"], [0, 1], Budget(queries=7))
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("analysis.plots.final_plot", boom)
+    with pytest.raises(OSError, match="disk full"):
+        write_comparison(comp, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c"]  # no temporary folder left behind
