@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -123,6 +124,9 @@ _IN_WORKER: dict[str, Benchmark] = {}
 
 def _init_worker(bench: Benchmark) -> None:
     _IN_WORKER["bench"] = bench
+    # Ctrl-C reaches every process of the terminal's group: the caller handles it (and stops
+    # the workers), so a worker ignores it instead of printing a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # One process per core: native thread pools (OpenMP, BLAS) inside a worker would only
     # fight the other workers for the same cores.
     from threadpoolctl import threadpool_limits
@@ -138,14 +142,30 @@ def _in_pool(
     bench: Benchmark, tasks: list[_Task], n_jobs: int, progress: Callable[[int], None] | None
 ) -> list[_Outcome]:
     out: list[_Outcome] = []
-    with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(bench,)) as pool:
+    pool = ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(bench,))
+    try:
         futures = [pool.submit(_replay_in_worker, t) for t in tasks]
         for fut in futures:
             part = fut.result()
             out.extend(part)
             if progress:
                 progress(len(part))
+    except BaseException:  # Ctrl-C or a failed run: stop now, do not finish the queue
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     return out
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel every pending task and end the pool's worker processes (they hold no state
+    worth keeping: a replay is recomputed from its seed)."""
+    workers = list(getattr(pool, "_processes", {}).values())  # this pool's own processes
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in workers:
+        proc.terminate()
+    for proc in workers:
+        proc.join(timeout=5)
 
 
 def _tasks(

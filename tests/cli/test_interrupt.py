@@ -1,0 +1,64 @@
+"""Ctrl-C stops a comparison within a second or two: pending work is cancelled, the worker
+processes end, one line is printed, and nothing is written."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nasbench_sim.bench import Budget, TabularBenchmark
+from nasbench_sim.search.experiment import run_many
+from nasbench_sim.strategies import STRATEGIES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_an_interrupt_cancels_the_pending_runs(synthetic_bench: TabularBenchmark) -> None:
+    raised = []
+
+    def interrupt(_: int) -> None:
+        raised.append(time.perf_counter())
+        raise KeyboardInterrupt
+
+    budget = Budget(time_s=150 * synthetic_bench.full_training_time)
+    with pytest.raises(KeyboardInterrupt):
+        run_many(
+            synthetic_bench, ["bo_xgb"], range(60), budget, n_jobs=2, progress=interrupt,
+            registry=STRATEGIES,
+        )  # fmt: skip
+    took = time.perf_counter() - raised[0]
+    assert not multiprocessing.active_children()
+    # the other ~50 runs (about a second each) are not waited for
+    assert took < 3, took
+
+
+def test_ctrl_c_on_compare_prints_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "c"
+    cmd = [
+        sys.executable, "-m", "nasbench_sim", "compare", "--table", "synthetic",
+        "--strategies", "bo_xgb", "--seeds", "200", "--jobs", "2", "--out", str(out),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 120
+    seen = ""
+    while "replaying" not in seen and time.monotonic() < deadline:  # the runs have started
+        seen += proc.stderr.read(1)
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    took = time.monotonic() - t0
+    assert proc.returncode == 130
+    assert took < 5, took
+    last = [line for line in err.replace("\r", "\n").splitlines() if line.strip()][-1]
+    assert last.startswith("nasbench-sim: interrupted") and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
