@@ -10,7 +10,7 @@ from typing import Any
 
 import nasbench_sim
 from nasbench_sim.atomic import check_output_dir
-from nasbench_sim.cli.core import synthetic_banner
+from nasbench_sim.cli.core import coverage_note, synthetic_banner
 from nasbench_sim.cli.search import add_budget_args, add_oneshot_args, parse_seeds
 from nasbench_sim.oneshot.strategy import describe_records
 from nasbench_sim.search.experiment import parse_budget
@@ -89,9 +89,9 @@ def _setup(args: argparse.Namespace, outputs: tuple[str, ...]) -> dict[str, Any]
     """Everything both commands check and open before any work starts."""
     check_output_dir(args.out, outputs)
     bench = nasbench_sim.open(args.table)
-    banner = synthetic_banner(bench)
-    if banner:
-        print(banner)
+    for note in (synthetic_banner(bench), coverage_note(bench)):
+        if note:
+            print(note)
     selection = select_strategies(args.strategies, args.table)
     for name, why in selection.left_out.items():
         print(f"left out {name}: {why}")

@@ -13,7 +13,20 @@ from nasbench_sim.bench import Benchmark
 from nasbench_sim.space import SPACES, get_space
 from nasbench_sim.table import make_synthetic_table, write_table
 
-__all__ = ["register", "synthetic_banner"]
+__all__ = ["coverage_note", "register", "synthetic_banner"]
+
+
+def coverage_note(bench: Benchmark) -> str | None:
+    """What a search on a table that covers only part of its space does (``None``: it covers
+    every cell)."""
+    if bench.covers_space:
+        return None
+    n, size = int(bench.candidate_cells.size), bench.space.size
+    return (
+        f"note: the table covers {n:,} of the {size:,} cells of {bench.space.name} "
+        f"({bench.distinct_cells.size:,} rows): strategies draw, mutate and step only among "
+        "them, and regret is measured against the best covered cell"
+    )
 
 
 def synthetic_banner(bench: Benchmark) -> str | None:

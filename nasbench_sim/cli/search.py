@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 import nasbench_sim
-from nasbench_sim.cli.core import synthetic_banner
+from nasbench_sim.cli.core import coverage_note, synthetic_banner
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.strategies import STRATEGIES, run, select_strategies, strategy_kwargs
 
@@ -129,9 +129,9 @@ def _search(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, indent=1))
         return 0
-    banner = synthetic_banner(bench)
-    if banner:
-        print(banner)
+    for note in (synthetic_banner(bench), coverage_note(bench)):
+        if note:
+            print(note)
     print(
         f"{args.strategy}, seed {args.seed}: {len(log)} queries, "
         f"{log['finish'].max() if len(log) else 0:,.0f} simulated s"

@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 
+import nasbench_sim
 from nasbench_sim.cli import main
 from nasbench_sim.search.runs_io import read_runs
 
@@ -206,3 +207,21 @@ def test_bad_worker_counts_are_refused_before_any_work(workers, capsys) -> None:
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "--workers: must be an integer >= 1" in err and "replaying" not in err
+
+
+def test_a_partial_table_is_searched_within_its_cells(tmp_path, capsys) -> None:
+    """A table of some cells (`build --cells N`; here its synthetic twin) can be searched:
+    strategies stay within its cells and the output says regret is against the best of them."""
+    table = tmp_path / "small.h5"
+    assert main(["synthetic", "--cells", "150", "--epochs", "6", "--out", str(table)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "cmp"
+    argv = ["compare", "--table", str(table), "--strategies", "random,evolution,reinforce"]
+    assert main([*argv, "--seeds", "3", "--budget", "20q", "--jobs", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "the table covers" in text and "(150 rows)" in text and "best covered cell" in text
+    runs = read_runs(out / "runs.h5")
+    bench = nasbench_sim.open(str(table))
+    assert set(runs["index"]) <= set(bench.candidate_cells.tolist())
+    assert main(["search", "--table", str(table), "--strategy", "local_search"]) == 0
+    assert "best covered cell" in capsys.readouterr().out
