@@ -234,10 +234,12 @@ def write_comparison(comp: Comparison, out: str | os.PathLike[str]) -> list[Path
     """Write :data:`OUTPUT_FILES` into the folder ``out`` as a whole: into a temporary folder
     first, swapped in for ``out`` at the end (:func:`~nasbench_sim.atomic.atomic_dir`), so a
     folder never mixes two comparisons. A folder holding other files is refused."""
+    source = comp.source.describe()
     with atomic_dir(out, OUTPUT_FILES) as folder:
-        write_runs(comp.replays.runs, folder / "runs.h5")
-        comp.replays.final.to_csv(folder / "final.csv", index=False)
-        comp.summary.to_csv(folder / "summary.csv", index=False)
+        attrs = {"source": source, "synthetic": comp.source.synthetic}
+        write_runs(comp.replays.runs, folder / "runs.h5", attrs=attrs)
+        comp.replays.final.assign(source=source).to_csv(folder / "final.csv", index=False)
+        comp.summary.assign(source=source).to_csv(folder / "summary.csv", index=False)
         comp.replays.diagnostics.to_csv(folder / "diagnostics.csv", index=False)
         _plots(comp, folder)
         (folder / "meta.json").write_text(json.dumps(comp.meta(), indent=2, default=str))

@@ -5,6 +5,7 @@ handler ``func(args) -> int``."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -15,15 +16,27 @@ __all__ = ["build_parser", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     from nasbench_sim.cli import core
+    from nasbench_sim.cli.args import HelpFormatter
 
     parser = argparse.ArgumentParser(
         prog="nasbench-sim",
         description="Build tabular NAS benchmarks, replay searches, compare strategies.",
+        formatter_class=HelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (core, *_command_modules()):
         module.register(sub)
+    _format_all(parser, HelpFormatter)
     return parser
+
+
+def _format_all(parser: argparse.ArgumentParser, formatter: type[argparse.HelpFormatter]) -> None:
+    """One help formatter (defaults shown, no word broken) for every command."""
+    parser.formatter_class = formatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _format_all(sub, formatter)
 
 
 _COMMAND_MODULES = ("search", "compare", "generate", "predict", "oneshot")
@@ -44,8 +57,17 @@ def _command_modules() -> list:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from nasbench_sim.cli.args import join_negative_values
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(
+            join_negative_values(parser, sys.argv[1:] if argv is None else argv)
+        )
+    except SystemExit as exc:  # a bad flag: argparse printed why; --help exits 0 as usual
+        if exc.code in (0, None):
+            raise
+        return int(exc.code) if isinstance(exc.code, int) else 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -65,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "\nnasbench-sim: interrupted; pending work cancelled (no partial output is left)",
             file=sys.stderr,
         )
+        if argv is None:  # run as the program: leave now, not after seconds of interpreter
+            sys.stdout.flush()  # teardown (the workers are gone, outputs are atomic)
+            sys.stderr.flush()
+            os._exit(130)
         return 130
 
 

@@ -10,8 +10,15 @@ from typing import Any
 
 import nasbench_sim
 from nasbench_sim.atomic import check_output_dir
+from nasbench_sim.cli.args import (
+    add_budget_args,
+    add_oneshot_args,
+    add_table_arg,
+    fractions,
+    jobs,
+    seeds,
+)
 from nasbench_sim.cli.core import coverage_note, synthetic_banner
-from nasbench_sim.cli.search import add_budget_args, add_oneshot_args, parse_seeds
 from nasbench_sim.oneshot.strategy import describe_records
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.strategies import DEFAULT_STRATEGIES, select_strategies, strategy_kwargs
@@ -19,25 +26,29 @@ from nasbench_sim.strategies import DEFAULT_STRATEGIES, select_strategies, strat
 __all__ = ["register"]
 
 
-def _common(p: argparse.ArgumentParser, seeds: str) -> None:
-    p.add_argument(
-        "--table",
-        default=None,
-        help="table file (default: the table shipped in data/), a surrogate (.npz), or "
-        "'synthetic[:SEED]'",
-    )
+def _common(p: argparse.ArgumentParser, n_seeds: str) -> None:
+    add_table_arg(p)
     p.add_argument(
         "--strategies",
         default=",".join(DEFAULT_STRATEGIES),
-        help="comma-separated strategy names, or 'all' (default: %(default)s)",
+        metavar="NAMES",
+        help="comma-separated strategy names (see `nasbench-sim strategies`), or 'all': every "
+        "strategy that can run on this table, the others listed with the reason (default: "
+        f"{', '.join(DEFAULT_STRATEGIES)})",
     )
     p.add_argument(
-        "--seeds", default=seeds, help=f"N (seeds 0..N-1), A-B, or a list (default {seeds})"
+        "--seeds",
+        type=seeds,
+        default=n_seeds,
+        help=f"N (seeds 0..N-1), A-B, or a comma-separated list (default: {n_seeds})",
     )
     add_budget_args(p)
     add_oneshot_args(p)
     p.add_argument(
-        "--jobs", type=int, default=-1, help="processes to spread the runs over (-1: all cores)"
+        "--jobs",
+        type=jobs,
+        default=-1,
+        help="processes to spread the runs over, >= 1, or -1 for all cores (default: -1)",
     )
 
 
@@ -52,16 +63,27 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     _common(p, "100")
-    p.add_argument("--baseline", default="random", help="strategy for the paired test")
+    p.add_argument(
+        "--baseline",
+        default=None,
+        metavar="NAME",
+        help="strategy of the paired Wilcoxon test, one of --strategies, or 'none' (default: "
+        "random, when it is among the strategies)",
+    )
     p.add_argument(
         "--objectives",
         default=None,
+        metavar="NAMES",
         help="multi-objective comparison: metrics or costs with directions, e.g. "
         "'valid_acc,latency_s' or 'valid_acc:max,params:min'; scored by hypervolume regret "
         "against the table's exact front (strategies: mo_random, mo_evolution, "
         "mo_local_search, mo_nsga2, mo_tpe, mo_parego)",
     )
-    p.add_argument("--out", default="results/compare", help="output folder")
+    p.add_argument(
+        "--out",
+        default="results/compare",
+        help="output folder, written as a whole (default: results/compare)",
+    )
     p.set_defaults(func=_compare)
 
     p = sub.add_parser(
@@ -74,15 +96,47 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     _common(p, "30")
-    p.add_argument("--fractions", default="0.01,0.05,0.2", help="table fractions to fit on")
-    p.add_argument("--predictor", default="xgb", help="predictor of the surrogates")
-    p.add_argument("--surrogate-seed", type=int, default=0)
-    p.add_argument("--out", default="results/audit", help="output folder")
+    p.add_argument(
+        "--fractions",
+        type=fractions,
+        default="0.01,0.05,0.2",
+        help="fractions of the table's rows to fit a surrogate on, each in (0, 1]",
+    )
+    p.add_argument(
+        "--predictor",
+        default="xgb",
+        metavar="NAME",
+        help="registered predictor of the surrogates (one that needs no learning curve: xgb, "
+        "rf, gcn, bananas, ridge, knn)",
+    )
+    p.add_argument("--surrogate-seed", type=int, default=0, help="seed of the surrogates' fits")
+    p.add_argument(
+        "--out",
+        default="results/audit",
+        help="output folder, written as a whole (default: results/audit)",
+    )
     p.set_defaults(func=_audit)
 
 
 def _jobs(value: int) -> int:
     return (os.cpu_count() or 1) if value == -1 else value
+
+
+def _baseline(given: str | None, names: tuple[str, ...]) -> str | None:
+    """The paired test's baseline (``None``: no test), checked against the strategies."""
+    if given is None:
+        if "random" in names:
+            return "random"
+        print("no paired test: random search is not among the strategies (--baseline NAME)")
+        return None
+    if given == "none":
+        return None
+    if given not in names:
+        raise ValueError(
+            f"--baseline {given!r} is not among the strategies ({', '.join(names)}); give one "
+            "of them, or 'none'"
+        )
+    return given
 
 
 def _setup(args: argparse.Namespace, outputs: tuple[str, ...]) -> dict[str, Any]:
@@ -95,6 +149,7 @@ def _setup(args: argparse.Namespace, outputs: tuple[str, ...]) -> dict[str, Any]
     selection = select_strategies(args.strategies, args.table)
     for name, why in selection.left_out.items():
         print(f"left out {name}: {why}")
+    baseline = _baseline(getattr(args, "baseline", "none"), selection.names)
     skw = strategy_kwargs(selection.names, args.table, spos_candidates=args.spos_candidates)
     for line in describe_records(skw):
         print(line)
@@ -102,9 +157,10 @@ def _setup(args: argparse.Namespace, outputs: tuple[str, ...]) -> dict[str, Any]
         "bench": bench,
         "selection": selection,
         "strategy_kwargs": skw,
-        "seeds": parse_seeds(args.seeds),
+        "seeds": args.seeds,
         "budget": parse_budget(args.budget, bench),
         "jobs": _jobs(args.jobs),
+        "baseline": baseline,
     }
 
 
@@ -140,7 +196,7 @@ def _compare(args: argparse.Namespace) -> int:
             names,
             s["seeds"],
             s["budget"],
-            baseline=args.baseline,
+            baseline=s["baseline"],
             n_workers=args.workers,
             n_jobs=s["jobs"],
             charge_strategy_time=args.charge_strategy_time,
@@ -170,22 +226,12 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fractions(text: str) -> list[float]:
-    try:
-        fr = [float(f) for f in text.split(",") if f.strip()]
-    except ValueError:
-        fr = []
-    if not fr or any(not 0.0 < f <= 1.0 for f in fr):
-        raise ValueError(f"--fractions must be numbers in (0, 1], e.g. 0.01,0.05,0.2; got {text!r}")
-    return fr
-
-
 def _audit(args: argparse.Namespace) -> int:
     from analysis.audit import OUTPUT_FILES, audit, write_audit
     from analysis.plots import label
 
     t0 = time.perf_counter()
-    fractions = _fractions(args.fractions)
+    fractions = args.fractions
     s = _setup(args, OUTPUT_FILES)
     names = s["selection"].names
     with _progress((len(fractions) + 1) * len(names) * len(s["seeds"])) as bar:

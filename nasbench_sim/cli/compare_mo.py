@@ -18,7 +18,6 @@ import pandas as pd
 
 import nasbench_sim
 from nasbench_sim.cli.core import synthetic_banner
-from nasbench_sim.cli.search import parse_seeds
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.search.mo.experiment import MOComparison, compare_mo
 from nasbench_sim.search.mo.objectives import ObjectiveSet
@@ -70,9 +69,11 @@ def run_compare_mo(args: argparse.Namespace) -> int:
         print(banner)
     objectives = objectives.bind(bench)
     strategies = _strategies(args.strategies)
-    seeds = parse_seeds(args.seeds)
+    seeds = args.seeds
     budget = parse_budget(args.budget, bench)
-    baseline = "mo_random" if args.baseline == "random" else args.baseline
+    baseline = "mo_random" if args.baseline in (None, "random") else args.baseline
+    if baseline == "none":
+        baseline = None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import nasbench_sim
-from nasbench_sim.bench import Benchmark
+from nasbench_sim.bench import Benchmark, default_table_path
+from nasbench_sim.cli.args import add_table_arg, positive_int
 from nasbench_sim.space import SPACES, get_space
 from nasbench_sim.table import make_synthetic_table, write_table
 
@@ -40,12 +42,17 @@ def synthetic_banner(bench: Benchmark) -> str | None:
     )
 
 
-def _table_arg(p: argparse.ArgumentParser, positional: bool = False) -> None:
-    help_ = "table file (default: the table shipped in data/), or 'synthetic[:SEED]'"
-    if positional:
-        p.add_argument("table", nargs="?", default=None, help=help_)
-    else:
-        p.add_argument("--table", default=None, help=help_)
+def _table_args(p: argparse.ArgumentParser) -> None:
+    """``--table`` as every command takes it, and, as before, the table as a positional."""
+    add_table_arg(p)
+    p.add_argument("table_pos", nargs="?", default=None, metavar="TABLE", help=argparse.SUPPRESS)
+
+
+def _table_of(args: argparse.Namespace) -> str | None:
+    if args.table is not None and args.table_pos is not None and args.table != args.table_pos:
+        raise ValueError(f"two tables given: {args.table_pos!r} and --table {args.table!r}")
+    table: str | None = args.table if args.table is not None else args.table_pos
+    return table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,8 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_space)
 
-    p = sub.add_parser("info", help="describe a table")
-    _table_arg(p, positional=True)
+    p = sub.add_parser("info", help="describe a table (or a surrogate, a build in progress)")
+    _table_args(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_info)
 
@@ -67,16 +74,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         "correlation (against the criteria of a default table), cost metrics with a Pareto "
         "front, and the `nasbench-sim build` command that rebuilds it.",
     )
-    p.add_argument("table", help="table file (.h5)")
+    _table_args(p)
     p.add_argument("--out", required=True, help="folder to write into")
     p.set_defaults(func=_datasheet)
 
     p = sub.add_parser("query", help="look up one architecture")
-    p.add_argument("arch", help="NAS-Bench-201 string or integer cell index")
-    _table_arg(p)
-    p.add_argument("--epochs", type=int, default=None, help="epochs trained (default: all)")
     p.add_argument(
-        "--seed", default=None, help="repeat index, 'mean', or omit for the run-seed draw"
+        "arch", help="a NAS-Bench-201 cell string (|op~0|+|op~0|op~1|+|...|) or an index 0..15624"
+    )
+    add_table_arg(p)
+    p.add_argument(
+        "--epochs", type=int, default=None, help="epochs trained, 1..the table's (default: all)"
+    )
+    p.add_argument(
+        "--repeat",
+        "--seed",  # the old name of the flag
+        dest="repeat",
+        default=None,
+        help="which stored repeat: an index 0..n-1, or 'mean' (default: the run seed's draw)",
+    )
+    p.add_argument(
+        "--training-seed",
+        type=int,
+        default=None,
+        help="the repeat trained with this seed (see `info`'s seeds)",
     )
     p.add_argument("--run-seed", type=int, default=0, help="run seed of the repeat draw")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -86,10 +107,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "synthetic", help="write a clearly labelled SYNTHETIC table (for tests and demos)"
     )
     p.add_argument("--out", required=True, help="output .h5 path")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--seeds", type=int, default=3, help="repeats per cell")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--cells", default="classes", help="'classes', 'all' or a number of cells")
+    p.add_argument("--seed", type=int, default=0, help="seed of the landscape and the noise")
+    p.add_argument("--seeds", type=positive_int, default=3, help="repeats per cell")
+    p.add_argument("--epochs", type=positive_int, default=20, help="epochs per learning curve")
+    p.add_argument(
+        "--cells",
+        default="classes",
+        help="'classes' (one row per equivalence class), 'all' (15,625 rows) or a number N "
+        "of class representatives (a partial table)",
+    )
     p.set_defaults(func=_synthetic)
 
 
@@ -123,12 +149,13 @@ def _build_status(table: str | None, as_json: bool) -> dict[str, Any] | None:
 
 
 def _info(args: argparse.Namespace) -> int:
-    status = _build_status(args.table, args.json)
+    table = _table_of(args)
+    status = _build_status(table, args.json)
     if status is not None and status["chunks_done"] == 0:
         if args.json:
             print(json.dumps({"build": status}))
         return 0
-    bench = nasbench_sim.open(args.table)
+    bench = nasbench_sim.open(table)
     d = bench.info()
     if status is not None:
         d["build"] = status
@@ -150,12 +177,13 @@ def _info(args: argparse.Namespace) -> int:
 def _datasheet(args: argparse.Namespace) -> int:
     from analysis.datasheet import write_datasheet
 
-    if not Path(args.table).is_file():
+    table = _table_of(args) or str(default_table_path())
+    if not Path(table).is_file():
         raise FileNotFoundError(
-            f"{args.table}: no such table file (a synthetic table must be written first: "
+            f"--table {table}: no such table file (a synthetic table must be written first: "
             "`nasbench-sim synthetic --out T.h5`)"
         )
-    readme = write_datasheet(args.table, args.out)
+    readme = write_datasheet(table, args.out)
     data = json.loads((readme.parent / "datasheet.json").read_text())
     failed = [c["statistic"] for c in data["criteria"] if not c["ok"]]
     print(f"wrote {readme.parent}/: README.md, datasheet.json, {', '.join(data['plots'])}")
@@ -165,20 +193,42 @@ def _datasheet(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_seed(text: str | None) -> Any:
+def _parse_repeat(text: str | None) -> Any:
     if text is None or text == "mean":
         return text
     try:
         return int(text)
     except ValueError:
-        raise ValueError(f"--seed must be an integer repeat or 'mean', got {text!r}") from None
+        raise ValueError(
+            f"--repeat must be an integer repeat index or 'mean', got {text!r}"
+        ) from None
+
+
+def _arch(text: str, size: int) -> Any:
+    """An index (checked against the space) or a cell string."""
+    if re.fullmatch(r"\s*-?\d+\s*", text):
+        index = int(text)
+        if not 0 <= index < size:
+            raise ValueError(
+                f"cell index {index} is outside 0..{size - 1}; give an index in that range or "
+                "a cell string such as |nor_conv_3x3~0|+|skip_connect~0|none~1|+|...|"
+            )
+        return index
+    return text
 
 
 def _query(args: argparse.Namespace) -> int:
     bench = nasbench_sim.open(args.table, run_seed=args.run_seed)
-    arch: Any = int(args.arch) if args.arch.strip().isdigit() else args.arch
-    result = bench.query(arch, epochs=args.epochs, repeat=_parse_seed(args.seed))
+    arch = _arch(args.arch, bench.space.size)
+    result = bench.query(
+        arch,
+        epochs=args.epochs,
+        repeat=_parse_repeat(args.repeat),
+        training_seed=args.training_seed,
+    )
     out = {
+        "source": bench.source.describe(),
+        "synthetic": bench.source.synthetic,
         "arch": str(result.arch),
         "index": result.index,
         "class_id": bench.space.class_of(result.arch),
@@ -200,6 +250,9 @@ def _query(args: argparse.Namespace) -> int:
             )
         )
     else:
+        banner = synthetic_banner(bench)
+        if banner:
+            print(banner)
         for k, v in out.items():
             print(f"{k:>12}: {v}")
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import nasbench_sim
-from nasbench_sim.cli.search import positive_int
+from nasbench_sim.cli.args import positive_int
 from nasbench_sim.errors import NasBenchSimError
 
 __all__ = ["DEFAULT_PREDICTOR_NAMES", "register"]

@@ -8,87 +8,26 @@ import json
 import numpy as np
 
 import nasbench_sim
+from nasbench_sim.cli.args import add_budget_args, add_oneshot_args, add_table_arg
 from nasbench_sim.cli.core import coverage_note, synthetic_banner
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.strategies import STRATEGIES, run, select_strategies, strategy_kwargs
 
-__all__ = ["add_budget_args", "add_oneshot_args", "parse_seeds", "register"]
-
-
-def add_budget_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--budget",
-        default="150x",
-        help=(
-            "simulated budget: '150x' = 150 median full trainings of this table (default), "
-            "'36000s' simulated seconds, '10h' hours, or '200q' queries"
-        ),
-    )
-    p.add_argument(
-        "--workers", type=positive_int, default=1, help="simulated parallel workers (>= 1)"
-    )
-    p.add_argument(
-        "--charge-strategy-time",
-        action="store_true",
-        help="add the strategy's own measured compute time to the simulated clock",
-    )
-
-
-def add_oneshot_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--spos-candidates",
-        type=int,
-        default=None,
-        metavar="N",
-        help=(
-            "spos: search the super-network with Guo et al.'s evolution over N one-shot "
-            "evaluations and charge N cells' scoring time (default: rank every stored score, "
-            "charge them all)"
-        ),
-    )
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return value
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``"100"`` → 0..99, ``"5-9"`` → 5..9, ``"1,4,7"`` → those."""
-    t = text.strip()
-    try:
-        if "," in t:
-            seeds = [int(s) for s in t.split(",") if s.strip()]
-        elif "-" in t[1:]:
-            a, b = t.split("-", 1)
-            seeds = list(range(int(a), int(b) + 1))
-        else:
-            seeds = list(range(int(t)))
-    except ValueError:
-        seeds = []
-    if not seeds:
-        raise ValueError(
-            f"cannot read seeds {text!r}; use N (>= 1: seeds 0..N-1), A-B (A <= B) or a "
-            "comma-separated list"
-        )
-    return seeds
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="run one search and print its trajectory")
-    p.add_argument("--strategy", required=True, help=f"one of: {', '.join(sorted(STRATEGIES))}")
-    p.add_argument("--seed", type=int, default=0, help="run seed (strategy and repeat draws)")
     p.add_argument(
-        "--table",
-        default=None,
-        help="table file (default: the table shipped in data/), or 'synthetic[:SEED]'",
+        "--strategy",
+        required=True,
+        metavar="NAME",
+        help=f"one of: {', '.join(sorted(STRATEGIES))}",
     )
+    p.add_argument(
+        "--seed", type=int, default=0, help="run seed (the strategy's and the repeat draws)"
+    )
+    add_table_arg(p)
     add_budget_args(p)
     add_oneshot_args(p)
     p.add_argument("--json", action="store_true", help="print the whole query log as JSON")

@@ -9,11 +9,11 @@ CLI accepts.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import re
 import signal
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,31 +141,20 @@ def _replay_in_worker(task: _Task) -> list[_Outcome]:
 def _in_pool(
     bench: Benchmark, tasks: list[_Task], n_jobs: int, progress: Callable[[int], None] | None
 ) -> list[_Outcome]:
+    """The tasks on ``n_jobs`` worker processes, results in task order. On any exception
+    (Ctrl-C included) the pool is terminated at once: pending tasks are dropped and the
+    workers end (a replay holds nothing worth keeping; it is recomputed from its seed)."""
     out: list[_Outcome] = []
-    pool = ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(bench,))
-    try:
-        futures = [pool.submit(_replay_in_worker, t) for t in tasks]
-        for fut in futures:
-            part = fut.result()
+    ctx = multiprocessing.get_context()
+    with ctx.Pool(n_jobs, initializer=_init_worker, initargs=(bench,)) as pool:
+        pending = [pool.apply_async(_replay_in_worker, (t,)) for t in tasks]
+        for job in pending:
+            part = job.get()
             out.extend(part)
             if progress:
                 progress(len(part))
-    except BaseException:  # Ctrl-C or a failed run: stop now, do not finish the queue
-        _stop(pool)
-        raise
-    pool.shutdown(wait=True)
+    # leaving the block terminates the pool (after an exception: before the work is done)
     return out
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel every pending task and end the pool's worker processes (they hold no state
-    worth keeping: a replay is recomputed from its seed)."""
-    workers = list(getattr(pool, "_processes", {}).values())  # this pool's own processes
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in workers:
-        proc.terminate()
-    for proc in workers:
-        proc.join(timeout=5)
 
 
 def _tasks(

@@ -12,6 +12,7 @@ Readable without nasbench-sim::
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import h5py
@@ -31,13 +32,20 @@ class RunsFileError(NasBenchSimError, ValueError):
     """A file is not a runs file written by :func:`write_runs`."""
 
 
-def write_runs(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write ``frame`` (query logs with any columns) to ``path`` atomically."""
+def write_runs(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    attrs: Mapping[str, str | bool | float | int] | None = None,
+) -> Path:
+    """Write ``frame`` (query logs with any columns) to ``path`` atomically, with ``attrs``
+    (e.g. the source the runs were replayed on) as file attributes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["format"] = RUNS_FORMAT
         f.attrs["version"] = RUNS_VERSION
+        for key, value in (attrs or {}).items():
+            f.attrs[key] = value
         g = f.create_group("runs")
         for name in frame.columns:
             col = frame[name]

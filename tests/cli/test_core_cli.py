@@ -48,7 +48,7 @@ def test_query_json(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["query", "|bad~0|", "--table", "synthetic"], "3 node groups"),
         (["query", "5", "--table", "synthetic", "--epochs", "99"], "outside 1..20"),
-        (["query", "5", "--table", "synthetic", "--seed", "x"], "--seed must be"),
+        (["query", "5", "--table", "synthetic", "--seed", "x"], "--repeat must be"),
         (["info", "/nonexistent/t.h5"], "no such table file"),
     ],
 )

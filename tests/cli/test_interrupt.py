@@ -30,7 +30,7 @@ def test_an_interrupt_cancels_the_pending_runs(synthetic_bench: TabularBenchmark
     budget = Budget(time_s=150 * synthetic_bench.full_training_time)
     with pytest.raises(KeyboardInterrupt):
         run_many(
-            synthetic_bench, ["bo_xgb"], range(60), budget, n_jobs=2, progress=interrupt,
+            synthetic_bench, ["bo_xgb"], range(16), budget, n_jobs=2, progress=interrupt,
             registry=STRATEGIES,
         )  # fmt: skip
     took = time.perf_counter() - raised[0]

@@ -1,0 +1,75 @@
+"""Every flag is checked before any work starts, and every message names the flag and what is
+allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nasbench_sim.cli import main
+
+
+def _exit_code(argv: list[str]) -> int:
+    """main's return value, or the code argparse exits with."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"),
+    [
+        (["compare", "--baseline", "foo"], ["--baseline", "'foo'", "random, evolution"]),
+        (["compare", "--baseline", "bo_xgb"], ["--baseline", "random, evolution"]),
+        (["compare", "--jobs", "0"], ["--jobs", ">= 1", "-1"]),
+        (["compare", "--budget", "-5q"], ["--budget", "positive", "150x"]),
+        (["compare", "--budget", "5y"], ["--budget", "150x", "200q"]),
+        (["compare", "--seeds", "0"], ["--seeds", "A-B"]),
+        (["compare", "--workers", "0"], ["--workers", ">= 1"]),
+        (["audit", "--fractions", "2"], ["--fractions", "(0, 1]"]),
+        (["audit", "--jobs", "-3"], ["--jobs", ">= 1"]),
+    ],
+)
+def test_compare_flags_fail_before_any_work(
+    argv: list[str], fragments: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    base = ["--table", "synthetic", "--strategies", "random,evolution", "--out", str(out)]
+    assert _exit_code([*argv, *base]) == 2
+    text = capsys.readouterr()
+    for fragment in fragments:
+        assert fragment in text.err, (fragment, text.err)
+    assert "comparing" not in text.out  # nothing started
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"),
+    [
+        (["info", "--table", "synthetic:abc"], ["synthetic:abc", "synthetic:3"]),
+        (["query", "-1", "--table", "synthetic"], ["-1", "0..15624"]),
+        (["query", "99999", "--table", "synthetic"], ["99999", "0..15624"]),
+        (["query", "5", "--table", "synthetic", "--repeat", "7"], ["repeat", "0..2"]),
+        (["query", "5", "--table", "synthetic", "--training-seed", "9"], ["0, 1, 2"]),
+        (["search", "--strategy", "nope", "--table", "synthetic"], ["nope", "random"]),
+        (["search", "--strategy", "random", "--budget", "-2h", "--table", "synthetic"],
+         ["--budget", "positive"]),
+    ],
+)  # fmt: skip
+def test_lookup_flags_name_what_is_allowed(
+    argv: list[str], fragments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _exit_code(argv) == 2
+    err = capsys.readouterr().err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+
+
+def test_the_default_baseline_is_random_only_when_it_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["compare", "--table", "synthetic", "--strategies", "evolution,local_search"]
+    assert main([*argv, "--seeds", "2", "--budget", "10q", "--out", str(tmp_path / "o")]) == 0
+    assert "no paired test" in capsys.readouterr().out
