@@ -236,7 +236,7 @@ def write_comparison(comp: Comparison, out: str | os.PathLike[str]) -> list[Path
     folder never mixes two comparisons. A folder holding other files is refused."""
     source = comp.source.describe()
     with atomic_dir(out, OUTPUT_FILES) as folder:
-        attrs = {"source": source, "synthetic": comp.source.synthetic}
+        attrs: dict[str, str | bool] = {"source": source, "synthetic": comp.source.synthetic}
         write_runs(comp.replays.runs, folder / "runs.h5", attrs=attrs)
         comp.replays.final.assign(source=source).to_csv(folder / "final.csv", index=False)
         comp.summary.assign(source=source).to_csv(folder / "summary.csv", index=False)
