@@ -36,6 +36,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=_search)
 
+    p = sub.add_parser(
+        "strategies",
+        help="list every search strategy: its name, what it is, and whether it can run here",
+    )
+    add_table_arg(p)
+    p.set_defaults(func=_strategies)
+
+
+def _strategies(args: argparse.Namespace) -> int:
+    selection = select_strategies("all", args.table)
+    w = max(len(n) for n in STRATEGIES)
+    for name, entry in STRATEGIES.items():
+        why = selection.left_out.get(name)
+        print(f"{name:<{w}}  {entry.title}" + (f"\n{'':<{w}}  not here: {why}" if why else ""))
+    print(
+        f"\n{len(selection.names)} of {len(STRATEGIES)} can run on "
+        f"{args.table or 'the default table'}; `compare --strategies all` runs those"
+    )
+    return 0
+
 
 def _search(args: argparse.Namespace) -> int:
     bench = nasbench_sim.open(args.table)

@@ -73,3 +73,17 @@ def test_the_default_baseline_is_random_only_when_it_runs(
     argv = ["compare", "--table", "synthetic", "--strategies", "evolution,local_search"]
     assert main([*argv, "--seeds", "2", "--budget", "10q", "--out", str(tmp_path / "o")]) == 0
     assert "no paired test" in capsys.readouterr().out
+
+
+def test_strategies_all_says_which_it_leaves_out_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["compare", "--table", "synthetic", "--strategies", "all", "--seeds", "1"]
+    assert main([*argv, "--budget", "3q", "--jobs", "1", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    for name in ("spos", "darts", "gdas"):
+        assert f"left out {name}: needs a {name} super-network" in out
+    assert "comparing 18 strategies" in out
+    assert main(["strategies", "--table", "synthetic"]) == 0
+    listing = capsys.readouterr().out
+    assert "18 of 21 can run" in listing and "BO (GCN ens.)" in listing
