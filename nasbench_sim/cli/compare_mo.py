@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 import nasbench_sim
+from nasbench_sim.atomic import atomic_dir, check_output_dir
 from nasbench_sim.cli.core import synthetic_banner
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.search.mo.experiment import MOComparison, compare_mo
@@ -63,6 +64,7 @@ def run_compare_mo(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     objectives = ObjectiveSet.parse(args.objectives)  # a typo fails before any work
+    check_output_dir(args.out, OUTPUTS)
     bench = nasbench_sim.open(args.table)
     banner = synthetic_banner(bench)
     if banner:
@@ -75,7 +77,6 @@ def run_compare_mo(args: argparse.Namespace) -> int:
     if baseline == "none":
         baseline = None
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
     print(
         f"comparing {len(strategies)} multi-objective strategies x {len(seeds)} seeds on "
@@ -86,7 +87,6 @@ def run_compare_mo(args: argparse.Namespace) -> int:
         comp = compare_mo(bench, strategies, seeds, budget, objectives, n_workers=args.workers,
                           n_jobs=jobs, progress=bar.update, registry=MO_STRATEGIES)  # fmt: skip
     summary = _summary(comp, baseline if baseline in strategies else None)
-    _write(comp, summary, out, args, bench)
     meta = {
         "table": bench.source.origin,
         "synthetic": bench.source.synthetic,
@@ -96,7 +96,9 @@ def run_compare_mo(args: argparse.Namespace) -> int:
         "maximum over all table rows; reference point 1.1 in every coordinate",
         "wall_time_s": time.perf_counter() - t0,
     }
-    (out / "meta.json").write_text(json.dumps(meta, indent=2))
+    with atomic_dir(out, OUTPUTS) as folder:  # a whole folder, or none (Ctrl-C, a failure)
+        _write(comp, summary, folder, args, bench)
+        (folder / "meta.json").write_text(json.dumps(meta, indent=2))
     _print(comp, summary)
     print(f"\nwrote {out}/: {', '.join(OUTPUTS)}  ({meta['wall_time_s']:.1f} s)")
     return 0

@@ -62,3 +62,24 @@ def test_ctrl_c_on_compare_prints_one_line_and_writes_nothing(tmp_path: Path) ->
     last = [line for line in err.replace("\r", "\n").splitlines() if line.strip()][-1]
     assert last.startswith("nasbench-sim: interrupted") and "Traceback" not in err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupt_cancels_a_multi_objective_comparison(
+    synthetic_bench: TabularBenchmark,
+) -> None:
+    from nasbench_sim.search.mo.experiment import compare_mo
+
+    raised = []
+
+    def interrupt(_: int) -> None:
+        raised.append(time.perf_counter())
+        raise KeyboardInterrupt
+
+    budget = Budget(time_s=150 * synthetic_bench.full_training_time)
+    with pytest.raises(KeyboardInterrupt):
+        compare_mo(
+            synthetic_bench, ["mo_tpe"], range(16), budget, "valid_acc,params", n_jobs=2,
+            progress=interrupt,
+        )  # fmt: skip
+    assert time.perf_counter() - raised[0] < 3
+    assert not multiprocessing.active_children()

@@ -8,9 +8,10 @@ clock, budgets and common random numbers as single-objective comparisons, scores
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +98,7 @@ def _init_worker(bench: Any, front: ExactFront) -> None:
 
     _WORKER[:] = [(bench, front)]
     threadpool_limits(1)  # one process per core: no nested thread pools
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
 
 
 def _run_chunk(
@@ -160,12 +162,14 @@ def compare_mo(
     else:
         per = max(1, math.ceil(len(seeds) / (4 * n_jobs)))
         chunks = [(n, seeds[i : i + per]) for n in strategies for i in range(0, len(seeds), per)]
-        with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(bench, front)) as pool:
-            futures = [
-                pool.submit(_run_chunk, n, c, budget, n_workers, registry) for n, c in chunks
+        ctx = multiprocessing.get_context()
+        # leaving the block terminates the pool: after Ctrl-C, pending chunks are dropped
+        with ctx.Pool(n_jobs, initializer=_init_worker, initargs=(bench, front)) as pool:
+            jobs = [
+                pool.apply_async(_run_chunk, (n, c, budget, n_workers, registry)) for n, c in chunks
             ]
-            for fut in futures:
-                part = fut.result()
+            for job in jobs:
+                part = job.get()
                 results.extend(part)
                 if progress:
                     progress(len(part))
