@@ -3,6 +3,7 @@ described in :mod:`predictors.surrogate`)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,12 @@ __all__ = ["fit_surrogate"]
 def _fit_predict(
     proto: Predictor, X_fit: np.ndarray, y: np.ndarray, X_all: np.ndarray, seed: int
 ) -> np.ndarray:
-    return clone(proto).set_params(random_state=seed).fit(X_fit, y).predict(X_all)
+    """Fit on the rows with a finite target (an imported table may lack a run or a cost);
+    NaN everywhere when fewer than two have one."""
+    ok = np.isfinite(y)
+    if ok.sum() < 2:
+        return np.full(X_all.shape[0], np.nan)
+    return clone(proto).set_params(random_state=seed).fit(X_fit[ok], y[ok]).predict(X_all)
 
 
 def fit_surrogate(
@@ -80,7 +86,9 @@ def fit_surrogate(
         axis=1,
     )
     dev = per_seed - curves[:, None, 3, :]
-    sigma_fit = dev[:, :, -1].std(axis=1, ddof=1) if S > 1 else np.zeros(n_fit)
+    with warnings.catch_warnings():  # a row with one run has no spread: NaN, not fitted
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sigma_fit = np.nanstd(dev[:, :, -1], axis=1, ddof=1) if S > 1 else np.zeros(n_fit)
     jitter = float(np.nanmedian(np.diff(dev, axis=2).std(axis=2))) / np.sqrt(2.0) if E > 1 else 0.0
 
     # Low-rank basis of the standardised curve vectors.
