@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMAND_MODULES = ("search", "compare", "generate", "predict", "oneshot")
+_COMMAND_MODULES = ("search", "compare", "generate", "predict", "oneshot", "importing")
 """Command groups besides ``core``, one module each under ``nasbench_sim.cli``."""
 
 
