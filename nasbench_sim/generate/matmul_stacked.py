@@ -10,26 +10,30 @@ the fixed cost of each eager PyTorch call (~700 per step), not to arithmetic.
   (the stem, whose input all models share, one ``mm`` over the stacked weights), the taps
   added back with shifted slices, as in the one-model network;
 * BatchNorm normalises ``M * C`` contiguous rows, so per channel and per model; pooling,
-  additions and the head (one ``baddbmm``) are batched the same way;
-* on each cell edge the models are grouped by the op they use there: a group that holds every
-  model runs the op on the whole tensor, a group that is a contiguous run of models on a
-  slice of the model dimension, any other group on an ``index_select`` of its models; the
-  result of a partial group is added into the target node with ``index_add``; ``none`` adds
-  nothing. Cells that share their leading edges (consecutive NB201 indices: edge 0 is the
-  most significant digit) therefore share most of their calls.
+  additions and the head (one ``bmm``) are batched the same way;
+* on each cell edge the models are grouped by the op they use there (``none`` left out).
+  When one group holds every model, its op runs on the whole tensor. Otherwise the models
+  that use some op are taken in op order from the source node, with a slice of the model
+  dimension when they are a contiguous run and one ``index_select`` when not, split into
+  the groups, and the groups' outputs, concatenated, are added into the target node with
+  one ``index_add``. Cells that share their leading edges (consecutive NB201 indices: edge
+  0 is the most significant digit) share most of their calls.
 
 The layers are those of :mod:`~nasbench_sim.generate.matmul_model` with a model dimension.
 No weight or statistic is shared between models and the training loss is the sum of the
 per-model losses, so each model's gradient is its own and, with the elementwise SGD of the
 training loop, each model follows its reference trajectory up to the order of floating-point
-additions. :meth:`StackedMatmulNetwork.export` writes the trained weights and BatchNorm
-statistics back into reference networks.
+additions. Every reduction runs over one model's own rows (the head's bias gradient is
+reduced model by model) and ``bmm`` runs one ``gemm`` per model, so a model's trajectory is
+the one-model network's, bit for bit, whoever its stack-mates are (observed with torch 2.13
+on AVX-512; ``tests/generate/test_gen_stacked.py``). :meth:`StackedMatmulNetwork.export`
+writes the trained weights and BatchNorm statistics back into reference networks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -42,29 +46,24 @@ from nasbench_sim.space import OPS, Cell
 __all__ = ["EdgeGroup", "StackedMatmulNetwork", "edge_groups"]
 
 _KERNEL = {"nor_conv_1x1": 1, "nor_conv_3x3": 3}
+_T = TypeVar("_T")
 
 
 class EdgeGroup:
-    """The models that use op ``op`` on one edge: all of them, a contiguous run
-    ``members[0] .. members[-1]``, or a scattered set.
+    """The models that use op ``op`` on one edge.
 
     Attributes:
         op: the op's name (never ``none``).
         members: model positions, ascending.
         whole: the group holds every model.
-        run: ``(start, stop)`` when the members are a contiguous run (not the whole), else
-            ``None``.
     """
 
-    __slots__ = ("members", "op", "run", "whole")
+    __slots__ = ("members", "op", "whole")
 
     def __init__(self, op: str, members: Sequence[int], n_models: int) -> None:
         self.op = op
         self.members = tuple(members)
         self.whole = len(self.members) == n_models
-        first, last = self.members[0], self.members[-1]
-        contiguous = last - first + 1 == len(self.members)
-        self.run = (first, last + 1) if contiguous and not self.whole else None
 
     def __repr__(self) -> str:
         return f"EdgeGroup({self.op!r}, {self.members})"
@@ -106,39 +105,49 @@ class _AddBias(torch.autograd.Function):
         return g, torch.stack([gm.sum(0) for gm in g])
 
 
-def _stack(tensors: Sequence[torch.Tensor], cat: bool) -> torch.Tensor:
+def _stack(tensors: Sequence[torch.Tensor | None], cat: bool) -> torch.Tensor:
+    parts = [t for t in tensors if t is not None]
+    assert len(parts) == len(tensors), "missing BatchNorm running statistics"
     with torch.no_grad():
-        t = torch.cat(list(tensors)) if cat else torch.stack(list(tensors))
+        t = torch.cat(parts) if cat else torch.stack(parts)
     return t.detach().clone()
+
+
+def _typed(items: Iterable[object], cls: type[_T]) -> list[_T]:
+    """``items`` as a list of ``cls`` (the same layer of M networks)."""
+    out = []
+    for item in items:
+        if not isinstance(item, cls):
+            raise TypeError(f"expected {cls.__name__}, got {type(item).__name__}")
+        out.append(item)
+    return out
 
 
 class _BN(nn.Module):
     """The BatchNorms of M models as one layer of ``M * C`` rows."""
 
-    def __init__(self, bns: Sequence[nn.Module]) -> None:
+    def __init__(self, bns: Sequence[nn.BatchNorm1d]) -> None:
         super().__init__()
-        assert all(isinstance(b, nn.BatchNorm1d) for b in bns)
         self.weight = nn.Parameter(_stack([b.weight for b in bns], cat=True))
         self.bias = nn.Parameter(_stack([b.bias for b in bns], cat=True))
         self.register_buffer("running_mean", _stack([b.running_mean for b in bns], cat=True))
         self.register_buffer("running_var", _stack([b.running_var for b in bns], cat=True))
-        first = bns[0]
-        assert isinstance(first, nn.BatchNorm1d)
-        self.eps = float(first.eps)
-        self.momentum = float(first.momentum) if first.momentum is not None else 0.1
+        self.eps = float(bns[0].eps)
+        momentum = bns[0].momentum
+        self.momentum = float(momentum) if momentum is not None else 0.1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rm, rv = self.get_buffer("running_mean"), self.get_buffer("running_var")
         return batch_norm(x, self.weight, self.bias, rm, rv, self.eps, self.momentum, self.training)
 
-    def export(self, bns: Sequence[nn.Module]) -> None:
-        tensors = (self.weight, self.bias, self.running_mean, self.running_var)
-        names = ("weight", "bias", "running_mean", "running_var")
+    def export(self, bns: Sequence[nn.BatchNorm1d]) -> None:
+        rm, rv = self.get_buffer("running_mean"), self.get_buffer("running_var")
         with torch.no_grad():
-            for name, t in zip(names, tensors, strict=True):
-                for part, bn in zip(t.chunk(len(bns)), bns, strict=True):
-                    getattr(bn, name).copy_(part)
-            for bn in bns:
+            for m, bn in enumerate(bns):
+                for src, dst in ((self.weight, bn.weight), (self.bias, bn.bias),
+                                 (rm, bn.running_mean), (rv, bn.running_var)):  # fmt: skip
+                    assert dst is not None
+                    dst.copy_(src.chunk(len(bns))[m])
                 if bn.num_batches_tracked is not None:
                     bn.num_batches_tracked.zero_()
 
@@ -146,36 +155,32 @@ class _BN(nn.Module):
 class _Conv(nn.Module):
     """The convolutions (no bias) of M models: weight ``(M, C_out, C_in, k)``."""
 
-    def __init__(self, convs: Sequence[nn.Module]) -> None:
+    def __init__(self, convs: Sequence[nn.Conv1d]) -> None:
         super().__init__()
-        assert all(isinstance(c, nn.Conv1d) for c in convs)
         self.weight = nn.Parameter(_stack([c.weight for c in convs], cat=False))
-        first = convs[0]
-        assert isinstance(first, nn.Conv1d)
-        self.stride = int(first.stride[0])
+        self.stride = int(convs[0].stride[0])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return conv(x, self.weight, self.stride)
 
-    def export(self, convs: Sequence[nn.Module]) -> None:
+    def export(self, convs: Sequence[nn.Conv1d]) -> None:
         with torch.no_grad():
             for w, c in zip(self.weight, convs, strict=True):
                 c.weight.copy_(w)
 
 
 class _ReLUConvBN(nn.Module):
-    def __init__(self, ops: Sequence[nn.Module]) -> None:
+    def __init__(self, ops: Sequence[ReLUConvBN]) -> None:
         super().__init__()
-        assert all(isinstance(o, ReLUConvBN) for o in ops)
-        self.conv = _Conv([o.conv for o in ops])  # type: ignore[union-attr]
-        self.bn = _BN([o.bn for o in ops])  # type: ignore[union-attr]
+        self.conv = _Conv(_typed((o.conv for o in ops), nn.Conv1d))
+        self.bn = _BN(_typed((o.bn for o in ops), nn.BatchNorm1d))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.bn(self.conv(torch.relu(x)))
 
-    def export(self, ops: Sequence[nn.Module]) -> None:
-        self.conv.export([o.conv for o in ops])  # type: ignore[union-attr]
-        self.bn.export([o.bn for o in ops])  # type: ignore[union-attr]
+    def export(self, ops: Sequence[ReLUConvBN]) -> None:
+        self.conv.export(_typed((o.conv for o in ops), nn.Conv1d))
+        self.bn.export(_typed((o.bn for o in ops), nn.BatchNorm1d))
 
 
 class _ResBlock(nn.Module):
@@ -183,7 +188,7 @@ class _ResBlock(nn.Module):
         super().__init__()
         self.conv_a = _ReLUConvBN([b.conv_a for b in blocks])
         self.conv_b = _ReLUConvBN([b.conv_b for b in blocks])
-        self.shortcut = _Conv([b.shortcut for b in blocks])
+        self.shortcut = _Conv(_typed((b.shortcut for b in blocks), nn.Conv1d))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.shortcut(pool2(x)) + self.conv_b(self.conv_a(x))
@@ -191,7 +196,7 @@ class _ResBlock(nn.Module):
     def export(self, blocks: Sequence[ResBlock]) -> None:
         self.conv_a.export([b.conv_a for b in blocks])
         self.conv_b.export([b.conv_b for b in blocks])
-        self.shortcut.export([b.shortcut for b in blocks])
+        self.shortcut.export(_typed((b.shortcut for b in blocks), nn.Conv1d))
 
 
 class _EdgeRoute:
@@ -229,14 +234,15 @@ class _Cell(nn.Module):
         for k, groups in enumerate(plan):
             for g in groups:
                 if g.op in _KERNEL:
-                    self.convs[f"e{k}_{g.op}"] = _ReLUConvBN([cells[m].edges[k] for m in g.members])
+                    members = _typed((cells[m].edges[k] for m in g.members), ReLUConvBN)
+                    self.convs[f"e{k}_{g.op}"] = _ReLUConvBN(members)
             route = self.routes[k]
             if self.routes[k].ops and not route.whole:
                 self.register_buffer(f"index_e{k}", route.index, persistent=False)
 
     def _op(self, k: int, op: str, h: torch.Tensor) -> torch.Tensor:
         if op in _KERNEL:
-            return self.convs[f"e{k}_{op}"](h)  # type: ignore[no-any-return]
+            return self.convs[f"e{k}_{op}"](h)
         if op == "avg_pool_3x3":
             return pool3(h, self.pool_cache)
         return h  # skip_connect
@@ -283,7 +289,7 @@ class _Cell(nn.Module):
                 if g.op in _KERNEL:
                     op = self.convs[f"e{k}_{g.op}"]
                     assert isinstance(op, _ReLUConvBN)
-                    op.export([cells[m].edges[k] for m in g.members])
+                    op.export(_typed((cells[m].edges[k] for m in g.members), ReLUConvBN))
 
 
 class StackedMatmulNetwork(nn.Module):
@@ -318,17 +324,17 @@ class StackedMatmulNetwork(nn.Module):
         self.cells = tuple(r.cell for r in refs)
         self.plan = edge_groups(self.cells)
         self._pool_cache: dict[tuple[int, torch.dtype], torch.Tensor] = {}
-        self.stem_conv = _Conv([r.stem_conv for r in refs])
-        self.stem_bn = _BN([r.stem_bn for r in refs])
+        self.stem_conv = _Conv(_typed((r.stem_conv for r in refs), nn.Conv1d))
+        self.stem_bn = _BN(_typed((r.stem_bn for r in refs), nn.BatchNorm1d))
         blocks: list[nn.Module] = []
         for i, block in enumerate(refs[0].blocks):
             members = [r.blocks[i] for r in refs]
             if isinstance(block, ResBlock):
-                blocks.append(_ResBlock(members))  # type: ignore[arg-type]
+                blocks.append(_ResBlock(_typed(members, ResBlock)))
             else:
-                blocks.append(_Cell(members, self.plan, self._pool_cache))  # type: ignore[arg-type]
+                blocks.append(_Cell(_typed(members, NB201Cell), self.plan, self._pool_cache))
         self.blocks = nn.ModuleList(blocks)
-        self.last_bn = _BN([r.last_bn for r in refs])
+        self.last_bn = _BN(_typed((r.last_bn for r in refs), nn.BatchNorm1d))
         self.head_weight = nn.Parameter(_stack([r.classifier.weight for r in refs], cat=False))
         self.head_bias = nn.Parameter(_stack([r.classifier.bias for r in refs], cat=False))
 
@@ -348,12 +354,16 @@ class StackedMatmulNetwork(nn.Module):
         are reset (this network does not count batches)."""
         if len(refs) != self.n_models or tuple(r.cell for r in refs) != self.cells:
             raise ValueError("export needs networks of the same cells, in the same order")
-        self.stem_conv.export([r.stem_conv for r in refs])
-        self.stem_bn.export([r.stem_bn for r in refs])
+        self.stem_conv.export(_typed((r.stem_conv for r in refs), nn.Conv1d))
+        self.stem_bn.export(_typed((r.stem_bn for r in refs), nn.BatchNorm1d))
         for i, block in enumerate(self.blocks):
-            assert isinstance(block, (_ResBlock, _Cell))
-            block.export([r.blocks[i] for r in refs])  # type: ignore[arg-type]
-        self.last_bn.export([r.last_bn for r in refs])
+            members = [r.blocks[i] for r in refs]
+            if isinstance(block, _ResBlock):
+                block.export(_typed(members, ResBlock))
+            else:
+                assert isinstance(block, _Cell)
+                block.export(_typed(members, NB201Cell))
+        self.last_bn.export(_typed((r.last_bn for r in refs), nn.BatchNorm1d))
         with torch.no_grad():
             for m, r in enumerate(refs):
                 r.classifier.weight.copy_(self.head_weight[m])
