@@ -245,6 +245,9 @@ def cpu_paths(args: argparse.Namespace, protocol: Protocol, indices: list[int]) 
         (f"matmul, {cores} processes x 1 thread (build)", "matmul", 1, cores),
     ]
     for m in _stack_ms(args.stack_m, protocol):
+        if m == 1:  # the matmul_stacked trainer trains one-cell stacks as matmul does
+            print("  stacked M=1: the matmul rows")
+            continue
         configs.append((f"stacked M={m}, 1 process x 1 thread", f"stacked:{m}", 1, 1))
         configs.append((f"stacked M={m}, {cores} processes x 1 thread", f"stacked:{m}", 1, cores))
     rates: dict[str, list[float]] = {c[0]: [] for c in configs}
