@@ -22,18 +22,34 @@ between them), in ``--rounds`` interleaved rounds, best round kept:
 * the matmul network (:mod:`nasbench_sim.generate.matmul_model`) with the flat optimiser of
   the build's training loop, one process on one thread;
 * the same in one process per core, one thread each, the K cells split between them (what
-  ``nasbench-sim build`` does on a CPU).
+  ``nasbench-sim build`` does on a CPU);
+* the stacked matmul network (:mod:`nasbench_sim.generate.matmul_stacked`) for each
+  ``--stack-m`` M: runs of M consecutive cells stacked, in one process and in one process per
+  core (whole runs dealt to the processes, as a build deals chunks).
 
-Throughput is model-steps per second of wall time from the moment every worker is ready
-(models built and warmed up) until the last one finishes.
+The K cells are by default a run of consecutive class representatives from a random start
+(``--cells-from classes``: what one chunk of a build holds; consecutive cells share their
+leading edges, which the stacked network exploits), or ``--cells-from random``. Throughput
+is model-steps per second of wall time from the moment every worker is ready (models built
+and warmed up) until the last one finishes; beside it, the CPU time per model and training
+sample, which a busy machine disturbs less.
 
     python benchmarks/generator_speed.py --cpu-paths --channels 8 --cells-per-stage 1 \\
-        --cells 16 --steps 6
+        --cells 16 --steps 6 --stack-m 8,16
+
+``--stack-sweep`` measures how the one-thread paths' CPU time per model-sample depends on
+the stack size and the batch size: the reference, the one-model matmul network and the
+stacked network for each ``--stack-m``, for every ``--sweep-n`` x ``--sweep-batch``, each
+in a fresh process, ``--rounds`` interleaved rounds, best kept:
+
+    python benchmarks/generator_speed.py --stack-sweep --channels 8 --stack-m 1,2,4,8,16 \\
+        --cells 16 --steps 4 --rounds 2
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import multiprocessing
 import os
 import statistics
@@ -52,7 +68,7 @@ from nasbench_sim.generate.batched_model import GroupedNetwork
 from nasbench_sim.generate.costs import count_flops
 from nasbench_sim.generate.datasets import Dataset, dataset_for
 from nasbench_sim.generate.train_reference import reference_model
-from nasbench_sim.space import Cell
+from nasbench_sim.space import Cell, get_space
 
 N_CELLS_SPACE = 15_625
 
@@ -96,29 +112,31 @@ def _time_steps(
     return time.perf_counter() - start
 
 
-def _path_worker(
-    proto: dict[str, Any],
-    indices: list[int],
-    trainer: str,
-    threads: int,
-    steps: int,
-    barrier: Any,
-) -> tuple[float, float, int]:
-    """One worker of a ``--cpu-paths`` configuration: build its models, warm up, wait for the
-    others, time ``steps`` training steps of each model; (start, end, model-steps)."""
+def _cpu_jobs(
+    trainer: str, protocol: Protocol, data: Dataset, cells: list[Cell]
+) -> list[tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor], int, torch.Tensor | None]]:
+    """(model, forward, models, flat parameters or None) per trained unit of a CPU path:
+    ``reference``, ``batched`` (all cells as one grouped network), ``matmul`` (one at a
+    time) or ``stacked:M`` (consecutive groups of M cells as stacked matmul networks)."""
     from nasbench_sim.generate._loop import flat_parameters
     from nasbench_sim.generate.matmul_model import MatmulNetwork
+    from nasbench_sim.generate.train_matmul import stacked_model
 
-    torch.set_num_threads(threads)
-    protocol = Protocol.from_dict(proto)
-    data = dataset_for(protocol, "cpu")
-    cells = [Cell.from_index(i) for i in indices]
-    refs = [reference_model(protocol, c, 0, data, "cpu") for c in cells]
-    jobs: list[tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor], int, Any]] = []
     if trainer == "batched":
-        group = GroupedNetwork.from_models(refs)
-        jobs.append((group, group, len(refs), None))
-    for ref in refs if trainer != "batched" else []:
+        group = GroupedNetwork.from_models(
+            [reference_model(protocol, c, 0, data, "cpu") for c in cells]
+        )
+        return [(group, group, len(cells), None)]
+    if trainer.startswith("stacked:"):
+        m = int(trainer.split(":")[1])
+        jobs: list[Any] = []
+        for a in range(0, len(cells), m):
+            net = stacked_model(protocol, cells[a : a + m], 0, data, "cpu")
+            jobs.append((net, net, net.n_models, flat_parameters(net)))
+        return jobs
+    jobs = []
+    for cell in cells:
+        ref = reference_model(protocol, cell, 0, data, "cpu")
         net: nn.Module = MatmulNetwork(ref) if trainer == "matmul" else ref
         flat = flat_parameters(net) if trainer == "matmul" else None
 
@@ -126,17 +144,34 @@ def _path_worker(
             return m(x).unsqueeze(1)
 
         jobs.append((net, forward, 1, flat))
-    dev = torch.device("cpu")
+    return jobs
+
+
+def _path_worker(
+    proto: dict[str, Any],
+    indices: list[int],
+    trainer: str,
+    threads: int,
+    steps: int,
+    barrier: Any,
+) -> tuple[float, float, int, float]:
+    """One worker of a ``--cpu-paths`` configuration: build its models, warm up, wait for the
+    others, time ``steps`` training steps of each model; (start, end, model-steps, CPU
+    seconds of this process in between)."""
+    torch.set_num_threads(threads)
+    protocol = Protocol.from_dict(proto)
+    data = dataset_for(protocol, "cpu")
+    cells = [Cell.from_index(i) for i in indices]
+    jobs = _cpu_jobs(trainer, protocol, data, cells)
     runners = [_stepper(m, f, k, data, protocol, steps, fl) for m, f, k, fl in jobs]
     for run in runners:
         run(2)  # warm-up
     barrier.wait()
-    start = time.monotonic()
+    start, cpu = time.monotonic(), time.process_time()
     for run in runners:
         run(steps)
-    end = time.monotonic()
-    del dev
-    return start, end, steps * len(refs)
+    end, cpu = time.monotonic(), time.process_time() - cpu
+    return start, end, steps * len(cells), cpu
 
 
 def _stepper(
@@ -174,18 +209,29 @@ def _stepper(
 
 def _run_path(
     proto: dict[str, Any], indices: list[int], trainer: str, threads: int, procs: int, steps: int
-) -> float:
-    """Model-steps/s of one configuration: ``procs`` fresh processes share the cells."""
+) -> tuple[float, float]:
+    """One configuration in ``procs`` fresh processes sharing the cells: (model-steps per
+    second of wall time, CPU microseconds per model-sample, summed over the processes)."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Manager().Barrier(procs)
-    groups = [indices[i::procs] for i in range(procs)]
+    group = int(trainer.split(":")[1]) if trainer.startswith("stacked:") else 1
+    groups = _split(indices, procs, group)
     with ctx.Pool(procs) as pool:
         results = pool.starmap(
             _path_worker, [(proto, g, trainer, threads, steps, barrier) for g in groups]
         )
     start = min(r[0] for r in results)
     end = max(r[1] for r in results)
-    return sum(r[2] for r in results) / (end - start)
+    model_steps = sum(r[2] for r in results)
+    samples = model_steps * int(proto["batch_size"])
+    return model_steps / (end - start), 1e6 * sum(r[3] for r in results) / samples
+
+
+def _split(indices: list[int], procs: int, group: int) -> list[list[int]]:
+    """The cells of each process: whole runs of ``group`` consecutive cells dealt round-robin
+    (a stacked trainer's groups stay together, as chunks do in a build)."""
+    runs = [indices[a : a + group] for a in range(0, len(indices), group)]
+    return [[i for run in runs[p::procs] for i in run] for p in range(procs)]
 
 
 def cpu_paths(args: argparse.Namespace, protocol: Protocol, indices: list[int]) -> None:
@@ -198,20 +244,87 @@ def cpu_paths(args: argparse.Namespace, protocol: Protocol, indices: list[int]) 
         ("matmul, 1 process x 1 thread", "matmul", 1, 1),
         (f"matmul, {cores} processes x 1 thread (build)", "matmul", 1, cores),
     ]
-    best: dict[str, list[float]] = {c[0]: [] for c in configs}
+    for m in _stack_ms(args.stack_m, protocol):
+        if m == 1:  # the matmul_stacked trainer trains one-cell stacks as matmul does
+            print("  stacked M=1: the matmul rows")
+            continue
+        configs.append((f"stacked M={m}, 1 process x 1 thread", f"stacked:{m}", 1, 1))
+        configs.append((f"stacked M={m}, {cores} processes x 1 thread", f"stacked:{m}", 1, cores))
+    rates: dict[str, list[float]] = {c[0]: [] for c in configs}
+    cpu_us: dict[str, list[float]] = {c[0]: [] for c in configs}
     for r in range(args.rounds):
         for label, trainer, th, procs in configs:
-            rate = _run_path(protocol.to_dict(), indices, trainer, th, procs, args.steps)
-            best[label].append(rate)
-            print(f"  round {r + 1}: {label}: {rate:.1f} model-steps/s", flush=True)
-    base = max(best[configs[0][0]])
-    print(f"{'configuration':<48}{'model-steps/s (best)':>22}{'median':>10}{'vs today':>10}")
+            rate, us = _run_path(protocol.to_dict(), indices, trainer, th, procs, args.steps)
+            rates[label].append(rate)
+            cpu_us[label].append(us)
+            print(f"  round {r + 1}: {label}: {rate:.1f} model-steps/s, {us:.1f} CPU us/sample",
+                  flush=True)  # fmt: skip
+    base = max(rates[configs[0][0]])
+    mm = min(cpu_us["matmul, 1 process x 1 thread"])
+    print(
+        f"{'configuration':<46}{'model-steps/s':>14}{'median':>8}{'vs today':>9}"
+        f"{'CPU us/sample':>14}{'vs matmul':>10}"
+    )
     for label, *_ in configs:
-        rates = best[label]
         print(
-            f"{label:<48}{max(rates):>22.1f}{statistics.median(rates):>10.1f}"
-            f"{max(rates) / base:>9.2f}x"
+            f"{label:<46}{max(rates[label]):>14.1f}{statistics.median(rates[label]):>8.1f}"
+            f"{max(rates[label]) / base:>8.2f}x{min(cpu_us[label]):>14.1f}"
+            f"{mm / min(cpu_us[label]):>9.2f}x"
         )
+    print("(model-steps/s: wall time, best round; CPU us/sample: process CPU time per model and "
+          "training sample, best round, summed over processes)")  # fmt: skip
+
+
+def stack_sweep(args: argparse.Namespace, protocol: Protocol, indices: list[int]) -> None:
+    """CPU time per model-sample of the one-thread paths for every (N, batch size): the
+    reference, the one-model matmul network and the stacked network for each M."""
+    ms = _ints(args.stack_m) if args.stack_m != "auto" else [1, 2, 4, 8, 16]
+    trainers = ["reference", "matmul", *(f"stacked:{m}" for m in ms)]
+    grid = [(n, b) for n in _ints(args.sweep_n) for b in _ints(args.sweep_batch)]
+    best: dict[tuple[int, int, str], float] = {}
+    for r in range(args.rounds):
+        for n, b in grid:
+            proto = dataclasses.replace(protocol, cells_per_stage=n, batch_size=b).to_dict()
+            for trainer in trainers:
+                _, us = _run_path(proto, indices, trainer, 1, 1, args.steps)
+                key = (n, b, trainer)
+                best[key] = min(best.get(key, float("inf")), us)
+                print(f"  round {r + 1}: N={n} batch {b} {trainer}: {us:.1f} CPU us/sample",
+                      flush=True)  # fmt: skip
+    head = "".join(f"{'M=' + str(m):>8}" for m in ms)
+    print(f"CPU us per model-sample (best of {args.rounds} rounds), C={protocol.channels}")
+    print(f"{'N':>2}{'batch':>6}{'ref':>8}{'matmul':>8}{head}{'best M':>8}{'vs matmul':>10}"
+          f"{'vs ref':>8}")  # fmt: skip
+    for n, b in grid:
+        ref, mm = best[(n, b, "reference")], best[(n, b, "matmul")]
+        stacked = [best[(n, b, f"stacked:{m}")] for m in ms]
+        j = min(range(len(ms)), key=lambda i: stacked[i])
+        cols = "".join(f"{v:>8.1f}" for v in stacked)
+        print(f"{n:>2}{b:>6}{ref:>8.1f}{mm:>8.1f}{cols}{ms[j]:>8}{mm / stacked[j]:>9.2f}x"
+              f"{ref / stacked[j]:>7.2f}x")  # fmt: skip
+
+
+def _stack_ms(text: str, protocol: Protocol) -> list[int]:
+    """``--stack-m`` values; ``auto`` is the ``matmul_stacked`` trainer's own choice."""
+    from nasbench_sim.generate.train_matmul import stack_size
+
+    out = [stack_size(protocol) if v.strip() == "auto" else int(v) for v in text.split(",")]
+    return list(dict.fromkeys(out))
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def _cells(args: argparse.Namespace) -> list[int]:
+    """``--cells`` random cells, or (``--cells-from classes``) a run of that many consecutive
+    class representatives from a random start: what one chunk of a build trains."""
+    rng = np.random.default_rng(args.seed)
+    if args.cells_from == "random":
+        return sorted(int(i) for i in rng.choice(N_CELLS_SPACE, args.cells, replace=False))
+    reps = np.sort(np.asarray(get_space("nb201").representatives()))
+    start = int(rng.integers(0, reps.shape[0] - args.cells + 1))
+    return [int(i) for i in reps[start : start + args.cells]]
 
 
 def _hms(seconds: float) -> str:
@@ -238,6 +351,24 @@ def main() -> None:
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--cpu-paths", action="store_true", help="compare the CPU training paths")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of --cpu-paths (best kept)")
+    ap.add_argument(
+        "--stack-m",
+        default="auto",
+        help="stack sizes M of the stacked matmul network (CPU paths; 'auto': the "
+        "matmul_stacked trainer's choice for the protocol, the default)",
+    )
+    ap.add_argument(
+        "--stack-sweep", action="store_true",
+        help="CPU time per model-sample of reference, matmul and stacked (each --stack-m) "
+        "for every --sweep-n x --sweep-batch",
+    )  # fmt: skip
+    ap.add_argument("--sweep-n", default="1,2,3", help="cells per stage of --stack-sweep")
+    ap.add_argument("--sweep-batch", default="32,64,128,256", help="batch sizes of --stack-sweep")
+    ap.add_argument(
+        "--cells-from", default="classes", choices=["classes", "random"],
+        help="CPU paths: a run of consecutive class representatives (what a build chunk "
+        "holds; default) or random cells",
+    )  # fmt: skip
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -250,16 +381,21 @@ def main() -> None:
         batch_size=args.batch_size,
         dtype=args.dtype,
     )
+    if args.cpu_paths or args.stack_sweep:
+        indices = _cells(args)
+        shape = (
+            f"C={protocol.channels}, N in {args.sweep_n}, batch in {args.sweep_batch}"
+            if args.stack_sweep
+            else f"C={protocol.channels}, N={protocol.cells_per_stage}, batch {protocol.batch_size}"
+        )
+        print(
+            f"protocol: {protocol.dataset}, {shape}; K={len(indices)} cells ({args.cells_from}: "
+            f"{indices[0]}..{indices[-1]}), {args.steps} timed steps each; {os.cpu_count()} cores"
+        )
+        (stack_sweep if args.stack_sweep else cpu_paths)(args, protocol, indices)
+        return
     rng = np.random.default_rng(args.seed)
     indices = [int(i) for i in rng.choice(N_CELLS_SPACE, args.cells, replace=False)]
-    if args.cpu_paths:
-        print(
-            f"protocol: {protocol.dataset}, C={protocol.channels}, N={protocol.cells_per_stage}, "
-            f"batch {protocol.batch_size}; K={len(indices)} random cells, {args.steps} timed "
-            f"steps each; {os.cpu_count()} cores"
-        )
-        cpu_paths(args, protocol, indices)
-        return
     data = dataset_for(protocol, device, args.data_dir)
     cells = [Cell.from_index(i) for i in indices]
     widths = [int(m) for m in args.m.split(",") if m.strip()]

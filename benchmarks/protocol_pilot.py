@@ -36,6 +36,7 @@ from scipy import stats
 
 from nasbench_sim.generate import Protocol, build_table
 from nasbench_sim.generate.chunks import parts_dir
+from nasbench_sim.generate.worker import TRAINERS
 from nasbench_sim.table import read_table
 
 FULL_CLASSES = 6466
@@ -64,7 +65,7 @@ def _args() -> argparse.Namespace:
     ap.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
     ap.add_argument("--data-sizes", type=_sizes, default=None, metavar="TRAIN,VALID,TEST")
     ap.add_argument("--test-every", type=int, default=d.test_every)
-    ap.add_argument("--trainer", default="matmul", choices=["matmul", "reference", "batched"])
+    ap.add_argument("--trainer", default="matmul", choices=TRAINERS)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--chunk-size", type=int, default=8)
     ap.add_argument("--out", required=True, help="pilot table (.h5); OUT.parts/ while it runs")
@@ -144,7 +145,9 @@ def main() -> None:
     sizes = "x".join(map(str, args.data_sizes)) if args.data_sizes else "3000x1000x1000"
     label = (
         f"C={args.channels}, N={args.cells_per_stage}, {args.epochs} ep, batch "
-        f"{args.batch_size}, lr {args.lr}, wd {args.weight_decay}, data {sizes}"
+        f"{args.batch_size}, lr {args.lr}, wd {args.weight_decay}"
+        + (f", label smoothing {args.label_smoothing}" if args.label_smoothing else "")
+        + f", data {sizes}"
         + (f", test every {args.test_every}" if args.test_every != 1 else "")
     )
     print(f"protocol: {label}; K={int(r['k'])}, seeds {list(seeds)}, trainer {args.trainer}")

@@ -109,6 +109,9 @@ class Benchmark(abc.ABC):
     n_seeds: int
     run_seed: int
     dataset: str
+    time_unit: str = "s"
+    """What the clock counts: ``"s"`` (recorded seconds) or ``"epoch"`` (a table without
+    recorded times: one unit per epoch trained; budget it in queries)."""
 
     # -- what it is and what it covers -------------------------------------------------------
     @property

@@ -21,7 +21,8 @@ class Result:
         repeat: which stored repeat answered (``-1`` when averaged over repeats).
         train_loss, train_acc, valid_loss, valid_acc: metrics after ``epoch`` epochs;
             accuracies are fractions in ``[0, 1]``.
-        train_time: cumulative training time in seconds to reach ``epoch``.
+        train_time: cumulative training time to reach ``epoch``, in the benchmark's
+            ``time_unit``: seconds, or epochs for a table that records no times.
         params, flops, latency: cost metrics of the cell (see the table schema).
         valid_curve: validation accuracy after each epoch ``1 .. epoch`` (read-only array), as
             a training run logs it; ``None`` when the benchmark does not provide curves.

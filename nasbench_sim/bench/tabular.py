@@ -5,6 +5,17 @@ The ``repeat=None`` draw is a hash of ``(run_seed, table row)``; see
 :mod:`nasbench_sim.bench.base` for the repeat semantics. Functionally equivalent cells share
 the row of their equivalence class when the table holds only class representatives; a table
 may cover only some cells of its space (:attr:`TabularBenchmark.candidate_cells`).
+
+A row missing some runs (an imported benchmark that lacks a seed for some cells: NaN in the
+table) draws its ``repeat=None`` repeat among the runs it has; a complete row draws exactly as
+before, and a missing run is never filled with another.
+
+Time: a query is charged the table's recorded training time per epoch (``time_unit == "s"``).
+A table that records no times (all ``cost/train_time_s`` NaN) charges one unit per epoch
+trained instead (``time_unit == "epoch"``; budget it in queries, see
+:func:`~nasbench_sim.search.experiment.parse_budget`); in a timed table, a cell without a
+recorded time is charged the table's median epoch time (the file keeps NaN; ``info()`` counts
+such cells).
 """
 
 from __future__ import annotations
@@ -40,8 +51,14 @@ def default_table_path() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / DEFAULT_TABLE
 
 
-def _crn_repeats(run_seed: int, n_rows: int, n_seeds: int) -> np.ndarray:
-    """splitmix64 of (run_seed, row) mod n_seeds: the repeat each row answers with."""
+def _crn_repeats(
+    run_seed: int, n_rows: int, n_seeds: int, present: np.ndarray | None = None
+) -> np.ndarray:
+    """splitmix64 of (run_seed, row) mod n_seeds: the repeat each row answers with.
+
+    With ``present`` (bool ``(n_rows, n_seeds)``: which runs a row has), a row draws among its
+    own runs: the ``(h mod k)``-th present run of a row with ``k`` runs, which is the same
+    repeat as without ``present`` when the row is complete."""
     with np.errstate(over="ignore"):
         z = np.arange(n_rows, dtype=np.uint64) + np.uint64(
             (run_seed * 0x9E3779B97F4A7C15) & _MASK64
@@ -52,14 +69,19 @@ def _crn_repeats(run_seed: int, n_rows: int, n_seeds: int) -> np.ndarray:
         z ^= z >> np.uint64(27)
         z *= np.uint64(0x94D049BB133111EB)
         z ^= z >> np.uint64(31)
-    return (z % np.uint64(n_seeds)).astype(np.int64)
+    if present is None or present.all():
+        return (z % np.uint64(n_seeds)).astype(np.int64)
+    k = present.sum(axis=1).astype(np.uint64)
+    j = (z % np.maximum(k, np.uint64(1))).astype(np.int64)
+    return np.argmax(np.cumsum(present, axis=1) > j[:, None], axis=1).astype(np.int64)
 
 
-def _nanmean_repeats(a: np.ndarray) -> np.ndarray:
-    """Mean over the repeat axis, NaNs ignored; NaN (without a warning) where all are NaN."""
+def _nanmean_repeats(values: np.ndarray) -> np.ndarray:
+    """Mean over the repeat axis, NaNs ignored; NaN (without a warning) where a row has no
+    value at an epoch (an imported split recorded only at the last epoch)."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # rows with every repeat missing
-        return np.nanmean(a, axis=1)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=1)
 
 
 class TabularBenchmark(Benchmark):
@@ -97,10 +119,19 @@ class TabularBenchmark(Benchmark):
         self._cost = np.stack(
             [c["train_time_s"], c["params"], c["flops"], c["latency_s"]], axis=1
         ).astype(np.float64)
+        self.time_unit = "s" if table.has_times else "epoch"
+        untimed = ~np.isfinite(self._cost[:, 0])
+        self.n_cells_without_time = int(untimed.sum()) if table.has_times else 0
+        if untimed.any():  # the clock needs a price for every epoch; the file keeps NaN
+            self._cost[untimed, 0] = np.nanmedian(self._cost[:, 0]) if table.has_times else 1.0
         self._row_of = self._build_row_of()
         self._cells = np.flatnonzero(self._row_of >= 0).astype(np.int64)
         self._cells.flags.writeable = False
-        self._repeat_of_row = _crn_repeats(self.run_seed, table.n_cells, self.n_seeds)
+        present = np.isfinite(self._search).any(axis=(2, 3))
+        self._present = np.asarray(present | np.isfinite(self._test).any(axis=(2, 3)))
+        self._repeat_of_row = _crn_repeats(
+            self.run_seed, table.n_cells, self.n_seeds, self._present
+        )
         self._search_mean: np.ndarray | None = None
         self._test_mean: np.ndarray | None = None
         self._source = Source(
@@ -157,7 +188,7 @@ class TabularBenchmark(Benchmark):
 
     @property
     def full_training_time(self) -> float:
-        return float(np.median(self.table.cost["train_time_s"])) * self.n_epochs
+        return float(np.median(self._cost[:, 0])) * self.n_epochs  # untimed cells: the median
 
     @property
     def best_test_acc(self) -> float:
@@ -298,7 +329,9 @@ class TabularBenchmark(Benchmark):
         _ = self.search_mean, self.test_mean  # computed once here, shared by every view
         view = copy.copy(self)
         view.run_seed = int(run_seed)
-        view._repeat_of_row = _crn_repeats(view.run_seed, self.table.n_cells, self.n_seeds)
+        view._repeat_of_row = _crn_repeats(
+            view.run_seed, self.table.n_cells, self.n_seeds, self._present
+        )
         return view
 
     # -- description ------------------------------------------------------------------------
@@ -337,6 +370,25 @@ class TabularBenchmark(Benchmark):
             noise = finite(np.nanmedian(spread)) if spread is not None else None
         return {"seed_kendall_tau": tau, "seed_std_valid": noise, "valid_test_pearson": pearson}
 
+    def missing_runs(self) -> dict[str, int]:
+        """Seed label -> rows that lack that run (all NaN in the table; never filled)."""
+        absent = ~self._present
+        return {
+            str(int(s)): int(absent[:, j].sum())
+            for j, s in enumerate(self.table.seeds)
+            if absent[:, j].any()
+        }
+
+    def _times_text(self) -> str:
+        if self.time_unit == "epoch":
+            return "none recorded: the clock counts epochs, budget in queries"
+        kind = self.table.provenance.get("times", {})
+        kind = kind.get("kind") if isinstance(kind, dict) else None
+        text = "pseudo (per-epoch constants, see provenance)" if kind == "pseudo" else "recorded"
+        if self.n_cells_without_time:
+            text += f"; {self.n_cells_without_time} cells without: charged the median"
+        return text
+
     def info(self) -> dict[str, Any]:
         """A JSON-able summary: source, size, repeats, epochs, metrics, dataset, protocol,
         accuracy and how well the table discriminates."""
@@ -347,6 +399,8 @@ class TabularBenchmark(Benchmark):
             "metrics": sorted(self.table.metrics),
             "cost_metrics": sorted(self.table.cost),
             "median_test_acc": float(np.nanmedian(final_test)),
+            "missing_runs": self.missing_runs(),
+            "times": self._times_text(),
             **self.discrimination(),
             "protocol": dict(self.table.protocol),
             "provenance": dict(self.table.provenance),

@@ -39,7 +39,7 @@ def _format_all(parser: argparse.ArgumentParser, formatter: type[argparse.HelpFo
                 _format_all(sub, formatter)
 
 
-_COMMAND_MODULES = ("search", "compare", "generate", "predict", "oneshot")
+_COMMAND_MODULES = ("search", "compare", "generate", "predict", "oneshot", "importing")
 """Command groups besides ``core``, one module each under ``nasbench_sim.cli``."""
 
 

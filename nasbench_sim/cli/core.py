@@ -238,7 +238,7 @@ def _query(args: argparse.Namespace) -> int:
         "train_acc": result.train_acc,
         "valid_loss": result.valid_loss,
         "valid_acc": result.valid_acc,
-        "train_time_s": result.train_time,
+        "train_time_s": result.train_time if bench.time_unit == "s" else math.nan,
         "params": result.params,
         "flops": result.flops,
         "latency_s": result.latency,

@@ -145,10 +145,13 @@ def train_models(
     protocol: Protocol,
     seed: int,
     data: Dataset,
+    eval_batch_size: int | None = None,
 ) -> tuple[dict[str, np.ndarray], int]:
     """Train ``model`` (whose ``forward`` gives ``(b, M, classes)``) for the protocol's epochs
     with the mini-batch order of training seed ``seed``; return the curves ``(M, epochs)`` and
-    the steps taken. The loss is the sum over models of each model's mean loss."""
+    the steps taken. The loss is the sum over models of each model's mean loss. Evaluation
+    passes run ``eval_batch_size`` samples at a time (default the protocol's); the batch size
+    changes only the order of the loss sums, never a prediction."""
     x, y = data.train_x, data.train_y
     n = int(y.shape[0])
     spe = steps_per_epoch(protocol, n)
@@ -157,6 +160,7 @@ def train_models(
     opt, sched = make_optimizer([flat], protocol, total)
     gen = torch.Generator().manual_seed(protocol.shuffle_seed(seed))
     out = {k: np.zeros((n_models, protocol.epochs)) for k in CURVE_METRICS}
+    eval_batch = eval_batch_size or protocol.eval_batch_size
     for epoch in range(protocol.epochs):
         model.train()
         loss_sum = torch.zeros(n_models, dtype=torch.float64, device=x.device)
@@ -194,7 +198,7 @@ def train_models(
                 forward,
                 getattr(data, f"{split}_x"),
                 getattr(data, f"{split}_y"),
-                protocol.eval_batch_size,
+                eval_batch,
                 n_models,
             )
             out[f"{split}_loss"][:, epoch] = loss

@@ -37,7 +37,7 @@ from nasbench_sim.generate.chunks import (
 )
 from nasbench_sim.generate.errors import BuildError, GenerateError
 from nasbench_sim.generate.protocol import Protocol
-from nasbench_sim.generate.ray_backend import FaultOnce, RayOptions
+from nasbench_sim.generate.ray_backend import RayOptions
 from nasbench_sim.generate.worker import TRAINERS, numerics, resolve_device, train_chunk
 from nasbench_sim.space import get_space
 from nasbench_sim.table import write_table
@@ -156,7 +156,6 @@ def build_table(
     ray_options: RayOptions | None = None,
     workers: int = 1,
     threads: int = 1,
-    _fault: FaultOnce | None = None,
 ) -> Path:
     """Train ``cells`` under ``protocol`` and write the table ``out``.
 
@@ -185,7 +184,6 @@ def build_table(
         threads: torch CPU threads of every training run. Part of the table's numerics
             (recorded in its provenance; merge refuses tables whose numerics differ): with the
             same value, every backend and worker count gives bitwise the same table.
-        _fault: test hook of the Ray backend (kill the first attempt at one chunk).
 
     Returns:
         ``out`` as a :class:`~pathlib.Path`.
@@ -245,7 +243,7 @@ def build_table(
         _train(
             protocol, {cid: plan[cid] for cid in todo}, dev, commit, backend=backend,
             trainer=trainer, data=data, data_dir=data_dir, download=download, workers=workers,
-            threads=threads, ray_options=ray_options, fault=_fault, parts=parts,
+            threads=threads, ray_options=ray_options, parts=parts,
         )  # fmt: skip
     except BaseException:
         if created and not committed:  # nothing of value: leave no stale build behind
@@ -366,7 +364,6 @@ def _train(
     workers: int,
     threads: int,
     ray_options: RayOptions | None,
-    fault: FaultOnce | None,
     parts: Path,
 ) -> None:
     """Train the chunks of ``todo`` on the chosen backend, committing each as it finishes."""
@@ -377,7 +374,7 @@ def _train(
 
         failed = train_chunks_ray(
             protocol, todo, str(dev), commit, trainer=trainer, data_dir=data_dir,
-            download=download, options=ray_options, fault=fault, threads=threads,
+            download=download, options=ray_options, threads=threads,
         )  # fmt: skip
         if failed:
             detail = "; ".join(f"chunk {c}: {e}" for c, e in sorted(failed.items()))

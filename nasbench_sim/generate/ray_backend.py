@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,7 @@ from nasbench_sim.generate.chunks import ChunkResult
 from nasbench_sim.generate.errors import MissingTrainingDependency
 from nasbench_sim.generate.protocol import Protocol
 
-__all__ = ["FaultOnce", "RayOptions", "train_chunks_ray"]
+__all__ = ["RayOptions", "train_chunks_ray"]
 
 
 @dataclass(frozen=True)
@@ -51,15 +50,6 @@ class RayOptions:
     num_cpus: int | None = None
 
 
-@dataclass(frozen=True)
-class FaultOnce:
-    """Test hook: the first attempt at chunk ``chunk_id`` kills its worker process (the marker
-    file records that the fault fired, so the retry succeeds)."""
-
-    chunk_id: int
-    marker: str
-
-
 def _ray() -> Any:
     try:
         import ray
@@ -77,13 +67,11 @@ def _chunk_task(
     data_dir: str | None,
     download: bool,
     chunk_id: int,
-    fault: FaultOnce | None,
     threads: int,
 ) -> ChunkResult:
-    """What one Ray task runs (module level, so Ray can ship it by reference)."""
-    if fault is not None and fault.chunk_id == chunk_id and not Path(fault.marker).exists():
-        Path(fault.marker).write_text(f"fault injected into chunk {chunk_id}\n")
-        os._exit(1)  # a hard worker death, as a crashed node would look to Ray
+    """What one Ray task runs (module level, so Ray can ship it by reference; looked up when
+    the tasks are submitted). ``chunk_id`` names the chunk in Ray's logs and errors."""
+    del chunk_id
     from nasbench_sim.generate.datasets import dataset_for
     from nasbench_sim.generate.worker import train_chunk
 
@@ -101,7 +89,6 @@ def train_chunks_ray(
     data_dir: str | os.PathLike[str] | None = None,
     download: bool = False,
     options: RayOptions | None = None,
-    fault: FaultOnce | None = None,
     threads: int = 1,
 ) -> dict[int, str]:
     """Train ``chunks`` (chunk id → cell indices) as Ray tasks; ``commit`` each result.
@@ -144,7 +131,6 @@ def train_chunks_ray(
                 data_dir_s,
                 download,
                 cid,
-                fault,
                 threads,
             ): cid
             for cid, cells in chunks.items()

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TRAINERS", "numerics", "resolve_device", "train_chunk"]
 
-TRAINERS: tuple[str, ...] = ("batched", "reference", "matmul")
+TRAINERS: tuple[str, ...] = ("batched", "reference", "matmul", "matmul_stacked")
 
 
 def _torch() -> Any:
@@ -72,8 +72,11 @@ def train_chunk(
         seeds: training seeds.
         device: torch device.
         trainer: ``"batched"`` (all cells as one grouped network per seed),
-            ``"reference"`` (one at a time) or ``"matmul"`` (one at a time as matrix
-            products: the fast path on CPUs, 1-D data only).
+            ``"reference"`` (one at a time), ``"matmul"`` (one at a time as matrix
+            products: the fast path on CPUs, 1-D data only) or ``"matmul_stacked"``
+            (runs of consecutive cells stacked per seed, ``stack_size(protocol)`` at a time,
+            see :mod:`~nasbench_sim.generate.train_matmul`: the fast path on CPUs at batch
+            sizes below 256, 1-D data only).
         data: the protocol's dataset on ``device`` (loaded here when ``None``).
         data_dir: where file-based datasets live (when ``data`` is ``None``).
         threads: torch CPU threads of each training run (part of its numerics: the same
@@ -138,7 +141,7 @@ def _train_chunk(
     )
     from nasbench_sim.generate.datasets import dataset_for
     from nasbench_sim.generate.train_batched import train_batched
-    from nasbench_sim.generate.train_matmul import train_matmul
+    from nasbench_sim.generate.train_matmul import stack_size, train_matmul, train_matmul_stacked
     from nasbench_sim.generate.train_reference import reference_model, train_reference
     from nasbench_sim.space import Cell
 
@@ -150,6 +153,12 @@ def _train_chunk(
     for j, seed in enumerate(seeds):
         if trainer == "batched":
             results = [train_batched(protocol, cells, int(seed), data, dev)]
+        elif trainer == "matmul_stacked":
+            m = stack_size(protocol)
+            results = [
+                train_matmul_stacked(protocol, cells[a : a + m], int(seed), data, dev)
+                for a in range(0, k, m)
+            ]
         else:
             one = train_matmul if trainer == "matmul" else train_reference
             results = [one(protocol, c, int(seed), data, dev) for c in cells]

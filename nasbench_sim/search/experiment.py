@@ -40,6 +40,9 @@ def parse_budget(text: str | float | int, bench: Benchmark) -> Budget:
     """Read a budget: ``"150x"`` (150 median full trainings of this table, in simulated time),
     ``"3600"``/``"3600s"`` (simulated seconds), ``"2h"`` (hours) or ``"100q"`` (queries).
 
+    A table without recorded times (``bench.time_unit == "epoch"``) is budgeted in queries:
+    ``"150x"`` means 150 queries there, and a budget in seconds or hours is refused.
+
     Example:
         >>> from nasbench_sim.bench import TabularBenchmark
         >>> from nasbench_sim.table import make_synthetic_table
@@ -56,6 +59,14 @@ def parse_budget(text: str | float | int, bench: Benchmark) -> Budget:
     if num <= 0:
         raise ValueError(f"the budget must be positive, got {text!r}")
     unit = m["unit"] or "s"
+    if bench.time_unit == "epoch" and unit in ("x", "s", "h"):
+        if unit != "x":
+            raise ValueError(
+                f"this table records no training times, so a budget of {text!r} in simulated "
+                "time means nothing; budget it in queries: '150x' (150 full trainings = 150 "
+                "queries) or '200q'"
+            )
+        unit, num = "q", float(math.ceil(num))
     if unit == "q":
         if num != int(num):
             raise ValueError(f"a query budget must be a whole number, got {text!r}")

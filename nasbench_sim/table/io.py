@@ -105,6 +105,13 @@ class TableData:
         return int(self.metrics["valid_acc"].shape[2])
 
     @property
+    def has_times(self) -> bool:
+        """False when ``cost/train_time_s`` is all NaN: the table records no training times
+        (an import of final values without times) and is budgeted in queries."""
+        t = np.asarray(self.cost.get("train_time_s", ()), dtype=np.float64)
+        return bool(np.isfinite(t).any())
+
+    @property
     def is_synthetic(self) -> bool:
         """True for tables made by the synthetic generator rather than real training."""
         return bool(self.provenance.get("synthetic", False))

@@ -3,6 +3,7 @@ described in :mod:`predictors.surrogate`)."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,12 @@ _CURVES = ("train_loss", "train_acc", "valid_loss", "valid_acc")
 def _fit_predict(
     proto: Predictor, X_fit: np.ndarray, y: np.ndarray, X_all: np.ndarray, seed: int
 ) -> np.ndarray:
-    return clone(proto).set_params(random_state=seed).fit(X_fit, y).predict(X_all)
+    """Fit on the rows with a finite target (an imported table may lack a run or a cost);
+    NaN everywhere when fewer than two have one."""
+    ok = np.isfinite(y)
+    if ok.sum() < 2:
+        return np.full(X_all.shape[0], np.nan)
+    return clone(proto).set_params(random_state=seed).fit(X_fit[ok], y[ok]).predict(X_all)
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,9 @@ def _observe(bench: Benchmark, cells: np.ndarray) -> _Observed:
         axis=1,
     )
     dev = per_seed - curves[:, None, 3, :]
-    sigma = dev[:, :, -1].std(axis=1, ddof=1) if S > 1 else np.zeros(n)
+    with warnings.catch_warnings():  # a row with one run has no spread: NaN, not fitted
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sigma = np.nanstd(dev[:, :, -1], axis=1, ddof=1) if S > 1 else np.zeros(n)
     jitter = float(np.nanmedian(np.diff(dev, axis=2).std(axis=2))) / np.sqrt(2.0) if E > 1 else 0.0
     return _Observed(curves, per_seed, sigma, jitter)
 

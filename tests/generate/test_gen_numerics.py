@@ -25,7 +25,7 @@ def protocol() -> Protocol:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("trainer", ["matmul", "batched"])
+@pytest.mark.parametrize("trainer", ["matmul", "matmul_stacked", "batched"])
 def test_two_worker_processes_build_the_same_table_bitwise(
     protocol: Protocol, trainer: str, tmp_path: Path
 ) -> None:

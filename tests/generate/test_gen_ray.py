@@ -18,8 +18,14 @@ import numpy as np
 import pytest
 
 from nasbench_sim.cli import main
-from nasbench_sim.generate import BuildError, BuildProgress, Protocol, build_table, parts_dir
-from nasbench_sim.generate.ray_backend import FaultOnce
+from nasbench_sim.generate import (
+    BuildError,
+    BuildProgress,
+    Protocol,
+    build_table,
+    parts_dir,
+    ray_backend,
+)
 from nasbench_sim.table import METRICS, TableData, read_table
 
 ray = pytest.importorskip("ray")
@@ -75,28 +81,44 @@ def test_ray_build_equals_local_build(
     assert events[-1].cells_done == len(CELLS)
 
 
+def _kill_first_attempt(monkeypatch: pytest.MonkeyPatch, chunk_id: int, marker: Path) -> None:
+    """Replace the Ray task by one whose first attempt at ``chunk_id`` kills its worker
+    process (a hard death, as a crashed node looks to Ray); the marker file records that the
+    fault fired, so the retry succeeds. A local function: Ray ships it by value."""
+    real = ray_backend._chunk_task
+    mark = str(marker)
+
+    def task(*args: object) -> object:
+        if args[-2] == chunk_id and not os.path.exists(mark):
+            with open(mark, "w") as fh:
+                fh.write(f"fault injected into chunk {chunk_id}\n")
+            os._exit(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ray_backend, "_chunk_task", task)
+
+
 def test_a_worker_killed_mid_task_costs_only_a_retry(
-    ray_cluster: None, protocol: Protocol, local_table: TableData, tmp_path: Path
+    ray_cluster: None,
+    protocol: Protocol,
+    local_table: TableData,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     marker = tmp_path / "fault-fired"
-    out = build_table(
-        protocol,
-        tmp_path / "f.h5",
-        cells=CELLS,
-        chunk_size=2,
-        backend="ray",
-        _fault=FaultOnce(chunk_id=1, marker=str(marker)),
-    )
+    _kill_first_attempt(monkeypatch, 1, marker)
+    out = build_table(protocol, tmp_path / "f.h5", cells=CELLS, chunk_size=2, backend="ray")
     assert marker.exists(), "the fault was not injected"
     _assert_same(read_table(out), local_table)
 
 
 def test_exhausted_retries_keep_the_other_chunks(
-    ray_cluster: None, protocol: Protocol, tmp_path: Path
+    ray_cluster: None, protocol: Protocol, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from nasbench_sim.generate.ray_backend import RayOptions
 
     out = tmp_path / "x.h5"
+    _kill_first_attempt(monkeypatch, 2, tmp_path / "m")
     with pytest.raises(BuildError, match=r"1 chunk\(s\) failed.*--resume"):
         build_table(
             protocol,
@@ -105,7 +127,6 @@ def test_exhausted_retries_keep_the_other_chunks(
             chunk_size=2,
             backend="ray",
             ray_options=RayOptions(max_retries=0),
-            _fault=FaultOnce(chunk_id=2, marker=str(tmp_path / "m")),
         )
     parts = parts_dir(out)
     assert sorted(p.name for p in parts.glob("chunk-*.npz")) == [
