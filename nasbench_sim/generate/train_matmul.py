@@ -26,7 +26,8 @@ from nasbench_sim.space import Cell
 __all__ = [
     "MAX_STACK",
     "stack_eval_batch",
-    "stack_size",     "stacked_model",
+    "stack_size",
+    "stacked_model",
     "train_matmul",
     "train_matmul_stacked",
 ]
