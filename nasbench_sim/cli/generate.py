@@ -68,7 +68,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--trainer", choices=["auto", *TRAINERS], default="auto",
         help="batched: a chunk's cells as one grouped network (the GPU path); reference: one "
         "cell at a time; matmul: one at a time as matrix products (the CPU path, 1-D data); "
-        "auto (default): matmul on a CPU with 1-D data, else batched",
+        "matmul_stacked: runs of consecutive cells stacked as matrix products (the CPU path "
+        "below batch 256); auto (default): on a CPU with 1-D data matmul_stacked when the "
+        "batch is below 256, else matmul; batched elsewhere",
     )  # fmt: skip
     g.add_argument(
         "--batched", dest="trainer", action="store_const", const="batched",
@@ -207,6 +209,17 @@ class _Bar:
             self.bar.close()
 
 
+def _auto_trainer(protocol: Protocol, on_cpu: bool) -> str:
+    """The trainer ``--trainer auto`` picks: the CPU fast path for 1-D data (stacked where
+    stacking pays, see :func:`~nasbench_sim.generate.train_matmul.stack_size`), else the
+    grouped network."""
+    if not (on_cpu and protocol.dataset in ("mnist1d",)):
+        return "batched"
+    from nasbench_sim.generate.train_matmul import stack_size
+
+    return "matmul_stacked" if stack_size(protocol) > 1 else "matmul"
+
+
 def _build(args: argparse.Namespace) -> int:
     try:
         import torch
@@ -220,7 +233,7 @@ def _build(args: argparse.Namespace) -> int:
     on_cpu = str(args.device) == "cpu"
     trainer = args.trainer
     if trainer == "auto":
-        trainer = "matmul" if on_cpu and protocol.dataset in ("mnist1d",) else "batched"
+        trainer = _auto_trainer(protocol, on_cpu)
     workers = args.workers or ((os.cpu_count() or 1) if on_cpu else 1)
     del torch
     bar = _Bar(enabled=not args.no_progress)

@@ -124,3 +124,16 @@ def test_timing_model_with_few_or_no_measurements() -> None:
     none = fit_timing_model(idx, np.ones(3), np.ones(3), np.full(3, np.nan))
     assert none.n_measured == 0 and np.isnan(none.predicted).all()
     assert none.provenance()["timing_model_cv_mape"] is None
+
+
+@pytest.mark.parametrize(("batch", "trainer"), [("32", "matmul_stacked"), ("256", "matmul")])
+def test_cli_auto_trainer_on_cpu_with_1d_data(tmp_path: Path, batch: str, trainer: str) -> None:
+    """``--trainer auto`` on a CPU with MNIST-1D: stacked below batch 256, one model above."""
+    out = tmp_path / "t.h5"
+    args = [
+        "build", "--out", str(out), "--cells", "3", "--dataset", "mnist1d", "--epochs", "1",
+        "--channels", "2", "--cells-per-stage", "1", "--data-sizes", "256,64,64",
+        "--batch-size", batch, "--chunk-size", "3", "--workers", "1", "--no-progress",
+    ]  # fmt: skip
+    assert main(args) == 0
+    assert read_table(out).provenance["trainer"] == trainer
