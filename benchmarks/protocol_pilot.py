@@ -18,8 +18,8 @@ prints, from the finished pilot table:
     python benchmarks/protocol_pilot.py --k 200 --channels 8 --cells-per-stage 2 \\
         --epochs 12 --data-sizes 5000,3000,8000 --out results/pilot/c8n2.h5
 
-With ``--record FILE`` the result is also appended as a row of a Markdown table (the pilot
-record in ``docs/protocol_pilot.md`` is made this way).
+With ``--record FILE`` the result is also appended as a row of a Markdown table (the rows of
+the pilot record in ``docs/protocol_pilot.md`` were made this way).
 """
 
 from __future__ import annotations
