@@ -1,0 +1,224 @@
+"""NAS-Bench-101's files read without TensorFlow: the TFRecord files and NASLib's pickle.
+
+``nasbench_only108.tfrecord`` / ``nasbench_full.tfrecord``: one record per (graph, budget,
+repeat), each the UTF-8 JSON list ``[module_hash, epochs, adjacency bits, "op,op,...",
+base64(ModelMetrics)]`` (see :mod:`~nasbench_sim.importers.protobuf`); ``evaluation_data`` holds
+the evaluations at the start (unused), halfway and end of that training run.
+
+NASLib's ``nasbench_only108.pkl``: ``{module_hash: (fixed, computed)}`` with ``fixed`` the
+``module_adjacency`` (int8 array), ``module_operations`` and ``trainable_parameters``, and
+``computed`` mapping epochs to a list of repeats, each with ``halfway_`` and ``final_``
+``training_time``, ``train_accuracy``, ``validation_accuracy`` and ``test_accuracy``. Read with
+the allow-list unpickler.
+
+Both become one :class:`NB101Data`: compact arrays, every budget and every repeat kept. The
+budgets are **separate training runs**: the 12-epoch result is not the first 12 epochs of the
+108-epoch run.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasbench_sim.importers.errors import ImportFormatError
+from nasbench_sim.importers.protobuf import ModelMetrics, WireError
+from nasbench_sim.importers.safe_pickle import safe_load
+from nasbench_sim.importers.tfrecord import iter_tfrecord
+
+__all__ = [
+    "BUDGETS",
+    "POINT_METRICS",
+    "NB101Data",
+    "encode_row",
+    "read_naslib_pickle",
+    "read_nb101_tfrecord",
+]
+
+BUDGETS: tuple[int, ...] = (4, 12, 36, 108)
+"""NAS-Bench-101's training budgets (epochs), each a training run of its own."""
+POINT_METRICS: tuple[str, ...] = (
+    "training_time",
+    "train_accuracy",
+    "validation_accuracy",
+    "test_accuracy",
+)
+"""The metrics recorded at the halfway and final point of each run."""
+REPEATS = 3
+CRC_DEFAULT_LIMIT = 64 << 20
+"""CRC checks run by default on files up to this size (64 MiB)."""
+
+
+@dataclass(frozen=True)
+class NB101Data:
+    """NAS-Bench-101 results as arrays, one row per graph.
+
+    Attributes:
+        hashes: ``(n,)`` the files' ``module_hash`` per row.
+        specs: ``(n,)`` ``"<adjacency bits>|<ops>"`` per row (the cell's string form).
+        params: ``(n,)`` trainable parameters (NaN: not recorded).
+        budgets: the epoch budgets of the budget axis.
+        values: float32 ``(n, budgets, repeats, 2, 4)``: halfway (0) and final (1) point of
+            each run, :data:`POINT_METRICS` order, accuracies as fractions; NaN where absent.
+    """
+
+    hashes: np.ndarray
+    specs: np.ndarray
+    params: np.ndarray
+    budgets: tuple[int, ...]
+    values: np.ndarray
+
+    @property
+    def n_graphs(self) -> int:
+        return int(self.hashes.shape[0])
+
+
+class _Collector:
+    """Rows arriving in any order, grouped by hash; repeats kept in file order."""
+
+    def __init__(self) -> None:
+        self.row: dict[str, int] = {}
+        self.specs: list[str] = []
+        self.params: list[float] = []
+        self.points: list[tuple[int, int, int, tuple[float, ...]]] = []  # row, budget, rep
+        self.seen: dict[tuple[int, int], int] = {}
+
+    def add(self, h: str, spec: str, params: float, epochs: int, point: tuple[float, ...]) -> None:
+        row = self.row.setdefault(h, len(self.row))
+        if row == len(self.specs):
+            self.specs.append(spec)
+            self.params.append(params)
+        rep = self.seen.get((row, epochs), 0)
+        self.seen[(row, epochs)] = rep + 1
+        self.points.append((row, epochs, rep, point))
+
+    def data(self, source: str) -> NB101Data:
+        if not self.row:
+            raise ImportFormatError(source, "no NAS-Bench-101 record in the file")
+        budgets = tuple(sorted({e for _, e, _, _ in self.points}))
+        reps = max(REPEATS, *(r + 1 for _, _, r, _ in self.points))
+        values = np.full((len(self.row), len(budgets), reps, 2, 4), np.nan, dtype=np.float32)
+        col = {b: k for k, b in enumerate(budgets)}
+        for row, e, rep, point in self.points:
+            values[row, col[e], rep] = np.asarray(point, dtype=np.float32).reshape(2, 4)
+        return NB101Data(
+            hashes=np.array(list(self.row), dtype=object),
+            specs=np.array(self.specs, dtype=object),
+            params=np.array(self.params, dtype=np.float64),
+            budgets=budgets,
+            values=values,
+        )
+
+
+def _points(metrics: ModelMetrics) -> tuple[float, ...]:
+    evals = metrics.evaluations
+    out: list[float] = []
+    for k in (1, 2):  # halfway, final (evaluation 0 is the untrained start)
+        ev = evals[k] if len(evals) > k else None
+        out += [np.nan if ev is None else float(getattr(ev, name)) for name in POINT_METRICS]
+    return tuple(out)
+
+
+def _parse(data: bytes, source: str, k: int) -> tuple[str, int, str, ModelMetrics]:
+    try:
+        h, epochs, bits, ops, raw = json.loads(data.decode("utf-8"))
+        metrics = ModelMetrics.decode(base64.b64decode(raw, validate=True))
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError, WireError,
+            binascii.Error) as exc:  # fmt: skip
+        raise ImportFormatError(
+            source, f"record {k} is not a NAS-Bench-101 row ({type(exc).__name__}: {exc})"
+        ) from None
+    if not isinstance(epochs, int) or not isinstance(bits, str) or not isinstance(ops, str):
+        raise ImportFormatError(source, f"record {k}: unexpected field types")
+    return str(h), epochs, f"{bits}|{ops}", metrics
+
+
+def read_nb101_tfrecord(
+    path: str | os.PathLike[str],
+    *,
+    check_crc: bool | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> NB101Data:
+    """Read ``nasbench_*.tfrecord`` into :class:`NB101Data`, streamed.
+
+    Args:
+        path: the TFRecord file.
+        check_crc: verify every record's CRCs (default: for files up to 64 MiB).
+        progress: called with the number of bytes just read (about every 10,000 records).
+    """
+    path = Path(path)
+    source = str(path)
+    if check_crc is None:
+        check_crc = path.is_file() and path.stat().st_size <= CRC_DEFAULT_LIMIT
+    rows = _Collector()
+    done = 0
+    for k, data in enumerate(iter_tfrecord(path, check_crc=check_crc)):
+        h, epochs, spec, metrics = _parse(data, source, k)
+        params = metrics.trainable_parameters
+        rows.add(h, spec, np.nan if params is None else float(params), epochs, _points(metrics))
+        done += len(data) + 16
+        if progress and k % 10_000 == 9_999:
+            progress(done)
+            done = 0
+    if progress and done:
+        progress(done)
+    return rows.data(source)
+
+
+def _computed(stats: Any, source: str, h: str) -> Iterable[tuple[int, tuple[float, ...]]]:
+    if not isinstance(stats, Mapping):
+        raise ImportFormatError(source, f"{h}: computed statistics are not a dict")
+    for epochs, repeats in stats.items():
+        for r in repeats:
+            if not isinstance(r, Mapping):
+                raise ImportFormatError(source, f"{h}: a repeat at {epochs} epochs is not a dict")
+            yield (
+                int(epochs),
+                tuple(
+                    float(r.get(f"{p}_{m}", np.nan))
+                    for p in ("halfway", "final")
+                    for m in POINT_METRICS
+                ),
+            )
+
+
+def read_naslib_pickle(path: str | os.PathLike[str]) -> NB101Data:
+    """Read NASLib's ``nasbench_only108.pkl`` (with the allow-list unpickler)."""
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise ImportFormatError(source, "no such file")
+    with path.open("rb") as f:
+        data = safe_load(f, source)
+    if not isinstance(data, Mapping):
+        raise ImportFormatError(source, "not NASLib's NAS-Bench-101 pickle (not a dict)")
+    rows = _Collector()
+    for h, entry in data.items():
+        if not (isinstance(entry, (tuple, list)) and len(entry) == 2):
+            raise ImportFormatError(source, f"{h}: expected (fixed, computed) statistics")
+        fixed, computed = entry
+        try:
+            m = np.asarray(fixed["module_adjacency"], dtype=np.int64)
+            ops = ",".join(fixed["module_operations"])
+            params = float(fixed.get("trainable_parameters", np.nan))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ImportFormatError(source, f"{h}: bad fixed statistics ({exc})") from None
+        spec = "".join(str(int(x)) for x in m.ravel()) + "|" + ops
+        for epochs, point in _computed(computed, source, str(h)):
+            rows.add(str(h), spec, params, epochs, point)
+    return rows.data(source)
+
+
+def encode_row(h: str, epochs: int, spec: str, metrics: ModelMetrics) -> bytes:
+    """One NAS-Bench-101 TFRecord row (for fixtures; the inverse of the reader's parsing)."""
+    bits, ops = spec.split("|")
+    raw = base64.b64encode(metrics.encode()).decode("ascii")
+    return json.dumps([h, epochs, bits, ops, raw]).encode("utf-8")

@@ -1,0 +1,104 @@
+"""SYNTHETIC NAS-Bench-101 files (TFRecord and NASLib's pickle) for tests and benchmarks.
+
+Random valid cells with made-up results in the published layouts: every (graph, budget,
+repeat) a record ``[hash, epochs, bits, ops, base64(ModelMetrics)]`` with evaluations at the
+start, halfway and end of the run. Accuracy grows with the number of 3x3 convolutions and
+with the budget; training time with the budget and the cell's size.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from nasbench_sim.errors import CellParseError
+from nasbench_sim.importers.nb101 import BUDGETS, REPEATS, encode_row
+from nasbench_sim.importers.protobuf import Evaluation, ModelMetrics
+from nasbench_sim.importers.tfrecord import write_tfrecord
+from nasbench_sim.space.nb101 import OPS, NB101Cell
+
+__all__ = ["random_cells", "synthetic_runs", "write_naslib_pickle", "write_nb101_tfrecord"]
+
+
+def random_cells(n: int, seed: int = 0) -> list[NB101Cell]:
+    """``n`` distinct valid cells from random 7-vertex specs."""
+    rng = np.random.default_rng([seed, 101])
+    out: dict[str, NB101Cell] = {}
+    while len(out) < n:
+        m = np.triu(rng.random((7, 7)) < 0.3, k=1).astype(int)
+        ops = ["input", *rng.choice(OPS, 5).tolist(), "output"]
+        try:
+            cell = NB101Cell.from_spec(m, ops)
+        except CellParseError:
+            continue
+        out.setdefault(cell.hash, cell)
+    return list(out.values())
+
+
+def synthetic_runs(
+    cells: Sequence[NB101Cell], budgets: Sequence[int] = BUDGETS, seed: int = 0
+) -> Iterator[tuple[NB101Cell, int, int, ModelMetrics]]:
+    """(cell, budget, repeat, metrics) of every run."""
+    rng = np.random.default_rng([seed, 0xB101])
+    for cell in cells:
+        convs = sum(op == OPS[0] for op in cell.ops)
+        params = 200_000 + 400_000 * convs + 50_000 * cell.n_edges
+        for epochs in budgets:
+            for _ in range(REPEATS):
+                top = 0.80 + 0.02 * convs - 0.3 / epochs + rng.normal(0, 0.004)
+                per_epoch = 8.0 + 3.0 * convs + rng.uniform(0, 1)
+                evals = [Evaluation(0.0, 0.0, 0.1, 0.1, 0.1)]
+                for frac in (0.5, 1.0):
+                    acc = top - (1 - frac) * 0.2
+                    evals.append(
+                        Evaluation(
+                            epochs * frac,
+                            per_epoch * epochs * frac,
+                            min(acc + 0.05, 1.0),
+                            acc,
+                            acc - 0.005,
+                        )
+                    )
+                yield cell, epochs, _, ModelMetrics(tuple(evals), params, per_epoch * epochs * 1.1)
+
+
+def write_nb101_tfrecord(
+    path: str | os.PathLike[str],
+    cells: Sequence[NB101Cell],
+    budgets: Sequence[int] = BUDGETS,
+    seed: int = 0,
+) -> Path:
+    """A ``nasbench_*.tfrecord``-style file of every (cell, budget, repeat)."""
+    rows = (
+        encode_row(cell.hash, epochs, str(cell), metrics)
+        for cell, epochs, _, metrics in synthetic_runs(cells, budgets, seed)
+    )
+    return write_tfrecord(path, rows)
+
+
+def write_naslib_pickle(
+    path: str | os.PathLike[str], cells: Sequence[NB101Cell], seed: int = 0
+) -> Path:
+    """NASLib's ``nasbench_only108.pkl`` layout: ``{hash: (fixed, computed)}`` at 108 epochs."""
+    data: dict[str, tuple[dict, dict]] = {}
+    for cell, epochs, _, m in synthetic_runs(cells, (108,), seed):
+        fixed = {
+            "module_adjacency": cell.array(),
+            "module_operations": list(cell.ops),
+            "trainable_parameters": m.trainable_parameters,
+        }
+        computed = data.setdefault(cell.hash, (fixed, {}))[1].setdefault(epochs, [])
+        point = {}
+        for name, ev in (("halfway", m.evaluations[1]), ("final", m.evaluations[2])):
+            point[f"{name}_training_time"] = ev.training_time
+            point[f"{name}_train_accuracy"] = ev.train_accuracy
+            point[f"{name}_validation_accuracy"] = ev.validation_accuracy
+            point[f"{name}_test_accuracy"] = ev.test_accuracy
+        computed.append(point)
+    path = Path(path)
+    path.write_bytes(pickle.dumps(data, protocol=4))
+    return path
