@@ -82,14 +82,19 @@ class NB101Data:
 
 
 class _Collector:
-    """Rows arriving in any order, grouped by hash; repeats kept in file order."""
+    """Rows arriving in any order, grouped by hash; repeats kept in file order. The points go
+    to numpy blocks (a few bytes per record, not Python objects)."""
+
+    _BLOCK = 1 << 16
 
     def __init__(self) -> None:
         self.row: dict[str, int] = {}
         self.specs: list[str] = []
         self.params: list[float] = []
-        self.points: list[tuple[int, int, int, tuple[float, ...]]] = []  # row, budget, rep
         self.seen: dict[tuple[int, int], int] = {}
+        self.keys: list[np.ndarray] = []  # int32 (block, 3): row, epochs, repeat
+        self.points: list[np.ndarray] = []  # float32 (block, 8)
+        self.fill = self._BLOCK
 
     def add(self, h: str, spec: str, params: float, epochs: int, point: tuple[float, ...]) -> None:
         row = self.row.setdefault(h, len(self.row))
@@ -98,17 +103,25 @@ class _Collector:
             self.params.append(params)
         rep = self.seen.get((row, epochs), 0)
         self.seen[(row, epochs)] = rep + 1
-        self.points.append((row, epochs, rep, point))
+        if self.fill == self._BLOCK:
+            self.keys.append(np.zeros((self._BLOCK, 3), dtype=np.int32))
+            self.points.append(np.full((self._BLOCK, 8), np.nan, dtype=np.float32))
+            self.fill = 0
+        self.keys[-1][self.fill] = (row, epochs, rep)
+        self.points[-1][self.fill] = point
+        self.fill += 1
 
     def data(self, source: str) -> NB101Data:
         if not self.row:
             raise ImportFormatError(source, "no NAS-Bench-101 record in the file")
-        budgets = tuple(sorted({e for _, e, _, _ in self.points}))
-        reps = max(REPEATS, *(r + 1 for _, _, r, _ in self.points))
+        used = (len(self.keys) - 1) * self._BLOCK + self.fill
+        keys = np.concatenate(self.keys)[:used]
+        points = np.concatenate(self.points)[:used]
+        budgets = tuple(int(b) for b in np.unique(keys[:, 1]))
+        reps = max(REPEATS, int(keys[:, 2].max()) + 1)
         values = np.full((len(self.row), len(budgets), reps, 2, 4), np.nan, dtype=np.float32)
-        col = {b: k for k, b in enumerate(budgets)}
-        for row, e, rep, point in self.points:
-            values[row, col[e], rep] = np.asarray(point, dtype=np.float32).reshape(2, 4)
+        col = np.searchsorted(np.array(budgets), keys[:, 1])
+        values[keys[:, 0], col, keys[:, 2]] = points.reshape(-1, 2, 4)
         return NB101Data(
             hashes=np.array(list(self.row), dtype=object),
             specs=np.array(self.specs, dtype=object),

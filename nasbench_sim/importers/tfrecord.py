@@ -23,6 +23,7 @@ import os
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,16 +88,28 @@ def masked_crc(crc: int | np.ndarray) -> int | np.ndarray:
     return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF
 
 
-def write_tfrecord(path: str | os.PathLike[str], records: Iterable[bytes]) -> Path:
-    """Write ``records`` as a TFRecord file (with CRCs)."""
+def _write_batch(f: Any, batch: list[bytes]) -> None:
+    heads = [struct.pack("<Q", len(d)) for d in batch]
+    head_crc = np.asarray(masked_crc(crc32c_many(heads)))
+    data_crc = np.asarray(masked_crc(crc32c_many(batch)))
+    for head, hc, data, dc in zip(heads, head_crc.tolist(), batch, data_crc.tolist(), strict=True):
+        f.write(head + struct.pack("<I", hc) + data + struct.pack("<I", dc))
+
+
+def write_tfrecord(
+    path: str | os.PathLike[str], records: Iterable[bytes], *, batch: int = 4096
+) -> Path:
+    """Write ``records`` as a TFRecord file (with CRCs, computed ``batch`` records at a time)."""
     path = Path(path)
+    pending: list[bytes] = []
     with path.open("wb") as f:
         for data in records:
-            head = struct.pack("<Q", len(data))
-            f.write(head)
-            f.write(struct.pack("<I", masked_crc(crc32c(head))))
-            f.write(data)
-            f.write(struct.pack("<I", masked_crc(crc32c(data))))
+            pending.append(data)
+            if len(pending) >= batch:
+                _write_batch(f, pending)
+                pending = []
+        if pending:
+            _write_batch(f, pending)
     return path
 
 
