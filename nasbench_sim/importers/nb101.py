@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.importers.errors import ImportFormatError
-from nasbench_sim.importers.protobuf import ModelMetrics, WireError
+from nasbench_sim.importers.protobuf import ModelMetrics, WireError, evaluation_values, fields
 from nasbench_sim.importers.safe_pickle import safe_load
 from nasbench_sim.importers.tfrecord import iter_tfrecord
 
@@ -131,19 +131,30 @@ class _Collector:
         )
 
 
-def _points(metrics: ModelMetrics) -> tuple[float, ...]:
-    evals = metrics.evaluations
+_POINT_FIELDS = (1, 2, 3, 4)  # EvaluationData fields of POINT_METRICS, 0-based among fields 1..5
+
+
+def _metrics(buf: bytes) -> tuple[float, tuple[float, ...]]:
+    """(trainable parameters, the 8 point values) of a serialized ``ModelMetrics``: the
+    halfway and final evaluations (evaluation 0 is the untrained start)."""
+    params = np.nan
+    evals: list[bytes] = []
+    for number, wire, raw in fields(buf):
+        if number == 1 and wire == 2 and isinstance(raw, bytes):
+            evals.append(raw)
+        elif number == 2 and wire == 0 and isinstance(raw, int):
+            params = float(raw)
     out: list[float] = []
-    for k in (1, 2):  # halfway, final (evaluation 0 is the untrained start)
-        ev = evals[k] if len(evals) > k else None
-        out += [np.nan if ev is None else float(getattr(ev, name)) for name in POINT_METRICS]
-    return tuple(out)
+    for k in (1, 2):
+        vals = evaluation_values(evals[k]) if len(evals) > k else [np.nan] * 5
+        out += [vals[j] for j in _POINT_FIELDS]
+    return params, tuple(out)
 
 
-def _parse(data: bytes, source: str, k: int) -> tuple[str, int, str, ModelMetrics]:
+def _parse(data: bytes, source: str, k: int) -> tuple[str, int, str, float, tuple[float, ...]]:
     try:
         h, epochs, bits, ops, raw = json.loads(data.decode("utf-8"))
-        metrics = ModelMetrics.decode(base64.b64decode(raw, validate=True))
+        params, points = _metrics(base64.b64decode(raw, validate=True))
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError, WireError,
             binascii.Error) as exc:  # fmt: skip
         raise ImportFormatError(
@@ -151,7 +162,7 @@ def _parse(data: bytes, source: str, k: int) -> tuple[str, int, str, ModelMetric
         ) from None
     if not isinstance(epochs, int) or not isinstance(bits, str) or not isinstance(ops, str):
         raise ImportFormatError(source, f"record {k}: unexpected field types")
-    return str(h), epochs, f"{bits}|{ops}", metrics
+    return str(h), epochs, f"{bits}|{ops}", params, points
 
 
 def read_nb101_tfrecord(
@@ -174,9 +185,8 @@ def read_nb101_tfrecord(
     rows = _Collector()
     done = 0
     for k, data in enumerate(iter_tfrecord(path, check_crc=check_crc)):
-        h, epochs, spec, metrics = _parse(data, source, k)
-        params = metrics.trainable_parameters
-        rows.add(h, spec, np.nan if params is None else float(params), epochs, _points(metrics))
+        h, epochs, spec, params, points = _parse(data, source, k)
+        rows.add(h, spec, params, epochs, points)
         done += len(data) + 16
         if progress and k % 10_000 == 9_999:
             progress(done)
