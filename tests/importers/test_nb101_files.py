@@ -16,7 +16,14 @@ from nasbench_sim.importers.nb101 import (
     read_naslib_pickle,
     read_nb101_tfrecord,
 )
-from nasbench_sim.importers.protobuf import Evaluation, ModelMetrics, WireError, fields, varint
+from nasbench_sim.importers.protobuf import (
+    Evaluation,
+    ModelMetrics,
+    WireError,
+    evaluation_values,
+    fields,
+    varint,
+)
 from nasbench_sim.importers.synthetic_nb101 import (
     random_cells,
     synthetic_runs,
@@ -52,6 +59,10 @@ def test_protobuf_wire_format_by_hand() -> None:
     ev = Evaluation(1.0, 2.0, 0.5, 0.25, 0.125, "ckpt")
     assert Evaluation.decode(ev.encode()) == ev
     assert [n for n, _, _ in fields(ev.encode())] == [1, 2, 3, 4, 5, 6]
+    assert evaluation_values(ev.encode()) == [1.0, 2.0, 0.5, 0.25, 0.125]  # generic fallback
+    fast = Evaluation(3.0, 4.0, 0.5, 0.5, 0.5).encode()
+    assert evaluation_values(fast) == [3.0, 4.0, 0.5, 0.5, 0.5]
+    assert np.isnan(evaluation_values(Evaluation(training_time=2.0).encode())[0])
     with pytest.raises(WireError, match="past the end"):
         ModelMetrics.decode(b"\x0a\x05ab")
     with pytest.raises(WireError, match="wire type 3"):
