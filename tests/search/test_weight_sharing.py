@@ -228,7 +228,7 @@ def test_compare_cli_spos_candidates(
     per_cell = rec.cost["eval_wall_s"] / rec.cost["cells_evaluated"]
     assert spos["start"].min() == pytest.approx(rec.cost["train_wall_s"] + 200 * per_cell)
     rc = main(["search", "--table", str(path), "--strategy", "spos", "--spos-candidates", "0"])
-    assert rc == 2 and "candidates must be an integer >= 1" in capsys.readouterr().err
+    assert rc == 2 and "--spos-candidates: must be an integer >= 1" in capsys.readouterr().err
 
 
 def test_spos_candidates_is_reproducible_per_run_seed(
