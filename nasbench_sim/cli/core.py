@@ -127,8 +127,9 @@ def _space(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(d))
     else:
+        w = max(len(k) for k in d)
         for k, v in d.items():
-            print(f"{k:>10}: {v}")
+            print(f"{k:>{w}}: {v}")
     return 0
 
 

@@ -8,17 +8,36 @@ changes.
 Architectures are hashable value objects with a string form. Every architecture has an integer
 index in ``0 .. size-1``; vectorised code (tables, ``query_many``, encodings of many cells)
 works on index arrays.
+
+Two kinds of space exist. A space of a fixed, enumerable size (NAS-Bench-201's 15,625 cells)
+is the same object for every table. A space whose cells are **the graphs a table holds**
+(NAS-Bench-101: 423,624 graphs nobody enumerates) is made from the table's ``arch/*``
+datasets: :meth:`SearchSpace.table_arrays` says what to store for it, and
+:meth:`SearchSpace.for_table` builds it back from them (:attr:`SearchSpace.table_defined`).
+
+Strategies that need more than the protocol ask for it through :attr:`SearchSpace.features`:
+``"decisions"`` (a cell is a vector of categorical choices: :meth:`SearchSpace.decisions`) and
+``"edge_ops"`` (NAS-Bench-201's layout: one op chosen on each of a fixed set of edges).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Hashable, Iterator, Sequence
-from typing import Any
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Arch", "GraphTensors", "SearchSpace"]
+__all__ = ["FEATURES", "Arch", "Decision", "GraphTensors", "SearchSpace"]
+
+FEATURES: dict[str, str] = {
+    "decisions": "cells written as a vector of categorical choices (SearchSpace.decisions)",
+    "edge_ops": "NAS-Bench-201's layout: one op chosen on each of a fixed set of edges",
+}
+"""What a space may offer beyond the protocol, by name, and what it means."""
+
+Decision = tuple[str, tuple[str, ...]]
+"""One categorical choice of a cell: its name and the labels of its choices."""
 
 Arch = Hashable
 """An architecture of some space: hashable, immutable, with ``str()`` giving its canonical text."""
@@ -53,6 +72,10 @@ class SearchSpace(abc.ABC):
 
     name: str
     size: int
+    features: frozenset[str] = frozenset()
+    """What the space offers beyond the protocol (keys of :data:`FEATURES`)."""
+    table_defined: ClassVar[bool] = False
+    """True when the space's cells are the graphs of a table (see :meth:`for_table`)."""
 
     # -- identity -------------------------------------------------------------------------
     @abc.abstractmethod
@@ -89,6 +112,59 @@ class SearchSpace(abc.ABC):
 
             raise CellParseError(f"indices must lie in 0..{self.size - 1}")
         return idx
+
+    def strings(self, index: np.ndarray) -> list[str]:
+        """The string forms of the cells ``index`` (what a table stores as ``arch/string``)."""
+        return [str(self.from_index(int(i))) for i in np.asarray(index)]
+
+    # -- spaces made from a table's graphs ------------------------------------------------
+    def table_arrays(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        """Datasets a table stores under ``arch/`` (besides ``index``, ``string`` and
+        ``class_id``) to rebuild this space with :meth:`for_table`; none for a fixed space."""
+        return {}
+
+    def for_table(self, arrays: Mapping[str, np.ndarray]) -> SearchSpace:
+        """The space of a table whose extra ``arch/`` datasets are ``arrays`` (this space
+        itself for a fixed space).
+
+        Raises:
+            CellParseError: the datasets do not describe cells of this space.
+        """
+        return self
+
+    # -- cells as categorical choices -----------------------------------------------------
+    def decisions(self) -> tuple[Decision, ...]:
+        """The categorical choices that write a cell (``"decisions"`` in :attr:`features`).
+
+        Raises:
+            UnsupportedSpaceError: the space has no such form.
+        """
+        from nasbench_sim.errors import UnsupportedSpaceError
+
+        raise UnsupportedSpaceError(
+            f"the space {self.name!r} does not write its cells as categorical choices"
+        )
+
+    def from_decisions(self, values: Sequence[int]) -> Any:
+        """The cell the choices ``values`` (one index per :meth:`decisions` entry) write.
+
+        Raises:
+            CellParseError: the choices do not make a valid cell.
+            CellNotInTableError: a valid cell the space does not hold.
+        """
+        from nasbench_sim.errors import UnsupportedSpaceError
+
+        raise UnsupportedSpaceError(
+            f"the space {self.name!r} does not write its cells as categorical choices"
+        )
+
+    def to_decisions(self, arch: Any) -> tuple[int, ...]:
+        """Choices that write ``arch`` (one of them, when several do)."""
+        from nasbench_sim.errors import UnsupportedSpaceError
+
+        raise UnsupportedSpaceError(
+            f"the space {self.name!r} does not write its cells as categorical choices"
+        )
 
     # -- the cells a search may propose -----------------------------------------------------
     @property

@@ -4,13 +4,25 @@ protocol.
 NAS-Bench-101 has 423,624 unique cell graphs; enumerating them is not needed: the space's
 architectures are the graphs a table holds, indexed by their row, and any valid graph maps to
 its row through NAS-Bench-101's isomorphism-invariant hash (so isomorphic spellings of a graph
-are one architecture). A valid graph the table lacks is reported as such.
+are one architecture). A valid graph the table lacks is reported as such
+(:class:`~nasbench_sim.errors.CellNotInTableError`). A table stores the graphs as three
+``arch/`` datasets (see :meth:`NB101Space.table_arrays` and ``docs/table_schema.md``), and the
+space is rebuilt from them without hashing anything again.
 
 Mutation follows NAS-Bench-101's evolution and Real et al.: the cell, padded back to 7
 vertices with unconnected ones, flips each possible edge with probability ``1/7`` and
 resamples each interior op with probability ``1/5``; retried until the pruned result is a valid
-cell, differs from the parent and is in the space. :meth:`NB101Space.neighbours` lists every
-graph one edge flip or one op change away.
+cell, differs from the parent and is in the space. In a table that holds only some graphs
+such a mutant may not exist after ``max_tries`` draws; the move then goes to a uniformly drawn
+graph of the table one edit away, or, when there is none, to a uniformly drawn graph of the
+table (a restart), as :class:`~nasbench_sim.space.RestrictedSpace` does.
+:meth:`NB101Space.neighbours` lists every graph of the table one edge flip or one op change
+away.
+
+As categorical choices (:meth:`NB101Space.decisions`), a cell is the 21 upper-triangular edge
+bits of a 7-vertex spec and the op of each of its 5 interior vertices; the spec is pruned, so
+several choice vectors write the same graph, and many write none (the input does not reach the
+output, or more than 9 edges remain).
 
 Encodings (after BANANAS): ``adjacency`` (alias ``onehot``), the 21 upper-triangular bits of
 the 7-vertex adjacency (output kept last) and a one-hot op per interior vertex (36 features);
@@ -20,16 +32,23 @@ to 5 ops).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from nasbench_sim.errors import CellNotInTableError, CellParseError
-from nasbench_sim.space.base import GraphTensors, SearchSpace
-from nasbench_sim.space.nb101 import INPUT, MAX_VERTICES, OPS, OUTPUT, NB101Cell
+from nasbench_sim.space.base import Decision, GraphTensors, SearchSpace
+from nasbench_sim.space.nb101 import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, NB101Cell
 
-__all__ = ["NB101Space", "pad"]
+__all__ = ["ABSENT", "NB101Space", "cell_arrays", "pad"]
+
+ABSENT = -3
+"""The ``arch/ops`` label of a vertex slot a (pruned) cell does not use."""
+_LABEL = {INPUT: -1, OUTPUT: -2, **{op: k for k, op in enumerate(OPS)}}
+_NAME = {v: k for k, v in _LABEL.items()}
+_HASH_RE = re.compile(r"^[0-9a-f]{32}$")
 
 _N_PATHS = sum(len(OPS) ** k for k in range(MAX_VERTICES - 1))  # 364
 _PATH_BASE = [sum(len(OPS) ** j for j in range(k)) for k in range(MAX_VERTICES - 1)]
@@ -47,6 +66,22 @@ def pad(cell: NB101Cell) -> tuple[np.ndarray, list[str]]:
     m[np.ix_(keep, keep)] = src
     ops = [*cell.ops[:-1], *[OPS[0]] * (MAX_VERTICES - n), OUTPUT]
     return m, ops
+
+
+def cell_arrays(cells: Sequence[NB101Cell]) -> dict[str, np.ndarray]:
+    """The ``arch/`` datasets of ``cells``: ``hash`` (32-byte ASCII), ``matrix`` (int8
+    ``(n, 7, 7)``, the pruned adjacency in the top-left corner) and ``ops`` (int8 ``(n, 7)``:
+    input ``-1``, output ``-2``, ops their index in :data:`OPS`, :data:`ABSENT` after the
+    last vertex)."""
+    n = len(cells)
+    matrix = np.zeros((n, MAX_VERTICES, MAX_VERTICES), dtype=np.int8)
+    labels = np.full((n, MAX_VERTICES), ABSENT, dtype=np.int8)
+    for r, cell in enumerate(cells):
+        k = cell.n_vertices
+        matrix[r, :k, :k] = cell.array()
+        labels[r, :k] = [_LABEL[op] for op in cell.ops]
+    hashes = np.array([c.hash.encode("ascii") for c in cells], dtype="S32")
+    return {"hash": hashes, "matrix": matrix, "ops": labels}
 
 
 def _paths(cell: NB101Cell) -> list[tuple[str, ...]]:
@@ -75,24 +110,83 @@ class NB101Space(SearchSpace):
     Example:
         >>> chain = NB101Cell.from_str("0100001000010000|input,conv3x3-bn-relu,maxpool3x3,output")
         >>> space = NB101Space([chain])
-        >>> space.to_index(chain), space.size
-        (0, 1)
+        >>> space.to_index(chain), space.size, space.coerce(chain.hash) == chain
+        (0, 1, True)
     """
 
     name = "nb101"
     ops = OPS
+    features = frozenset({"decisions"})
+    table_defined = True
 
     def __init__(self, cells: Sequence[NB101Cell] = ()) -> None:
-        self._cells = tuple(cells)
-        self._row = {c.hash: i for i, c in enumerate(self._cells)}
-        if len(self._row) != len(self._cells):
+        self._set_arrays(cell_arrays(list(cells)))
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> NB101Space:
+        """The space of a table's ``arch/hash``, ``arch/matrix`` and ``arch/ops`` (see
+        :func:`cell_arrays`); the hashes are trusted, not recomputed.
+
+        Raises:
+            CellParseError: missing or misshapen datasets, or a hash listed twice.
+        """
+        space = cls.__new__(cls)
+        space._set_arrays(arrays)
+        return space
+
+    def _set_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
+        missing = [k for k in ("hash", "matrix", "ops") if k not in arrays]
+        if missing:
+            raise CellParseError(
+                f"a NAS-Bench-101 table needs the datasets arch/hash, arch/matrix and arch/ops; "
+                f"missing: {', '.join('arch/' + k for k in missing)}"
+            )
+        hashes = np.asarray(arrays["hash"]).astype("S32")
+        matrix = np.asarray(arrays["matrix"], dtype=np.int8)
+        labels = np.asarray(arrays["ops"], dtype=np.int8)
+        n = hashes.shape[0]
+        if matrix.shape != (n, MAX_VERTICES, MAX_VERTICES) or labels.shape != (n, MAX_VERTICES):
+            raise CellParseError(
+                f"arch/matrix {matrix.shape} and arch/ops {labels.shape} must be shaped "
+                f"({n}, {MAX_VERTICES}, {MAX_VERTICES}) and ({n}, {MAX_VERTICES})"
+            )
+        self._hashes, self._matrix, self._labels = hashes, matrix, labels
+        self._n_vertices = (labels != ABSENT).sum(axis=1).astype(np.int64)
+        self._row = dict(zip(hashes.astype("U32").tolist(), range(n), strict=True))
+        if len(self._row) != n:
             raise CellParseError("two cells of the space share a graph hash (isomorphic graphs)")
-        self.size = len(self._cells)
-        self._ids = np.arange(self.size, dtype=np.int64)
+        self.size = n
+        self._ids = np.arange(n, dtype=np.int64)
         self._ids.flags.writeable = False
+
+    # -- a table's datasets -----------------------------------------------------------------
+    def table_arrays(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        """``arch/hash``, ``arch/matrix`` and ``arch/ops`` of the rows ``index`` (see
+        :func:`cell_arrays`)."""
+        idx = np.asarray(index, dtype=np.int64)
+        return {"hash": self._hashes[idx], "matrix": self._matrix[idx], "ops": self._labels[idx]}
+
+    def for_table(self, arrays: Mapping[str, np.ndarray]) -> NB101Space:
+        return NB101Space.from_arrays(arrays)
+
+    def strings(self, index: np.ndarray) -> list[str]:
+        out = []
+        for i in np.asarray(index, dtype=np.int64).tolist():
+            k = int(self._n_vertices[i])
+            bits = "".join(map(str, self._matrix[i, :k, :k].ravel().tolist()))
+            out.append(bits + "|" + ",".join(_NAME[v] for v in self._labels[i, :k].tolist()))
+        return out
 
     # -- identity -------------------------------------------------------------------------
     def parse(self, text: str) -> NB101Cell:
+        """A cell from its string form (``"<adjacency bits>|<ops>"``) or its graph hash."""
+        if isinstance(text, str) and _HASH_RE.match(text.strip()):
+            row = self._row.get(text.strip())
+            if row is None:
+                raise CellNotInTableError(
+                    f"no graph of this table ({self.size} graphs) has the hash {text.strip()}"
+                )
+            return self.from_index(row)
         return NB101Cell.from_str(text)
 
     def from_index(self, index: int) -> NB101Cell:
@@ -100,11 +194,20 @@ class NB101Space(SearchSpace):
             raise CellParseError(f"an index must be an integer, got {index!r}")
         if not 0 <= index < self.size:
             raise CellParseError(f"index {index} is outside 0..{self.size - 1}")
-        return self._cells[int(index)]
+        i = int(index)
+        k = int(self._n_vertices[i])
+        return NB101Cell.trusted(
+            tuple(map(tuple, self._matrix[i, :k, :k].tolist())),
+            tuple(_NAME[v] for v in self._labels[i, :k].tolist()),
+            self._hashes[i].decode("ascii"),
+        )
 
     def to_index(self, arch: Any) -> int:
         if not isinstance(arch, NB101Cell):
-            raise CellParseError(f"not a NAS-Bench-101 cell: {arch!r}")
+            raise CellParseError(
+                f"expected a NAS-Bench-101 cell, its string form, its hash or an index, got "
+                f"{type(arch).__name__}"
+            )
         row = self._row.get(arch.hash)
         if row is None:
             raise CellNotInTableError(
@@ -113,8 +216,8 @@ class NB101Space(SearchSpace):
             )
         return row
 
-    def contains(self, arch: NB101Cell) -> bool:
-        """Whether the space (the table) holds this graph."""
+    def holds(self, arch: NB101Cell) -> bool:
+        """Whether the table holds this graph (any spelling of it)."""
         return arch.hash in self._row
 
     # -- moves ----------------------------------------------------------------------------
@@ -123,9 +226,9 @@ class NB101Space(SearchSpace):
             cell = NB101Cell.from_spec(m, ops)
         except CellParseError:
             return None
-        return cell if self.contains(cell) else None
+        return cell if self.holds(cell) else None
 
-    def mutate(self, arch: Any, rng: np.random.Generator, max_tries: int = 1000) -> NB101Cell:
+    def mutate(self, arch: Any, rng: np.random.Generator, max_tries: int = 200) -> NB101Cell:
         arch = self.coerce(arch)
         m0, ops0 = pad(arch)
         n_slots = len(_TRIU[0])
@@ -139,7 +242,14 @@ class NB101Space(SearchSpace):
             cell = self._candidate(m, ops)
             if cell is not None and cell.hash != arch.hash:
                 return cell
-        raise CellParseError(f"no mutation of {arch} in this space after {max_tries} tries")
+        near = self.neighbours(arch)  # a partial table: one edit away, else a restart
+        if near:
+            return near[int(rng.integers(len(near)))]
+        if self.size < 2:
+            raise CellParseError(f"no mutation of {arch}: the table holds no other graph")
+        here = self.to_index(arch)
+        other = int(rng.integers(self.size - 1))
+        return self.from_index(other + (other >= here))
 
     def neighbours(self, arch: Any) -> list[NB101Cell]:
         arch = self.coerce(arch)
@@ -160,6 +270,32 @@ class NB101Space(SearchSpace):
                 out.append(cell)
         return out
 
+    # -- cells as choices: 21 edge bits and 5 ops -----------------------------------------
+    def decisions(self) -> tuple[Decision, ...]:
+        """``edge_<i>_<j>`` (``"0"``/``"1"``) for each of the 21 vertex pairs of a 7-vertex
+        spec, then ``op_<v>`` (one of :data:`OPS`) for the interior vertices 1..5."""
+        edges = tuple((f"edge_{i}_{j}", ("0", "1")) for i, j in zip(*_TRIU, strict=True))
+        return edges + tuple((f"op_{v}", OPS) for v in range(1, MAX_VERTICES - 1))
+
+    def from_decisions(self, values: Sequence[int]) -> NB101Cell:
+        n_slots = len(_TRIU[0])
+        if len(values) != n_slots + MAX_VERTICES - 2:
+            raise CellParseError(
+                f"{len(values)} choices; a NAS-Bench-101 cell takes {n_slots} edge bits and "
+                f"{MAX_VERTICES - 2} ops"
+            )
+        bits = np.asarray(values[:n_slots], dtype=np.int8)
+        m = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.int8)
+        m[_TRIU] = bits
+        ops = [INPUT, *(OPS[int(v)] for v in values[n_slots:]), OUTPUT]
+        cell = NB101Cell.from_spec(m, ops)
+        self.to_index(cell)  # absent from the table: CellNotInTableError
+        return cell
+
+    def to_decisions(self, arch: Any) -> tuple[int, ...]:
+        m, ops = pad(self.coerce(arch))
+        return tuple(int(b) for b in m[_TRIU]) + tuple(OPS.index(o) for o in ops[1:-1])
+
     # -- classes: each graph of the table is its own class --------------------------------
     def class_ids(self) -> np.ndarray:
         return self._ids
@@ -173,7 +309,7 @@ class NB101Space(SearchSpace):
         return ("adjacency", "onehot", "path")
 
     def _cells_of(self, archs: Sequence[Any] | np.ndarray) -> list[NB101Cell]:
-        return [self._cells[int(i)] for i in self.to_indices(archs)]
+        return [self.from_index(int(i)) for i in self.to_indices(archs)]
 
     def encode(self, archs: Sequence[Any] | np.ndarray, kind: str = "onehot") -> np.ndarray:
         cells = self._cells_of(archs)
@@ -208,4 +344,9 @@ class NB101Space(SearchSpace):
         return GraphTensors(feats, adj, _NODE_TYPES)
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "max_vertices": MAX_VERTICES, "max_edges": 9}
+        if self.size:
+            head: dict[str, Any] = super().describe()
+        else:  # the registered space, before a table gives it its graphs
+            text = "the graphs of a table (423,624 in NAS-Bench-101)"
+            head = {"name": self.name, "cells": text, "classes": "one per graph"}
+        return {**head, "max_vertices": MAX_VERTICES, "max_edges": MAX_EDGES}

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.errors import CellParseError
-from nasbench_sim.space.base import GraphTensors, SearchSpace
+from nasbench_sim.space.base import Decision, GraphTensors, SearchSpace
 from nasbench_sim.space.nb201 import EDGES, N_EDGES, N_OPS, OPS, Cell, _classes, _ops_matrix
 
 __all__ = ["NB201Space"]
@@ -50,6 +50,7 @@ class NB201Space(SearchSpace):
     size = N_OPS**N_EDGES
     ops = OPS
     edges = EDGES
+    features = frozenset({"decisions", "edge_ops"})
 
     def parse(self, text: str) -> Cell:
         return Cell.from_str(text)
@@ -63,6 +64,17 @@ class NB201Space(SearchSpace):
                 f"expected a nb201 Cell, its string form or an index, got {type(arch).__name__}"
             )
         return arch.index
+
+    # -- cells as choices: one op per edge ---------------------------------------------------
+    def decisions(self) -> tuple[Decision, ...]:
+        """One choice per edge (``edge_<from>_<to>``) among :data:`OPS`."""
+        return tuple((f"edge_{s}_{t}", OPS) for s, t in EDGES)
+
+    def from_decisions(self, values: Sequence[int]) -> Cell:
+        return Cell(tuple(int(v) for v in values))
+
+    def to_decisions(self, arch: Any) -> tuple[int, ...]:
+        return tuple(int(o) for o in self.coerce(arch).ops)
 
     def ops_matrix(self, indices: np.ndarray | None = None) -> np.ndarray:
         """int8 op ids ``(n, 6)`` of the given indices (all cells when ``None``)."""

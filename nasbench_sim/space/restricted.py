@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.errors import CellParseError
-from nasbench_sim.space.base import GraphTensors, SearchSpace
+from nasbench_sim.space.base import Decision, GraphTensors, SearchSpace
 
 __all__ = ["RestrictedSpace"]
 
@@ -53,6 +53,7 @@ class RestrictedSpace(SearchSpace):
         self.parent = parent
         self.name = parent.name
         self.size = parent.size
+        self.features = parent.features
         self._cells = idx
         self._cells.flags.writeable = False
         self._member = np.zeros(parent.size, dtype=bool)
@@ -108,6 +109,18 @@ class RestrictedSpace(SearchSpace):
 
     def to_index(self, arch: Any) -> int:
         return self.parent.to_index(arch)
+
+    def strings(self, index: np.ndarray) -> list[str]:
+        return self.parent.strings(index)
+
+    def decisions(self) -> tuple[Decision, ...]:
+        return self.parent.decisions()
+
+    def from_decisions(self, values: Sequence[int]) -> Any:
+        return self.parent.from_decisions(values)
+
+    def to_decisions(self, arch: Any) -> tuple[int, ...]:
+        return self.parent.to_decisions(arch)
 
     def class_ids(self) -> np.ndarray:
         return self.parent.class_ids()

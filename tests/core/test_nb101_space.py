@@ -153,12 +153,12 @@ def test_mutation_and_neighbours() -> None:
     space = NB101Space(cells)
     a = space.mutate(cells[0], np.random.default_rng(7))
     b = space.mutate(cells[0], np.random.default_rng(7))
-    assert a == b and a.hash != cells[0].hash and space.contains(a)
+    assert a == b and a.hash != cells[0].hash and space.holds(a)
     for cell in cells[:25]:
         nbrs = space.neighbours(cell)
         hashes = [n.hash for n in nbrs]
         assert len(set(hashes)) == len(hashes) and cell.hash not in hashes
-        assert all(space.contains(n) for n in nbrs)
+        assert all(space.holds(n) for n in nbrs)
     chain = NB101Cell.from_str("0100001000010000|input,conv3x3-bn-relu,maxpool3x3,output")
     one_op = NB101Cell.from_str("0100001000010000|input,conv1x1-bn-relu,maxpool3x3,output")
     with_skip = NB101Cell.from_str("0101001000010000|input,conv3x3-bn-relu,maxpool3x3,output")

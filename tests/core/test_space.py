@@ -93,8 +93,8 @@ def test_bad_op_vector() -> None:
 
 
 def test_registry_lists_names() -> None:
-    with pytest.raises(RegistryError, match="nb201"):
-        get_space("nb101")
+    with pytest.raises(RegistryError, match="nb101, nb201"):
+        get_space("nb301")
 
 
 # -- equivalence classes --------------------------------------------------------------------
