@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from nasbench_sim.atomic import atomic_path
-from nasbench_sim.errors import TableError
+from nasbench_sim.errors import CellParseError, TableError
 from nasbench_sim.space import SearchSpace, get_space
 from nasbench_sim.table.ranges import check_ranges
 from nasbench_sim.table.schema import (
@@ -80,6 +80,12 @@ class TableData:
         protocol: the full training protocol (JSON-able).
         provenance: software versions, hardware, build notes (JSON-able).
         created: ISO-8601 creation time.
+        arch: extra ``arch/`` datasets that define the cells of a space made from its table's
+            graphs (NAS-Bench-101: ``hash``, ``matrix``, ``ops``; see
+            :meth:`~nasbench_sim.space.SearchSpace.table_arrays`); empty otherwise.
+        budgets: int64 ``(n_epochs,)``: the epochs trained behind each position of the epoch
+            axis, strictly increasing (NAS-Bench-101: ``4, 12, 36, 108``); ``None``: position
+            ``e`` holds epoch ``e + 1`` (a per-epoch curve).
     """
 
     space: str
@@ -91,6 +97,8 @@ class TableData:
     protocol: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, Any] = field(default_factory=dict)
     created: str = ""
+    arch: Mapping[str, np.ndarray] = field(default_factory=dict)
+    budgets: np.ndarray | None = None
 
     @property
     def n_cells(self) -> int:
@@ -103,6 +111,27 @@ class TableData:
     @property
     def n_epochs(self) -> int:
         return int(self.metrics["valid_acc"].shape[2])
+
+    @property
+    def epoch_axis(self) -> np.ndarray:
+        """int64 ``(n_epochs,)``: the epochs trained behind each position of the epoch axis."""
+        if self.budgets is None:
+            return np.arange(1, self.n_epochs + 1, dtype=np.int64)
+        return np.asarray(self.budgets, dtype=np.int64)
+
+    @functools.cached_property
+    def arch_space(self) -> SearchSpace:
+        """The space of :attr:`arch_index`: the registered space, or, for a space made from
+        its table's graphs, that space built from :attr:`arch`.
+
+        Raises:
+            TableError: an unknown space, or ``arch/`` datasets that do not describe cells.
+        """
+        try:
+            space = get_space(self.space)
+            return space.for_table(self.arch) if space.table_defined else space
+        except (KeyError, CellParseError) as exc:
+            raise TableError(f"{self.space} table: {exc}") from None
 
     @property
     def has_times(self) -> bool:
@@ -144,15 +173,30 @@ class TableData:
         for name, arr in self.cost.items():
             if arr.shape != (n,):
                 raise TableError(f"{source}: cost/{name} has shape {arr.shape}, expected ({n},)")
+        self._validate_budgets(source)
         try:
-            space = get_space(self.space)
-        except KeyError as exc:
+            space = self.arch_space
+        except TableError as exc:
             raise TableError(f"{source}: {exc}") from None
         if n and (self.arch_index.min() < 0 or self.arch_index.max() >= space.size):
             raise TableError(f"{source}: arch/index has values outside 0..{space.size - 1}")
         if np.unique(self.arch_index).shape[0] != n:
             raise TableError(f"{source}: arch/index lists a cell twice")
         check_ranges(self.metrics, self.cost, source)
+
+    def _validate_budgets(self, source: str) -> None:
+        if self.budgets is None:
+            return
+        b = np.asarray(self.budgets)
+        if b.dtype.kind not in "iu" or b.shape != (self.n_epochs,):
+            raise TableError(
+                f"{source}: budgets must be {self.n_epochs} integers (one per position of the "
+                f"epoch axis), got {b.dtype} {b.shape}"
+            )
+        if b.size and (b[0] < 1 or (np.diff(b) <= 0).any()):
+            raise TableError(
+                f"{source}: budgets must be positive and strictly increasing, got {b.tolist()}"
+            )
 
 
 def write_table(path: str | os.PathLike[str], table: TableData, *, checksums: bool = True) -> Path:
@@ -174,7 +218,7 @@ def write_table(path: str | os.PathLike[str], table: TableData, *, checksums: bo
     table.validate()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    space = get_space(table.space)
+    space = table.arch_space
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["format"] = FORMAT_NAME
         f.attrs["schema_version"] = SCHEMA_VERSION
@@ -192,7 +236,11 @@ def write_table(path: str | os.PathLike[str], table: TableData, *, checksums: bo
         put(f, "arch/index", table.arch_index.astype(np.int64))
         put(f, "arch/string", _cell_strings(space, table.arch_index, fixed=checksums))
         put(f, "arch/class_id", space.class_ids()[table.arch_index].astype(np.int64))
+        for name, arr in space.table_arrays(table.arch_index).items():
+            put(f, f"arch/{name}", np.asarray(arr))
         put(f, "seeds", table.seeds.astype(np.int64))
+        if table.budgets is not None:
+            put(f, "budgets", np.asarray(table.budgets, dtype=np.int64))
         for name, arr in table.metrics.items():
             put(f, f"metrics/{name}", np.asarray(arr, dtype=np.float32))
         for name, arr in table.cost.items():
@@ -212,7 +260,7 @@ def _put(f: h5py.File, name: str, data: np.ndarray, *, checksums: bool) -> None:
 
 def _cell_strings(space: SearchSpace, index: np.ndarray, *, fixed: bool) -> np.ndarray:
     """The cells' string forms: fixed-length UTF-8 bytes (filterable) or Python strings."""
-    strings = [str(space.from_index(int(i))) for i in index]
+    strings = space.strings(index)
     if not fixed:
         return np.array(strings, dtype=object)
     encoded = [s.encode() for s in strings]
@@ -272,6 +320,9 @@ def _check_format(f: h5py.File, source: str) -> None:
         )
 
 
+_ARCH_CORE = {"index", "string", "class_id"}
+
+
 def _contents(f: h5py.File, source: str) -> TableData:
     """Every part of the table the schema names (unvalidated)."""
     _check_format(f, source)
@@ -282,6 +333,7 @@ def _contents(f: h5py.File, source: str) -> TableData:
         raise TableError(f"{source}: protocol/provenance attribute is not JSON ({exc})") from None
     metric_names = list(f["metrics"].keys()) if "metrics" in f else []
     cost_names = list(f["cost"].keys()) if "cost" in f else []
+    extra_arch = sorted(set(f["arch"].keys()) - _ARCH_CORE) if "arch" in f else []
     return TableData(
         space=_attr_str(f, "space", source),
         dataset=_attr_str(f, "dataset", source),
@@ -296,6 +348,8 @@ def _contents(f: h5py.File, source: str) -> TableData:
         protocol=protocol,
         provenance=provenance,
         created=_attr_str(f, "created", source),
+        arch={n: _dataset(f, f"arch/{n}", source) for n in extra_arch},
+        budgets=_dataset(f, "budgets", source).astype(np.int64) if "budgets" in f else None,
     )
 
 
@@ -328,14 +382,13 @@ def read_table(path: str | os.PathLike[str]) -> TableData:
 def table_to_frame(table: TableData, metrics: tuple[str, ...] = METRICS) -> pd.DataFrame:
     """Long-format DataFrame: one row per (cell, seed, epoch) with the chosen metrics."""
     n, s, e = table.metrics["valid_acc"].shape
-    space = get_space(table.space)
-    arch = np.array([str(space.from_index(int(i))) for i in table.arch_index], dtype=object)
+    arch = np.array(table.arch_space.strings(table.arch_index), dtype=object)
     frame = pd.DataFrame(
         {
             "arch_index": np.repeat(table.arch_index, s * e),
             "arch": np.repeat(arch, s * e),
             "seed": np.tile(np.repeat(table.seeds, e), n),
-            "epoch": np.tile(np.arange(1, e + 1), n * s),
+            "epoch": np.tile(table.epoch_axis, n * s),
         }
     )
     for name in metrics:

@@ -10,6 +10,8 @@ The rules, by dataset name:
 
 * ``metrics/*_acc``: fractions in ``[0, 1]``;
 * ``metrics/*_loss``: finite and ``>= 0``;
+* ``metrics/*_time_s`` (the training time behind a value, e.g. NAS-Bench-101's per-run
+  times): finite and ``>= 0``;
 * any other ``metrics/*``: finite;
 * ``cost/*`` (parameters, FLOPs, latency, energy, times): finite and ``>= 0``.
 """
@@ -58,6 +60,7 @@ _ACC = ValueRule(0.0, 1.0, "accuracies are fractions in [0, 1]")
 _LOSS = ValueRule(0.0, math.inf, "losses are finite and >= 0")
 _FINITE = ValueRule(-math.inf, math.inf, "values are finite")
 _COST = ValueRule(0.0, math.inf, "costs are finite and >= 0")
+_TIME = ValueRule(0.0, math.inf, "times are finite and >= 0")
 
 
 def rule_for(group: str, name: str) -> ValueRule:
@@ -75,6 +78,8 @@ def rule_for(group: str, name: str) -> ValueRule:
         return _ACC
     if name.endswith("_loss"):
         return _LOSS
+    if name.endswith("_time_s"):
+        return _TIME
     return _FINITE
 
 
