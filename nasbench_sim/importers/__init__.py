@@ -8,6 +8,9 @@ format     source                                                      function
 ``nb201``  NAS-Bench-201 ``.pth`` v1.0 / v1.1 (read without torch)     :func:`import_nb201`
 ``hwnas``  HW-NAS-Bench pickle: hardware costs added to a NB201 table  :func:`add_hw_costs`
 ``csv``    per-architecture CSV (``parquet``: Parquet)                 :func:`import_csv`
+``nb101``  NAS-Bench-101 ``nasbench_only108.tfrecord`` /               :func:`import_nb101`
+           ``nasbench_full.tfrecord`` (read without TensorFlow), or
+           NASLib's ``nasbench_only108.pkl``
 =========  ==========================================================  =========================
 
 Every pickle is read with an allow-list unpickler (:mod:`.safe_pickle`): a file that asks to run
@@ -34,6 +37,7 @@ from nasbench_sim.importers.errors import ImportFormatError, UnsafePickleError, 
 from nasbench_sim.importers.family import selections
 from nasbench_sim.importers.hwnas import CostImportReport, add_hw_costs
 from nasbench_sim.importers.nats import import_nats
+from nasbench_sim.importers.nb101_import import import_nb101
 from nasbench_sim.importers.nb201 import import_nb201
 from nasbench_sim.importers.records import DEFAULT_SPLITS, Selection, make_selection
 from nasbench_sim.importers.report import ImportReport
@@ -51,6 +55,7 @@ __all__ = [
     "import_benchmark",
     "import_csv",
     "import_nats",
+    "import_nb101",
     "import_nb201",
     "make_selection",
     "selections",
@@ -95,12 +100,17 @@ def _csv(src: Any, out: Any, **kw: Any) -> list[Report]:
     return [import_csv(src, out, **kw)]
 
 
+def _nb101(src: Any, out: Any, **kw: Any) -> list[Report]:
+    return list(import_nb101(src, out, **kw))
+
+
 FORMATS: dict[str, tuple[Callable[..., list[Report]], tuple[str, ...]]] = {
     "nats": (_family(import_nats), _options(import_nats, 3, _SELECTION)),
     "nb201": (_family(import_nb201), _options(import_nb201, 3, _SELECTION)),
     "hwnas": (_hwnas, ("table", *_options(add_hw_costs, 3))),
     "csv": (_csv, _options(import_csv, 2)),
     "parquet": (_csv, _options(import_csv, 2)),
+    "nb101": (_nb101, _options(import_nb101, 2)),
 }
 """Format name -> (importer, the options it takes); see :func:`import_benchmark`."""
 
@@ -114,7 +124,8 @@ def import_benchmark(
     ``cifar10-valid``), ``epochs`` (``12``, ``200`` or both; default ``200``),
     ``valid_split``/``test_split`` overrides and the options of :func:`import_nats` /
     :func:`import_nb201`; ``hwnas`` takes ``table`` and those of :func:`add_hw_costs`;
-    ``csv``/``parquet`` those of :func:`import_csv`.
+    ``csv``/``parquet`` those of :func:`import_csv`; ``nb101`` those of
+    :func:`import_nb101` (``check_crc``, ``check_hashes``).
 
     Raises:
         RegistryError: an unknown format, listing the known ones.

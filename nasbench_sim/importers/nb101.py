@@ -31,6 +31,7 @@ import numpy as np
 
 from nasbench_sim.importers.errors import ImportFormatError
 from nasbench_sim.importers.protobuf import ModelMetrics, WireError, evaluation_values, fields
+from nasbench_sim.importers.report import SYNTHETIC_KEY
 from nasbench_sim.importers.safe_pickle import safe_load
 from nasbench_sim.importers.tfrecord import iter_tfrecord
 
@@ -68,6 +69,9 @@ class NB101Data:
         budgets: the epoch budgets of the budget axis.
         values: float32 ``(n, budgets, repeats, 2, 4)``: halfway (0) and final (1) point of
             each run, :data:`POINT_METRICS` order, accuracies as fractions; NaN where absent.
+        records: the runs read (one per (graph, budget, repeat)).
+        synthetic: the file carries the mark of :mod:`~nasbench_sim.importers.synthetic_nb101`
+            (made-up numbers in the published layout).
     """
 
     hashes: np.ndarray
@@ -75,6 +79,8 @@ class NB101Data:
     params: np.ndarray
     budgets: tuple[int, ...]
     values: np.ndarray
+    records: int = 0
+    synthetic: bool = False
 
     @property
     def n_graphs(self) -> int:
@@ -111,7 +117,7 @@ class _Collector:
         self.points[-1][self.fill] = point
         self.fill += 1
 
-    def data(self, source: str) -> NB101Data:
+    def data(self, source: str, *, synthetic: bool = False) -> NB101Data:
         if not self.row:
             raise ImportFormatError(source, "no NAS-Bench-101 record in the file")
         used = (len(self.keys) - 1) * self._BLOCK + self.fill
@@ -128,6 +134,8 @@ class _Collector:
             params=np.array(self.params, dtype=np.float64),
             budgets=budgets,
             values=values,
+            records=used,
+            synthetic=synthetic,
         )
 
 
@@ -153,7 +161,10 @@ def _metrics(buf: bytes) -> tuple[float, tuple[float, ...]]:
 
 def _parse(data: bytes, source: str, k: int) -> tuple[str, int, str, float, tuple[float, ...]]:
     try:
-        h, epochs, bits, ops, raw = json.loads(data.decode("utf-8"))
+        row = json.loads(data.decode("utf-8"))
+        if k == 0 and isinstance(row, dict) and row.get(SYNTHETIC_KEY) is True:
+            return SYNTHETIC_KEY, 0, "", np.nan, ()
+        h, epochs, bits, ops, raw = row
         params, points = _metrics(base64.b64decode(raw, validate=True))
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError, WireError,
             binascii.Error) as exc:  # fmt: skip
@@ -184,16 +195,20 @@ def read_nb101_tfrecord(
         check_crc = path.is_file() and path.stat().st_size <= CRC_DEFAULT_LIMIT
     rows = _Collector()
     done = 0
+    synthetic = False
     for k, data in enumerate(iter_tfrecord(path, check_crc=check_crc)):
         h, epochs, spec, params, points = _parse(data, source, k)
-        rows.add(h, spec, params, epochs, points)
         done += len(data) + 16
         if progress and k % 10_000 == 9_999:
             progress(done)
             done = 0
+        if h == SYNTHETIC_KEY:
+            synthetic = True
+            continue
+        rows.add(h, spec, params, epochs, points)
     if progress and done:
         progress(done)
-    return rows.data(source)
+    return rows.data(source, synthetic=synthetic)
 
 
 def _computed(stats: Any, source: str, h: str) -> Iterable[tuple[int, tuple[float, ...]]]:
@@ -224,7 +239,10 @@ def read_naslib_pickle(path: str | os.PathLike[str]) -> NB101Data:
     if not isinstance(data, Mapping):
         raise ImportFormatError(source, "not NASLib's NAS-Bench-101 pickle (not a dict)")
     rows = _Collector()
+    synthetic = data.get(SYNTHETIC_KEY) is True
     for h, entry in data.items():
+        if h == SYNTHETIC_KEY:
+            continue
         if not (isinstance(entry, (tuple, list)) and len(entry) == 2):
             raise ImportFormatError(source, f"{h}: expected (fixed, computed) statistics")
         fixed, computed = entry
@@ -237,7 +255,7 @@ def read_naslib_pickle(path: str | os.PathLike[str]) -> NB101Data:
         spec = "".join(str(int(x)) for x in m.ravel()) + "|" + ops
         for epochs, point in _computed(computed, source, str(h)):
             rows.add(str(h), spec, params, epochs, point)
-    return rows.data(source)
+    return rows.data(source, synthetic=synthetic)
 
 
 def encode_row(h: str, epochs: int, spec: str, metrics: ModelMetrics) -> bytes:

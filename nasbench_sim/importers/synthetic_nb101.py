@@ -4,20 +4,28 @@ Random valid cells with made-up results in the published layouts: every (graph, 
 repeat) a record ``[hash, epochs, bits, ops, base64(ModelMetrics)]`` with evaluations at the
 start, halfway and end of the run. Accuracy grows with the number of 3x3 convolutions and
 with the budget; training time with the budget and the cell's size.
+
+Each file carries a mark the published files never have (a first TFRecord record
+``{"nasbench_sim_synthetic": true}``; that key at the top of the pickle), so a table imported
+from it is marked synthetic (``mark=False`` writes the bare published layout).
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import pickle
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nasbench_sim.errors import CellParseError
 from nasbench_sim.importers.nb101 import BUDGETS, REPEATS, encode_row
 from nasbench_sim.importers.protobuf import Evaluation, ModelMetrics
+from nasbench_sim.importers.report import SYNTHETIC_KEY
 from nasbench_sim.importers.tfrecord import write_tfrecord
 from nasbench_sim.space.nb101 import OPS, NB101Cell
 
@@ -71,20 +79,23 @@ def write_nb101_tfrecord(
     cells: Sequence[NB101Cell],
     budgets: Sequence[int] = BUDGETS,
     seed: int = 0,
+    *,
+    mark: bool = True,
 ) -> Path:
     """A ``nasbench_*.tfrecord``-style file of every (cell, budget, repeat)."""
     rows = (
         encode_row(cell.hash, epochs, str(cell), metrics)
         for cell, epochs, _, metrics in synthetic_runs(cells, budgets, seed)
     )
-    return write_tfrecord(path, rows)
+    head = [json.dumps({SYNTHETIC_KEY: True}).encode()] if mark else []
+    return write_tfrecord(path, itertools.chain(head, rows))
 
 
 def write_naslib_pickle(
-    path: str | os.PathLike[str], cells: Sequence[NB101Cell], seed: int = 0
+    path: str | os.PathLike[str], cells: Sequence[NB101Cell], seed: int = 0, *, mark: bool = True
 ) -> Path:
     """NASLib's ``nasbench_only108.pkl`` layout: ``{hash: (fixed, computed)}`` at 108 epochs."""
-    data: dict[str, tuple[dict, dict]] = {}
+    data: dict[str, Any] = {SYNTHETIC_KEY: True} if mark else {}
     for cell, epochs, _, m in synthetic_runs(cells, (108,), seed):
         fixed = {
             "module_adjacency": cell.array(),
