@@ -15,8 +15,17 @@ which one a query reads:
 * ``"mean"`` — the mean over repeats (missing values ignored).
 
 ``training_seed=S`` asks for the repeat that was trained with seed ``S`` (a label from
-:attr:`Benchmark.training_seeds`). The keyword ``seed=`` of earlier versions meant
-``repeat=``; it still works, with a :class:`DeprecationWarning`.
+:attr:`Benchmark.training_seeds`).
+
+Budgets. A query asks for a number of epochs among :attr:`Benchmark.budgets` (every epoch
+``1 .. n_epochs`` of a per-epoch learning curve; ``4, 12, 36, 108`` on NAS-Bench-101).
+:attr:`Benchmark.nested_budgets` says whether a lower budget is the beginning of the same
+training run (a per-epoch curve: continuing it costs the extra epochs) or a training run of
+its own (NAS-Bench-101: a 36-epoch result costs a whole 36-epoch run, whatever was trained
+before); the simulated clock prices queries by it (:mod:`nasbench_sim.bench.clock`).
+
+The keyword ``seed=`` of earlier versions meant ``repeat=``; it still works, with a
+:class:`DeprecationWarning`.
 """
 
 from __future__ import annotations
@@ -112,6 +121,22 @@ class Benchmark(abc.ABC):
     time_unit: str = "s"
     """What the clock counts: ``"s"`` (recorded seconds) or ``"epoch"`` (a table without
     recorded times: one unit per epoch trained; budget it in queries)."""
+    nested_budgets: bool = True
+    """True when a result at ``e`` epochs is the first ``e`` epochs of the full training run
+    (a learning curve); False when each budget is a training run of its own (NAS-Bench-101)."""
+
+    @property
+    def budgets(self) -> tuple[int, ...]:
+        """The epoch counts a query may ask for, increasing; the last is :attr:`n_epochs`."""
+        return tuple(range(1, self.n_epochs + 1))
+
+    @property
+    def features(self) -> frozenset[str]:
+        """What the benchmark offers beyond the interface: its space's
+        :attr:`~nasbench_sim.space.SearchSpace.features`, and ``"curves"`` when every query
+        returns the learning curve of one run up to any epoch (per-epoch budgets, nested)."""
+        curves = self.nested_budgets and self.budgets == tuple(range(1, self.n_epochs + 1))
+        return frozenset(self.space.features) | ({"curves"} if curves else set())
 
     # -- what it is and what it covers -------------------------------------------------------
     @property
@@ -175,8 +200,8 @@ class Benchmark(abc.ABC):
         """Search-time metrics of ``arch`` after ``epochs`` epochs (default: all).
 
         Args:
-            arch: a cell, its string form or its index.
-            epochs: epochs trained, ``1 .. n_epochs`` (``None``: all).
+            arch: a cell, its string form or its index (NAS-Bench-101: also its graph hash).
+            epochs: epochs trained, one of :attr:`budgets` (``None``: ``n_epochs``).
             repeat: which stored repeat (see the module docstring).
             training_seed: the repeat trained with this seed (instead of ``repeat``).
             seed: deprecated name of ``repeat``.
@@ -236,8 +261,8 @@ class Benchmark(abc.ABC):
         return self._test_many(self.space.to_indices(archs), None, rep).test_acc
 
     def epoch_time(self, arch: Any) -> float:
-        """Training time of one epoch, seconds."""
-        return self.query(arch, 1, repeat="mean").train_time
+        """Training time of one epoch of the full training, seconds (repeat mean)."""
+        return self.query(arch, self.n_epochs, repeat="mean").train_time / self.n_epochs
 
     # -- views and descriptions --------------------------------------------------------------
     @abc.abstractmethod
@@ -255,6 +280,8 @@ class Benchmark(abc.ABC):
             "cells_covered": int(self.candidate_cells.size),
             "space_size": self.space.size,
             "epochs": self.n_epochs,
+            **({} if "curves" in self.features else {"budgets": list(self.budgets)}),
+            "budgets_nested": self.nested_budgets,
             "seeds": list(self.training_seeds),
             "best_test_acc": self.best_test_acc,
         }

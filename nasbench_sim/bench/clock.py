@@ -9,10 +9,16 @@ Accounting rules:
   already trained to ``e' < e`` costs ``(e - e') * epoch_time``.
 * Re-querying a cell at ``e <= e'`` (a finished result) is free, unless ``charge_repeats=True``,
   which charges every query in full as if retrained from scratch.
+* On a benchmark whose budgets are separate training runs
+  (:attr:`~nasbench_sim.bench.Benchmark.nested_budgets` False, NAS-Bench-101), nothing carries
+  over between budgets: a query for ``(cell, e)`` costs the whole recorded run of ``e`` epochs
+  unless that very run was trained before in this run (then it is free, as above). A cell
+  trained for 4 epochs and then for 12 costs a 4-epoch run plus a 12-epoch run.
 * Cells are told apart by their space index: an equivalent twin of a trained cell is a
   different string to a search strategy and is trained (and charged) again.
 * A continuation or free re-read of a cell whose training is still running (on another
   worker) starts when that training ends: no result is known before the training behind it.
+  With separate runs only a re-read of the same budget waits; another budget is another run.
 * A budget is spent once the clock reaches ``Budget.time_s`` or ``Budget.queries`` queries
   have started; work already running completes (and may finish after ``time_s``), nothing new
   starts. :class:`SimulatedBenchmark` then raises
@@ -74,15 +80,30 @@ class Budget:
 
 
 class TrainingLedger:
-    """Remembers how far each cell has been trained in one run and prices queries."""
+    """Remembers how far each cell has been trained in one run and prices queries.
 
-    def __init__(self, *, charge_repeats: bool = False) -> None:
+    Args:
+        charge_repeats: charge re-queries of finished work in full.
+        nested_budgets: budgets are prefixes of one run (continuations cost the extra epochs);
+            ``False``: every budget is a run of its own (see the module docstring).
+    """
+
+    def __init__(self, *, charge_repeats: bool = False, nested_budgets: bool = True) -> None:
         self.charge_repeats = charge_repeats
+        self.nested_budgets = nested_budgets
         self._trained: dict[int, int] = {}
+        self._runs: set[tuple[int, int]] = set()
 
     def charge(self, result: Result) -> float:
         """Record ``result`` as trained and return the seconds it costs now."""
         done = self._trained.get(result.index, 0)
+        if not self.nested_budgets:
+            run = (result.index, result.epoch)
+            self._trained[result.index] = max(done, result.epoch)
+            if run in self._runs and not self.charge_repeats:
+                return 0.0
+            self._runs.add(run)
+            return result.train_time
         per_epoch = result.train_time / result.epoch
         if result.epoch > done:
             self._trained[result.index] = result.epoch
@@ -92,6 +113,7 @@ class TrainingLedger:
         return result.train_time if self.charge_repeats else 0.0
 
     def trained_epochs(self, index: int) -> int:
+        """The most epochs trained for cell ``index`` in this run (0: none)."""
         return self._trained.get(index, 0)
 
 
@@ -102,6 +124,8 @@ class Clock:
     Args:
         budget: the run's limits (``None``: none).
         charge_repeats: charge re-queries of finished work in full.
+        nested_budgets: the benchmark's :attr:`~nasbench_sim.bench.Benchmark.nested_budgets`
+            (``False``: each budget is a separate training run, charged in full).
 
     Example:
         >>> from nasbench_sim.bench import TabularBenchmark
@@ -114,13 +138,19 @@ class Clock:
         (True, False)
     """
 
-    def __init__(self, budget: Budget | None = None, *, charge_repeats: bool = False) -> None:
+    def __init__(
+        self,
+        budget: Budget | None = None,
+        *,
+        charge_repeats: bool = False,
+        nested_budgets: bool = True,
+    ) -> None:
         self.budget = budget
-        self.ledger = TrainingLedger(charge_repeats=charge_repeats)
+        self.ledger = TrainingLedger(charge_repeats=charge_repeats, nested_budgets=nested_budgets)
         self.time_limit = math.inf if budget is None or budget.time_s is None else budget.time_s
         self.query_limit = math.inf if budget is None or budget.queries is None else budget.queries
         self.n_started = 0
-        self._ready_at: dict[int, float] = {}
+        self._ready_at: dict[Any, float] = {}
 
     def can_start(self, now: float) -> bool:
         """Whether new work may start at ``now`` under the budget."""
@@ -133,13 +163,14 @@ class Clock:
             Its log record (start, finish, cost...), or ``None`` when it would start at or
             after the time budget (then nothing is charged).
         """
-        wait = 0.0 if self.ledger.charge_repeats else self._ready_at.get(result.index, 0.0)
+        key = result.index if self.ledger.nested_budgets else (result.index, result.epoch)
+        wait = 0.0 if self.ledger.charge_repeats else self._ready_at.get(key, 0.0)
         start = max(earliest, wait)
         if start >= self.time_limit:
             return None
         cost = self.ledger.charge(result)
         finish = start + cost
-        self._ready_at[result.index] = max(self._ready_at.get(result.index, 0.0), finish)
+        self._ready_at[key] = max(self._ready_at.get(key, 0.0), finish)
         self.n_started += 1
         return QueryRecord(
             start=start,
@@ -177,7 +208,9 @@ class SimulatedBenchmark:
         self.bench = bench
         self.budget = budget
         self.charge_repeats = charge_repeats
-        self.clock = Clock(budget, charge_repeats=charge_repeats)
+        self.clock = Clock(
+            budget, charge_repeats=charge_repeats, nested_budgets=bench.nested_budgets
+        )
         self.elapsed = 0.0
         self.log: list[QueryRecord] = []
 

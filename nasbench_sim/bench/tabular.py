@@ -10,7 +10,14 @@ A row missing some runs (an imported benchmark that lacks a seed for some cells:
 table) draws its ``repeat=None`` repeat among the runs it has; a complete row draws exactly as
 before, and a missing run is never filled with another.
 
-Time: a query is charged the table's recorded training time per epoch (``time_unit == "s"``).
+Budgets: a table whose ``budgets`` dataset lists the epochs of each position of its epoch axis
+(NAS-Bench-101: ``4, 12, 36, 108``) answers those epoch counts only, each a training run of its
+own (:attr:`~nasbench_sim.bench.Benchmark.nested_budgets` is False) whose recorded time,
+``metrics/train_time_s``, is what the query costs; its results carry no learning curve. A
+table without ``budgets`` is a per-epoch curve: every epoch ``1 .. n_epochs`` of one run.
+
+Time: a query is charged the table's recorded training time per epoch (``time_unit == "s"``),
+or, where the table records the time of each run (``metrics/train_time_s``), that time.
 A table that records no times (all ``cost/train_time_s`` NaN) charges one unit per epoch
 trained instead (``time_unit == "epoch"``; budget it in queries, see
 :func:`~nasbench_sim.search.experiment.parse_budget`); in a timed table, a cell without a
@@ -31,7 +38,6 @@ import numpy as np
 from nasbench_sim.bench.base import Benchmark, Repeat, Source
 from nasbench_sim.bench.results import Result, ResultBatch, TestBatch
 from nasbench_sim.errors import CellNotInTableError, QueryError, TableError
-from nasbench_sim.space import get_space
 from nasbench_sim.table import TableData, read_table
 
 __all__ = ["DEFAULT_TABLE", "TabularBenchmark", "default_table_path"]
@@ -103,9 +109,13 @@ class TabularBenchmark(Benchmark):
         in_progress: bool = False,
     ) -> None:
         self.table = table
-        self.space = get_space(table.space)
+        self.space = table.arch_space
         self.dataset = table.dataset
-        self.n_epochs = table.n_epochs
+        self._budgets = tuple(int(e) for e in table.epoch_axis)
+        self.n_epochs = self._budgets[-1]
+        self.nested_budgets = table.budgets is None
+        self._pos = np.full(self.n_epochs + 1, -1, dtype=np.int64)  # epochs -> axis position
+        self._pos[list(self._budgets)] = np.arange(len(self._budgets))
         self.n_seeds = table.n_seeds
         self.run_seed = int(run_seed)
         m = table.metrics
@@ -119,6 +129,9 @@ class TabularBenchmark(Benchmark):
         self._cost = np.stack(
             [c["train_time_s"], c["params"], c["flops"], c["latency_s"]], axis=1
         ).astype(np.float64)
+        run = m.get("train_time_s")  # the recorded time of each (row, repeat, budget) run
+        self._run_time = None if run is None else np.asarray(run, dtype=np.float64)
+        self._run_time_mean: np.ndarray | None = None
         self.time_unit = "s" if table.has_times else "epoch"
         untimed = ~np.isfinite(self._cost[:, 0])
         self.n_cells_without_time = int(untimed.sum()) if table.has_times else 0
@@ -187,8 +200,16 @@ class TabularBenchmark(Benchmark):
         return np.sort(np.asarray(self.table.arch_index, dtype=np.int64))
 
     @property
+    def budgets(self) -> tuple[int, ...]:
+        return self._budgets
+
+    @property
     def full_training_time(self) -> float:
-        return float(np.median(self._cost[:, 0])) * self.n_epochs  # untimed cells: the median
+        full = self._cost[:, 0] * self.n_epochs  # untimed cells: the median
+        if self._run_time is not None and self.time_unit == "s":
+            runs = self.run_time_mean[:, -1]
+            full = np.where(np.isfinite(runs), runs, full)
+        return float(np.median(full))
 
     @property
     def best_test_acc(self) -> float:
@@ -218,22 +239,46 @@ class TabularBenchmark(Benchmark):
             )
         return rows
 
+    def _allowed(self) -> str:
+        if self.nested_budgets:
+            return f"1..{self.n_epochs}"
+        return ", ".join(map(str, self._budgets)) + " (each a separate training run)"
+
     def _epoch(self, epochs: int | None) -> int:
         if epochs is None:
             return self.n_epochs
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
-            raise QueryError(f"epochs must be an int in 1..{self.n_epochs}, got {epochs!r}")
+            raise QueryError(f"epochs must be an int among {self._allowed()}, got {epochs!r}")
         if not 1 <= epochs <= self.n_epochs:
-            raise QueryError(f"epochs={epochs} is outside 1..{self.n_epochs} for this table")
+            raise QueryError(f"epochs={epochs} is outside {self._allowed()} for this table")
+        if self._pos[epochs] < 0:
+            raise QueryError(f"epochs={epochs} is not a budget of this table: {self._allowed()}")
         return int(epochs)
 
     def _epochs(self, epochs: int | np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
         if epochs is None:
             return np.full(shape, self.n_epochs, dtype=np.int64)
         e = np.broadcast_to(np.asarray(epochs, dtype=np.int64), shape)
-        if e.size and (e.min() < 1 or e.max() > self.n_epochs):
-            raise QueryError(f"epochs must lie in 1..{self.n_epochs} for this table")
+        if e.size and (e.min() < 1 or e.max() > self.n_epochs or (self._pos[e] < 0).any()):
+            raise QueryError(f"epochs must be among {self._allowed()} for this table")
         return e
+
+    @property
+    def run_time_mean(self) -> np.ndarray:
+        """Repeat mean of the recorded run times ``(rows, positions)`` (NaN without any)."""
+        if self._run_time_mean is None:
+            assert self._run_time is not None
+            self._run_time_mean = _nanmean_repeats(self._run_time)
+        return self._run_time_mean
+
+    def _times(self, rows: Any, rep: Any, pos: Any, e: Any, mean: bool) -> Any:
+        """Seconds behind results: the recorded run time where the table has one, else the
+        epoch time times ``e``."""
+        per_epoch = self._cost[rows, 0] * e
+        if self._run_time is None or self.time_unit != "s":
+            return per_epoch
+        run = self.run_time_mean[rows, pos] if mean else self._run_time[rows, rep, pos]
+        return np.where(np.isfinite(run), run, per_epoch)
 
     def repeat_for(self, arch: Any) -> int:
         """The repeat that ``repeat=None`` answers with for ``arch`` under this run seed."""
@@ -256,6 +301,7 @@ class TabularBenchmark(Benchmark):
     def _query(self, arch: Any, epochs: int | None, repeat: Repeat) -> Result:
         arch, idx, row = self._index(arch)
         e = self._epoch(epochs)
+        p = int(self._pos[e])
         if repeat is None:
             rep = int(self._repeat_of_row[row])
             block = self._search[row, rep]
@@ -265,8 +311,13 @@ class TabularBenchmark(Benchmark):
         else:
             rep = int(repeat)
             block = self._search[row, rep]
-        train_loss, train_acc, valid_loss, valid_acc = block[e - 1].tolist()
+        train_loss, train_acc, valid_loss, valid_acc = block[p].tolist()
         t, params, flops, lat = self._cost[row].tolist()
+        train_time = t * e
+        if self._run_time is not None and self.time_unit == "s":
+            run = float(self.run_time_mean[row, p] if rep < 0 else self._run_time[row, rep, p])
+            if run == run:  # recorded (not NaN)
+                train_time = run
         return Result(
             arch=arch,
             index=idx,
@@ -276,11 +327,11 @@ class TabularBenchmark(Benchmark):
             train_acc=train_acc,
             valid_loss=valid_loss,
             valid_acc=valid_acc,
-            train_time=t * e,
+            train_time=train_time,
             params=params,
             flops=flops,
             latency=lat,
-            valid_curve=block[:e, 3],
+            valid_curve=block[: p + 1, 3] if self.nested_budgets else None,
         )
 
     def _query_many(
@@ -289,12 +340,13 @@ class TabularBenchmark(Benchmark):
         idx = self.space.to_indices(archs)
         rows = self._rows(idx)
         e = self._epochs(epochs, idx.shape)
+        pos = self._pos[e]
         if repeat == "mean":
             rep = np.full(idx.shape, -1, dtype=np.int64)
-            vals = self.search_mean[rows, e - 1]
+            vals = self.search_mean[rows, pos]
         else:
             rep = self._repeat_of_row[rows] if repeat is None else np.full(idx.shape, int(repeat))
-            vals = self._search[rows, rep, e - 1]
+            vals = self._search[rows, rep, pos]
         cost = self._cost[rows]
         return ResultBatch(
             index=idx,
@@ -304,7 +356,7 @@ class TabularBenchmark(Benchmark):
             train_acc=vals[:, 1],
             valid_loss=vals[:, 2],
             valid_acc=vals[:, 3],
-            train_time=cost[:, 0] * e,
+            train_time=self._times(rows, rep, pos, e, repeat == "mean"),
             params=cost[:, 1],
             flops=cost[:, 2],
             latency=cost[:, 3],
@@ -315,18 +367,21 @@ class TabularBenchmark(Benchmark):
     ) -> TestBatch:
         rows = self._rows(idx)
         e = self._epochs(epochs, idx.shape)
+        pos = self._pos[e]
         if repeat == "mean":
             rep = np.full(idx.shape, -1, dtype=np.int64)
-            vals = self.test_mean[rows, e - 1]
+            vals = self.test_mean[rows, pos]
         else:
             rep = self._repeat_of_row[rows] if repeat is None else np.full(idx.shape, int(repeat))
-            vals = self._test[rows, rep, e - 1]
+            vals = self._test[rows, rep, pos]
         return TestBatch(
             index=idx, epoch=e.copy(), repeat=rep, test_loss=vals[:, 0], test_acc=vals[:, 1]
         )
 
     def with_run_seed(self, run_seed: int) -> TabularBenchmark:
         _ = self.search_mean, self.test_mean  # computed once here, shared by every view
+        if self._run_time is not None:
+            _ = self.run_time_mean
         view = copy.copy(self)
         view.run_seed = int(run_seed)
         view._repeat_of_row = _crn_repeats(
