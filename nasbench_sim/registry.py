@@ -2,10 +2,12 @@
 
 A :class:`Registry` is an explicit dict from names to :class:`Entry` objects. An entry says
 what it makes (a class, or ``"module:attr"`` loaded on first use so that listing costs
-nothing), how people call it (``label``), which optional modules it needs (``requires``) and
-which records it needs from a benchmark's file (``needs``). ``create(name, ...)`` lists the
-valid names when a name is unknown, checks the arguments against the signature before
-calling, and lets every error raised inside the constructor surface unchanged.
+nothing), how people call it (``label``), which optional modules it needs (``requires``),
+which records it needs from a benchmark's file (``needs``) and what it needs of the benchmark
+itself (``features``: per-epoch learning curves, a space of one op per edge...).
+``create(name, ...)`` lists the valid names when a name is unknown, checks the arguments
+against the signature before calling, and lets every error raised inside the constructor
+surface unchanged.
 
 Example:
     >>> reg = Registry("number", [Entry("fraction", "fractions:Fraction", label="Fraction")])
@@ -58,6 +60,9 @@ class Entry:
         requires: optional modules (import names) it cannot work without.
         needs: records it needs from the benchmark's file (e.g. ``"oneshot/spos"``: a stored
             SPOS super-network), supplied as constructor arguments by whoever runs it.
+        features: what it needs of the benchmark and its space, names of
+            :attr:`nasbench_sim.bench.Benchmark.features` (e.g. ``"curves"``: per-epoch
+            learning curves; ``"edge_ops"``: NAS-Bench-201's one op per edge).
     """
 
     name: str
@@ -66,6 +71,7 @@ class Entry:
     summary: str = ""
     requires: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:

@@ -33,7 +33,7 @@ from nasbench_sim.search import RunResult, Strategy
 from nasbench_sim.search import create as _create
 from nasbench_sim.search import run as _run
 from nasbench_sim.search.mo.registry import CORE_MO_STRATEGIES, DEFAULT_MO_STRATEGIES
-from nasbench_sim.search.registry import CORE_STRATEGIES
+from nasbench_sim.search.registry import CORE_STRATEGIES, lacking_features
 from nasbench_sim.sources import Spec, source_file
 from nasbench_sim.space import SearchSpace
 
@@ -45,6 +45,7 @@ __all__ = [
     "WEIGHT_SHARING_STRATEGIES",
     "Selection",
     "create",
+    "lacking_features",
     "run",
     "select_strategies",
     "strategy_kwargs",
@@ -54,21 +55,29 @@ _MODEL_BASED = (
     Entry("bananas", "predictors.strategies:Bananas", "BANANAS"),
     Entry("bo_xgb", "predictors.strategies:XGBoostBO", "BO (XGBoost ens.)"),
     Entry("bo_gcn", "predictors.strategies:GCNBO", "BO (GCN ens.)", requires=("torch",)),
-    Entry("pnas", "predictors.strategies:ProgressiveSearch", "PNAS (progressive)"),
+    Entry(
+        "pnas",
+        "predictors.strategies:ProgressiveSearch",
+        "PNAS (progressive)",
+        features=("edge_ops",),
+    ),
     Entry(
         "random_es",
         "predictors.early_stopping:RandomSearchES",
         "Random search + LC early stop",
+        features=("curves",),
     ),
     Entry(
         "evolution_es",
         "predictors.early_stopping:EvolutionES",
         "Reg. evolution + LC early stop",
+        features=("curves",),
     ),
     Entry(
         "hyperband_es",
         "predictors.early_stopping:HyperbandES",
         "Hyperband + LC early stop",
+        features=("curves",),
     ),
 )
 _WEIGHT_SHARING = tuple(
@@ -77,6 +86,7 @@ _WEIGHT_SHARING = tuple(
         f"nasbench_sim.oneshot.strategy:{cls}",
         f"{method.upper()} (weight sharing)",
         needs=(f"oneshot/{method}",),
+        features=("edge_ops",),
     )
     for method, cls in (("spos", "SposReplay"), ("darts", "DartsReplay"), ("gdas", "GdasReplay"))
 )
@@ -117,7 +127,8 @@ def create(
     **kwargs: Any,
 ) -> Strategy:
     """:func:`nasbench_sim.search.create` with every strategy of :data:`STRATEGIES` (for a
-    benchmark ``bench``: ``create(name, bench.search_space, bench.n_epochs, seed)``)."""
+    benchmark ``bench``: ``create(name, bench.search_space, bench.n_epochs, seed,
+    budgets=bench.budgets)``)."""
     return _create(name, space, n_epochs, seed, registry=STRATEGIES, **kwargs)
 
 
@@ -174,7 +185,9 @@ class _Stored:
         return None
 
 
-def select_strategies(names: str | Sequence[str], spec: Spec = None) -> Selection:
+def select_strategies(
+    names: str | Sequence[str], spec: Spec = None, *, bench: Benchmark | None = None
+) -> Selection:
     """The strategies to run on the benchmark opened from ``spec``.
 
     Args:
@@ -182,23 +195,30 @@ def select_strategies(names: str | Sequence[str], spec: Spec = None) -> Selectio
             string or a sequence).
         spec: the benchmark's spec (see :func:`nasbench_sim.open`); its table file is where
             stored records (super-networks) are looked up.
+        bench: the benchmark opened from ``spec``, when the caller has it (else it is opened
+            here), for what strategies need of it (:func:`lacking_features`).
 
     Raises:
         RegistryError: an unknown name (the message lists the known ones).
         MissingDependencyError: a named strategy needs a module that is not installed.
-        StrategyConfigError: no names, or a named strategy's records are not in the table.
+        StrategyConfigError: no names, a named strategy's records are not in the table, or
+            it needs what the benchmark does not offer (a space layout, learning curves).
 
     Example:
         >>> sel = select_strategies("all", "synthetic")
         >>> len(sel.names) + len(sel.left_out) == len(STRATEGIES), "spos" in sel.left_out
         (True, True)
     """
+    if bench is None:
+        from nasbench_sim.sources import open as open_benchmark
+
+        bench = open_benchmark(spec)
     stored = _Stored.read(source_file(spec))
     if isinstance(names, str) and names.strip() == "all":
         chosen, left_out = [], {}
         unavailable = STRATEGIES.unavailable()
-        for name in STRATEGIES:
-            why = unavailable.get(name) or stored.lacks(name)
+        for name, entry in STRATEGIES.items():
+            why = unavailable.get(name) or lacking_features(entry, bench) or stored.lacks(name)
             if why is None:
                 chosen.append(name)
             else:
@@ -210,7 +230,7 @@ def select_strategies(names: str | Sequence[str], spec: Spec = None) -> Selectio
         raise StrategyConfigError("no strategies given; name some (e.g. random,evolution) or all")
     for name in listed:
         STRATEGIES.load(name)  # unknown name or missing dependency: fail now, saying why
-        why = stored.lacks(name)
+        why = lacking_features(STRATEGIES[name], bench) or stored.lacks(name)
         if why is not None:
             raise StrategyConfigError(f"strategy {name!r} {why}")
     return Selection(tuple(dict.fromkeys(listed)))

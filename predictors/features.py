@@ -44,7 +44,7 @@ def encoding_features(space: SearchSpace, indices: Any, kind: str = "onehot") ->
 
 def cost_features(bench: Benchmark, indices: Any) -> np.ndarray:
     """``log10`` of parameter count and FLOPs, float64 ``(n, 2)``."""
-    batch = bench.query_many(_as_indices(indices), epochs=1, repeat="mean")
+    batch = bench.query_many(_as_indices(indices), epochs=bench.budgets[0], repeat="mean")
     return np.log10(np.maximum(np.stack([batch.params, batch.flops], axis=1), 1.0))
 
 
@@ -68,6 +68,12 @@ def curve_features(bench: Benchmark, indices: Any, k: int, repeat: Any = None) -
         k: epochs observed, ``1 .. bench.n_epochs``.
         repeat: repeat to read (``None``: the run-seed draw, ``"mean"``, or an int).
     """
+    if "curves" not in bench.features:
+        raise PredictorError(
+            f"partial learning curves need per-epoch curves; the {bench.space.name!r} "
+            f"benchmark answers budgets {', '.join(map(str, bench.budgets))}, each a separate "
+            "training run"
+        )
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= bench.n_epochs:
         raise PredictorError(f"k (epochs observed) must be an int in 1..{bench.n_epochs}, got {k}")
     idx = bench.space.to_indices(_as_indices(indices))

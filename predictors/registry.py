@@ -21,7 +21,13 @@ __all__ = ["DEFAULT_PREDICTORS", "PREDICTORS", "create_predictor"]
 PREDICTORS = Registry(
     "predictor",
     [
-        Entry("lcsvr", LearningCurveSVR, "LC-SVR", "learning-curve SVR (Baker et al. 2018)"),
+        Entry(
+            "lcsvr",
+            LearningCurveSVR,
+            "LC-SVR",
+            "learning-curve SVR (Baker et al. 2018)",
+            features=("curves",),
+        ),
         Entry("xgb", XGBoostPredictor, "XGBoost", "gradient-boosted trees on the encoding"),
         Entry("gcn", GCNPredictor, "GCN", "graph convolutional network", requires=("torch",)),
         Entry("bananas", BananasPredictor, "BANANAS", "MLP ensemble on the path encoding"),
@@ -33,7 +39,8 @@ PREDICTORS = Registry(
     arg_error=PredictorError,
 )
 """Every predictor by name. ``ensemble`` wraps another one (``base=``, default ``"xgb"``);
-``gcn`` needs torch (``pip install -e ".[train]"``)."""
+``gcn`` needs torch (``pip install -e ".[train]"``); ``lcsvr`` needs per-epoch learning curves
+(``features``; NAS-Bench-101's budgets are separate runs, not a curve)."""
 
 DEFAULT_PREDICTORS: tuple[str, ...] = ("lcsvr", "xgb", "gcn", "bananas", "rf", "ridge", "knn")
 """What ``nasbench-sim predictors`` evaluates when none are named (the installed ones)."""

@@ -146,7 +146,7 @@ def _setup(args: argparse.Namespace, outputs: tuple[str, ...]) -> dict[str, Any]
     for note in (synthetic_banner(bench), coverage_note(bench)):
         if note:
             print(note)
-    selection = select_strategies(args.strategies, args.table)
+    selection = select_strategies(args.strategies, args.table, bench=bench)
     for name, why in selection.left_out.items():
         print(f"left out {name}: {why}")
     baseline = _baseline(getattr(args, "baseline", "none"), selection.names)

@@ -18,12 +18,19 @@ import pandas as pd
 
 import nasbench_sim
 from nasbench_sim.atomic import atomic_dir, check_output_dir
+from nasbench_sim.bench import Benchmark
 from nasbench_sim.cli.core import synthetic_banner
+from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.search.mo.experiment import MOComparison, compare_mo
 from nasbench_sim.search.mo.objectives import ObjectiveSet
 from nasbench_sim.search.runs_io import write_runs
-from nasbench_sim.strategies import DEFAULT_MO_STRATEGIES, DEFAULT_STRATEGIES, MO_STRATEGIES
+from nasbench_sim.strategies import (
+    DEFAULT_MO_STRATEGIES,
+    DEFAULT_STRATEGIES,
+    MO_STRATEGIES,
+    lacking_features,
+)
 
 __all__ = ["run_compare_mo"]
 
@@ -33,12 +40,20 @@ OUTPUTS = (
 )  # fmt: skip
 
 
-def _strategies(text: str) -> list[str]:
-    """Multi-objective strategy names; the single-objective default list means the MO default."""
-    if text == ",".join(DEFAULT_STRATEGIES):
-        return list(DEFAULT_MO_STRATEGIES)
-    if text.strip() == "all":
-        return list(MO_STRATEGIES)
+def _strategies(text: str, bench: Benchmark) -> list[str]:
+    """Multi-objective strategy names; the single-objective default list means the MO default.
+    Those that need what ``bench`` lacks are left out of a default or ``all`` (said so), and
+    refused when named."""
+    if text == ",".join(DEFAULT_STRATEGIES) or text.strip() == "all":
+        pool = DEFAULT_MO_STRATEGIES if text.strip() != "all" else tuple(MO_STRATEGIES)
+        names = []
+        for name in pool:
+            why = lacking_features(MO_STRATEGIES[name], bench)
+            if why is None:
+                names.append(name)
+            else:
+                print(f"left out {name}: {why}")
+        return names
     names = [s.strip() for s in text.split(",") if s.strip()]
     unknown = [n for n in names if n not in MO_STRATEGIES]
     if unknown or not names:
@@ -46,6 +61,10 @@ def _strategies(text: str) -> list[str]:
             f"--objectives needs multi-objective strategies; not one: {unknown or text!r}. "
             f"Allowed: {', '.join(MO_STRATEGIES)}, or 'all'"
         )
+    for name in names:
+        why = lacking_features(MO_STRATEGIES[name], bench)
+        if why is not None:
+            raise StrategyConfigError(f"strategy {name!r} {why}")
     return names
 
 
@@ -70,7 +89,7 @@ def run_compare_mo(args: argparse.Namespace) -> int:
     if banner:
         print(banner)
     objectives = objectives.bind(bench)
-    strategies = _strategies(args.strategies)
+    strategies = _strategies(args.strategies, bench)
     seeds = args.seeds
     budget = parse_budget(args.budget, bench)
     baseline = "mo_random" if args.baseline in (None, "random") else args.baseline

@@ -107,22 +107,44 @@ def _progress_bar(desc: str) -> tuple[Any, Any]:
     return bar, update
 
 
-def _predictor_names(text: str | None) -> list[str]:
+def _lacks(name: str, bench: Any) -> str | None:
+    """Why predictor ``name`` cannot run on ``bench`` (what it needs of it), or ``None``."""
+    from predictors.registry import PREDICTORS
+
+    missing = [f for f in PREDICTORS[name].features if f not in bench.features]
+    if not missing:
+        return None
+    return (
+        f"needs per-epoch learning curves; the {bench.space.name!r} benchmark answers budgets "
+        f"{', '.join(map(str, bench.budgets))} epochs, each a separate training run"
+        if missing == ["curves"]
+        else f"needs {', '.join(missing)}, which this benchmark does not offer"
+    )
+
+
+def _predictor_names(text: str | None, bench: Any) -> list[str]:
     """The predictors to evaluate: the named ones (each checked now), or the installed
-    defaults, saying which were left out and why."""
+    defaults that can run on ``bench``, saying which were left out and why."""
     from predictors.registry import DEFAULT_PREDICTORS, PREDICTORS
 
     if text is None:
         missing = PREDICTORS.unavailable()
+        names = []
         for name in DEFAULT_PREDICTORS:
-            if name in missing:
-                print(f"left out {name}: {missing[name]}")
-        return [n for n in DEFAULT_PREDICTORS if n not in missing]
+            why = missing.get(name) or _lacks(name, bench)
+            if why:
+                print(f"left out {name}: {why}")
+            else:
+                names.append(name)
+        return names
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise _ArgError("--predictors is empty; give names like xgb,rf or leave it out")
     for name in names:
         PREDICTORS.load(name)  # unknown, or a missing dependency: say so before any work
+        why = _lacks(name, bench)
+        if why:
+            raise _ArgError(f"--predictors: {name} {why}")
     return names
 
 
@@ -130,13 +152,16 @@ def _predictors(args: argparse.Namespace) -> int:
     from nasbench_sim.cli.core import synthetic_banner
     from predictors.evaluate import predictor_study
 
-    names = _predictor_names(args.predictors)
     sizes = _int_list(args.train_sizes, "--train-sizes", low=2)
     fractions = _float_list(args.lc_fractions, "--lc-fractions")
     bench = nasbench_sim.open(args.table)
     banner = synthetic_banner(bench)
     if banner:
         print(banner)
+    names = _predictor_names(args.predictors, bench)
+    if fractions and _lacks("lcsvr", bench):
+        print(f"skipped the LC-SVR curve study: LC-SVR {_lacks('lcsvr', bench)}")
+        fractions = []
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     bar, update = _progress_bar("predictors")

@@ -60,7 +60,7 @@ def _strategies(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     bench = nasbench_sim.open(args.table)
     budget = parse_budget(args.budget, bench)
-    select_strategies([args.strategy], args.table)  # unknown, not installed, no records: say so
+    select_strategies([args.strategy], args.table, bench=bench)  # unknown, not here: say so
     skw = strategy_kwargs([args.strategy], args.table, spos_candidates=args.spos_candidates)
     result = run(
         args.strategy,

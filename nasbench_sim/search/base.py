@@ -78,6 +78,10 @@ class Strategy(abc.ABC):
     name: ClassVar[str] = "strategy"
     multi_fidelity: ClassVar[bool] = False
     """True for strategies that ask for fewer than ``n_epochs`` epochs."""
+    accepts_budgets: ClassVar[bool] = False
+    """True when the constructor takes ``budgets=``: the epoch counts the benchmark answers
+    (:attr:`~nasbench_sim.bench.Benchmark.budgets`), which the run loop then passes, so that
+    every rung the strategy proposes is one of them (NAS-Bench-101: ``4, 12, 36, 108``)."""
     setup_cost_s: float = 0.0
     """Simulated seconds the strategy works before its first proposal can start (e.g. a
     weight-sharing search training its super-network); the run loop starts every worker's

@@ -6,6 +6,11 @@ A *bracket* samples ``n`` fresh cells, trains them all to the first rung's epoch
 ``n_epochs``. A promotion asks for the cell again at the higher epoch count; the simulated clock
 charges only the epochs not yet trained, so promotions cost what continuing the training costs.
 
+On a benchmark that answers a few budgets only (NAS-Bench-101: ``4, 12, 36, 108`` epochs,
+passed as ``budgets=``), the first rung defaults to the smallest budget and every rung must be
+a budget (``eta=3`` fits NAS-Bench-101 exactly); there each budget is a separate training run,
+so a promotion costs a whole run of the higher budget (the clock charges it so).
+
 Hyperband cycles brackets of different aggressiveness (Li et al.'s schedule, see
 :func:`hyperband_schedule`); successive halving repeats one bracket. Both repeat brackets
 until the run loop stops asking.
@@ -27,6 +32,7 @@ import bisect
 import itertools
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +49,10 @@ __all__ = [
     "Hyperband",
     "Rung",
     "SuccessiveHalving",
+    "check_rungs",
     "halving_rungs",
     "hyperband_schedule",
+    "ladder_budgets",
 ]
 
 
@@ -137,10 +145,37 @@ class _Bracket:
         self.queue.extend(range(len(self.members)))
 
 
+def ladder_budgets(
+    n_epochs: int, budgets: Sequence[int] | None, min_epochs: int | None
+) -> tuple[tuple[int, ...], int]:
+    """The benchmark's budgets (``None``: every epoch ``1 .. n_epochs``) and the first rung's
+    epochs (``None``: the smallest budget).
+
+    Raises:
+        StrategyConfigError: budgets that do not end at ``n_epochs``.
+    """
+    allowed = tuple(range(1, n_epochs + 1)) if budgets is None else tuple(sorted(budgets))
+    if not allowed or allowed[-1] != n_epochs:
+        raise StrategyConfigError(f"budgets {allowed} must end at n_epochs={n_epochs}")
+    return allowed, allowed[0] if min_epochs is None else min_epochs
+
+
+def check_rungs(name: str, epochs: Sequence[int], budgets: Sequence[int], eta: int) -> None:
+    """Raise :class:`StrategyConfigError` unless every rung's epochs is one of ``budgets``."""
+    bad = sorted({int(e) for e in epochs} - {int(b) for b in budgets})
+    if bad:
+        raise StrategyConfigError(
+            f"{name}: rungs at {', '.join(map(str, bad))} epochs (eta={eta}) are not among the "
+            f"benchmark's budgets {', '.join(map(str, budgets))}; choose eta and min_epochs so "
+            "that every rung is a budget (NAS-Bench-101: eta=3, min_epochs=4)"
+        )
+
+
 class _Halving(Strategy):
     """Multi-fidelity over epochs with reduction factor ``eta`` from ``min_epochs`` up."""
 
     multi_fidelity = True
+    accepts_budgets = True
 
     def __init__(
         self,
@@ -149,9 +184,11 @@ class _Halving(Strategy):
         seed: int | np.random.SeedSequence = 0,
         *,
         eta: int = 3,
-        min_epochs: int = 1,
+        min_epochs: int | None = None,
+        budgets: Sequence[int] | None = None,
     ) -> None:
         super().__init__(space, n_epochs, seed)
+        self.budgets, min_epochs = ladder_budgets(self.n_epochs, budgets, min_epochs)
         check_ladder(self.n_epochs, eta, min_epochs)
         self.eta = int(eta)
         self.min_epochs = int(min_epochs)
@@ -167,9 +204,10 @@ class _Brackets(_Halving):
         seed: int | np.random.SeedSequence = 0,
         *,
         eta: int = 3,
-        min_epochs: int = 1,
+        min_epochs: int | None = None,
+        budgets: Sequence[int] | None = None,
     ) -> None:
-        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs)
+        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs, budgets=budgets)
         self._open: list[_Bracket] = []
         self._seen: set[int] = set()
         self.n_brackets = 0  # brackets opened so far
@@ -231,10 +269,13 @@ class SuccessiveHalving(_Brackets):
 
     Args:
         eta: keep the top ``1/eta`` of each rung.
-        min_epochs: lower bound of the first rung. The bracket has ``s + 1`` rungs, ``s`` the
-            most halvings with ``min_epochs * eta**s <= n_epochs``; rung ``i`` trains to
-            ``n_epochs * eta**(i - s)`` epochs, rounded.
+        min_epochs: lower bound of the first rung (default: the smallest budget, 1 on a
+            per-epoch table). The bracket has ``s + 1`` rungs, ``s`` the most halvings with
+            ``min_epochs * eta**s <= n_epochs``; rung ``i`` trains to ``n_epochs * eta**(i -
+            s)`` epochs, rounded.
         n: cells in the first rung (default ``eta**s``: one cell reaches ``n_epochs``).
+        budgets: the epoch counts the benchmark answers (``None``: every epoch); every rung
+            must be one of them.
 
     Example:
         >>> from nasbench_sim.space import get_space
@@ -252,10 +293,11 @@ class SuccessiveHalving(_Brackets):
         seed: int | np.random.SeedSequence = 0,
         *,
         eta: int = 3,
-        min_epochs: int = 1,
+        min_epochs: int | None = None,
         n: int | None = None,
+        budgets: Sequence[int] | None = None,
     ) -> None:
-        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs)
+        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs, budgets=budgets)
         s = _s_max(self.n_epochs, self.eta, self.min_epochs)
         if n is None:
             n = self.eta**s
@@ -263,6 +305,7 @@ class SuccessiveHalving(_Brackets):
             raise StrategyConfigError(f"n must be an int >= 1, got {n!r}")
         self.n = int(n)
         self.rungs = halving_rungs(self.n, self.n_epochs, self.eta, s)
+        check_rungs(self.name, [r.epochs for r in self.rungs], self.budgets, self.eta)
 
     def _schedule(self, k: int) -> tuple[Rung, ...]:
         return self.rungs
@@ -273,7 +316,10 @@ class Hyperband(_Brackets):
 
     Args:
         eta: keep the top ``1/eta`` of each rung.
-        min_epochs: the smallest rung's epochs (Li et al.'s ``r``, one unit of resource).
+        min_epochs: the smallest rung's epochs (Li et al.'s ``r``, one unit of resource;
+            default: the smallest budget).
+        budgets: the epoch counts the benchmark answers (``None``: every epoch); every rung
+            must be one of them.
 
     Example:
         >>> from nasbench_sim.space import get_space
@@ -291,10 +337,13 @@ class Hyperband(_Brackets):
         seed: int | np.random.SeedSequence = 0,
         *,
         eta: int = 3,
-        min_epochs: int = 1,
+        min_epochs: int | None = None,
+        budgets: Sequence[int] | None = None,
     ) -> None:
-        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs)
+        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs, budgets=budgets)
         self.schedule = hyperband_schedule(self.n_epochs, self.eta, self.min_epochs)
+        epochs = [r.epochs for bracket in self.schedule for r in bracket]
+        check_rungs(self.name, epochs, self.budgets, self.eta)
 
     def _schedule(self, k: int) -> tuple[Rung, ...]:
         return self.schedule[k % len(self.schedule)]
@@ -314,7 +363,9 @@ class ASHA(_Halving):
 
     Args:
         eta: keep the top ``1/eta`` of each rung.
-        min_epochs: lower bound of the lowest rung.
+        min_epochs: lower bound of the lowest rung (default: the smallest budget).
+        budgets: the epoch counts the benchmark answers (``None``: every epoch); every rung
+            must be one of them.
 
     Attributes:
         rung_epochs: epochs of each rung, lowest first.
@@ -335,11 +386,13 @@ class ASHA(_Halving):
         seed: int | np.random.SeedSequence = 0,
         *,
         eta: int = 3,
-        min_epochs: int = 1,
+        min_epochs: int | None = None,
+        budgets: Sequence[int] | None = None,
     ) -> None:
-        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs)
+        super().__init__(space, n_epochs, seed, eta=eta, min_epochs=min_epochs, budgets=budgets)
         s = _s_max(self.n_epochs, self.eta, self.min_epochs)
         self.rung_epochs = tuple(r.epochs for r in halving_rungs(1, self.n_epochs, self.eta, s))
+        check_rungs(self.name, self.rung_epochs, self.budgets, self.eta)
         self._members: list[Any] = []
         self._results: list[dict[int, float]] = [{} for _ in self.rung_epochs]
         self._promoted: list[set[int]] = [set() for _ in self.rung_epochs]

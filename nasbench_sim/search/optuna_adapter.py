@@ -1,15 +1,21 @@
 """Optuna's samplers as search strategies, through Optuna's ask/tell interface.
 
-A cell is one categorical parameter per edge (``edge_0_1``, ``edge_0_2``, ... with the op names
-as choices); a trial's value is the cell's validation accuracy, maximised. Each strategy owns
+A cell is one categorical parameter per choice of the space's
+:meth:`~nasbench_sim.space.SearchSpace.decisions` (NAS-Bench-201: one per edge, ``edge_0_1``,
+``edge_0_2``, ... with the op names as choices; NAS-Bench-101: the 21 edge bits and the 5
+interior ops of a 7-vertex spec); a trial's value is the cell's validation accuracy,
+maximised. Choices that write no cell of the benchmark (an invalid NAS-Bench-101 graph, a
+graph the table lacks) are told ``FAIL`` and Optuna is asked again. Each strategy owns
 an in-memory study and a sampler seeded from the strategy's seed; several trials may be in
 flight at once (asynchronous workers), which Optuna supports natively.
 
 Multi-fidelity (``pruner=``): a trial trains its cell up an epoch ladder (``min_epochs * eta**k``
-epochs, then ``n_epochs``), reports the validation accuracy at each rung with
-``trial.report`` and asks the pruner ``trial.should_prune()``; a pruned trial is told
-``PRUNED``, a surviving one is continued (the simulated clock charges only the extra epochs) and
-told its final accuracy at ``n_epochs``. With the TPE sampler and Optuna's
+epochs, then ``n_epochs``; ``min_epochs`` defaults to the benchmark's smallest budget, and every
+rung must be a budget: ``4, 12, 36, 108`` on NAS-Bench-101, where each is a separate run),
+reports the validation accuracy at each rung with ``trial.report`` and asks the pruner
+``trial.should_prune()``; a pruned trial is told ``PRUNED``, a surviving one is continued (the
+simulated clock charges only the extra epochs of a learning curve, a whole run of separate
+budgets) and told its final accuracy at ``n_epochs``. With the TPE sampler and Optuna's
 ``HyperbandPruner`` this is Optuna's BOHB-style search (``optuna_tpe_hyperband``). The study
 has a fixed name, so the pruner's bracket assignment (a CRC of the study name and trial number)
 is reproducible.
@@ -25,7 +31,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Literal
 
@@ -35,12 +41,12 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.trial import Trial, TrialState
 
 from nasbench_sim.bench.results import Result
-from nasbench_sim.errors import StrategyConfigError
+from nasbench_sim.errors import CellNotInTableError, CellParseError, StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
-from nasbench_sim.search.hyperband import check_ladder
-from nasbench_sim.search.reinforce import edge_op_decisions
+from nasbench_sim.search.hyperband import check_ladder, check_rungs, ladder_budgets
+from nasbench_sim.search.reinforce import space_decisions
 from nasbench_sim.search.sampling import fresh_index
-from nasbench_sim.space import Cell, SearchSpace
+from nasbench_sim.space import SearchSpace
 
 __all__ = ["OptunaRandom", "OptunaStrategy", "OptunaTPE", "OptunaTPEHyperband"]
 
@@ -75,7 +81,8 @@ def _quiet_study_creation() -> Iterator[None]:
 
 
 class OptunaStrategy(Strategy):
-    """Any Optuna sampler driving the search, one categorical parameter per edge.
+    """Any Optuna sampler driving the search, one categorical parameter per decision of the
+    space (see the module docstring).
 
     Args:
         sampler: ``"tpe"``, ``"random"``, or a factory called as
@@ -100,12 +107,15 @@ class OptunaStrategy(Strategy):
             ``max_resource=n_epochs``, ``reduction_factor=eta`` where they take them; the
             median pruner gets ``n_startup_trials=5, n_warmup_steps=0``.
         min_epochs, eta: the epoch ladder of a pruned search (``min_epochs * eta**k``, then
-            ``n_epochs``); ignored without a pruner.
+            ``n_epochs``; ``min_epochs`` defaults to the smallest budget); ignored without a
+            pruner.
+        budgets: the epoch counts the benchmark answers (``None``: every epoch); every rung of
+            the ladder must be one of them.
 
     Raises:
         StrategyConfigError: for an unknown sampler or pruner name, arguments the sampler
             rejects, a factory that does not return a sampler or pruner, or a bad ladder.
-        UnsupportedSpaceError: for spaces without one op choice per edge.
+        UnsupportedSpaceError: for spaces whose cells are not written as choices.
 
     Example:
         >>> from nasbench_sim.space import get_space
@@ -115,6 +125,7 @@ class OptunaStrategy(Strategy):
     """
 
     name = "optuna"
+    accepts_budgets = True
 
     def __init__(
         self,
@@ -125,12 +136,14 @@ class OptunaStrategy(Strategy):
         sampler: str | SamplerFactory = "tpe",
         max_resamples: int = 20,
         pruner: str | PrunerFactory | None = None,
-        min_epochs: int = 1,
+        min_epochs: int | None = None,
         eta: int = 3,
+        budgets: Sequence[int] | None = None,
         **sampler_kwargs: Any,
     ) -> None:
         super().__init__(space, n_epochs, seed)
-        edge_op_decisions(space, self.name)
+        decisions = space_decisions(space, self.name)
+        self.budgets, min_epochs = ladder_budgets(self.n_epochs, budgets, min_epochs)
         if isinstance(sampler, str):
             if sampler not in _NAMED:
                 raise StrategyConfigError(
@@ -156,12 +169,13 @@ class OptunaStrategy(Strategy):
         self._factory = factory
         self._liar = sampler_kwargs.pop("constant_liar", None)
         self._sampler_kwargs = sampler_kwargs
-        self._names = tuple(f"edge_{s}_{t}" for s, t in space.edges)  # type: ignore[attr-defined]
-        self._ops: tuple[str, ...] = tuple(space.ops)  # type: ignore[attr-defined]
+        self._names = tuple(n for n, _ in decisions)
+        self._choices = tuple(c for _, c in decisions)
         self._distributions: dict[str, BaseDistribution] = {
-            n: CategoricalDistribution(self._ops) for n in self._names
+            n: CategoricalDistribution(c) for n, c in decisions
         }
         self._ladder = self._epoch_ladder(min_epochs, eta) if pruner is not None else ()
+        check_rungs(self.name, self._ladder, self.budgets, int(eta))
         with _quiet_study_creation():
             self.study = optuna.create_study(
                 directions=self._directions(),
@@ -175,7 +189,7 @@ class OptunaStrategy(Strategy):
         self._pruned: dict[int, tuple[float, int]] = {}  # pruned cells: (accuracy, epochs)
         self._pending: set[int] = set()
         self._failed: set[int] = set()  # cells whose training gave NaN
-        self._continue: deque[tuple[int, Cell, int]] = deque()  # (trial, cell, next epochs)
+        self._continue: deque[tuple[int, Any, int]] = deque()  # (trial, cell, next epochs)
         self.n_pruned = 0
 
     def _epoch_ladder(self, min_epochs: int, eta: int) -> tuple[int, ...]:
@@ -253,8 +267,18 @@ class OptunaStrategy(Strategy):
         """What a trial is told, one entry per direction."""
         return np.array([result.valid_acc], dtype=np.float64)
 
-    def _cell(self, trial: Trial) -> Cell:
-        return Cell.from_names([trial.params[n] for n in self._names])
+    def _cell(self, trial: Trial) -> Any:
+        """The cell a trial's parameters write, or ``None`` when they write none of the
+        benchmark's cells."""
+        values = [c.index(trial.params[n]) for n, c in zip(self._names, self._choices, strict=True)]
+        try:
+            return self.space.from_decisions(values)
+        except (CellParseError, CellNotInTableError):  # not a valid cell; not in the table
+            return None
+
+    def _params(self, cell: Any) -> dict[str, Any]:
+        values = self.space.to_decisions(cell)
+        return {n: c[v] for n, c, v in zip(self._names, self._choices, values, strict=True)}
 
     def _ask_trial(self) -> Trial:
         if self._liar == "auto" and self._trials and self.study.sampler is not None:
@@ -270,17 +294,19 @@ class OptunaStrategy(Strategy):
         for _ in range(self.max_resamples + 1):
             trial = self._ask_trial()
             cell = self._cell(trial)
-            known = self._rewards.get(cell.index)
+            index = -1 if cell is None else self.space.to_index(cell)
+            known = self._rewards.get(index)
             if known is not None:
                 self.study.tell(trial, known)
-            elif cell.index in self._pruned:  # the same curve again: pruned where it was
-                value, epochs = self._pruned[cell.index]
+            elif index in self._pruned:  # the same curve again: pruned where it was
+                value, epochs = self._pruned[index]
                 trial.report(value, epochs)
                 self.study.tell(trial, state=TrialState.PRUNED)
             elif (
-                cell.index in self._pending
-                or cell.index in self._failed
-                or not self.space.contains(cell.index)  # not covered by the table
+                cell is None  # no cell of the benchmark (an invalid graph, one not in the table)
+                or index in self._pending
+                or index in self._failed
+                or not self.space.contains(index)  # not covered by the table
             ):
                 self.study.tell(trial, state=TrialState.FAIL)
             else:
@@ -289,35 +315,36 @@ class OptunaStrategy(Strategy):
             self.space, self.rng, self._rewards, self._pending, self._pruned, self._failed
         )
         cell = self.space.from_index(index)
-        self.study.enqueue_trial(dict(zip(self._names, cell.op_names, strict=True)))
+        self.study.enqueue_trial(self._params(cell))
         trial = self._ask_trial()
-        return self._propose(trial, self._cell(trial), "random")
+        return self._propose(trial, cell, "random")
 
-    def _propose(self, trial: Trial, cell: Cell, tag: str) -> Proposal:
+    def _propose(self, trial: Trial, cell: Any, tag: str) -> Proposal:
         self._trials[trial.number] = trial
-        self._pending.add(cell.index)
+        self._pending.add(self.space.to_index(cell))
         epochs = self._ladder[0] if self._ladder else None
         return Proposal(cell, epochs, tag=(tag, trial.number))
 
     def tell(self, proposal: Proposal, result: Result) -> None:
         _, number = proposal.tag
         trial = self._trials[number]
-        cell: Cell = proposal.arch
+        cell = proposal.arch
+        index = self.space.to_index(cell)
         value = self._value(result)
         done = True
         if result.missing or np.isnan(value).any():  # no value to tell (see search.base)
-            self._failed.add(cell.index)
+            self._failed.add(index)
             self.study.tell(trial, state=TrialState.FAIL)
         elif not self._ladder or result.epoch >= self.n_epochs:
             told = float(value[0]) if value.size == 1 else value.tolist()
-            self._rewards[cell.index] = told
+            self._rewards[index] = told
             if self._ladder:
                 trial.report(float(value[0]), int(result.epoch))
             self.study.tell(trial, told)
         else:
             trial.report(float(value[0]), int(result.epoch))
             if trial.should_prune():
-                self._pruned[cell.index] = (float(value[0]), int(result.epoch))
+                self._pruned[index] = (float(value[0]), int(result.epoch))
                 self.study.tell(trial, state=TrialState.PRUNED)
                 self.n_pruned += 1
             else:
@@ -326,7 +353,7 @@ class OptunaStrategy(Strategy):
                 done = False
         if done:
             del self._trials[number]
-            self._pending.discard(cell.index)
+            self._pending.discard(index)
 
     def diagnostics(self) -> dict[str, Any]:
         """Trials asked, in flight, and whether the constant liar is on."""

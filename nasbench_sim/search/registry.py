@@ -9,15 +9,23 @@ imported only when created, so listing strategies costs nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from nasbench_sim.bench.base import Benchmark
 from nasbench_sim.registry import Entry, Registry
 from nasbench_sim.search.base import Strategy
 from nasbench_sim.space import SearchSpace
 
-__all__ = ["CORE_STRATEGIES", "available_strategies", "create", "strategy_class"]
+__all__ = [
+    "CORE_STRATEGIES",
+    "available_strategies",
+    "create",
+    "lacking_features",
+    "strategy_class",
+]
 
 
 CORE_STRATEGIES = Registry(
@@ -30,8 +38,18 @@ CORE_STRATEGIES = Registry(
             "Regularized evolution",
         ),
         Entry("local_search", "nasbench_sim.search.local_search:LocalSearch", "Local search"),
-        Entry("reinforce", "nasbench_sim.search.reinforce:Reinforce", "REINFORCE"),
-        Entry("qlearning", "nasbench_sim.search.qlearning:QLearning", "Q-learning"),
+        Entry(
+            "reinforce",
+            "nasbench_sim.search.reinforce:Reinforce",
+            "REINFORCE",
+            features=("decisions",),
+        ),
+        Entry(
+            "qlearning",
+            "nasbench_sim.search.qlearning:QLearning",
+            "Q-learning",
+            features=("edge_ops",),
+        ),
         Entry(
             "successive_halving",
             "nasbench_sim.search.hyperband:SuccessiveHalving",
@@ -44,22 +62,55 @@ CORE_STRATEGIES = Registry(
             "nasbench_sim.search.optuna_adapter:OptunaTPE",
             "TPE (Optuna)",
             requires=("optuna",),
+            features=("decisions",),
         ),
         Entry(
             "optuna_random",
             "nasbench_sim.search.optuna_adapter:OptunaRandom",
             "Random (Optuna)",
             requires=("optuna",),
+            features=("decisions",),
         ),
         Entry(
             "optuna_tpe_hyperband",
             "nasbench_sim.search.optuna_adapter:OptunaTPEHyperband",
             "TPE + Hyperband pruning (Optuna)",
             requires=("optuna",),
+            features=("decisions",),
         ),
     ],
 )
 """The strategies defined in ``nasbench_sim.search``."""
+
+
+_FEATURE_NEEDS = {
+    "curves": "per-epoch learning curves (a lower budget the first epochs of the same run)",
+    "decisions": "a space whose cells are written as categorical choices",
+    "edge_ops": "NAS-Bench-201's cell layout (one op chosen on each of 6 fixed edges)",
+}
+
+
+def lacking_features(entry: Entry, bench: Benchmark) -> str | None:
+    """Why the strategy of ``entry`` cannot run on ``bench`` for what it needs of the
+    benchmark (its :attr:`~nasbench_sim.registry.Entry.features`), or ``None`` when it can.
+
+    Example:
+        >>> import nasbench_sim
+        >>> lacking_features(CORE_STRATEGIES["qlearning"], nasbench_sim.open("synthetic")) is None
+        True
+    """
+    missing = [f for f in entry.features if f not in bench.features]
+    if not missing:
+        return None
+    needs = "; and ".join(_FEATURE_NEEDS.get(f, f) for f in missing)
+    space = bench.space.name
+    text = f"needs {needs}, which the {space!r} space of this benchmark does not offer"
+    if "curves" in missing and not bench.nested_budgets:
+        text += (
+            f" (its budgets {', '.join(map(str, bench.budgets))} epochs are separate training "
+            "runs, not points of one learning curve)"
+        )
+    return text
 
 
 def strategy_class(name: str, registry: Registry | None = None) -> type[Strategy]:
@@ -86,11 +137,15 @@ def create(
     seed: int | np.random.SeedSequence = 0,
     *,
     registry: Registry | None = None,
+    budgets: Sequence[int] | None = None,
     **kwargs: Any,
 ) -> Strategy:
     """Instantiate a registered strategy. Errors raised by its constructor (a bad
     hyper-parameter, an unsupported space) surface unchanged; arguments its signature does not
     take raise a :class:`~nasbench_sim.errors.RegistryError` naming the accepted ones.
+
+    ``budgets`` (the benchmark's :attr:`~nasbench_sim.bench.Benchmark.budgets`) goes to the
+    strategies that take it (:attr:`Strategy.accepts_budgets`), unless ``kwargs`` sets it.
 
     Example:
         >>> from nasbench_sim.space import get_space
@@ -98,5 +153,10 @@ def create(
         >>> s.name
         'random'
     """
-    strategy: Strategy = (registry or CORE_STRATEGIES).create(name, space, n_epochs, seed, **kwargs)
+    reg = registry or CORE_STRATEGIES
+    if budgets is not None and "budgets" not in kwargs:
+        cls = reg.load(name)
+        if getattr(cls, "accepts_budgets", False):
+            kwargs["budgets"] = tuple(int(b) for b in budgets)
+    strategy: Strategy = reg.create(name, space, n_epochs, seed, **kwargs)
     return strategy

@@ -1,12 +1,19 @@
-"""REINFORCE with a per-edge categorical policy (Williams 1992), as NAS-Bench-201 ran it.
+"""REINFORCE with a factorised categorical policy (Williams 1992), as NAS-Bench-101 and
+NAS-Bench-201 ran it.
 
-The policy holds one row of logits per edge of the cell (``6 x 5`` on NAS-Bench-201, zeros at
-the start, i.e. uniform). Each proposal samples one op per edge; the reward is the validation
-accuracy after full training; a moving-average baseline reduces the variance, and the logits
-take one policy-gradient step per result, in numpy.
+The policy holds one row of logits per decision of the space's
+:meth:`~nasbench_sim.space.SearchSpace.decisions` (zeros at the start, i.e. uniform): one per
+edge over the 5 ops on NAS-Bench-201 (``6 x 5``); on NAS-Bench-101 one per possible edge of a
+7-vertex spec (present or not) and one per interior vertex over the 3 ops (rows padded to the
+widest decision, the padding never drawn). Each proposal samples every decision; choices that
+write no cell of the benchmark (an invalid NAS-Bench-101 graph, one the table lacks) are
+drawn again without a policy update, as NAS-Bench-101's controller resampled invalid specs.
+The reward is the validation accuracy after full training; a moving-average baseline reduces
+the variance, and the logits take one policy-gradient step per result, in numpy.
 
-The module also holds what the edge-structured strategies (REINFORCE, Q-learning, the Optuna
-adapter) share: :class:`UnsupportedSpaceError` and :func:`edge_op_decisions`.
+The module also holds what the decision-structured strategies (REINFORCE, Q-learning, the
+Optuna adapter) share: :class:`UnsupportedSpaceError`, :func:`space_decisions` and
+:func:`edge_op_decisions`.
 """
 
 from __future__ import annotations
@@ -16,12 +23,23 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench.results import Result
-from nasbench_sim.errors import StrategyConfigError, UnsupportedSpaceError
+from nasbench_sim.errors import (
+    CellNotInTableError,
+    CellParseError,
+    StrategyConfigError,
+    UnsupportedSpaceError,
+)
 from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.search.sampling import fresh_index
-from nasbench_sim.space import Cell, NB201Space, SearchSpace
+from nasbench_sim.space import Decision, NB201Space, SearchSpace
 
-__all__ = ["Reinforce", "StrategyConfigError", "UnsupportedSpaceError", "edge_op_decisions"]
+__all__ = [
+    "Reinforce",
+    "StrategyConfigError",
+    "UnsupportedSpaceError",
+    "edge_op_decisions",
+    "space_decisions",
+]
 
 _DEFAULT_LR = {"sgd": 2.0, "adam": 0.1}
 
@@ -44,6 +62,21 @@ def edge_op_decisions(space: SearchSpace, strategy: str) -> tuple[int, int]:
     return len(whole.edges), len(whole.ops)
 
 
+def space_decisions(space: SearchSpace, strategy: str) -> tuple[Decision, ...]:
+    """The space's :meth:`~nasbench_sim.space.SearchSpace.decisions`.
+
+    Raises:
+        UnsupportedSpaceError: the space does not write its cells as choices (naming the
+            strategy and the space).
+    """
+    if "decisions" not in getattr(space, "features", frozenset()):
+        raise UnsupportedSpaceError(
+            f"strategy {strategy!r} samples cells as categorical choices, which the space "
+            f"{getattr(space, 'name', type(space).__name__)!r} does not offer"
+        )
+    return space.decisions()
+
+
 def check_range(name: str, value: float, low: float, high: float, *, closed: bool = True) -> None:
     """Raise :class:`StrategyConfigError` unless ``low <= value <= high`` (``<`` when open)."""
     ok = low <= value <= high if closed else low < value < high
@@ -53,11 +86,12 @@ def check_range(name: str, value: float, low: float, high: float, *, closed: boo
 
 
 class Reinforce(Strategy):
-    """REINFORCE over a factorised categorical policy: one softmax over ops per edge.
+    """REINFORCE over a factorised categorical policy: one softmax per decision (per edge
+    over the ops on NAS-Bench-201).
 
     Each result updates the logits ``theta`` by gradient ascent on
-    ``(reward - baseline) * log p(cell)``, whose gradient for edge ``e`` is
-    ``onehot(op_e) - softmax(theta_e)``, computed at the *current* logits (with several workers
+    ``(reward - baseline) * log p(choices)``, whose gradient for decision ``d`` is
+    ``onehot(choice_d) - softmax(theta_d)``, computed at the *current* logits (with several workers
     a result may come back after other updates). The baseline is an exponential moving average
     of the rewards (the first reward initialises it). The step is plain SGD's (default) or
     Adam's.
@@ -100,7 +134,7 @@ class Reinforce(Strategy):
         max_resamples: int = 100,
     ) -> None:
         super().__init__(space, n_epochs, seed)
-        n_edges, n_ops = edge_op_decisions(space, self.name)
+        widths = [len(choices) for _, choices in space_decisions(space, self.name)]
         if optimizer not in _DEFAULT_LR:
             raise StrategyConfigError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
         if learning_rate is None:
@@ -114,16 +148,20 @@ class Reinforce(Strategy):
         self.momentum = float(momentum)
         self.optimizer = optimizer
         self.max_resamples = max_resamples
-        self.logits = np.zeros((n_edges, n_ops))
+        self._widths = np.array(widths)
+        self.logits = np.zeros((len(widths), max(widths)))
+        self.logits[np.arange(max(widths))[None, :] >= np.array(widths)[:, None]] = -np.inf
         self.baseline: float | None = None
         self.n_updates = 0
+        self.n_invalid = 0  # sampled choices that wrote no cell of the benchmark
         self._m = np.zeros_like(self.logits)
         self._v = np.zeros_like(self.logits)
         self._rewards: dict[int, float] = {}  # evaluated cells: index -> reward
         self._pending: set[int] = set()
 
     def probabilities(self) -> np.ndarray:
-        """The current policy: ``(n_edges, n_ops)`` rows summing to one."""
+        """The current policy: ``(n_decisions, widest)`` rows summing to one (NAS-Bench-201:
+        ``(n_edges, n_ops)``)."""
         z = self.logits - self.logits.max(axis=1, keepdims=True)
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
@@ -131,8 +169,8 @@ class Reinforce(Strategy):
     def _sample_ops(self) -> tuple[int, ...]:
         cum = np.cumsum(self.probabilities(), axis=1)
         u = self.rng.random(size=(cum.shape[0], 1))
-        ops = (u > cum).sum(axis=1)
-        return tuple(int(min(o, cum.shape[1] - 1)) for o in ops)
+        ops = np.minimum((u > cum).sum(axis=1), self._widths - 1)  # rounding: stay in range
+        return tuple(int(o) for o in ops)
 
     def _update(self, ops: tuple[int, ...], reward: float) -> None:
         if self.baseline is None:
@@ -153,40 +191,50 @@ class Reinforce(Strategy):
         v_hat = self._v / (1 - b2**self.n_updates)
         self.logits += self.learning_rate * m_hat / (np.sqrt(v_hat) + eps)
 
-    def _random_unseen(self) -> Cell:  # NB201 only, see edge_op_decisions
-        cell: Cell = self.space.from_index(
-            fresh_index(self.space, self.rng, self._rewards, self._pending)
-        )
-        return cell
+    def _write(self, choices: tuple[int, ...]) -> Any:
+        """The cell the choices write, or ``None`` (no valid cell, or not in the table)."""
+        try:
+            return self.space.from_decisions(choices)
+        except (CellParseError, CellNotInTableError):
+            self.n_invalid += 1
+            return None
 
     def ask(self) -> Proposal:
         for _ in range(self.max_resamples + 1):
-            cell = Cell(self._sample_ops())
-            i = cell.index
+            choices = self._sample_ops()
+            cell = self._write(choices)
+            if cell is None:
+                continue
+            i = self.space.to_index(cell)
             if i in self._pending or not self.space.contains(i):  # running, or not covered
                 continue
             known = self._rewards.get(i)
             if known is None:
                 self._pending.add(i)
-                return Proposal(cell, tag="policy")
-            self._update(cell.ops, known)
-        cell = self._random_unseen()
-        self._pending.add(cell.index)
-        return Proposal(cell, tag="random")
+                return Proposal(cell, tag=("policy", choices))
+            self._update(choices, known)
+        i = fresh_index(self.space, self.rng, self._rewards, self._pending)
+        cell = self.space.from_index(i)
+        self._pending.add(i)
+        return Proposal(cell, tag=("random", self.space.to_decisions(cell)))
 
     def tell(self, proposal: Proposal, result: Result) -> None:
-        cell: Cell = proposal.arch
-        self._pending.discard(cell.index)
+        index = self.space.to_index(proposal.arch)
+        self._pending.discard(index)
         if result.missing:  # no signal to learn from (see search.base)
             return
         reward = float(result.valid_acc)
-        self._rewards[cell.index] = reward
-        self._update(cell.ops, reward)
+        self._rewards[index] = reward
+        tag = proposal.tag  # ("policy" or "random", the choices that wrote the cell)
+        choices = tag[1] if isinstance(tag, tuple) else self.space.to_decisions(proposal.arch)
+        self._update(choices, reward)
 
     def diagnostics(self) -> dict[str, Any]:
-        """Policy summary: updates made, baseline, and the most likely op per edge."""
+        """Policy summary: updates made, baseline, invalid samples, and the most likely
+        choice per decision."""
         return {
             "updates": self.n_updates,
             "baseline": self.baseline,
+            "invalid_samples": self.n_invalid,
             "argmax_ops": ",".join(str(int(o)) for o in self.logits.argmax(axis=1)),
         }

@@ -39,9 +39,10 @@ from nasbench_sim.bench.log import (
     rescore,
 )
 from nasbench_sim.bench.results import Result
+from nasbench_sim.errors import UnsupportedSpaceError
 from nasbench_sim.registry import Registry
 from nasbench_sim.search.base import Proposal, Strategy
-from nasbench_sim.search.registry import create
+from nasbench_sim.search.registry import CORE_STRATEGIES, create, lacking_features
 
 __all__ = ["LOG_COLUMNS", "RunResult", "final_regret", "regret_at", "rescore", "run"]
 
@@ -70,11 +71,16 @@ class RunResult:
         return final_regret(self.log, self.meta.get("budget_time_s"))
 
 
-def _epochs(proposal: Proposal, n_epochs: int) -> int:
-    e = n_epochs if proposal.epochs is None else proposal.epochs
-    if isinstance(e, bool) or not isinstance(e, (int, np.integer)) or not 1 <= e <= n_epochs:
+def _epochs(proposal: Proposal, bench: Benchmark) -> int:
+    e = bench.n_epochs if proposal.epochs is None else proposal.epochs
+    if isinstance(e, bool) or not isinstance(e, (int, np.integer)) or e not in bench.budgets:
+        allowed = (
+            f"1..{bench.n_epochs}"
+            if "curves" in bench.features
+            else ", ".join(map(str, bench.budgets))
+        )
         raise ValueError(
-            f"a strategy proposed epochs={proposal.epochs!r}; allowed are 1..{n_epochs} or None"
+            f"a strategy proposed epochs={proposal.epochs!r}; allowed are {allowed} or None"
         )
     return int(e)
 
@@ -112,7 +118,7 @@ class _Loop:
         while self.idle and self.clock.can_start(self.now):
             worker = self.idle.pop(0)
             proposal = self._timed(self.strategy.ask)
-            result = self.bench.query(proposal.arch, _epochs(proposal, self.bench.n_epochs))
+            result = self.bench.query(proposal.arch, _epochs(proposal, self.bench))
             earliest = max(self.now, self.free_at[worker])
             record = self.clock.book(result, worker, earliest)
             if record is None:
@@ -149,8 +155,17 @@ def _strategy(
     registry: Registry | None,
 ) -> tuple[Strategy, str]:
     if isinstance(strategy, str):
+        why = lacking_features((registry or CORE_STRATEGIES)[strategy], bench)
+        if why is not None:
+            raise UnsupportedSpaceError(f"strategy {strategy!r} {why}")
         made = create(
-            strategy, bench.search_space, bench.n_epochs, seed, registry=registry, **(kwargs or {})
+            strategy,
+            bench.search_space,
+            bench.n_epochs,
+            seed,
+            registry=registry,
+            budgets=bench.budgets,
+            **(kwargs or {}),
         )
         return made, strategy
     if kwargs:
@@ -198,7 +213,8 @@ def run(
     made, name = _strategy(strategy, bench, seed, strategy_kwargs, registry)
     b = bench.with_run_seed(seed)
     wall0 = time.perf_counter()
-    loop = _Loop(made, name, b, Clock(budget, charge_repeats=charge_repeats), n_workers)
+    clock = Clock(budget, charge_repeats=charge_repeats, nested_budgets=b.nested_budgets)
+    loop = _Loop(made, name, b, clock, n_workers)
     loop.charge_strategy_time = charge_strategy_time
     log = log_frame(loop.run(), b)
     meta = {

@@ -22,7 +22,7 @@ from nasbench_sim.space import NB201Space
 
 def test_an_error_inside_a_constructor_surfaces_unchanged() -> None:
     """An UnsupportedSpaceError (a TypeError) is not 'rejected its arguments {}'."""
-    with pytest.raises(UnsupportedSpaceError, match="supports only the 'nb201' space"):
+    with pytest.raises(UnsupportedSpaceError, match="space 'pairs' does not offer"):
         create("reinforce", SimpleNamespace(name="pairs"), 12)  # type: ignore[arg-type]
     with pytest.raises(StrategyConfigError, match="population_size"):
         create("evolution", NB201Space(), 12, population_size=1)

@@ -110,5 +110,5 @@ def test_bad_arguments() -> None:
         Reinforce(NB201Space(), 12, learning_rate=0.0)
     with pytest.raises(StrategyConfigError, match="optimizer"):
         Reinforce(NB201Space(), 12, optimizer="rmsprop")
-    with pytest.raises(UnsupportedSpaceError, match="nb201"):
+    with pytest.raises(UnsupportedSpaceError, match="space 'pairs' does not offer"):
         Reinforce(SimpleNamespace(name="pairs"), 12)  # type: ignore[arg-type]

@@ -37,12 +37,14 @@ CORE_MO_STRATEGIES = Registry(
             "nasbench_sim.search.mo.optuna_mo:OptunaNSGAII",
             "NSGA-II (Optuna)",
             requires=("optuna",),
+            features=("decisions",),
         ),
         Entry(
             "mo_tpe",
             "nasbench_sim.search.mo.optuna_mo:OptunaMOTPE",
             "MOTPE (Optuna)",
             requires=("optuna",),
+            features=("decisions",),
         ),
     ],
 )
