@@ -11,20 +11,29 @@ from nasbench_sim.importers import FORMATS, import_benchmark
 __all__ = ["register"]
 
 _FAMILY = ("nats", "nb201")
-_FLAG = {"n_jobs": "--jobs", "metrics": "--metric", "costs": "--cost"}
+_FLAG = {
+    "n_jobs": "--jobs",
+    "metrics": "--metric",
+    "costs": "--cost",
+    "check_crc": "--crc",
+    "check_hashes": "--hashes",
+}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
-        help="import a published benchmark (NATS-Bench, NAS-Bench-201, HW-NAS-Bench, CSV)",
+        help="import a published benchmark (NATS-Bench, NAS-Bench-201, NAS-Bench-101, "
+        "HW-NAS-Bench, CSV)",
         description=(
             "Read a published benchmark without running code from it (an allow-list "
             "unpickler; torch files read without torch) and write one table per (dataset, "
             "epochs). nats: the NATS-tss-...-simple directory or the single .pickle.pbz2; "
             "nb201: NAS-Bench-201-v1_[01]-*.pth; hwnas: HW-NAS-Bench's pickle, added as cost "
-            "metrics to --table; csv/parquet: one row per architecture. The mapping of splits, "
-            "epochs, seeds and times is in docs/import.md."
+            "metrics to --table; csv/parquet: one row per architecture; nb101: "
+            "nasbench_only108.tfrecord or nasbench_full.tfrecord (read without TensorFlow), or "
+            "NASLib's nasbench_only108.pkl. The mapping of splits, epochs, seeds and times is in "
+            "docs/import.md."
         ),
     )
     p.add_argument("format", choices=list(FORMATS), help="source format")
@@ -83,6 +92,20 @@ def _source_args(p: argparse.ArgumentParser) -> None:
         default=None,
         help="HW-NAS-Bench measurements to take (default: the table's dataset)",
     )
+    g = p.add_argument_group("nb101")
+    g.add_argument(
+        "--crc",
+        choices=("auto", "on", "off"),
+        default=None,
+        help="check every TFRecord record's CRCs (auto: on for files up to 64 MiB)",
+    )
+    g.add_argument(
+        "--hashes",
+        choices=("auto", "all", "sample"),
+        default=None,
+        help="recompute every graph's hash from its spec (auto: all for files up to 64 MiB, "
+        "else 1,000 graphs spread over the file)",
+    )
     g = p.add_argument_group("csv and parquet")
     g.add_argument("--arch-col", default=None, help="architecture-string column")
     g.add_argument(
@@ -120,6 +143,11 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
     return out
 
 
+def _tri(value: str | None, yes: str) -> bool | None:
+    """``None`` for a flag not given (or ``auto``: the importer's default), else on/off."""
+    return None if value in (None, "auto") else value == yes
+
+
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     """The options of ``args.format``; a flag of another format is an error."""
     fmt = args.format
@@ -134,11 +162,13 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "costs": _pairs(args.cost, "--cost") or None, "seed_col": args.seed_col,
         "acc_unit": None if args.acc_unit == "auto" else args.acc_unit,
         "epochs_trained": args.epochs_trained,
+        "check_crc": _tri(args.crc, "on"), "check_hashes": _tri(args.hashes, "all"),
     }  # fmt: skip
     allowed = set(FORMATS[fmt][1])
     if fmt == "hwnas":  # its `metrics` is a list of names, given as --hw-metrics
         allowed = (allowed - {"metrics"}) | {"hw_metrics"}
-    wrong = [k for k, v in given.items() if v is not None and k not in allowed]
+    auto = {"check_crc": args.crc == "auto", "check_hashes": args.hashes == "auto"}
+    wrong = [k for k, v in given.items() if (v is not None or auto.get(k)) and k not in allowed]
     if wrong:
         flags = ", ".join(_FLAG.get(k, "--" + k.replace("_", "-")) for k in wrong)
         raise ValueError(f"{flags}: not an option of format {fmt}")
@@ -156,8 +186,9 @@ def _import(args: argparse.Namespace) -> int:
 
     opts = _options(args)
     bar = None
-    if args.format in _FAMILY:
-        bar = tqdm(unit="arch", desc=f"importing {args.format}")
+    if args.format in (*_FAMILY, "nb101"):
+        unit = "B" if args.format == "nb101" else "arch"
+        bar = tqdm(unit=unit, unit_scale=unit == "B", desc=f"importing {args.format}")
 
         def total(n: int) -> None:
             bar.total = n
