@@ -11,7 +11,8 @@ import copy
 import json
 import os
 import zipfile
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,13 @@ class SurrogateModel:
         report: how it was fitted.
         fitted_on: the source it was fitted on, described (:meth:`Source.describe`).
         training_seeds: the training-seed labels of that source's repeats.
+        budgets: the epochs of each position of the curve axis when the source answers a few
+            budgets, each a separate run (NAS-Bench-101); empty for a per-epoch curve.
+        run_time: float64 ``(n_classes, len(budgets))``: predicted seconds of each budget's
+            run (``None`` for a per-epoch curve: epoch time times epochs).
+        arch: the ``arch/`` datasets of a space made from its table's graphs (see
+            :meth:`~nasbench_sim.space.SearchSpace.table_arrays`), so that the surrogate
+            answers for those graphs; empty for a fixed space.
     """
 
     space: str
@@ -90,6 +98,9 @@ class SurrogateModel:
     report: SurrogateFitReport
     fitted_on: str = ""
     training_seeds: tuple[int, ...] = ()
+    budgets: tuple[int, ...] = ()
+    run_time: np.ndarray | None = None
+    arch: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 def _mix(*keys: Any) -> np.ndarray:
@@ -123,9 +134,14 @@ class SurrogateBenchmark(Benchmark):
 
     def __init__(self, model: SurrogateModel, run_seed: int = 0, *, origin: str = "memory") -> None:
         self.model = model
-        self.space: SearchSpace = get_space(model.space)
+        space = get_space(model.space)
+        self.space: SearchSpace = space.for_table(model.arch) if space.table_defined else space
         self.dataset = f"{model.dataset} (surrogate)"
         self.n_epochs = model.n_epochs
+        self._budgets = model.budgets or tuple(range(1, model.n_epochs + 1))
+        self.nested_budgets = not model.budgets
+        self._pos = np.full(self.n_epochs + 1, -1, dtype=np.int64)
+        self._pos[list(self._budgets)] = np.arange(len(self._budgets))
         self.n_seeds = model.n_seeds
         self.run_seed = int(run_seed)
         self._cls = self.space.class_ids()
@@ -155,7 +171,13 @@ class SurrogateBenchmark(Benchmark):
         return self._cells
 
     @property
+    def budgets(self) -> tuple[int, ...]:
+        return self._budgets
+
+    @property
     def full_training_time(self) -> float:
+        if self.model.run_time is not None:
+            return float(np.median(self.model.run_time[self._cls, -1]))
         return float(np.median(self.model.cost[self._cls, 0])) * self.n_epochs
 
     @property
@@ -175,14 +197,26 @@ class SurrogateBenchmark(Benchmark):
         return np.full(cls.shape, int(repeat), dtype=np.int64)
 
     def _epochs(self, epochs: Any, shape: tuple[int, ...]) -> np.ndarray:
+        allowed = (
+            f"1..{self.n_epochs}"
+            if self.nested_budgets
+            else ", ".join(map(str, self._budgets)) + " (each a separate training run)"
+        )
         if epochs is None:
             return np.full(shape, self.n_epochs, dtype=np.int64)
         if isinstance(epochs, bool):
-            raise QueryError(f"epochs must be an int in 1..{self.n_epochs}, got {epochs!r}")
+            raise QueryError(f"epochs must be an int among {allowed}, got {epochs!r}")
         e = np.broadcast_to(np.asarray(epochs), shape)
         if e.dtype.kind not in "iu" or (e.size and (e.min() < 1 or e.max() > self.n_epochs)):
-            raise QueryError(f"epochs must be ints in 1..{self.n_epochs} for this surrogate")
+            raise QueryError(f"epochs must be ints among {allowed} for this surrogate")
+        if e.size and (self._pos[e] < 0).any():
+            raise QueryError(f"epochs must be among {allowed} for this surrogate")
         return e.astype(np.int64)
+
+    def _times(self, cls: np.ndarray, e: np.ndarray) -> np.ndarray:
+        if self.model.run_time is None:
+            return np.asarray(self.model.cost[cls, 0] * e, dtype=np.float64)
+        return np.asarray(self.model.run_time[cls, self._pos[e]], dtype=np.float64)
 
     def _noise(self, cls: np.ndarray, rep: np.ndarray, e: np.ndarray) -> np.ndarray:
         m = self.model
@@ -192,7 +226,7 @@ class SurrogateBenchmark(Benchmark):
         return np.where(rep >= 0, d, 0.0)
 
     def _valid_at(self, cls: np.ndarray, rep: np.ndarray, e: np.ndarray) -> np.ndarray:
-        base = self.model.curves[cls, 3, e - 1].astype(np.float64)
+        base = self.model.curves[cls, 3, self._pos[e]].astype(np.float64)
         return np.clip(base + self._noise(cls, rep, e), 0.0, 1.0)
 
     def _test_at(self, cls: np.ndarray, rep: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -209,7 +243,7 @@ class SurrogateBenchmark(Benchmark):
         cls = self._cls[idx]
         e = self._epochs(epochs, idx.shape)
         rep = self._repeats(cls, repeat)
-        mean = self.model.curves[cls, :, e - 1].astype(np.float64)
+        mean = self.model.curves[cls, :, self._pos[e]].astype(np.float64)
         d = self._noise(cls, rep, e)
         cost = self.model.cost[cls]
         return ResultBatch(
@@ -220,7 +254,7 @@ class SurrogateBenchmark(Benchmark):
             train_acc=np.clip(mean[:, 1] + d, 0.0, 1.0),
             valid_loss=mean[:, 2],
             valid_acc=np.clip(mean[:, 3] + d, 0.0, 1.0),
-            train_time=cost[:, 0] * e,
+            train_time=self._times(cls, e),
             params=cost[:, 1],
             flops=cost[:, 2],
             latency=cost[:, 3],
@@ -234,8 +268,10 @@ class SurrogateBenchmark(Benchmark):
         b = self._query_many(np.array([idx]), epochs, repeat)
         e = int(b.epoch[0])
         rep: Repeat = "mean" if b.repeat[0] < 0 else int(b.repeat[0])
-        curve = self._query_many(np.full(e, idx), np.arange(1, e + 1), rep).valid_acc
-        curve.flags.writeable = False
+        curve = None
+        if self.nested_budgets:
+            curve = self._query_many(np.full(e, idx), np.arange(1, e + 1), rep).valid_acc
+            curve.flags.writeable = False
         return Result(
             arch=arch,
             index=idx,
@@ -259,7 +295,7 @@ class SurrogateBenchmark(Benchmark):
         e = self._epochs(epochs, idx.shape)
         rep = self._repeats(cls, repeat)
         _, _, la, lb = self.model.test_map
-        loss = la + lb * self.model.curves[cls, 2, e - 1].astype(np.float64)
+        loss = la + lb * self.model.curves[cls, 2, self._pos[e]].astype(np.float64)
         acc = self._test_at(cls, rep, e)
         return TestBatch(index=idx, epoch=e.copy(), repeat=rep, test_loss=loss, test_acc=acc)
 
@@ -285,7 +321,11 @@ class SurrogateBenchmark(Benchmark):
             "report": asdict(m.report),
             "fitted_on": m.fitted_on,
             "training_seeds": list(m.training_seeds),
+            "budgets": list(m.budgets),
         }
+        extra = {f"arch_{k}": np.asarray(v) for k, v in m.arch.items()}
+        if m.run_time is not None:
+            extra["run_time"] = m.run_time
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
@@ -297,6 +337,7 @@ class SurrogateBenchmark(Benchmark):
                 curves=m.curves,
                 sigma=m.sigma,
                 cost=m.cost,
+                **extra,
             )
         return path
 
@@ -344,5 +385,8 @@ class SurrogateBenchmark(Benchmark):
             report=SurrogateFitReport(**meta["report"]),
             fitted_on=str(meta.get("fitted_on", "")),
             training_seeds=tuple(int(s) for s in meta.get("training_seeds", ())),
+            budgets=tuple(int(b) for b in meta.get("budgets", ())),
+            run_time=arrays.get("run_time"),
+            arch={k[5:]: v for k, v in arrays.items() if k.startswith("arch_")},
         )
         return SurrogateBenchmark(model, run_seed=run_seed, origin=str(path))

@@ -43,8 +43,9 @@ class _Observed:
 
 
 def _observe(bench: Benchmark, cells: np.ndarray) -> _Observed:
-    n, E, S = cells.shape[0], bench.n_epochs, bench.n_seeds
-    ep = np.tile(np.arange(1, E + 1), n)
+    """The curves over the benchmark's budgets (every epoch of a per-epoch curve)."""
+    n, E, S = cells.shape[0], len(bench.budgets), bench.n_seeds
+    ep = np.tile(np.asarray(bench.budgets, dtype=np.int64), n)
     rep_idx = np.repeat(cells, E)
     mb = bench.query_many(rep_idx, epochs=ep, repeat="mean")
     curves = np.stack([getattr(mb, c).reshape(n, E) for c in _CURVES], axis=1)
@@ -115,14 +116,27 @@ def _cost_model(
     proto: Predictor,
     X: tuple[np.ndarray, np.ndarray],
     seed: int,
-) -> np.ndarray:
-    """Epoch time, params, FLOPs and latency ``(n_all, 4)`` from regressors on ``log`` cost."""
-    cb = bench.query_many(cells, epochs=1, repeat="mean")
-    cost_fit = np.stack([cb.train_time, cb.params, cb.flops, cb.latency], axis=1)
-    logs = np.log(np.maximum(cost_fit, 1e-12))
-    return np.stack(
-        [np.exp(_fit_predict(proto, X[0], logs[:, j], X[1], seed)) for j in range(4)], axis=1
-    )
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Epoch time, params, FLOPs and latency ``(n_all, 4)`` from regressors on ``log`` cost;
+    for separate-run budgets also each budget's run time ``(n_all, budgets)``."""
+    first = bench.budgets[0]
+    cb = bench.query_many(cells, epochs=first, repeat="mean")
+    epoch_time = cb.train_time / first
+    runs = None
+    if not bench.nested_budgets:  # each budget its own run: model each run's time
+        runs = np.stack(
+            [bench.query_many(cells, epochs=b, repeat="mean").train_time for b in bench.budgets],
+            axis=1,
+        )
+        epoch_time = runs[:, -1] / bench.n_epochs
+
+    def fit(values: np.ndarray) -> np.ndarray:
+        logs = np.log(np.maximum(values, 1e-12))
+        return np.exp(_fit_predict(proto, X[0], logs, X[1], seed))
+
+    cost = np.stack([fit(v) for v in (epoch_time, cb.params, cb.flops, cb.latency)], axis=1)
+    run_time = None if runs is None else np.stack([fit(r) for r in runs.T], axis=1)
+    return cost, run_time
 
 
 def _check(fraction: float, predictor: str, kwargs: dict[str, Any] | None) -> Predictor:
@@ -174,7 +188,7 @@ def fit_surrogate(
     log_sigma = _fit_predict(proto, X_fit, np.log(obs.sigma + 1e-4), X_all, seeds[0])
     sigma = np.maximum(np.exp(log_sigma) - 1e-4, 0.0)
     test_map, test_resid = _test_model(bench, fit_idx, obs)
-    cost = _cost_model(bench, fit_idx, proto, (X_fit, X_all), seeds[1])
+    cost, run_time = _cost_model(bench, fit_idx, proto, (X_fit, X_all), seeds[1])
 
     order = np.argsort(space.class_ids()[reps])  # rows indexed by class id
     held_tau = float("nan")
@@ -207,5 +221,8 @@ def fit_surrogate(
         report=report,
         fitted_on=bench.source.describe(),
         training_seeds=bench.training_seeds,
+        budgets=() if bench.nested_budgets else tuple(bench.budgets),
+        run_time=None if run_time is None else run_time[order].astype(np.float64),
+        arch=space.table_arrays(np.arange(space.size)) if space.table_defined else {},
     )
     return SurrogateBenchmark(model)
