@@ -440,6 +440,8 @@ class TabularBenchmark(Benchmark):
         kind = self.table.provenance.get("times", {})
         kind = kind.get("kind") if isinstance(kind, dict) else None
         text = "pseudo (per-epoch constants, see provenance)" if kind == "pseudo" else "recorded"
+        if not self.nested_budgets:
+            text += " per run (each budget a separate training run)"
         if self.n_cells_without_time:
             text += f"; {self.n_cells_without_time} cells without: charged the median"
         return text

@@ -102,15 +102,21 @@ def lacking_features(entry: Entry, bench: Benchmark) -> str | None:
     missing = [f for f in entry.features if f not in bench.features]
     if not missing:
         return None
-    needs = "; and ".join(_FEATURE_NEEDS.get(f, f) for f in missing)
     space = bench.space.name
-    text = f"needs {needs}, which the {space!r} space of this benchmark does not offer"
-    if "curves" in missing and not bench.nested_budgets:
-        text += (
-            f" (its budgets {', '.join(map(str, bench.budgets))} epochs are separate training "
-            "runs, not points of one learning curve)"
-        )
-    return text
+    parts = []
+    for f in missing:
+        text = _FEATURE_NEEDS.get(f, f)
+        if f == "curves":
+            runs = ", ".join(map(str, bench.budgets))
+            why = (
+                f"its budgets {runs} epochs are separate training runs"
+                if not bench.nested_budgets
+                else f"it answers the budgets {runs} only"
+            )
+            parts.append(f"{text}, which this {space} benchmark does not offer ({why})")
+        else:
+            parts.append(f"{text}, which the {space!r} space does not offer")
+    return "needs " + "; and ".join(parts)
 
 
 def strategy_class(name: str, registry: Registry | None = None) -> type[Strategy]:
