@@ -323,22 +323,21 @@ class SurrogateBenchmark(Benchmark):
             "training_seeds": list(m.training_seeds),
             "budgets": list(m.budgets),
         }
-        extra = {f"arch_{k}": np.asarray(v) for k, v in m.arch.items()}
+        arrays: dict[str, np.ndarray] = {
+            "format": np.array(SURROGATE_FORMAT),
+            "version": np.array(SURROGATE_VERSION),
+            "meta": np.array(json.dumps(meta)),
+            "curves": m.curves,
+            "sigma": m.sigma,
+            "cost": m.cost,
+            **{f"arch_{k}": np.asarray(v) for k, v in m.arch.items()},
+        }
         if m.run_time is not None:
-            extra["run_time"] = m.run_time
+            arrays["run_time"] = m.run_time
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez_compressed(
-                f,
-                format=np.array(SURROGATE_FORMAT),
-                version=np.array(SURROGATE_VERSION),
-                meta=np.array(json.dumps(meta)),
-                curves=m.curves,
-                sigma=m.sigma,
-                cost=m.cost,
-                **extra,
-            )
+            np.savez_compressed(f, **arrays)  # type: ignore[arg-type]
         return path
 
     @staticmethod

@@ -163,7 +163,7 @@ def nb101_table(data: NB101Data, source: str = "NAS-Bench-101") -> TableData:
     }
     per_epoch = metrics["train_time_s"] / np.asarray(data.budgets, dtype=np.float32)
     with np.errstate(invalid="ignore"):
-        known = np.isfinite(per_epoch).any(axis=1)  # (n, budgets): a run of that budget
+        known = np.asarray(np.isfinite(per_epoch).any(axis=1))  # (n, budgets): a run there
         last = np.where(known.any(axis=1), n_budgets - 1 - np.argmax(known[:, ::-1], axis=1), 0)
         pick = per_epoch[np.arange(n), :, last]
         epoch_time = np.full(n, np.nan)
