@@ -105,3 +105,20 @@ def synthetic_oneshot_records(
 def ws_kwargs(synthetic_bench: TabularBenchmark) -> dict[str, dict[str, Any]]:
     """Made-up stored super-networks for the weight-sharing replays on ``synthetic_bench``."""
     return synthetic_oneshot_records(synthetic_bench)
+
+
+@pytest.fixture(scope="session")
+def nb101_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic NAS-Bench-101 table: 400 neighbouring graphs x 4 budgets x 3 repeats,
+    written as a TFRecord by the pure-Python writer and imported."""
+    from nasbench_sim.importers import import_nb101
+    from nasbench_sim.importers.synthetic_nb101 import clustered_cells, write_nb101_tfrecord
+
+    folder = tmp_path_factory.mktemp("nb101")
+    src = write_nb101_tfrecord(folder / "nasbench_full.tfrecord", clustered_cells(400, seed=0))
+    return import_nb101(src, folder / "nb101.h5")[0].out
+
+
+@pytest.fixture(scope="session")
+def nb101_bench(nb101_path: Path) -> TabularBenchmark:
+    return TabularBenchmark.from_file(nb101_path)

@@ -215,8 +215,9 @@ def import_nb101(
             ``nasbench_only108.pkl`` (read with the allow-list unpickler).
         out: the table file to write.
         check_crc: verify every TFRecord CRC (default: for files up to 64 MiB).
-        check_hashes: recompute every graph's hash from its spec (default: for files up to
-            64 MiB; above, :data:`HASH_SAMPLE` graphs spread over the file).
+        check_hashes: recompute every graph's hash from its spec (``True``), or those of
+            :data:`HASH_SAMPLE` graphs spread over the file (``False``; all of a smaller
+            file); default: all for files up to 64 MiB.
         sha256: record the file's SHA-256 in the provenance.
         progress: called with the bytes just read (TFRecord files).
         total: called once with the file size in bytes.
@@ -239,8 +240,8 @@ def import_nb101(
         if every or data.n_graphs <= HASH_SAMPLE
         else np.unique(np.linspace(0, data.n_graphs - 1, HASH_SAMPLE).astype(np.int64))
     )
+    table = nb101_table(data, str(path))  # every row checked structurally first
     _check_hashes(data, rows, str(path))
-    table = nb101_table(data, str(path))
     source = {
         **describe_source(path, BENCHMARK, sha256=sha256),
         "format": kind,

@@ -28,8 +28,15 @@ from nasbench_sim.importers.protobuf import Evaluation, ModelMetrics
 from nasbench_sim.importers.report import SYNTHETIC_KEY
 from nasbench_sim.importers.tfrecord import write_tfrecord
 from nasbench_sim.space.nb101 import OPS, NB101Cell
+from nasbench_sim.space.nb101_space import graph_neighbours
 
-__all__ = ["random_cells", "synthetic_runs", "write_naslib_pickle", "write_nb101_tfrecord"]
+__all__ = [
+    "clustered_cells",
+    "random_cells",
+    "synthetic_runs",
+    "write_naslib_pickle",
+    "write_nb101_tfrecord",
+]
 
 
 def random_cells(n: int, seed: int = 0) -> list[NB101Cell]:
@@ -44,6 +51,27 @@ def random_cells(n: int, seed: int = 0) -> list[NB101Cell]:
         except CellParseError:
             continue
         out.setdefault(cell.hash, cell)
+    return list(out.values())
+
+
+def clustered_cells(n: int, seed: int = 0, roots: int = 4) -> list[NB101Cell]:
+    """``n`` distinct valid cells that are each other's neighbours: the graphs within a few
+    edits of ``roots`` random cells (breadth first), like a region of NAS-Bench-101, so that
+    mutations and local moves mostly stay inside a small table."""
+    rng = np.random.default_rng([seed, 0xC1])
+    out: dict[str, NB101Cell] = {}
+    frontier = random_cells(roots, seed)
+    while len(out) < n and frontier:
+        nxt = []
+        for cell in frontier:
+            if len(out) >= n:
+                break
+            if cell.hash in out:
+                continue
+            out[cell.hash] = cell
+            near = graph_neighbours(cell)
+            nxt += [near[int(i)] for i in rng.permutation(len(near))]
+        frontier = nxt
     return list(out.values())
 
 

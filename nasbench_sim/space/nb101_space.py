@@ -42,7 +42,7 @@ from nasbench_sim.errors import CellNotInTableError, CellParseError
 from nasbench_sim.space.base import Decision, GraphTensors, SearchSpace
 from nasbench_sim.space.nb101 import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, NB101Cell
 
-__all__ = ["ABSENT", "NB101Space", "cell_arrays", "pad"]
+__all__ = ["ABSENT", "NB101Space", "cell_arrays", "graph_neighbours", "pad"]
 
 ABSENT = -3
 """The ``arch/ops`` label of a vertex slot a (pruned) cell does not use."""
@@ -82,6 +82,31 @@ def cell_arrays(cells: Sequence[NB101Cell]) -> dict[str, np.ndarray]:
         labels[r, :k] = [_LABEL[op] for op in cell.ops]
     hashes = np.array([c.hash.encode("ascii") for c in cells], dtype="S32")
     return {"hash": hashes, "matrix": matrix, "ops": labels}
+
+
+def graph_neighbours(cell: NB101Cell) -> list[NB101Cell]:
+    """Every valid graph one edge flip or one op change away from ``cell`` (of the padded
+    7-vertex spec), each graph once, ``cell`` itself excluded; whether a table holds them or
+    not."""
+    m0, ops0 = pad(cell)
+    seen = {cell.hash}
+    out = []
+    moves: list[tuple[int, int | str]] = [(int(i), int(j)) for i, j in zip(*_TRIU, strict=True)]
+    moves += [(v, o) for v in range(1, MAX_VERTICES - 1) for o in OPS if o != ops0[v]]
+    for a, b in moves:  # an edge flip (a, b) or an op change (vertex a gets op b)
+        m, ops = m0.copy(), list(ops0)
+        if isinstance(b, str):
+            ops[a] = b
+        else:
+            m[a, b] ^= 1
+        try:
+            near = NB101Cell.from_spec(m, ops)
+        except CellParseError:
+            continue
+        if near.hash not in seen:
+            seen.add(near.hash)
+            out.append(near)
+    return out
 
 
 def _paths(cell: NB101Cell) -> list[tuple[str, ...]]:
@@ -252,23 +277,7 @@ class NB101Space(SearchSpace):
         return self.from_index(other + (other >= here))
 
     def neighbours(self, arch: Any) -> list[NB101Cell]:
-        arch = self.coerce(arch)
-        m0, ops0 = pad(arch)
-        seen = {arch.hash}
-        out = []
-        moves: list[tuple[int, int | str]] = [(int(i), int(j)) for i, j in zip(*_TRIU, strict=True)]
-        moves += [(v, o) for v in range(1, MAX_VERTICES - 1) for o in OPS if o != ops0[v]]
-        for a, b in moves:  # an edge flip (a, b) or an op change (vertex a gets op b)
-            m, ops = m0.copy(), list(ops0)
-            if isinstance(b, str):
-                ops[a] = b
-            else:
-                m[a, b] ^= 1
-            cell = self._candidate(m, ops)
-            if cell is not None and cell.hash not in seen:
-                seen.add(cell.hash)
-                out.append(cell)
-        return out
+        return [c for c in graph_neighbours(self.coerce(arch)) if self.holds(c)]
 
     # -- cells as choices: 21 edge bits and 5 ops -----------------------------------------
     def decisions(self) -> tuple[Decision, ...]:

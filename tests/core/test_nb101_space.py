@@ -179,3 +179,55 @@ def test_path_encoding_counts_paths_by_ops() -> None:
     assert adj[:21].sum() == cell.n_edges and adj[21:].sum() == 2
     g = space.graph([0])
     assert g.adjacency.shape == (1, 7, 7) and g.features[0].sum() == cell.n_vertices
+
+
+def test_cells_as_choices_round_trip_and_say_what_is_wrong() -> None:
+    cells = random_cells(60, seed=8)
+    space = NB101Space(cells[:50])
+    decisions = space.decisions()
+    assert len(decisions) == 21 + 5
+    assert all(choices == ("0", "1") for _, choices in decisions[:21])
+    assert all(choices == OPS for _, choices in decisions[21:])
+    for cell in cells[:50]:
+        assert space.from_decisions(space.to_decisions(cell)) == cell
+    with pytest.raises(CellNotInTableError):
+        space.from_decisions(space.to_decisions(cells[55]))  # valid, not in this table
+    with pytest.raises(CellParseError, match="does not reach the output"):
+        space.from_decisions([0] * 26)
+    with pytest.raises(CellParseError, match="at most 9"):
+        space.from_decisions([1] * 21 + [0] * 5)
+    from nasbench_sim.space import NB201Space
+
+    nb201 = NB201Space()
+    cell = nb201.sample(np.random.default_rng(0))
+    assert nb201.from_decisions(nb201.to_decisions(cell)) == cell
+    assert [name for name, _ in nb201.decisions()][:2] == ["edge_0_1", "edge_0_2"]
+
+
+def test_the_space_rebuilds_from_a_tables_arrays_without_rehashing() -> None:
+    cells = random_cells(40, seed=9)
+    space = NB101Space(cells)
+    arrays = space.table_arrays(np.arange(space.size))
+    assert arrays["matrix"].shape == (40, 7, 7) and arrays["ops"].shape == (40, 7)
+    again = space.for_table(arrays)
+    assert [again.from_index(i) for i in range(40)] == cells
+    assert [again.from_index(i).hash for i in range(40)] == [c.hash for c in cells]
+    assert again.strings(np.arange(40)) == [str(c) for c in cells]
+    assert again.coerce(cells[3].hash) == cells[3]
+    with pytest.raises(CellParseError, match="arch/matrix"):
+        NB101Space.from_arrays({"hash": arrays["hash"], "ops": arrays["ops"]})
+
+
+def test_mutation_in_a_partial_table_falls_back_to_a_neighbour_or_a_restart() -> None:
+    chain = NB101Cell.from_str("0100001000010000|input,conv3x3-bn-relu,maxpool3x3,output")
+    one_op = NB101Cell.from_str("0100001000010000|input,conv1x1-bn-relu,maxpool3x3,output")
+    far = NB101Cell.from_str("0100001000010000|input,conv1x1-bn-relu,conv1x1-bn-relu,output")
+    space = NB101Space([chain, one_op, far])
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        child = space.mutate(far, rng, max_tries=5)
+        assert space.holds(child) and child != far
+        assert child == space.mutate(far, np.random.default_rng(seed), max_tries=5)
+    alone = NB101Space([chain])
+    with pytest.raises(CellParseError, match="no other graph"):
+        alone.mutate(chain, np.random.default_rng(0), max_tries=5)

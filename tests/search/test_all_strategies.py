@@ -142,3 +142,68 @@ def test_runs_on_a_table_with_nan_rows(
     real = ~np.isnan(seen)  # once a real result has come back...
     assert np.array_equal(inc[real], seen[real])  # ...the incumbent is the best real one
     assert math.isfinite(result.final_regret) or np.isnan(seen).all()
+
+
+# -- the same suite on a NAS-Bench-101 table (a graph space, separate-run budgets) ---------
+NB101_FEATURES = {"decisions"}  # what an NB101 table offers (no curves, no edge layout)
+ON_NB101 = [n for n in ALL if set(STRATEGIES[n].features) <= NB101_FEATURES]
+NOT_ON_NB101 = [n for n in ALL if n not in ON_NB101]
+
+
+def test_nb101_offers_what_the_suite_assumes(nb101_bench: TabularBenchmark) -> None:
+    assert nb101_bench.features == NB101_FEATURES
+    assert {"random", "evolution", "local_search", "reinforce", "hyperband", "bananas",
+            "bo_xgb", "optuna_tpe", "optuna_random"} <= set(ON_NB101)  # fmt: skip
+    assert {"qlearning", "pnas", "random_es", "spos"} <= set(NOT_ON_NB101)
+
+
+@pytest.mark.parametrize("name", ON_NB101)
+@pytest.mark.parametrize("n_workers", [1, 3])
+def test_nb101_valid_graphs_budgets_and_time(
+    name: str, n_workers: int, nb101_bench: TabularBenchmark
+) -> None:
+    limit = 15 * nb101_bench.full_training_time
+    result = run(name, nb101_bench, Budget(time_s=limit), seed=4, n_workers=n_workers)
+    log = result.log
+    space = nb101_bench.space
+    assert len(log) > 0 and log["start"].max() < limit
+    for text, index in zip(log["arch"], log["index"], strict=True):
+        assert space.to_index(space.parse(text)) == index  # a graph of the table
+    assert set(log["epoch"]) <= {4, 12, 36, 108}
+    if not STRATEGIES.load(name).multi_fidelity:
+        assert (log["epoch"] == 108).all()
+    assert (log["regret"] >= -1e-12).all()
+
+
+@pytest.mark.parametrize("name", ON_NB101)
+def test_nb101_same_seed_same_trajectory_different_seed_differs(
+    name: str, nb101_bench: TabularBenchmark
+) -> None:
+    budget = Budget(queries=25)
+    a = run(name, nb101_bench, budget, seed=11, n_workers=2).log
+    b = run(name, nb101_bench, budget, seed=11, n_workers=2).log
+    c = run(name, nb101_bench, budget, seed=12, n_workers=2).log
+    cols = ["index", "epoch", "repeat", "valid_acc", "finish"]
+    assert a[cols].equals(b[cols])
+    assert not a["index"].equals(c["index"])
+
+
+@pytest.mark.parametrize("name", NOT_ON_NB101)
+def test_nb101_refuses_what_cannot_apply_naming_the_space(
+    name: str, nb101_bench: TabularBenchmark
+) -> None:
+    from nasbench_sim.errors import UnsupportedSpaceError
+
+    with pytest.raises(UnsupportedSpaceError, match=f"strategy '{name}' needs .*nb101"):
+        run(name, nb101_bench, Budget(queries=5), seed=0)
+
+
+def test_nb101_hyperband_runs_the_four_budgets_as_separate_runs(
+    nb101_bench: TabularBenchmark,
+) -> None:
+    result = run("hyperband", nb101_bench, Budget(time_s=40 * nb101_bench.full_training_time))
+    log = result.log
+    assert set(log["epoch"]) == {4, 12, 36, 108}
+    for (index, epoch), rows in log.groupby(["index", "epoch"]):
+        run_time = nb101_bench.query(int(index), int(epoch)).train_time  # this run's time
+        assert rows["cost"].iloc[0] == pytest.approx(run_time)  # no discount for lower runs
