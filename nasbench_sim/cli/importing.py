@@ -101,10 +101,10 @@ def _source_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--hashes",
-        choices=("auto", "all", "sample"),
+        choices=("auto", "all", "sample", "none"),
         default=None,
-        help="recompute every graph's hash from its spec (auto: all for files up to 64 MiB, "
-        "else 1,000 graphs spread over the file)",
+        help="recompute graph hashes from their specs: all, a sample of 1,000 spread over the "
+        "file, or none (auto: all for files up to 64 MiB, else the sample)",
     )
     g = p.add_argument_group("csv and parquet")
     g.add_argument("--arch-col", default=None, help="architecture-string column")
@@ -162,7 +162,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "costs": _pairs(args.cost, "--cost") or None, "seed_col": args.seed_col,
         "acc_unit": None if args.acc_unit == "auto" else args.acc_unit,
         "epochs_trained": args.epochs_trained,
-        "check_crc": _tri(args.crc, "on"), "check_hashes": _tri(args.hashes, "all"),
+        "check_crc": _tri(args.crc, "on"),
+        "check_hashes": None if args.hashes in (None, "auto") else args.hashes,
     }  # fmt: skip
     allowed = set(FORMATS[fmt][1])
     if fmt == "hwnas":  # its `metrics` is a list of names, given as --hw-metrics

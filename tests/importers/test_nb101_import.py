@@ -91,7 +91,7 @@ def test_large_files_sample_the_hashes_and_skip_crcs(
     src = read_table(import_nb101(full_file, tmp_path / "t.h5")[0].out).provenance["source"]
     assert src["crc_checked"] is False and src["hashes_checked"] == "5 spread"
     src = read_table(
-        import_nb101(full_file, tmp_path / "u.h5", check_crc=True, check_hashes=True)[0].out
+        import_nb101(full_file, tmp_path / "u.h5", check_crc=True, check_hashes="all")[0].out
     ).provenance["source"]
     assert src["crc_checked"] is True and src["hashes_checked"] == "all"
 
@@ -143,7 +143,9 @@ def test_a_bad_crc_a_truncated_file_and_a_wrong_hash_are_refused(tmp_path: Path)
              synthetic_runs(CELLS[:1], (108,))]  # fmt: skip
     lying = write_tfrecord(tmp_path / "lying.tfrecord", wrong)
     with pytest.raises(ImportFormatError, match="is not NAS-Bench-101's hash of its spec"):
-        import_nb101(lying, tmp_path / "x.h5")
+        import_nb101(lying, tmp_path / "x.h5", check_hashes="sample")  # a small file: all
+    trusted = import_nb101(lying, tmp_path / "x.h5", check_hashes="none")[0].out
+    assert read_table(trusted).provenance["source"]["hashes_checked"].startswith("none")
 
 
 def test_structural_checks_run_on_every_row_even_unhashed(tmp_path: Path) -> None:
@@ -158,7 +160,7 @@ def test_structural_checks_run_on_every_row_even_unhashed(tmp_path: Path) -> Non
     ):
         path = write_tfrecord(tmp_path / "s.tfrecord", [encode_row("0" * 32, 108, spec, m)])
         with pytest.raises(ImportFormatError, match=what):
-            import_nb101(path, tmp_path / "x.h5", check_hashes=False)
+            import_nb101(path, tmp_path / "x.h5", check_hashes="none")
 
 
 def test_naslib_pickle_imports_the_same_numbers_and_refuses_code(tmp_path: Path) -> None:
