@@ -120,17 +120,16 @@ class TabularBenchmark(Benchmark):
         self.run_seed = int(run_seed)
         m = table.metrics
         # (rows, seeds, epochs, 4): one fancy index answers a query.
-        self._search = np.stack(
-            [m["train_loss"], m["train_acc"], m["valid_loss"], m["valid_acc"]], axis=-1
-        ).astype(np.float64)
+        f64 = np.float64
+        names = ("train_loss", "train_acc", "valid_loss", "valid_acc")
+        self._search = np.stack([m[n] for n in names], axis=-1, dtype=f64)
         self._search.flags.writeable = False  # results hand out views of it
-        self._test = np.stack([m["test_loss"], m["test_acc"]], axis=-1).astype(np.float64)
+        self._test = np.stack([m["test_loss"], m["test_acc"]], axis=-1, dtype=f64)
         c = table.cost
-        self._cost = np.stack(
-            [c["train_time_s"], c["params"], c["flops"], c["latency_s"]], axis=1
-        ).astype(np.float64)
+        costs = ("train_time_s", "params", "flops", "latency_s")
+        self._cost = np.stack([c[n] for n in costs], axis=1, dtype=f64)
         run = m.get("train_time_s")  # the recorded time of each (row, repeat, budget) run
-        self._run_time = None if run is None else np.asarray(run, dtype=np.float64)
+        self._run_time = None if run is None else np.asarray(run)  # float32: exact in a float
         self._run_time_mean: np.ndarray | None = None
         self.time_unit = "s" if table.has_times else "epoch"
         untimed = ~np.isfinite(self._cost[:, 0])
@@ -268,7 +267,7 @@ class TabularBenchmark(Benchmark):
         """Repeat mean of the recorded run times ``(rows, positions)`` (NaN without any)."""
         if self._run_time_mean is None:
             assert self._run_time is not None
-            self._run_time_mean = _nanmean_repeats(self._run_time)
+            self._run_time_mean = _nanmean_repeats(self._run_time.astype(np.float64))
         return self._run_time_mean
 
     def _times(self, rows: Any, rep: Any, pos: Any, e: Any, mean: bool) -> Any:

@@ -166,7 +166,7 @@ class NB101Space(SearchSpace):
                 f"a NAS-Bench-101 table needs the datasets arch/hash, arch/matrix and arch/ops; "
                 f"missing: {', '.join('arch/' + k for k in missing)}"
             )
-        hashes = np.asarray(arrays["hash"]).astype("S32")
+        hashes = np.asarray(arrays["hash"]).astype("S32", copy=False)
         matrix = np.asarray(arrays["matrix"], dtype=np.int8)
         labels = np.asarray(arrays["ops"], dtype=np.int8)
         n = hashes.shape[0]
@@ -176,10 +176,12 @@ class NB101Space(SearchSpace):
                 f"({n}, {MAX_VERTICES}, {MAX_VERTICES}) and ({n}, {MAX_VERTICES})"
             )
         self._hashes, self._matrix, self._labels = hashes, matrix, labels
-        self._n_vertices = (labels != ABSENT).sum(axis=1).astype(np.int64)
-        self._row = dict(zip(hashes.astype("U32").tolist(), range(n), strict=True))
+        self._row = dict(zip(hashes.tolist(), range(n), strict=True))  # ASCII bytes -> row
         if len(self._row) != n:
             raise CellParseError("two cells of the space share a graph hash (isomorphic graphs)")
+        # a row's matrix and ops as tuples, cached by their bytes (few distinct ones)
+        self._matrix_of: dict[bytes, tuple[tuple[int, ...], ...]] = {}
+        self._ops_of: dict[bytes, tuple[str, ...]] = {}
         self.size = n
         self._ids = np.arange(n, dtype=np.int64)
         self._ids.flags.writeable = False
@@ -196,8 +198,9 @@ class NB101Space(SearchSpace):
 
     def strings(self, index: np.ndarray) -> list[str]:
         out = []
-        for i in np.asarray(index, dtype=np.int64).tolist():
-            k = int(self._n_vertices[i])
+        idx = np.asarray(index, dtype=np.int64)
+        widths = (self._labels[idx] != ABSENT).sum(axis=1).tolist()
+        for i, k in zip(idx.tolist(), widths, strict=True):
             bits = "".join(map(str, self._matrix[i, :k, :k].ravel().tolist()))
             out.append(bits + "|" + ",".join(_NAME[v] for v in self._labels[i, :k].tolist()))
         return out
@@ -206,7 +209,7 @@ class NB101Space(SearchSpace):
     def parse(self, text: str) -> NB101Cell:
         """A cell from its string form (``"<adjacency bits>|<ops>"``) or its graph hash."""
         if isinstance(text, str) and _HASH_RE.match(text.strip()):
-            row = self._row.get(text.strip())
+            row = self._row.get(text.strip().encode("ascii"))
             if row is None:
                 raise CellNotInTableError(
                     f"no graph of this table ({self.size} graphs) has the hash {text.strip()}"
@@ -220,12 +223,23 @@ class NB101Space(SearchSpace):
         if not 0 <= index < self.size:
             raise CellParseError(f"index {index} is outside 0..{self.size - 1}")
         i = int(index)
-        k = int(self._n_vertices[i])
-        return NB101Cell.trusted(
-            tuple(map(tuple, self._matrix[i, :k, :k].tolist())),
-            tuple(_NAME[v] for v in self._labels[i, :k].tolist()),
-            self._hashes[i].decode("ascii"),
-        )
+        mcode, ocode = self._matrix[i].tobytes(), self._labels[i].tobytes()
+        matrix = self._matrix_of.get(mcode)
+        ops = self._ops_of.get(ocode)
+        if matrix is None or ops is None:
+            k = int((self._labels[i] != ABSENT).sum())
+            matrix = self._matrix_of.setdefault(
+                mcode, tuple(map(tuple, self._matrix[i, :k, :k].tolist()))
+            )
+            ops = self._ops_of.setdefault(
+                ocode, tuple(_NAME[v] for v in self._labels[i, :k].tolist())
+            )
+        return NB101Cell.trusted(matrix, ops, self._hashes[i].decode("ascii"))
+
+    def coerce(self, arch: Any) -> Any:
+        if isinstance(arch, NB101Cell):  # membership is to_index's to check (said there)
+            return arch
+        return super().coerce(arch)
 
     def to_index(self, arch: Any) -> int:
         if not isinstance(arch, NB101Cell):
@@ -233,7 +247,7 @@ class NB101Space(SearchSpace):
                 f"expected a NAS-Bench-101 cell, its string form, its hash or an index, got "
                 f"{type(arch).__name__}"
             )
-        row = self._row.get(arch.hash)
+        row = self._row.get(arch.hash.encode("ascii"))
         if row is None:
             raise CellNotInTableError(
                 f"{arch} is a valid NAS-Bench-101 graph (hash {arch.hash}) but not one of the "
@@ -243,7 +257,7 @@ class NB101Space(SearchSpace):
 
     def holds(self, arch: NB101Cell) -> bool:
         """Whether the table holds this graph (any spelling of it)."""
-        return arch.hash in self._row
+        return arch.hash.encode("ascii") in self._row
 
     # -- moves ----------------------------------------------------------------------------
     def _candidate(self, m: np.ndarray, ops: list[str]) -> NB101Cell | None:
