@@ -282,11 +282,19 @@ def _readme_head(path: Path, info: dict[str, Any], data: dict[str, Any]) -> list
     lines = [f"# Datasheet: `{path.name}`", ""]
     if info["synthetic"]:
         lines += ["**SYNTHETIC table**: a parametric stand-in, not a training result.", ""]
+    from nasbench_sim.space import SPACES
+
+    label = SPACES[info["space"]].title if info["space"] in SPACES else info["space"]
+    epochs = (
+        f"budgets {', '.join(map(str, info['budgets']))} epochs (each a separate training run)"
+        if "budgets" in info
+        else f"{info['epochs']} epochs of curves"
+    )
     lines += [
-        f"NAS-Bench-201 space `{info['space']}` on `{info['dataset']}`: {info['rows']} rows "
+        f"{label} space `{info['space']}` on `{info['dataset']}`: {info['rows']} rows "
         f"covering {info['cells_covered']} of {info['space_size']} cells, "
-        f"{len(info['seeds'])} training seed(s) {info['seeds']}, {info['epochs']} epochs of "
-        f"curves. Table created {info['created'] or 'n/a'}.",
+        f"{len(info['seeds'])} training seed(s) {info['seeds']}, {epochs}. Table created "
+        f"{info['created'] or 'n/a'}.",
         "",
         "## Discrimination",
         "",

@@ -12,7 +12,7 @@ from typing import Any
 import nasbench_sim
 from nasbench_sim.bench import Benchmark, default_table_path
 from nasbench_sim.cli.args import add_table_arg, positive_int
-from nasbench_sim.space import SPACES, get_space
+from nasbench_sim.space import SPACES, NB101Cell, get_space
 from nasbench_sim.table import make_synthetic_table, write_table
 
 __all__ = ["coverage_note", "register", "synthetic_banner"]
@@ -212,7 +212,8 @@ def _arch(text: str, size: int) -> Any:
         if not 0 <= index < size:
             raise ValueError(
                 f"cell index {index} is outside 0..{size - 1}; give an index in that range or "
-                "a cell string such as |nor_conv_3x3~0|+|skip_connect~0|none~1|+|...|"
+                "a cell string (nb201: |nor_conv_3x3~0|+|skip_connect~0|none~1|+|...|; nb101: "
+                "'<adjacency bits>|<op>,<op>,...' or the graph's hash)"
             )
         return index
     return text
@@ -231,6 +232,7 @@ def _query(args: argparse.Namespace) -> int:
         "source": bench.source.describe(),
         "synthetic": bench.source.synthetic,
         "arch": str(result.arch),
+        **({"hash": result.arch.hash} if isinstance(result.arch, NB101Cell) else {}),
         "index": result.index,
         "class_id": bench.space.class_of(result.arch),
         "epoch": result.epoch,
