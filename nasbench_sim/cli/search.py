@@ -10,7 +10,10 @@ import numpy as np
 import nasbench_sim
 from nasbench_sim.cli.args import add_budget_args, add_oneshot_args, add_table_arg
 from nasbench_sim.cli.core import coverage_note, synthetic_banner
+from nasbench_sim.errors import TableError
+from nasbench_sim.registry import Entry
 from nasbench_sim.search.experiment import parse_budget
+from nasbench_sim.search.registry import FEATURE_NEEDS
 from nasbench_sim.strategies import STRATEGIES, run, select_strategies, strategy_kwargs
 
 __all__ = ["register"]
@@ -44,8 +47,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_strategies)
 
 
+def _requirements(entry: Entry) -> str:
+    """What a strategy needs, in words (modules, stored records, benchmark features)."""
+    parts = [f"module {m}" for m in entry.requires]
+    parts += [f"a stored {n.partition('/')[2]} super-network" for n in entry.needs]
+    parts += [FEATURE_NEEDS.get(f, f) for f in entry.features]
+    return "; ".join(parts) or "any benchmark"
+
+
 def _strategies(args: argparse.Namespace) -> int:
-    selection = select_strategies("all", args.table)
+    try:
+        bench = nasbench_sim.open(args.table)
+    except TableError as exc:
+        if args.table is not None:
+            raise
+        print(f"no table to check against ({exc})\n")
+        w = max(len(n) for n in STRATEGIES)
+        for name, entry in STRATEGIES.items():
+            print(f"{name:<{w}}  {entry.title}\n{'':<{w}}  needs: {_requirements(entry)}")
+        return 0
+    selection = select_strategies("all", args.table, bench=bench)
     w = max(len(n) for n in STRATEGIES)
     for name, entry in STRATEGIES.items():
         why = selection.left_out.get(name)

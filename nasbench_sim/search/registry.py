@@ -21,6 +21,7 @@ from nasbench_sim.space import SearchSpace
 
 __all__ = [
     "CORE_STRATEGIES",
+    "FEATURE_NEEDS",
     "available_strategies",
     "create",
     "lacking_features",
@@ -83,7 +84,7 @@ CORE_STRATEGIES = Registry(
 """The strategies defined in ``nasbench_sim.search``."""
 
 
-_FEATURE_NEEDS = {
+FEATURE_NEEDS: dict[str, str] = {
     "curves": "per-epoch learning curves (a lower budget the first epochs of the same run)",
     "decisions": "a space whose cells are written as categorical choices",
     "edge_ops": "NAS-Bench-201's cell layout (one op chosen on each of 6 fixed edges)",
@@ -105,7 +106,7 @@ def lacking_features(entry: Entry, bench: Benchmark) -> str | None:
     space = bench.space.name
     parts = []
     for f in missing:
-        text = _FEATURE_NEEDS.get(f, f)
+        text = FEATURE_NEEDS.get(f, f)
         if f == "curves":
             runs = ", ".join(map(str, bench.budgets))
             why = (

@@ -87,3 +87,22 @@ def test_strategies_all_says_which_it_leaves_out_and_why(
     assert main(["strategies", "--table", "synthetic"]) == 0
     listing = capsys.readouterr().out
     assert "18 of 21 can run" in listing and "BO (GCN ens.)" in listing
+
+
+def test_strategies_command_on_nb101_and_without_a_table(
+    nb101_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["strategies", "--table", str(nb101_path)]) == 0
+    listing = capsys.readouterr().out
+    assert "13 of 21 can run" in listing
+    assert "which the 'nb101' space does not offer" in listing  # qlearning, pnas, spos...
+    assert "separate training runs" in listing  # the *_es strategies need curves
+    monkeypatch.setenv("NASBENCH_SIM_TABLE", str(tmp_path / "none.h5"))
+    assert main(["strategies"]) == 0  # no default table: what each needs, no verdict
+    listing = capsys.readouterr().out
+    assert "no table to check against" in listing and "needs: any benchmark" in listing
+    assert main(["search", "--table", str(nb101_path), "--strategy", "qlearning"]) == 2
+    assert "strategy 'qlearning' needs NAS-Bench-201's cell layout" in capsys.readouterr().err
