@@ -23,8 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import pandas as pd
+from matplotlib.figure import Figure
 
+from analysis.plot_style import RC, RunContext
 from analysis.stats import (
     anytime_curves,
     no_result_regret,
@@ -35,7 +38,7 @@ from analysis.stats import (
 )
 from nasbench_sim.atomic import atomic_dir
 from nasbench_sim.bench import Benchmark, Budget, Source
-from nasbench_sim.search.experiment import Replays, run_many
+from nasbench_sim.search.experiment import Replays, parse_budget, run_many
 from nasbench_sim.search.runs_io import write_runs
 from nasbench_sim.strategies import STRATEGIES
 
@@ -43,6 +46,7 @@ __all__ = [
     "OUTPUT_FILES",
     "Comparison",
     "compare",
+    "comparison_figures",
     "format_summary",
     "sanity_check",
     "write_comparison",
@@ -78,6 +82,7 @@ class Comparison:
         no_result_regret: the regret a run without a result inside the budget is scored with
             (an untrained guess; see :func:`analysis.stats.no_result_regret`).
         left_out: strategies that were asked for (``all``) but could not run, and why.
+        budget_text: the budget as the user gave it (``"150x"``), for titles and records.
     """
 
     replays: Replays
@@ -91,11 +96,28 @@ class Comparison:
     wall_time_s: float
     no_result_regret: float
     left_out: Mapping[str, str] = field(default_factory=dict)
+    budget_text: str = ""
 
     @property
     def strategies(self) -> tuple[str, ...]:
         """The strategies, best mean final regret first."""
         return tuple(str(s) for s in self.summary["strategy"])
+
+    @property
+    def n_workers(self) -> int:
+        """Simulated parallel workers of every run."""
+        return int(self.replays.settings.get("n_workers", 1))
+
+    def context(self) -> RunContext:
+        """Table, budget, workers and seeds, for the plots' titles."""
+        return RunContext.of(
+            self.source,
+            self.dataset,
+            self.budget,
+            n_seeds=len(self.seeds),
+            n_workers=self.n_workers,
+            budget_text=self.budget_text,
+        )
 
     def meta(self) -> dict[str, Any]:
         """JSON-able record of the settings and the source."""
@@ -104,7 +126,9 @@ class Comparison:
             "table": self.source.origin,
             "dataset": self.dataset,
             "synthetic": self.source.synthetic,
-            "budget": self.budget.describe(),
+            "budget": self.budget_text or self.budget.describe(),
+            "budget_time_s": self.budget.time_s,
+            "budget_queries": self.budget.queries,
             "settings": self.replays.settings,
             "baseline": self.baseline,
             "best_test_acc": self.best_test_acc,
@@ -119,7 +143,7 @@ def compare(
     bench: Benchmark,
     strategies: Sequence[str],
     seeds: Sequence[int],
-    budget: Budget,
+    budget: Budget | str,
     *,
     baseline: str | None = "random",
     n_workers: int = 1,
@@ -135,7 +159,8 @@ def compare(
         bench: the benchmark (see :func:`nasbench_sim.open`).
         strategies: names registered in :data:`nasbench_sim.strategies.STRATEGIES`.
         seeds: run seeds (paired across strategies: common random numbers).
-        budget: the budget of every run.
+        budget: the budget of every run: a :class:`Budget`, or its text form (``"150x"``,
+            ``"10h"``, ``"200q"``; see :func:`~nasbench_sim.search.experiment.parse_budget`).
         baseline: strategy of the paired Wilcoxon test (``None``: no test).
         n_workers: simulated parallel workers per run.
         n_jobs: processes (``-1``: all cores).
@@ -146,6 +171,10 @@ def compare(
         progress: called with the number of runs just finished.
     """
     t0 = time.perf_counter()
+    budget_text = ""
+    if not isinstance(budget, Budget):
+        budget_text = str(budget).strip()
+        budget = parse_budget(budget_text, bench)
     replays = run_many(
         bench,
         strategies,
@@ -173,61 +202,52 @@ def compare(
         wall_time_s=time.perf_counter() - t0,
         no_result_regret=guess,
         left_out=dict(left_out or {}),
+        budget_text=budget_text,
     )
 
 
-def _no_result_plot(path: Path, text: str) -> None:
-    from matplotlib.figure import Figure
-
+def _message_figure(text: str) -> Figure:
+    """A figure that says why there is no plot."""
     fig = Figure(figsize=(6.5, 2.0), layout="constrained")
     ax = fig.subplots()
     ax.set_axis_off()
     ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
-    fig.savefig(path, dpi=200)
+    return fig
+
+
+def comparison_figures(comp: Comparison) -> dict[str, Figure]:
+    """The plots :func:`write_comparison` writes: ``anytime.png`` (mean regret against
+    simulated time), ``anytime_queries.png`` (against results received) and ``final.png``
+    (every run's final regret), titled with the table, budget, workers and seeds."""
+    from analysis.plots import anytime_figure, final_figure
+
+    ctx, budget = comp.context(), comp.budget
+    runs = comp.replays.runs
+    in_budget = runs if budget.time_s is None else runs[runs["finish"] <= budget.time_s]
+    order = list(comp.strategies)
+    figures: dict[str, Figure] = {}
+    if in_budget.empty:
+        text = f"{ctx.heading}: no run got a result within the budget\n({ctx.setup})"
+        figures["anytime.png"] = _message_figure(text)
+        figures["anytime_queries.png"] = _message_figure(text)
+    else:
+        times = time_grid(runs, end=budget.time_s)
+        curves = anytime_curves(runs, times)
+        figures["anytime.png"] = anytime_figure(
+            curves, times, order=[s for s in order if s in curves], context=ctx
+        )
+        ks, by_query = query_curves(runs, end=budget.time_s)
+        figures["anytime_queries.png"] = anytime_figure(
+            by_query, ks, order=[s for s in order if s in by_query], x_axis="queries", context=ctx
+        )
+    figures["final.png"] = final_figure(comp.replays.final, order=order, context=ctx)
+    return figures
 
 
 def _plots(comp: Comparison, out: Path) -> None:
-    from analysis import plots
-
-    runs, budget = comp.replays.runs, comp.budget
-    if runs.empty:
-        text = f"No run got a result within the budget ({budget.describe()})."
-        for name in ("anytime.png", "anytime_queries.png", "final.png"):
-            _no_result_plot(out / name, text)
-        return
-    anytime_plot = plots.anytime_plot
-    times = time_grid(runs, end=budget.time_s)
-    curves = anytime_curves(runs, times)
-    order = list(comp.strategies)
-    title = f"{comp.dataset}: mean test regret, 95% CI band, {len(comp.seeds)} seeds"
-    if comp.source.synthetic:
-        title += " (SYNTHETIC table)"
-    anytime_plot(
-        curves,
-        times,
-        out / "anytime.png",
-        title=title,
-        order=[s for s in order if s in curves],  # strategies with a result
-        budget_s=budget.time_s,
-    )
-    ks, by_query = query_curves(runs, end=budget.time_s)
-    in_budget = [s for s in order if s in by_query]
-    if not in_budget:
-        _no_result_plot(out / "anytime_queries.png", "No result arrived within the budget.")
-        return _final(comp, out, order)
-    anytime_plot(
-        by_query, ks, out / "anytime_queries.png", title=title, order=in_budget, x_axis="queries"
-    )
-    return _final(comp, out, order)
-
-
-def _final(comp: Comparison, out: Path, order: list[str]) -> None:
-    from analysis.plots import final_plot
-
-    title = f"Final regret at the budget ({len(comp.seeds)} seeds; ◆ mean, box IQR)"
-    if comp.source.synthetic:
-        title += " — SYNTHETIC table"
-    final_plot(comp.replays.final, out / "final.png", order=order, title=title)
+    with matplotlib.rc_context(RC):
+        for name, fig in comparison_figures(comp).items():
+            fig.savefig(out / name, dpi=200)
 
 
 def write_comparison(comp: Comparison, out: str | os.PathLike[str]) -> list[Path]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import matplotlib
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from nasbench_sim.bench import Budget, Source
 from nasbench_sim.strategies import MO_STRATEGIES, STRATEGIES
 
 __all__ = [
@@ -112,6 +114,7 @@ class RunContext:
         n_workers: simulated parallel workers per run.
         synthetic: the table is a synthetic stand-in, not a training result.
         dataset: the dataset the table was trained on.
+        kind: ``"table"`` or ``"surrogate"`` (see :class:`~nasbench_sim.bench.Source`).
 
     Example:
         >>> ctx = RunContext("synthetic:0", 30, "150x", budget_s=34500.0, synthetic=True)
@@ -127,6 +130,43 @@ class RunContext:
     n_workers: int = 1
     synthetic: bool = False
     dataset: str = ""
+    kind: str = "table"
+
+    @classmethod
+    def of(
+        cls,
+        source: Source,
+        dataset: str,
+        budget: Budget,
+        *,
+        n_seeds: int,
+        n_workers: int = 1,
+        budget_text: str = "",
+    ) -> RunContext:
+        """The context of runs on a benchmark of ``source`` under ``budget``.
+
+        Example:
+            >>> from nasbench_sim.bench import Budget, Source
+            >>> src = Source("table", False, "results/T.h5", "6466 rows")
+            >>> RunContext.of(src, "cifar10", Budget(queries=200), n_seeds=10).heading
+            'table T.h5 (cifar10)'
+        """
+        origin = source.origin
+        if origin == "memory":
+            origin = "in memory"
+        elif not origin.lower().startswith("synthetic"):
+            origin = Path(origin).name or origin
+        return cls(
+            table=origin,
+            n_seeds=n_seeds,
+            budget=budget_text,
+            budget_s=budget.time_s,
+            budget_queries=budget.queries,
+            n_workers=n_workers,
+            synthetic=source.synthetic,
+            dataset=dataset,
+            kind=source.kind,
+        )
 
     @property
     def heading(self) -> str:
@@ -134,10 +174,11 @@ class RunContext:
         name = self.table
         if self.synthetic and name.lower().startswith("synthetic"):  # the CLI's synthetic[:SEED]
             seed = name.partition(":")[2] or "0"
-            return f"SYNTHETIC table (table seed {seed})"
-        if self.dataset and self.dataset.lower() not in name.lower():
+            return f"SYNTHETIC {self.kind} (table seed {seed})"
+        said = name.lower() + (" synthetic" if self.synthetic else "")
+        if self.dataset and self.dataset.lower() not in said:
             name += f" ({self.dataset})"
-        return f"SYNTHETIC table {name}" if self.synthetic else f"table {name}"
+        return f"SYNTHETIC {self.kind} {name}" if self.synthetic else f"{self.kind} {name}"
 
     @property
     def setup(self) -> str:

@@ -25,8 +25,8 @@ from analysis.plot_style import (
     colors,
     label,
     legend_grid,
+    log_ticks,
     log_y_ticks,
-    plain_ticks,
     time_unit,
 )
 from analysis.stats import t_interval
@@ -193,7 +193,9 @@ def anytime_figure(
     if queries:
         _end_marks(ax, ends, floor)
     log_y_ticks(ax, floor, max(highs, default=1.0))
-    plain_ticks(ax.xaxis)
+    span = times[times > 0] / scale
+    if span.size:  # no minor labels (``2×10⁻¹``) on a short axis
+        log_ticks(ax.xaxis, float(span.min()), float(span.max()))
     n = max((c.shape[0] for c in curves.values()), default=0)
     _label_anytime(ax, title, confidence, n, queries, unit, context, quantity)
     handles, labels = ax.get_legend_handles_labels()
@@ -270,9 +272,12 @@ def final_figure(
 
     Runs that found the optimum (regret exactly 0) are drawn as black-edged dots in a shaded
     strip left of the axis' zero, and the right-hand axis gives each strategy's share of them.
+    Runs without a result inside the budget (``final["no_result"]``, scored with a fixed
+    regret: see :func:`analysis.stats.score_runs`) are drawn as crosses.
 
     Args:
-        final: columns ``strategy`` and ``final_regret``, one row per run.
+        final: columns ``strategy`` and ``final_regret``, one row per run (and, optionally,
+            a boolean ``no_result``).
         order: strategies from top to bottom.
         title: figure title (default: from ``context``).
         seed: seeds the jitter of the dots.
@@ -282,11 +287,14 @@ def final_figure(
     means = final.groupby("strategy", observed=True)["final_regret"].mean()
     names = list(order) if order is not None else list(means.sort_values().index)
     palette = colors(names)
-    data = [final.loc[final["strategy"] == n, "final_regret"].dropna().to_numpy() for n in names]
-    rng = np.random.default_rng(seed)
+    rows = [final[(final["strategy"] == n) & final["final_regret"].notna()] for n in names]
+    data = [r["final_regret"].to_numpy(np.float64) for r in rows]
+    missing = [
+        r["no_result"].to_numpy(bool) if "no_result" in r else np.zeros(len(r), bool) for r in rows
+    ]
     top = max((float(d.max()) for d in data if d.size), default=1.0) or 1.0
     margin = 0.05 * top
-    fig = Figure(figsize=(6.5, 0.45 * len(names) + 1.5), layout="constrained")
+    fig = Figure(figsize=(6.5, max(0.45 * len(names) + 1.5, 2.9)), layout="constrained")
     ax = fig.subplots()
     pos = np.arange(len(names))[::-1]
     ax.axvspan(-margin, 0.0, color="0.92", lw=0, zorder=0)
@@ -299,15 +307,13 @@ def final_figure(
         showfliers=False,
         medianprops={"color": "black"},
     )
-    for p, n, d in zip(pos, names, data, strict=True):
-        jitter = rng.uniform(-0.18, 0.18, size=d.shape)
-        zero = d == 0.0
-        ax.scatter(d[~zero], p + jitter[~zero], s=6, color=palette[n], alpha=0.55, lw=0)
-        strip = -0.5 * margin + rng.uniform(-0.3, 0.3, size=int(zero.sum())) * margin
-        ax.scatter(strip, p + jitter[zero], s=9, color=palette[n], edgecolors="black",
-                   linewidths=0.4, zorder=3)  # fmt: skip
-        if d.size:
-            ax.scatter([d.mean()], [p], marker="D", s=28, color="black", zorder=4)
+    rng = np.random.default_rng(seed)
+    for p, n, d, none in zip(pos, names, data, missing, strict=True):
+        _final_dots(ax, p, d, none, (palette[n], margin), rng)
+    if any(m.any() for m in missing):
+        ax.scatter([], [], marker="x", s=16, color="0.3", lw=0.9,
+                   label="no result within the budget (scored as an untrained guess)")  # fmt: skip
+        ax.legend(loc="lower right", frameon=True, framealpha=0.9, fontsize=7)
     ax.set_yticks(pos, [label(n) for n in names])
     ax.set_xlabel(f"final {quantity.axis()}; grey strip: exactly 0")
     ax.set_xlim(-margin, top * 1.03)
@@ -316,7 +322,7 @@ def final_figure(
     shares = ax.twinx()
     shares.set_ylim(ax.get_ylim())
     shares.set_yticks(pos, [_zero_share(d) for d in data])
-    shares.set_ylabel(f"runs that {quantity.zero} (regret 0)")
+    shares.set_ylabel(f"runs that {quantity.zero}\n(regret 0)")
     shares.spines["right"].set_visible(True)
     n_runs = max((d.size for d in data), default=0)
     note = "◆ mean, box quartiles"
@@ -325,6 +331,29 @@ def final_figure(
         default = f"{context.heading}: final {quantity.name} at the budget\n{context.setup}; {note}"
     ax.set_title(title or default)
     return fig
+
+
+def _final_dots(
+    ax: Any,
+    p: float,
+    d: np.ndarray,
+    none: np.ndarray,
+    style: tuple[Any, float],
+    rng: np.random.Generator,
+) -> None:
+    """One strategy's runs at height ``p``: jittered dots, exact zeros in the strip left of
+    0 (``style``'s margin wide), runs without a result as crosses, and the mean."""
+    color, margin = style
+    jitter = rng.uniform(-0.18, 0.18, size=d.shape)
+    zero = (d == 0.0) & ~none
+    plain = ~zero & ~none
+    ax.scatter(d[plain], p + jitter[plain], s=6, color=color, alpha=0.55, lw=0)
+    strip = -0.5 * margin + rng.uniform(-0.3, 0.3, size=int(zero.sum())) * margin
+    ax.scatter(strip, p + jitter[zero], s=9, color=color, edgecolors="black", linewidths=0.4,
+               zorder=3)  # fmt: skip
+    ax.scatter(d[none], p + jitter[none], marker="x", s=16, color=color, lw=0.9, zorder=3)
+    if d.size:
+        ax.scatter([d.mean()], [p], marker="D", s=28, color="black", zorder=4)
 
 
 def _zero_share(regrets: np.ndarray) -> str:

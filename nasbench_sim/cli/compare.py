@@ -195,7 +195,7 @@ def _compare(args: argparse.Namespace) -> int:
             bench,
             names,
             s["seeds"],
-            s["budget"],
+            args.budget,  # checked in _setup; the text form titles the plots
             baseline=s["baseline"],
             n_workers=args.workers,
             n_jobs=s["jobs"],

@@ -148,3 +148,75 @@ def test_predictor_bands_stay_within_the_metrics_range(
     assert ys.max() <= high and ys.min() >= low
     assert lowest == pytest.approx(max(low, 0.2 - 1.5))
     plt.close(fig)
+
+
+def _inside_the_figure(fig: plt.Figure, artist: object) -> bool:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = artist.get_window_extent(canvas.get_renderer())  # type: ignore[attr-defined]
+    return bool(box.x0 >= 0 and box.y0 >= 0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1)
+
+
+def test_comparison_plots_name_the_table_budget_and_workers_once(
+    synthetic_bench: TabularBenchmark,
+) -> None:
+    from analysis.compare import compare, comparison_figures
+
+    comp = compare(synthetic_bench, ["random", "evolution"], range(3), "20x", n_workers=2)
+    figures = comparison_figures(comp)
+    assert sorted(figures) == ["anytime.png", "anytime_queries.png", "final.png"]
+    for name, fig in figures.items():
+        title = _title(fig)
+        assert title.lower().count("synthetic") == 1, (name, title)
+        assert "budget 20x = " in title and "2 workers" in title and "3 seeds" in title, title
+        plt.close(fig)
+
+
+def test_a_short_final_plot_keeps_its_labels_and_marks_runs_without_a_result() -> None:
+    final = pd.DataFrame(
+        {
+            "strategy": ["a", "a", "b", "b"],
+            "final_regret": [0.3, 0.1, 0.3, 0.3],
+            "no_result": [True, False, True, True],
+        }
+    )
+    fig = final_figure(final, context=CTX)
+    ax, shares = fig.axes
+    assert _inside_the_figure(fig, shares.yaxis.label)  # two strategies: still readable
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("no result" in t for t in legend), legend
+    n_crosses = sum(
+        len(c.get_offsets()) for c in ax.collections if c.get_linewidths()[0] == pytest.approx(0.9)
+    )
+    assert n_crosses == 3
+    plt.close(fig)
+
+
+def test_a_comparison_without_any_result_says_so_instead_of_empty_axes(
+    synthetic_bench: TabularBenchmark,
+) -> None:
+    from analysis.compare import compare, comparison_figures
+
+    comp = compare(synthetic_bench, ["random"], range(2), "10")  # 10 s: no training ends
+    assert comp.replays.final["no_result"].all() and not comp.replays.runs.empty
+    figures = comparison_figures(comp)
+    for name in ("anytime.png", "anytime_queries.png"):
+        (ax,) = figures[name].axes
+        assert not ax.axison and "no run got a result" in ax.texts[0].get_text()
+    plt.close("all")
+
+
+def test_a_short_time_axis_has_plain_tick_labels() -> None:
+    times = np.geomspace(12.0, 360.0, 50)  # 0.2 to 6 simulated minutes: one major tick
+    curves = {"random": np.random.default_rng(0).uniform(0.05, 0.2, (4, times.size))}
+    fig = anytime_figure(curves, times, context=dataclasses.replace(CTX, budget_s=360.0))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in [*ax.get_xticklabels(), *ax.xaxis.get_minorticklabels()]]
+    labels = [t for t in labels if t]
+    assert len(labels) >= 3 and all(re.fullmatch(r"[0-9.]+", t) for t in labels), labels
+    plt.close(fig)
