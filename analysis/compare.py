@@ -29,12 +29,9 @@ from matplotlib.figure import Figure
 
 from analysis.plot_style import RC, RunContext
 from analysis.stats import (
-    anytime_curves,
     no_result_regret,
-    query_curves,
     score_runs,
     summarize,
-    time_grid,
 )
 from nasbench_sim.atomic import atomic_dir
 from nasbench_sim.bench import Benchmark, Budget, Source
@@ -206,42 +203,17 @@ def compare(
     )
 
 
-def _message_figure(text: str) -> Figure:
-    """A figure that says why there is no plot."""
-    fig = Figure(figsize=(6.5, 2.0), layout="constrained")
-    ax = fig.subplots()
-    ax.set_axis_off()
-    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
-    return fig
-
-
 def comparison_figures(comp: Comparison) -> dict[str, Figure]:
     """The plots :func:`write_comparison` writes: ``anytime.png`` (mean regret against
     simulated time), ``anytime_queries.png`` (against results received) and ``final.png``
-    (every run's final regret), titled with the table, budget, workers and seeds."""
-    from analysis.plots import anytime_figure, final_figure
+    (every run's final regret), titled with the table, budget, workers and seeds (see
+    :func:`analysis.plots.regret_figures`)."""
+    from analysis.plots import regret_figures
 
-    ctx, budget = comp.context(), comp.budget
-    runs = comp.replays.runs
-    in_budget = runs if budget.time_s is None else runs[runs["finish"] <= budget.time_s]
-    order = list(comp.strategies)
-    figures: dict[str, Figure] = {}
-    if in_budget.empty:
-        text = f"{ctx.heading}: no run got a result within the budget\n({ctx.setup})"
-        figures["anytime.png"] = _message_figure(text)
-        figures["anytime_queries.png"] = _message_figure(text)
-    else:
-        times = time_grid(runs, end=budget.time_s)
-        curves = anytime_curves(runs, times)
-        figures["anytime.png"] = anytime_figure(
-            curves, times, order=[s for s in order if s in curves], context=ctx
-        )
-        ks, by_query = query_curves(runs, end=budget.time_s)
-        figures["anytime_queries.png"] = anytime_figure(
-            by_query, ks, order=[s for s in order if s in by_query], x_axis="queries", context=ctx
-        )
-    figures["final.png"] = final_figure(comp.replays.final, order=order, context=ctx)
-    return figures
+    replays = comp.replays
+    return regret_figures(
+        replays.runs, replays.final, comp.budget, order=comp.strategies, context=comp.context()
+    )
 
 
 def _plots(comp: Comparison, out: Path) -> None:

@@ -1,36 +1,19 @@
-"""Plots of multi-objective comparisons and of a table's exact Pareto fronts.
-
-* ``hv_anytime.png`` / ``hv_anytime_queries.png``: mean hypervolume regret against simulated
-  time and against results received, with confidence bands across seeds (the single-objective
-  anytime plots, on hypervolume regret);
-* ``hv_final.png``: every run's final hypervolume regret;
-* ``fronts.png``: the table's exact front with every cell behind it, and each strategy's final
-  incumbent front (its median-hypervolume run), on the objectives' own axes and units.
+"""Plots of a table's exact Pareto fronts: every cell, the exact front, and strategies'
+final incumbent fronts, on the objectives' own axes and units (``fronts.png`` of a
+multi-objective comparison, see :mod:`analysis.compare_mo`; the datasheet's fronts).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.plot_style import (
-    HV_REGRET,
-    RC,
-    RunContext,
-    colors,
-    label,
-    legend_grid,
-    log_ticks,
-)
-from analysis.plots import anytime_plot, final_plot
-from analysis.stats import anytime_curves, query_curves, time_grid
+from analysis.plot_style import colors, label, legend_grid, log_ticks
 
-__all__ = ["front_axes", "fronts_figure", "write_mo_plots"]
+__all__ = ["front_axes", "fronts_figure"]
 
 
 def _order_xy(values: np.ndarray, x: int, y: int) -> np.ndarray:
@@ -106,33 +89,3 @@ def fronts_figure(
                markerscale=1.5)  # fmt: skip
     fig.suptitle(title or f"Exact Pareto front ({front.front_rows.size} cells)")
     return fig
-
-
-def write_mo_plots(
-    comparison: Any, out: str | Path, *, context: RunContext, order: Sequence[str]
-) -> list[Path]:
-    """Write ``hv_anytime.png``, ``hv_anytime_queries.png``, ``hv_final.png`` and ``fronts.png``
-    of a :class:`~nasbench_sim.search.mo.experiment.MOComparison` into ``out``."""
-    out = Path(out)
-    runs, budget = comparison.runs, comparison.budget
-    times = time_grid(runs, end=budget.time_s)
-    paths = [
-        anytime_plot(anytime_curves(runs, times), times, out / "hv_anytime.png", order=order,
-                     context=context, quantity=HV_REGRET),
-    ]  # fmt: skip
-    ks, by_query = query_curves(runs, end=budget.time_s)
-    paths.append(
-        anytime_plot(by_query, ks, out / "hv_anytime_queries.png", order=order, x_axis="queries",
-                     context=context, quantity=HV_REGRET)
-    )  # fmt: skip
-    paths.append(final_plot(comparison.final, out / "hv_final.png", order=order, context=context,
-                            quantity=HV_REGRET))  # fmt: skip
-    title = (
-        f"{context.heading}: exact front ({comparison.front.front_rows.size} cells) and each "
-        f"strategy's final front\n(its median-hypervolume run); {context.setup}"
-    )
-    with matplotlib.rc_context(RC):
-        fig = fronts_figure(comparison.front, comparison.fronts, order=order, title=title)
-        fig.savefig(out / "fronts.png", dpi=200)
-    paths.append(out / "fronts.png")
-    return paths

@@ -82,12 +82,14 @@ class Quantity:
         unit: e.g. ``"accuracy, fraction"``.
         zero: what a run with regret exactly 0 did, e.g. ``"found the optimum"``.
         of: what the regret is of, on axis labels (``"of incumbent"``; empty for none).
+        no_result: how a run without a result inside the budget is scored.
     """
 
     name: str
     unit: str
     zero: str
     of: str = ""
+    no_result: str = "scored as an untrained guess"
 
     def axis(self, *extra: str) -> str:
         """``"test regret of incumbent (accuracy, fraction, log scale)"``."""
@@ -97,7 +99,9 @@ class Quantity:
 
 ACCURACY_REGRET = Quantity("test regret", "accuracy", "found the optimum", "of incumbent")
 """Single-objective regret: best test accuracy of the table minus the incumbent's."""
-HV_REGRET = Quantity("hypervolume regret", "normalised", "covered the exact front")
+HV_REGRET = Quantity(
+    "hypervolume regret", "normalised", "covered the exact front", no_result="an empty front"
+)
 """Multi-objective regret: the exact front's hypervolume minus the incumbent front's."""
 
 

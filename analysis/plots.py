@@ -29,7 +29,8 @@ from analysis.plot_style import (
     log_y_ticks,
     time_unit,
 )
-from analysis.stats import t_interval
+from analysis.stats import anytime_curves, query_curves, t_interval, time_grid
+from nasbench_sim.bench import Budget
 
 __all__ = [
     "LABELS",
@@ -40,6 +41,7 @@ __all__ = [
     "final_figure",
     "final_plot",
     "label",
+    "regret_figures",
     "time_unit",
 ]
 
@@ -312,7 +314,7 @@ def final_figure(
         _final_dots(ax, p, d, none, (palette[n], margin), rng)
     if any(m.any() for m in missing):
         ax.scatter([], [], marker="x", s=16, color="0.3", lw=0.9,
-                   label="no result within the budget (scored as an untrained guess)")  # fmt: skip
+                   label=f"no result within the budget ({quantity.no_result})")  # fmt: skip
         ax.legend(loc="lower right", frameon=True, framealpha=0.9, fontsize=7)
     ax.set_yticks(pos, [label(n) for n in names])
     ax.set_xlabel(f"final {quantity.axis()}; grey strip: exactly 0")
@@ -417,3 +419,58 @@ def audit_plot(
         out = Path(path)
         fig.savefig(out, dpi=200)
     return out
+
+
+def _message_figure(text: str) -> Figure:
+    """A figure that says why there is no plot."""
+    fig = Figure(figsize=(6.5, 2.0), layout="constrained")
+    ax = fig.subplots()
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
+    return fig
+
+
+def regret_figures(
+    runs: pd.DataFrame,
+    final: pd.DataFrame,
+    budget: Budget,
+    *,
+    order: Sequence[str],
+    context: RunContext,
+    quantity: Quantity = ACCURACY_REGRET,
+    prefix: str = "",
+) -> dict[str, Figure]:
+    """The three plots of a comparison: ``anytime.png`` (mean regret against simulated time),
+    ``anytime_queries.png`` (against results received) and ``final.png`` (every run's final
+    regret), each name after ``prefix``. When no run has a result inside the budget the two
+    anytime figures say so instead of drawing empty axes.
+
+    Args:
+        runs: the query logs (columns ``strategy``, ``seed``, ``finish``, ``regret``).
+        final: one row per run (``strategy``, ``final_regret``, optionally ``no_result``).
+        budget: the runs' budget.
+        order: the strategies, best first.
+        context: table, budget, workers and seeds, for the titles.
+        quantity: what ``regret`` measures.
+        prefix: put before each file name (``"hv_"``).
+    """
+    in_budget = runs if budget.time_s is None else runs[runs["finish"] <= budget.time_s]
+    figures: dict[str, Figure] = {}
+    if in_budget.empty:
+        text = f"{context.heading}: no run got a result within the budget\n({context.setup})"
+        figures["anytime.png"] = _message_figure(text)
+        figures["anytime_queries.png"] = _message_figure(text)
+    else:
+        times = time_grid(runs, end=budget.time_s)
+        curves = anytime_curves(runs, times)
+        figures["anytime.png"] = anytime_figure(
+            curves, times, order=[s for s in order if s in curves], context=context,
+            quantity=quantity,
+        )  # fmt: skip
+        ks, by_query = query_curves(runs, end=budget.time_s)
+        figures["anytime_queries.png"] = anytime_figure(
+            by_query, ks, order=[s for s in order if s in by_query], x_axis="queries",
+            context=context, quantity=quantity,
+        )  # fmt: skip
+    figures["final.png"] = final_figure(final, order=order, context=context, quantity=quantity)
+    return {prefix + name: fig for name, fig in figures.items()}

@@ -174,7 +174,7 @@ def _compare(args: argparse.Namespace) -> int:
     if args.objectives:
         from nasbench_sim.cli.compare_mo import run_compare_mo
 
-        return run_compare_mo(args)
+        return run_compare_mo(args, _jobs(args.jobs))
     from analysis.compare import (
         OUTPUT_FILES,
         compare,

@@ -25,7 +25,7 @@ from nasbench_sim.registry import Registry
 from nasbench_sim.search.registry import strategy_class
 from nasbench_sim.search.run import final_regret, run
 
-__all__ = ["Replays", "median_full_training_time", "parse_budget", "run_many"]
+__all__ = ["Replays", "Scorer", "median_full_training_time", "parse_budget", "run_many"]
 
 _BUDGET_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>x|s|h|q)?\s*$")
 
@@ -97,6 +97,13 @@ class Replays:
     settings: dict[str, Any]
 
 
+Scorer = Callable[[Benchmark, str, int, pd.DataFrame], pd.DataFrame]
+"""Re-scores one run's query log where the run ran (a worker process): called with the
+benchmark, the strategy's name, the run seed and the log; returns the log with its ``regret``
+column replaced (and any columns added). It must pickle (a module-level function, or a
+:func:`functools.partial` of one)."""
+
+
 @dataclass(frozen=True)
 class _Task:
     """Runs of one strategy for some seeds: what a worker process is sent."""
@@ -107,6 +114,7 @@ class _Task:
     options: dict[str, Any]
     strategy_kwargs: dict[str, Any] | None
     registry: Registry | None
+    score: Scorer | None = None
 
 
 _Outcome = tuple[str, int, pd.DataFrame, dict[str, Any]]
@@ -124,7 +132,8 @@ def _replay(bench: Benchmark, task: _Task) -> list[_Outcome]:
             registry=task.registry,
             **task.options,
         )
-        out.append((task.name, s, r.log, r.meta))
+        log = r.log if task.score is None else task.score(bench, task.name, s, r.log)
+        out.append((task.name, s, log, r.meta))
     return out
 
 
@@ -215,6 +224,7 @@ def run_many(
     strategy_kwargs: Mapping[str, dict[str, Any]] | None = None,
     progress: Callable[[int], None] | None = None,
     registry: Registry | None = None,
+    score: Scorer | None = None,
 ) -> Replays:
     """Run every strategy with every seed against ``bench``.
 
@@ -232,6 +242,9 @@ def run_many(
         progress: called with the number of runs just finished.
         registry: where the names are looked up (default: the core strategies;
             :data:`nasbench_sim.strategies.STRATEGIES` has them all).
+        score: re-scores each run's log where it ran (see :data:`Scorer`; e.g. the
+            multi-objective scores of :func:`~nasbench_sim.search.mo.experiment.run_many_mo`);
+            ``final_regret`` is then read from the new ``regret`` column.
     """
     for name in strategies:
         strategy_class(name, registry)  # fail fast with the list of valid names
@@ -248,6 +261,7 @@ def run_many(
         "options": options,
         "registry": registry,
         "strategy_kwargs": {k: dict(v) for k, v in (strategy_kwargs or {}).items()},
+        "score": score,
     }
     if n_jobs == 1:
         outcomes: list[_Outcome] = []

@@ -80,7 +80,7 @@ def test_a_failed_write_leaves_the_previous_output_whole(
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("analysis.plots.final_plot", boom)
+    monkeypatch.setattr("analysis.plots.final_figure", boom)
     with pytest.raises(OSError, match="disk full"):
         write_comparison(comp, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -42,6 +42,7 @@ def test_compare_with_objectives_writes_both_families_of_outputs(tmp_path, capsy
         (["--objectives", "valid_acc,energy_j"], "unknown objective 'energy_j'"),
         (["--objectives", "test_acc,params"], "never sees test metrics"),
         (["--objectives", "valid_acc,params", "--strategies", "evolution"], "multi-objective"),
+        (["--objectives", "valid_acc,params", "--baseline", "foo"], "--baseline 'foo'"),
     ],
 )
 def test_bad_objectives_or_strategies_fail_before_any_work(  # type: ignore[no-untyped-def]

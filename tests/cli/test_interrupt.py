@@ -67,7 +67,7 @@ def test_ctrl_c_on_compare_prints_one_line_and_writes_nothing(tmp_path: Path) ->
 def test_an_interrupt_cancels_a_multi_objective_comparison(
     synthetic_bench: TabularBenchmark,
 ) -> None:
-    from nasbench_sim.search.mo.experiment import compare_mo
+    from analysis.compare_mo import compare_mo
 
     raised = []
 

@@ -18,13 +18,14 @@ def test_compare_outputs_carry_the_synthetic_mark(
     import analysis.plots
 
     titles: list[str] = []
-    real = analysis.plots.final_plot
+    real = analysis.plots.final_figure
 
-    def spy(final: pd.DataFrame, path: Path, **kw: object) -> Path:
-        titles.append(str(kw.get("title", "")))
-        return real(final, path, **kw)  # type: ignore[arg-type]
+    def spy(final: pd.DataFrame, **kw: object) -> object:
+        fig = real(final, **kw)  # type: ignore[arg-type]
+        titles.append(fig.axes[0].get_title())
+        return fig
 
-    monkeypatch.setattr(analysis.plots, "final_plot", spy)
+    monkeypatch.setattr(analysis.plots, "final_figure", spy)
     out = tmp_path / "c"
     argv = ["compare", "--table", "synthetic", "--strategies", "random,evolution", "--seeds", "2"]
     assert main([*argv, "--budget", "10q", "--jobs", "1", "--out", str(out)]) == 0

@@ -1,16 +1,15 @@
 """Many seeded multi-objective runs, scored against the table's exact front.
 
-:func:`compare_mo` replays every (strategy, seed) pair through the same run loop, simulated
-clock, budgets and common random numbers as single-objective comparisons, scores each run with
-:func:`~nasbench_sim.search.mo.score.score_log`, and returns a typed :class:`MOComparison`.
+:func:`run_many_mo` replays every (strategy, seed) pair through
+:func:`~nasbench_sim.search.experiment.run_many` (the same run loop, simulated clock, budgets,
+common random numbers, worker processes and Ctrl-C handling as single-objective replays),
+scores each run's log with :func:`~nasbench_sim.search.mo.score.score_log` where it ran, and
+returns a typed :class:`MOReplays`. :func:`analysis.compare_mo.compare_mo` summarises them.
 """
 
 from __future__ import annotations
 
-import math
-import multiprocessing
-import os
-import signal
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,27 +17,43 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nasbench_sim.bench.base import Benchmark
 from nasbench_sim.bench.clock import Budget
 from nasbench_sim.registry import Registry
+from nasbench_sim.search.experiment import run_many
 from nasbench_sim.search.mo.objectives import ObjectiveSet
-from nasbench_sim.search.mo.registry import create_mo, mo_strategy_class
+from nasbench_sim.search.mo.registry import CORE_MO_STRATEGIES
 from nasbench_sim.search.mo.score import ExactFront, exact_front, incumbent_rows, score_log
-from nasbench_sim.search.run import final_regret, run
+from nasbench_sim.search.run import final_regret
 
-__all__ = ["MOComparison", "compare_mo"]
+__all__ = ["FINAL_COLUMNS", "MOReplays", "run_many_mo"]
+
+FINAL_COLUMNS: tuple[str, ...] = (
+    "strategy",
+    "seed",
+    "final_regret",
+    "hv",
+    "igd",
+    "acc_regret",
+    "n_queries",
+    "wall_time_s",
+)
+"""The columns of :attr:`MOReplays.final`."""
 
 
 @dataclass(frozen=True)
-class MOComparison:
-    """The outcome of :func:`compare_mo`.
+class MOReplays:
+    """The outcome of :func:`run_many_mo`.
 
     Attributes:
         front: the exact front and the scales every run is scored with.
         runs: every query log with ``strategy`` and ``seed`` columns and the score after each
             result: ``hv``, ``regret`` (hypervolume regret), ``igd``, ``front_size``, and
             ``acc_regret`` (the single-objective test regret of the best-validation cell).
-        final: one row per run: ``strategy``, ``seed``, ``final_regret`` (hypervolume regret at
-            the budget), ``hv``, ``igd``, ``acc_regret``, ``n_queries``, ``wall_time_s``.
+        final: one row per run, :data:`FINAL_COLUMNS`: ``final_regret`` (hypervolume regret at
+            the budget), ``hv``, ``igd`` and ``acc_regret`` at the budget (NaN for a run
+            without a result inside the budget), ``n_queries``, ``wall_time_s``.
+        diagnostics: the strategies' counters, one row per run and counter.
         fronts: per strategy, the table rows of the final incumbent front of its run with the
             median final hypervolume (the run a figure shows).
         budget: the budget every run had.
@@ -48,68 +63,49 @@ class MOComparison:
     front: ExactFront
     runs: pd.DataFrame
     final: pd.DataFrame
+    diagnostics: pd.DataFrame
     fronts: dict[str, np.ndarray]
     budget: Budget
     settings: dict[str, Any]
 
 
-def _one_run(
-    bench: Any,
-    front: ExactFront,
-    name: str,
-    seed: int,
-    budget: Budget,
-    n_workers: int,
-    registry: Registry | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    strategy = create_mo(
-        name, bench.search_space, bench.n_epochs, seed, objectives=front.objectives,
-        registry=registry,
-    )  # fmt: skip
-    result = run(strategy, bench, budget, seed, n_workers=n_workers)
-    scored = score_log(result.log, bench, front, seed)
-    log = result.log.rename(columns={"regret": "acc_regret"}).assign(
+def _score_run(
+    front: ExactFront, bench: Benchmark, name: str, seed: int, log: pd.DataFrame
+) -> pd.DataFrame:
+    """A run's log with the multi-objective scores after each result (see
+    :attr:`MOReplays.runs`); the single-objective regret moves to ``acc_regret``."""
+    scored = score_log(log, bench, front, seed)
+    return log.rename(columns={"regret": "acc_regret"}).assign(
         hv=scored["hv"].to_numpy(),
         regret=scored["regret"].to_numpy(),
         igd=scored["igd"].to_numpy(),
         front_size=scored["front_size"].to_numpy(),
     )
-    at = budget.time_s
-    hv_final = float(front.hypervolume - final_regret(log, at)) if len(log) else math.nan
-    igd_log = log[["finish", "igd"]].rename(columns={"igd": "regret"})
-    row = {
-        "strategy": name,
-        "seed": seed,
-        "final_regret": final_regret(log, at),
-        "hv": hv_final,
-        "igd": final_regret(igd_log, at),
-        "acc_regret": final_regret(result.log, at),
-        "n_queries": len(log),
-        "wall_time_s": result.meta["wall_time_s"],
-    }
-    return log.assign(strategy=name, seed=seed), row
 
 
-_WORKER: list[tuple[Any, ExactFront]] = []  # set only inside pool workers
+def _final(runs: pd.DataFrame, final: pd.DataFrame, front: ExactFront, at: float | None) -> Any:
+    """``final`` with each run's hypervolume, IGD and accuracy regret at the budget."""
+    rows = []
+    for (name, seed), log in runs.groupby(["strategy", "seed"], observed=True, sort=False):
+        finish = log["finish"]
+        rows.append(
+            {
+                "strategy": name,
+                "seed": seed,
+                "igd": final_regret(pd.DataFrame({"finish": finish, "regret": log["igd"]}), at),
+                "acc_regret": final_regret(
+                    pd.DataFrame({"finish": finish, "regret": log["acc_regret"]}), at
+                ),
+            }
+        )
+    extra = pd.DataFrame(rows, columns=["strategy", "seed", "igd", "acc_regret"])
+    out = final.merge(extra, on=["strategy", "seed"], how="left")
+    out["hv"] = front.hypervolume - out["final_regret"]
+    return out[list(FINAL_COLUMNS)]
 
 
-def _init_worker(bench: Any, front: ExactFront) -> None:
-    from threadpoolctl import threadpool_limits
-
-    _WORKER[:] = [(bench, front)]
-    threadpool_limits(1)  # one process per core: no nested thread pools
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
-
-
-def _run_chunk(
-    name: str, seeds: Sequence[int], budget: Budget, n_workers: int, registry: Registry | None
-) -> list[tuple[pd.DataFrame, dict[str, Any]]]:
-    bench, front = _WORKER[0]
-    return [_one_run(bench, front, name, s, budget, n_workers, registry) for s in seeds]
-
-
-def compare_mo(
-    bench: Any,
+def run_many_mo(
+    bench: Benchmark,
     strategies: Sequence[str],
     seeds: Sequence[int],
     budget: Budget,
@@ -119,7 +115,7 @@ def compare_mo(
     n_jobs: int = 1,
     progress: Callable[[int], None] | None = None,
     registry: Registry | None = None,
-) -> MOComparison:
+) -> MOReplays:
     """Run every multi-objective strategy with every seed and score it against the exact front.
 
     Args:
@@ -139,59 +135,36 @@ def compare_mo(
         >>> from nasbench_sim.bench import TabularBenchmark
         >>> from nasbench_sim.table import make_synthetic_table
         >>> bench = TabularBenchmark(make_synthetic_table(0, n_epochs=4))
-        >>> c = compare_mo(bench, ["mo_random"], [0, 1], Budget(queries=20), "valid_acc,flops")
-        >>> list(c.final.columns)[2:5], bool((c.final["final_regret"] >= 0).all())
+        >>> r = run_many_mo(bench, ["mo_random"], [0, 1], Budget(queries=20), "valid_acc,flops")
+        >>> list(r.final.columns)[2:5], bool((r.final["final_regret"] >= 0).all())
         (['final_regret', 'hv', 'igd'], True)
     """
-    for name in strategies:
-        mo_strategy_class(name, registry)  # an unknown name fails now, listing the known ones
-    if not seeds:
-        raise ValueError("compare_mo needs at least one seed")
-    n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-    if n_jobs < 1:
-        raise ValueError(f"n_jobs must be >= 1 or -1, got {n_jobs}")
     front = exact_front(bench, objectives)
-    seeds = [int(s) for s in seeds]
-    results: list[tuple[pd.DataFrame, dict[str, Any]]] = []
-    if n_jobs == 1:
-        for name in strategies:
-            for s in seeds:
-                results.append(_one_run(bench, front, name, s, budget, n_workers, registry))
-                if progress:
-                    progress(1)
-    else:
-        per = max(1, math.ceil(len(seeds) / (4 * n_jobs)))
-        chunks = [(n, seeds[i : i + per]) for n in strategies for i in range(0, len(seeds), per)]
-        ctx = multiprocessing.get_context()
-        # leaving the block terminates the pool: after Ctrl-C, pending chunks are dropped
-        with ctx.Pool(n_jobs, initializer=_init_worker, initargs=(bench, front)) as pool:
-            jobs = [
-                pool.apply_async(_run_chunk, (n, c, budget, n_workers, registry)) for n, c in chunks
-            ]
-            for job in jobs:
-                part = job.get()
-                results.extend(part)
-                if progress:
-                    progress(len(part))
-    runs = pd.concat([log for log, _ in results], ignore_index=True)
-    runs["strategy"] = runs["strategy"].astype("category")
-    final = pd.DataFrame([row for _, row in results])
+    replays = run_many(
+        bench,
+        strategies,
+        seeds,
+        budget,
+        n_workers=n_workers,
+        n_jobs=n_jobs,
+        strategy_kwargs={name: {"objectives": front.objectives} for name in strategies},
+        progress=progress,
+        registry=registry or CORE_MO_STRATEGIES,
+        score=functools.partial(_score_run, front),
+    )
+    final = _final(replays.runs, replays.final, front, budget.time_s)
     settings = {
-        "strategies": list(strategies),
-        "seeds": seeds,
+        **replays.settings,
         "objectives": [f"{o.name}:{o.direction}" for o in front.objectives.objectives],
-        "budget_time_s": budget.time_s,
-        "budget_queries": budget.queries,
-        "n_workers": n_workers,
         "reference_point": front.reference.tolist(),
         "exact_front_hv": front.hypervolume,
     }
-    fronts = _median_fronts(bench, front, runs, final, budget)
-    return MOComparison(front, runs, final, fronts, budget, settings)
+    fronts = _median_fronts(bench, front, replays.runs, final, budget)
+    return MOReplays(front, replays.runs, final, replays.diagnostics, fronts, budget, settings)
 
 
 def _median_fronts(
-    bench: Any, front: ExactFront, runs: pd.DataFrame, final: pd.DataFrame, budget: Budget
+    bench: Benchmark, front: ExactFront, runs: pd.DataFrame, final: pd.DataFrame, budget: Budget
 ) -> dict[str, np.ndarray]:
     """Per strategy, the final incumbent front (table rows) of its median-hypervolume run."""
     out: dict[str, np.ndarray] = {}
