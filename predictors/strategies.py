@@ -141,11 +141,11 @@ class PredictorGuided(Strategy):
                 arch = self.space.mutate(arch, self.rng)
             if self._fresh(arch, pool):
                 pool.add(self.space.to_index(arch))
-        while len(pool) < self.n_candidates and tries < 100 * self.n_candidates:
-            tries += 1
-            arch = self.space.sample(self.rng)
-            if self._fresh(arch, pool):
-                pool.add(self.space.to_index(arch))
+        while len(pool) < self.n_candidates:
+            i = fresh_index(self.space, self.rng, self._asked, pool)
+            if i in pool or i in self._asked:
+                break  # every candidate cell is asked or in the pool
+            pool.add(i)
         return np.array(sorted(pool), dtype=np.int64)
 
     def _plan(self) -> None:

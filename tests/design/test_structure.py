@@ -125,3 +125,36 @@ def test_benchmarks_and_tests_use_the_library_not_the_cli_internals() -> None:
                 if private:
                     bad.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {private}")
     assert not bad, "\n".join(bad)
+
+
+def _draw_loops(tree: ast.AST) -> list[int]:
+    """Lines of loops that call ``<...>space.sample(...)`` (a strategy retrying random draws
+    until one is new: what :func:`nasbench_sim.search.sampling.fresh_index` is for)."""
+    lines = []
+    for loop in ast.walk(tree):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        for node in ast.walk(loop):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "sample"
+                and "space" in ast.unparse(node.func.value)
+            ):
+                lines.append(loop.lineno)
+                break
+    return lines
+
+
+def test_strategies_draw_unseen_cells_with_the_one_shared_sampler() -> None:
+    files = [
+        *(ROOT / "nasbench_sim" / "search").rglob("*.py"),
+        *(ROOT / "predictors").rglob("*.py"),
+    ]
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted(files)
+        if path.name != "sampling.py"
+        for line in _draw_loops(ast.parse(path.read_text()))
+    ]
+    assert not found, f"retry loops of their own (use fresh_index): {found}"

@@ -17,6 +17,7 @@ import numpy as np
 from nasbench_sim.bench.results import Result
 from nasbench_sim.search.base import Strategy
 from nasbench_sim.search.mo.objectives import ObjectiveSet
+from nasbench_sim.search.sampling import fresh_index
 from nasbench_sim.space import SearchSpace
 
 __all__ = ["DEFAULT_OBJECTIVES", "MultiObjectiveStrategy"]
@@ -63,13 +64,10 @@ class MultiObjectiveStrategy(Strategy):
         self._losses.append(loss)
         return loss
 
-    def unseen(self, tries: int = 1000) -> Any:
-        """A uniformly random cell not asked before (any cell once the tries run out)."""
-        for _ in range(tries):
-            cell = self.space.sample(self.rng)
-            if self.space.to_index(cell) not in self.asked:
-                return cell
-        return self.space.sample(self.rng)
+    def unseen(self) -> Any:
+        """A uniformly random cell not asked before (a repeat once every candidate was
+        asked), drawn by the shared sampler (:func:`~nasbench_sim.search.sampling.fresh_index`)."""
+        return self.space.from_index(fresh_index(self.space, self.rng, self.asked))
 
     def mark(self, arch: Any) -> Any:
         """Remember ``arch`` as asked and return it."""
