@@ -18,10 +18,10 @@ import numpy as np
 
 from nasbench_sim.bench import TabularBenchmark
 from nasbench_sim.search.mo import ExactFront, exact_front
+from nasbench_sim.table import read_table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-from nasbench_sim.table import read_table
 
 __all__ = ["CRITERIA", "accuracy_hist_figure", "write_datasheet"]
 
@@ -102,15 +102,15 @@ def _front_lines(fronts: dict[str, Any]) -> list[str]:
 
 def fronts_figure_of_costs(fronts: dict[str, ExactFront], title: str) -> Figure:
     """One panel per cost: every cell, and the exact front of test accuracy against it."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from analysis.mo_plots import front_axes
 
     n = len(fronts)
     ncol = min(n, 2)
     nrow = -(-n // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6.5, 2.9 * nrow + 0.6), layout="constrained",
-                             squeeze=False)  # fmt: skip
+    fig = Figure(figsize=(6.5, 2.9 * nrow + 0.6), layout="constrained")
+    axes = fig.subplots(nrow, ncol, squeeze=False)
     for ax, front in zip(axes.flat, fronts.values(), strict=False):
         front_axes(ax, front, 1, 0)
         ax.set_title(f"{front.front_rows.size} cells on the front", fontsize=8)
@@ -132,9 +132,10 @@ def accuracy_hist_figure(valid: np.ndarray, test: np.ndarray, title: str) -> Fig
     each keeps the colour of its legend entry (two translucent fills would blend into a third
     colour that matches neither).
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
+    fig = Figure(figsize=(6.5, 3.4), layout="constrained")
+    ax = fig.subplots()
     both = np.concatenate([valid, test])
     bins = np.linspace(np.nanmin(both), np.nanmax(both), 50).tolist()
     ax.hist(valid[np.isfinite(valid)], bins=bins, histtype="stepfilled", color="#9ecae1",
@@ -155,23 +156,18 @@ def _plots(
 ) -> list[str]:
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     test = bench.test_mean[:, -1, 1]
     valid = bench.search_mean[:, -1, 3]
     names = []
-    with plt.rc_context(_RC):
+    with matplotlib.rc_context(_RC):
         fig = accuracy_hist_figure(valid, test, title)
         fig.savefig(out / "accuracy_hist.png", dpi=200)
-        plt.close(fig)
         names.append("accuracy_hist.png")
 
         if fronts:
             fig = fronts_figure_of_costs(fronts, f"{title}: exact Pareto fronts of accuracy "
                                          "against each cost")  # fmt: skip
             fig.savefig(out / "cost_pareto.png", dpi=200)
-            plt.close(fig)
             names.append("cost_pareto.png")
     return names
 

@@ -1,7 +1,8 @@
 """Plots of predictor evaluations (frames from :mod:`predictors.evaluate`).
 
-All functions draw with matplotlib's Agg backend into a PNG and return its path; figures are
-sized for a paper column (3.4 in wide) at 200 dpi.
+All functions draw on :class:`matplotlib.figure.Figure` objects (no pyplot, no backend chosen,
+no global rcParams changed) into a PNG and return its path; figures are sized for a paper
+column (3.4 in wide) at 200 dpi.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from predictors.evaluate import summarize
 
@@ -41,14 +44,13 @@ _COLUMN = (3.4, 2.6)
 _DPI = 200
 
 
-def _pyplot() -> Any:
-    import matplotlib
+_RC: dict[Any, Any] = {"font.size": 7, "axes.titlesize": 7, "legend.fontsize": 6}
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.size": 7, "axes.titlesize": 7, "legend.fontsize": 6})
-    return plt
+def _save(fig: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=_DPI)
+    return path
 
 
 def _size_axis(ax: object, sizes: np.ndarray) -> None:
@@ -98,50 +100,61 @@ def plot_predictor_metrics(
         synthetic: label the plots as made from a synthetic table.
         noise_ceiling: drawn as a dashed line on the Kendall τ plot when given.
     """
-    plt = _pyplot()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     summary = summarize(frame)
     paths = []
     for metric in metrics:
-        fig, ax = plt.subplots(figsize=_COLUMN, constrained_layout=True)
-        lows = []
-        for name, grp in summary.groupby("predictor", sort=True):
-            grp = grp.sort_values("train_size")
-            x = grp["train_size"].to_numpy(dtype=float)
-            m = grp[metric].to_numpy(dtype=float)
-            ci = grp[metric + "_ci"].to_numpy(dtype=float)
-            (line,) = ax.plot(x, m, marker="o", markersize=2.5, linewidth=1.0, label=str(name))
-            lows.append(_band(ax, x, m, ci, metric, line.get_color()))
-        if metric == "kendall_tau" and noise_ceiling is not None:
-            ax.axhline(
-                noise_ceiling,
-                color="0.3",
-                linestyle="--",
-                linewidth=0.8,
-                label=f"seed-to-seed τ = {noise_ceiling:.2f}",
-            )
-        _size_axis(ax, summary["train_size"].to_numpy())
-        ax.set_ylabel(METRIC_LABELS.get(metric, metric))
-        lo = np.nanmin(lows) if np.isfinite(lows).any() else 0.0  # the whole band in view
-        ax.set_ylim(max(-0.2, _BOUNDS.get(metric, (-np.inf, 1.0))[0], lo) - 0.03, 1.02)
-        ax.set_title(_title(f"Predictors: {METRIC_LABELS.get(metric, metric)}", synthetic))
-        ax.grid(True, which="both", linewidth=0.3, alpha=0.5)
-        ax.legend(loc="lower right", ncol=2, frameon=False)
         path = out / f"predictors_{_FILE_STEM.get(metric, metric)}.png"
-        fig.savefig(path, dpi=_DPI)
-        plt.close(fig)
-        paths.append(path)
+        with matplotlib.rc_context(_RC):
+            paths.append(_save(_metric_figure(summary, metric, synthetic, noise_ceiling), path))
     return paths
+
+
+def _metric_figure(
+    summary: pd.DataFrame, metric: str, synthetic: bool, noise_ceiling: float | None
+) -> Figure:
+    """One metric against training-set size, a line and a band per predictor."""
+    fig = Figure(figsize=_COLUMN, layout="constrained")
+    ax = fig.subplots()
+    lows = []
+    for name, grp in summary.groupby("predictor", sort=True):
+        grp = grp.sort_values("train_size")
+        x = grp["train_size"].to_numpy(dtype=float)
+        m = grp[metric].to_numpy(dtype=float)
+        ci = grp[metric + "_ci"].to_numpy(dtype=float)
+        (line,) = ax.plot(x, m, marker="o", markersize=2.5, linewidth=1.0, label=str(name))
+        lows.append(_band(ax, x, m, ci, metric, line.get_color()))
+    if metric == "kendall_tau" and noise_ceiling is not None:
+        ax.axhline(
+            noise_ceiling,
+            color="0.3",
+            linestyle="--",
+            linewidth=0.8,
+            label=f"seed-to-seed τ = {noise_ceiling:.2f}",
+        )
+    _size_axis(ax, summary["train_size"].to_numpy())
+    ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+    lo = np.nanmin(lows) if np.isfinite(lows).any() else 0.0  # the whole band in view
+    ax.set_ylim(max(-0.2, _BOUNDS.get(metric, (-np.inf, 1.0))[0], lo) - 0.03, 1.02)
+    ax.set_title(_title(f"Predictors: {METRIC_LABELS.get(metric, metric)}", synthetic))
+    ax.grid(True, which="both", linewidth=0.3, alpha=0.5)
+    ax.legend(loc="lower right", ncol=2, frameon=False)
+    return fig
 
 
 def plot_lc_fraction(
     frame: pd.DataFrame, path: str | os.PathLike[str], synthetic: bool = False
 ) -> Path:
     """R² (and Kendall τ) of the learning-curve SVR against the fraction of the curve seen."""
-    plt = _pyplot()
     summary = summarize(frame, by=("fraction",), metrics=("r2", "kendall_tau"))
-    fig, ax = plt.subplots(figsize=_COLUMN, constrained_layout=True)
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=_COLUMN, layout="constrained")
+        _lc_axes(fig.subplots(), summary, frame, synthetic)
+        return _save(fig, Path(path))
+
+
+def _lc_axes(ax: Any, summary: pd.DataFrame, frame: pd.DataFrame, synthetic: bool) -> None:
+    """R² and Kendall τ against the share of the curve seen, with clipped bands."""
     x = summary["fraction"].to_numpy(dtype=float) * 100.0
     for metric, label in (("r2", "R²"), ("kendall_tau", "Kendall τ")):
         m = summary[metric].to_numpy(dtype=float)
@@ -154,18 +167,19 @@ def plot_lc_fraction(
     ax.set_title(_title(f"LC-SVR, {n_train} training curves", synthetic))
     ax.grid(True, linewidth=0.3, alpha=0.5)
     ax.legend(loc="lower right", frameon=False)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
-    return path
 
 
 def plot_times(frame: pd.DataFrame, path: str | os.PathLike[str], synthetic: bool = False) -> Path:
     """Fit and predict time (seconds, log axes) against training-set size, per predictor."""
-    plt = _pyplot()
     summary = summarize(frame, metrics=("fit_time_s", "predict_time_s"))
-    fig, axes = plt.subplots(1, 2, figsize=(6.8, 2.6), constrained_layout=True, sharex=True)
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(6.8, 2.9), layout="constrained")
+        _times_axes(fig.subplots(1, 2, sharex=True), summary, frame, synthetic)
+        return _save(fig, Path(path))
+
+
+def _times_axes(axes: Any, summary: pd.DataFrame, frame: pd.DataFrame, synthetic: bool) -> None:
+    """Fit time (left) and predict time (right) against training-set size."""
     for ax, metric, label in (
         (axes[0], "fit_time_s", "fit time (s)"),
         (axes[1], "predict_time_s", "predict time (s)"),
@@ -182,9 +196,6 @@ def plot_times(frame: pd.DataFrame, path: str | os.PathLike[str], synthetic: boo
     n_test = int(frame["n_test"].iloc[0]) if len(frame) else 0
     axes[1].set_title(f"(on {n_test} test cells)")
     axes[0].set_title(_title("Predictor cost (CPU)", synthetic))
-    axes[0].legend(loc="upper left", ncol=2, frameon=False)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
-    return path
+    handles, labels = axes[0].get_legend_handles_labels()  # below both panels, off the lines
+    axes[0].figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 8),
+                          frameon=False)  # fmt: skip
