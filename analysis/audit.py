@@ -20,7 +20,7 @@ from nasbench_sim.atomic import atomic_dir
 from nasbench_sim.bench import Benchmark, Budget, Source
 from nasbench_sim.search.experiment import run_many
 from nasbench_sim.strategies import STRATEGIES
-from predictors.surrogate import fit_surrogate
+from predictors.surrogate import fit_surrogate, surrogate_predictor
 
 __all__ = ["OUTPUT_FILES", "AuditResult", "audit", "write_audit"]
 
@@ -105,6 +105,7 @@ def audit(
     """
     if not fractions or any(not 0.0 < f <= 1.0 for f in fractions):
         raise ValueError(f"fractions must be numbers in (0, 1], got {list(fractions)}")
+    surrogate_predictor(predictor)  # a bad predictor fails before any work
     sources: list[tuple[str, Benchmark]] = [("table", bench)]
     for f in fractions:
         sur = fit_surrogate(bench, fraction=f, predictor=predictor, seed=surrogate_seed)

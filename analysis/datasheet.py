@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nasbench_sim.atomic import atomic_dir, check_output_dir
 from nasbench_sim.bench import TabularBenchmark
 from nasbench_sim.search.mo import ExactFront, exact_front
 from nasbench_sim.table import read_table
@@ -23,7 +24,15 @@ from nasbench_sim.table import read_table
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["CRITERIA", "accuracy_hist_figure", "write_datasheet"]
+__all__ = ["CRITERIA", "DATASHEET_FILES", "accuracy_hist_figure", "write_datasheet"]
+
+DATASHEET_FILES: tuple[str, ...] = (
+    "README.md",
+    "datasheet.json",
+    "accuracy_hist.png",
+    "cost_pareto.png",
+)
+"""What :func:`write_datasheet` writes (``cost_pareto.png`` when the table has costs)."""
 
 CRITERIA: tuple[tuple[str, str, float], ...] = (
     ("seed_kendall_tau", ">=", 0.7),
@@ -194,15 +203,23 @@ def _cells_arg(bench: TabularBenchmark) -> tuple[str, str]:
 
 def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
     """Write ``README.md``, ``datasheet.json``, ``accuracy_hist.png`` and ``cost_pareto.png``
-    describing the table at ``table_path`` into the folder ``out``; return the README's path.
+    describing the table at ``table_path`` into the folder ``out``, as a whole (a temporary
+    folder swapped in at the end); return the README's path.
 
     Raises:
         TableError: ``table_path`` is not a valid table.
+        OutputFolderError: ``out`` holds files a datasheet does not write.
     """
     path = Path(table_path)
+    check_output_dir(out, DATASHEET_FILES)  # before any work
     bench = TabularBenchmark(read_table(path))
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_dir(out, DATASHEET_FILES) as folder:
+        _write(bench, path, folder)
+    return Path(out) / "README.md"
+
+
+def _write(bench: TabularBenchmark, path: Path, out_dir: Path) -> None:
+    """The datasheet of ``bench`` (read from ``path``) into the folder ``out_dir``."""
     info = bench.info()
     stats = _stats(bench, info)
     fronts = table_fronts(bench)
@@ -229,7 +246,6 @@ def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[s
     (out_dir / "datasheet.json").write_text(json.dumps(data, indent=2, default=str))
     readme = out_dir / "README.md"
     readme.write_text("\n".join(_readme_head(path, info, data) + _readme_tail(data)) + "\n")
-    return readme
 
 
 def _stats(bench: TabularBenchmark, info: dict[str, Any]) -> dict[str, Any]:

@@ -17,9 +17,25 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from predictors.evaluate import summarize
+from nasbench_sim.atomic import atomic_dir
+from predictors.evaluate import PredictorStudy, summarize
 
-__all__ = ["METRIC_LABELS", "plot_lc_fraction", "plot_predictor_metrics", "plot_times"]
+__all__ = [
+    "METRIC_LABELS",
+    "PREDICTOR_FILES",
+    "plot_lc_fraction",
+    "plot_predictor_metrics",
+    "plot_times",
+    "write_predictor_study",
+]
+
+PREDICTOR_FILES: tuple[str, ...] = (
+    "predictors.csv",
+    "lc_fraction.csv",
+    "predictors_*.png",
+    "lc_fraction.png",
+)
+"""What :func:`write_predictor_study` writes (shell-style patterns)."""
 
 METRIC_LABELS: dict[str, str] = {
     "kendall_tau": "Kendall τ (held-out cells)",
@@ -199,3 +215,37 @@ def _times_axes(axes: Any, summary: pd.DataFrame, frame: pd.DataFrame, synthetic
     handles, labels = axes[0].get_legend_handles_labels()  # below both panels, off the lines
     axes[0].figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 8),
                           frameon=False)  # fmt: skip
+
+
+def write_predictor_study(
+    study: PredictorStudy,
+    out: str | os.PathLike[str],
+    *,
+    plots: bool = True,
+    synthetic: bool = False,
+) -> list[Path]:
+    """Write ``predictors.csv`` (and ``lc_fraction.csv``) and, with ``plots``, one PNG per
+    metric, ``predictors_time.png`` and ``lc_fraction.png`` into the folder ``out``, as a
+    whole (a temporary folder swapped in at the end; a folder holding other files is refused).
+
+    Args:
+        study: :func:`predictors.evaluate.predictor_study`'s result.
+        out: the output folder.
+        plots: draw the PNGs (else CSV files only).
+        synthetic: label the plots as made from a synthetic table.
+    """
+    with atomic_dir(out, PREDICTOR_FILES) as folder:
+        study.frame.to_csv(folder / "predictors.csv", index=False)
+        written = [folder / "predictors.csv"]
+        if study.lc is not None:
+            study.lc.to_csv(folder / "lc_fraction.csv", index=False)
+            written.append(folder / "lc_fraction.csv")
+        if plots:
+            ceiling = study.noise_ceiling
+            written += plot_predictor_metrics(
+                study.frame, folder, synthetic=synthetic, noise_ceiling=ceiling
+            )
+            written.append(plot_times(study.frame, folder / "predictors_time.png", synthetic))
+            if study.lc is not None:
+                written.append(plot_lc_fraction(study.lc, folder / "lc_fraction.png", synthetic))
+    return [Path(out) / p.name for p in written]

@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Collection, Iterator
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from nasbench_sim.errors import NasBenchSimError
@@ -88,7 +89,8 @@ class OutputFolderError(NasBenchSimError, FileExistsError):
 
 def check_output_dir(path: str | os.PathLike[str], names: Collection[str]) -> None:
     """Refuse (before any work) an output folder that :func:`atomic_dir` may not replace:
-    a file, or a folder holding anything but ``names`` (a previous output of the same kind).
+    a file, or a folder holding anything but ``names`` (a previous output of the same kind;
+    a name may be a shell-style pattern, ``gap_*.png``).
 
     Raises:
         OutputFolderError: naming the foreign entries.
@@ -97,7 +99,9 @@ def check_output_dir(path: str | os.PathLike[str], names: Collection[str]) -> No
     if path.exists() and not path.is_dir():
         raise OutputFolderError(f"--out {path}: a file is there, not a folder")
     if path.is_dir():
-        foreign = sorted(p.name for p in path.iterdir() if p.name not in names)
+        foreign = sorted(
+            p.name for p in path.iterdir() if not any(fnmatchcase(p.name, n) for n in names)
+        )
         if foreign:
             raise OutputFolderError(
                 f"--out {path} holds files this command did not write ({', '.join(foreign[:5])}"

@@ -16,9 +16,11 @@ __all__ = [
     "add_oneshot_args",
     "add_table_arg",
     "budget_text",
+    "fraction",
     "fractions",
     "jobs",
     "join_negative_values",
+    "non_negative_int",
     "parse_seeds",
     "positive_int",
     "seeds",
@@ -51,6 +53,28 @@ def positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: an integer >= 0 (a seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1], e.g. 0.2; got {text!r}")
     return value
 
 

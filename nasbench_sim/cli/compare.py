@@ -229,9 +229,11 @@ def _compare(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     from analysis.audit import OUTPUT_FILES, audit, write_audit
     from analysis.plots import label
+    from predictors.surrogate import surrogate_predictor
 
     t0 = time.perf_counter()
     fractions = args.fractions
+    surrogate_predictor(args.predictor)  # unknown, not installed or curve-based: say so now
     s = _setup(args, OUTPUT_FILES)
     names = s["selection"].names
     with _progress((len(fractions) + 1) * len(names) * len(s["seeds"])) as bar:

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_sim.atomic import check_output_dir
 from nasbench_sim.oneshot import (
+    GAP_FILES,
     METHODS,
     GapReport,
     OneShotError,
@@ -222,6 +224,8 @@ def _spread_lines(summary: dict[str, Any]) -> list[str]:
 
 
 def _gap(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else Path(str(Path(args.table).with_suffix("")) + "_gap")
+    check_output_dir(out, GAP_FILES)  # before any work
     study = gap_study(
         args.table,
         method=args.method,
@@ -229,7 +233,6 @@ def _gap(args: argparse.Namespace) -> int:
         ks=_float_list(args.top_k),
         top_fraction=args.top_fraction,
     )
-    out = Path(args.out) if args.out else Path(str(Path(args.table).with_suffix("")) + "_gap")
     written = write_gap_study(study, out)
     if args.json:
         print(written["json"].read_text())

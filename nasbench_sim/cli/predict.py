@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import nasbench_sim
-from nasbench_sim.cli.args import positive_int
+from nasbench_sim.atomic import check_output_dir
+from nasbench_sim.cli.args import (
+    add_table_arg,
+    fraction,
+    fractions,
+    non_negative_int,
+    positive_int,
+)
 from nasbench_sim.errors import NasBenchSimError
 
 __all__ = ["DEFAULT_PREDICTOR_NAMES", "register"]
@@ -26,7 +32,7 @@ def _int_list(text: str, flag: str, low: int = 1) -> list[int]:
     try:
         out = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise _ArgError(f"{flag} takes comma-separated integers, got {text!r}") from None
+        raise _ArgError(f"{flag} takes comma-separated integers >= {low}, got {text!r}") from None
     if not out:
         raise _ArgError(f"{flag} is empty")
     if min(out) < low:
@@ -34,12 +40,26 @@ def _int_list(text: str, flag: str, low: int = 1) -> list[int]:
     return out
 
 
-def _float_list(text: str, flag: str) -> list[float]:
+def _train_sizes(text: str) -> list[int]:
+    """An argparse type: comma-separated integers >= 2."""
     try:
-        out = [float(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        raise _ArgError(f"{flag} takes comma-separated numbers, got {text!r}") from None
-    return out
+        return _int_list(text, "--train-sizes", low=2)
+    except _ArgError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--train-sizes ")) from None
+
+
+def _lc_fractions(text: str) -> list[float]:
+    """An argparse type: comma-separated numbers in (0, 1], or empty (no LC study)."""
+    return fractions(text) if text.strip() else []
+
+
+def _npz_path(text: str) -> str:
+    """An argparse type: a path ending in ``.npz`` (how ``--table`` recognises a surrogate)."""
+    if not text.endswith(".npz"):
+        raise argparse.ArgumentTypeError(
+            f"a surrogate is saved as .npz (--table recognises it by that suffix); got {text!r}"
+        )
+    return text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,43 +67,52 @@ def register(sub: argparse._SubParsersAction) -> None:
         "predictors",
         help="evaluate performance predictors on a table (Kendall tau, Spearman rho, R2, top-5%%)",
     )
-    p.add_argument(
-        "--table", default=None, help="table file (default: shipped table), or 'synthetic[:SEED]'"
-    )
+    add_table_arg(p)
     p.add_argument(
         "--predictors",
         default=None,
         help="comma-separated registered names (default: "
         f"{DEFAULT_PREDICTOR_NAMES.replace(',', ', ')}; those whose dependencies are installed)",
     )
-    p.add_argument("--train-sizes", default="10,20,50,100,200,500,1000")
+    p.add_argument(
+        "--train-sizes",
+        type=_train_sizes,
+        default="10,20,50,100,200,500,1000",
+        help="comma-separated training-set sizes, each >= 2",
+    )
     p.add_argument(
         "--trials", type=positive_int, default=10, help="random splits per training size"
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the splits and fits")
     p.add_argument("--test-size", type=positive_int, default=1000, help="held-out cells per trial")
     p.add_argument(
         "--lc-fractions",
+        type=_lc_fractions,
         default=_DEFAULT_LC_FRACTIONS,
-        help="curve fractions for the LC-SVR study (empty string: skip it)",
+        help="curve fractions in (0, 1] for the LC-SVR study (empty string: skip it)",
     )
     p.add_argument(
         "--lc-train", type=positive_int, default=200, help="training curves of the LC study"
     )
     p.add_argument("--no-plots", action="store_true", help="write CSV files only")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", required=True, help="output folder, written as a whole")
     p.set_defaults(func=_predictors)
 
     s = sub.add_parser("surrogate", help="surrogate benchmarks fitted on part of a table")
     ssub = s.add_subparsers(dest="surrogate_command", metavar="SUBCOMMAND")
     f = ssub.add_parser("fit", help="fit a surrogate benchmark and save it")
+    add_table_arg(f)
     f.add_argument(
-        "--table", default=None, help="table file (default: shipped table), or 'synthetic[:SEED]'"
+        "--fraction", type=fraction, default=0.2, help="fraction of table rows to fit on, (0, 1]"
     )
-    f.add_argument("--fraction", type=float, default=0.2, help="fraction of table rows to fit on")
-    f.add_argument("--predictor", default="xgb", help="registered predictor of the curve model")
-    f.add_argument("--seed", type=int, default=0)
-    f.add_argument("--out", required=True, help="output surrogate file")
+    f.add_argument(
+        "--predictor",
+        default="xgb",
+        help="registered predictor of the curve model, one that needs no learning curve: xgb, "
+        "rf, gcn, bananas, ridge, knn",
+    )
+    f.add_argument("--seed", type=non_negative_int, default=0, help="seed of the fit")
+    f.add_argument("--out", type=_npz_path, required=True, help="output surrogate file (.npz)")
     f.set_defaults(func=_surrogate_fit)
     s.set_defaults(func=lambda args: _usage(s))
 
@@ -149,27 +178,26 @@ def _predictor_names(text: str | None, bench: Any) -> list[str]:
 
 
 def _predictors(args: argparse.Namespace) -> int:
+    from analysis.predictor_plots import PREDICTOR_FILES, write_predictor_study
     from nasbench_sim.cli.core import synthetic_banner
     from predictors.evaluate import predictor_study
 
-    sizes = _int_list(args.train_sizes, "--train-sizes", low=2)
-    fractions = _float_list(args.lc_fractions, "--lc-fractions")
+    check_output_dir(args.out, PREDICTOR_FILES)
     bench = nasbench_sim.open(args.table)
     banner = synthetic_banner(bench)
     if banner:
         print(banner)
     names = _predictor_names(args.predictors, bench)
+    fractions = args.lc_fractions
     if fractions and _lacks("lcsvr", bench):
         print(f"skipped the LC-SVR curve study: LC-SVR {_lacks('lcsvr', bench)}")
         fractions = []
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     bar, update = _progress_bar("predictors")
     try:
         study = predictor_study(
             bench,
             names,
-            sizes,
+            args.train_sizes,
             trials=args.trials,
             seed=args.seed,
             test_size=args.test_size,
@@ -180,8 +208,10 @@ def _predictors(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     _print_study(study, args)
-    written = _write_study(study, out, plots=not args.no_plots, synthetic=banner is not None)
-    print("wrote " + ", ".join(str(p) for p in written))
+    written = write_predictor_study(
+        study, args.out, plots=not args.no_plots, synthetic=banner is not None
+    )
+    print(f"wrote {args.out}/: " + ", ".join(p.name for p in written))
     return 0
 
 
@@ -218,24 +248,6 @@ def _print_study(study: Any, args: argparse.Namespace) -> None:
     ceiling = study.noise_ceiling
     print(f"noise ceiling (Kendall τ between repeats 0 and 1, final valid acc): {ceiling:.3f}")
     _headline(summary, study.lc, ceiling, args)
-
-
-def _write_study(study: Any, out: Path, *, plots: bool, synthetic: bool) -> list[Path]:
-    study.frame.to_csv(out / "predictors.csv", index=False)
-    written = [out / "predictors.csv"]
-    if study.lc is not None:
-        study.lc.to_csv(out / "lc_fraction.csv", index=False)
-        written.append(out / "lc_fraction.csv")
-    if plots:
-        from analysis.predictor_plots import plot_lc_fraction, plot_predictor_metrics, plot_times
-
-        ceiling = study.noise_ceiling
-        frame = study.frame
-        written += plot_predictor_metrics(frame, out, synthetic=synthetic, noise_ceiling=ceiling)
-        written.append(plot_times(frame, out / "predictors_time.png", synthetic=synthetic))
-        if study.lc is not None:
-            written.append(plot_lc_fraction(study.lc, out / "lc_fraction.png", synthetic=synthetic))
-    return written
 
 
 def _headline(summary: Any, lc: Any, ceiling: float, args: argparse.Namespace) -> None:

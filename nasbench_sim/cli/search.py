@@ -8,7 +8,12 @@ import json
 import numpy as np
 
 import nasbench_sim
-from nasbench_sim.cli.args import add_budget_args, add_oneshot_args, add_table_arg
+from nasbench_sim.cli.args import (
+    add_budget_args,
+    add_oneshot_args,
+    add_table_arg,
+    non_negative_int,
+)
 from nasbench_sim.cli.core import coverage_note, synthetic_banner
 from nasbench_sim.errors import TableError
 from nasbench_sim.registry import Entry
@@ -28,7 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"one of: {', '.join(sorted(STRATEGIES))}",
     )
     p.add_argument(
-        "--seed", type=int, default=0, help="run seed (the strategy's and the repeat draws)"
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        help="run seed (the strategy's and the repeat draws), >= 0",
     )
     add_table_arg(p)
     add_budget_args(p)

@@ -35,9 +35,10 @@ from nasbench_sim.oneshot.store import (
     read_oneshot,
     write_oneshot,
 )
-from nasbench_sim.oneshot.study import GapStudy, gap_study, write_gap_study
+from nasbench_sim.oneshot.study import GAP_FILES, GapStudy, gap_study, write_gap_study
 
 __all__ = [
+    "GAP_FILES",
     "METHODS",
     "PARAMETER_FREE",
     "GapReport",

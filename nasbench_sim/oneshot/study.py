@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbench_sim.atomic import atomic_path
+from nasbench_sim.atomic import atomic_dir
 from nasbench_sim.bench import TabularBenchmark
 from nasbench_sim.oneshot.gap import (
     GapReport,
@@ -32,7 +32,10 @@ from nasbench_sim.oneshot.gap import (
 from nasbench_sim.oneshot.run import standalone_accuracy
 from nasbench_sim.oneshot.store import OneShotError, OneShotRecord, list_oneshot, read_oneshot
 
-__all__ = ["GapStudy", "gap_study", "write_gap_study"]
+__all__ = ["GAP_FILES", "GapStudy", "gap_study", "write_gap_study"]
+
+GAP_FILES: tuple[str, ...] = ("gap.json", "gap_*_seed*.png", "trajectory_*_seed*.png")
+"""What :func:`write_gap_study` writes (shell-style patterns: one plot per run)."""
 
 
 @dataclass(frozen=True)
@@ -153,12 +156,19 @@ def _nan_to_none(obj: Any) -> Any:
 def write_gap_study(study: GapStudy, out: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``gap.json`` and one plot per run into ``out``: the one-shot against stand-alone
     scatter of SPOS runs (``gap_spos_seed<s>.png``), the derived-cell trajectory of DARTS and
-    GDAS runs (``trajectory_<method>_seed<s>.png``). Returns ``{run tag or "json": path}``."""
+    GDAS runs (``trajectory_<method>_seed<s>.png``), as a whole (a temporary folder swapped
+    in at the end; a folder holding other files is refused). Returns ``{run tag or "json":
+    path}``."""
+    bench = TabularBenchmark.from_file(study.table)
+    with atomic_dir(out, GAP_FILES) as folder:
+        names = _write(study, bench, folder)
+    return {tag: Path(out) / name for tag, name in names.items()}
+
+
+def _write(study: GapStudy, bench: TabularBenchmark, folder: Path) -> dict[str, str]:
+    """The files of :func:`write_gap_study` into ``folder``: ``{run tag or "json": name}``."""
     from nasbench_sim.oneshot.plots import plot_gap_scatter, plot_trajectory
 
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    bench = TabularBenchmark.from_file(study.table)
     written: dict[str, Path] = {}
     for rep, rec in zip(study.reports, study.records, strict=True):
         tag = f"{rec.method}_seed{rec.seed}"
@@ -169,7 +179,6 @@ def write_gap_study(study: GapStudy, out: str | os.PathLike[str]) -> dict[str, P
         else:
             written[tag] = plot_trajectory(rec, folder / f"trajectory_{tag}.png")
     text = json.dumps(_nan_to_none(study.summary()), indent=2, default=float, allow_nan=False)
-    with atomic_path(folder / "gap.json") as tmp:
-        Path(tmp).write_text(text)
+    (folder / "gap.json").write_text(text)
     written["json"] = folder / "gap.json"
-    return written
+    return {tag: path.name for tag, path in written.items()}

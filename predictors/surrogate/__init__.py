@@ -40,7 +40,7 @@ from nasbench_sim.bench.surrogate import (
     SurrogateFitReport,
     SurrogateModel,
 )
-from predictors.surrogate.fit import fit_surrogate
+from predictors.surrogate.fit import fit_surrogate, surrogate_predictor
 
 __all__ = [
     "SURROGATE_FORMAT",
@@ -50,4 +50,5 @@ __all__ = [
     "SurrogateFitReport",
     "SurrogateModel",
     "fit_surrogate",
+    "surrogate_predictor",
 ]

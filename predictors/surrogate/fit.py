@@ -16,7 +16,7 @@ from predictors.base import Predictor, PredictorError
 from predictors.features import target
 from predictors.registry import create_predictor
 
-__all__ = ["fit_surrogate"]
+__all__ = ["fit_surrogate", "surrogate_predictor"]
 
 _CURVES = ("train_loss", "train_acc", "valid_loss", "valid_acc")
 
@@ -139,9 +139,19 @@ def _cost_model(
     return cost, run_time
 
 
-def _check(fraction: float, predictor: str, kwargs: dict[str, Any] | None) -> Predictor:
-    if not 0.0 < fraction <= 1.0:
-        raise PredictorError(f"fraction must lie in (0, 1], got {fraction}")
+def surrogate_predictor(predictor: str, kwargs: dict[str, Any] | None = None) -> Predictor:
+    """The predictor a surrogate would be fitted with, checked: registered, installed, and
+    predicting from the architecture alone (call it before any work to fail early).
+
+    Raises:
+        RegistryError: an unknown name (the message lists the known ones).
+        MissingDependencyError: its optional dependency is not installed.
+        PredictorError: it reads learning curves.
+
+    Example:
+        >>> surrogate_predictor("ridge").needs_curve
+        False
+    """
     proto = create_predictor(predictor, **dict(kwargs or {}))
     if proto.needs_curve or getattr(proto, "base_needs_curve", False):
         raise PredictorError(
@@ -149,6 +159,12 @@ def _check(fraction: float, predictor: str, kwargs: dict[str, Any] | None) -> Pr
             "predicts from the architecture alone (e.g. xgb, rf, gcn, bananas, ridge, knn)"
         )
     return proto
+
+
+def _check(fraction: float, predictor: str, kwargs: dict[str, Any] | None) -> Predictor:
+    if not 0.0 < fraction <= 1.0:
+        raise PredictorError(f"fraction must lie in (0, 1], got {fraction}")
+    return surrogate_predictor(predictor, kwargs)
 
 
 def fit_surrogate(

@@ -90,6 +90,15 @@ def test_the_gap_study_reports_spos_darts_and_gdas_alike(
     assert json.loads(written["json"].read_text())["gdas"]["runs"][0]["derived"]
     one = gap_study(table_with_supernets, method="spos", seed=1)
     assert len(one.reports) == 1 and np.isfinite(one.reports[0].top_kendall_tau)
+    # the folder is replaced as a whole: no plot of the earlier study is left beside the new
+    write_gap_study(one, tmp_path / "gap")
+    assert sorted(p.name for p in (tmp_path / "gap").iterdir()) == [
+        "gap.json",
+        "gap_spos_seed1.png",
+    ]
+    (tmp_path / "gap" / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"notes\.txt"):
+        write_gap_study(one, tmp_path / "gap")
 
 
 def test_strategies_all_says_which_were_left_out_and_why(table_with_supernets: Path) -> None:

@@ -106,3 +106,36 @@ def test_strategies_command_on_nb101_and_without_a_table(
     assert "no table to check against" in listing and "needs: any benchmark" in listing
     assert main(["search", "--table", str(nb101_path), "--strategy", "qlearning"]) == 2
     assert "strategy 'qlearning' needs NAS-Bench-201's cell layout" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"),
+    [
+        (["predictors", "--lc-fractions", "2"], ["--lc-fractions", "(0, 1]"]),
+        (["predictors", "--train-sizes", "1,x"], ["--train-sizes", ">= 2"]),
+        (["predictors", "--seed", "-1"], ["--seed", ">= 0"]),
+        (["surrogate", "fit", "--fraction", "2"], ["--fraction", "(0, 1]"]),
+        (["surrogate", "fit", "--fraction", "0.2", "--seed", "x"], ["--seed", ">= 0"]),
+        (["search", "--strategy", "random", "--seed", "-3"], ["--seed", ">= 0"]),
+        (["audit", "--predictor", "lcsvr"], ["lcsvr", "learning curves"]),
+        (["audit", "--predictor", "foo"], ["unknown predictor 'foo'", "xgb"]),
+    ],
+)
+def test_other_commands_check_their_flags_before_any_work(
+    argv: list[str], fragments: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / ("s.npz" if argv[0] == "surrogate" else "out")
+    assert _exit_code([*argv, "--table", "synthetic", "--out", str(out)]) == 2
+    text = capsys.readouterr()
+    for fragment in fragments:
+        assert fragment in text.err, (fragment, text.err)
+    assert "%|" not in text.err  # no progress bar started
+    assert not out.exists()
+
+
+def test_a_surrogate_is_saved_where_table_finds_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "s.h5"
+    assert _exit_code(["surrogate", "fit", "--table", "synthetic", "--out", str(out)]) == 2
+    assert ".npz" in capsys.readouterr().err and not out.exists()

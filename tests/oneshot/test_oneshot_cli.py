@@ -74,10 +74,11 @@ def test_darts_and_gdas_record_derived_cells(table_copy: Path, tmp_path: Path) -
                 assert np.isnan(sa)
             else:
                 assert sa == pytest.approx(bench.query(int(idx), repeat="mean").valid_acc)
-    rc = main(["gap", "--table", str(table_copy), "--method", "gdas", "--out", str(tmp_path)])
+    out = tmp_path / "gap"
+    rc = main(["gap", "--table", str(table_copy), "--method", "gdas", "--out", str(out)])
     assert rc == 0
-    assert (tmp_path / "trajectory_gdas_seed0.png").stat().st_size > 10_000
-    summary = json.loads((tmp_path / "gap.json").read_text())
+    assert (out / "trajectory_gdas_seed0.png").stat().st_size > 10_000
+    summary = json.loads((out / "gap.json").read_text())
     assert len(summary["gdas"]["runs"][0]["parameter_free_fraction"]) == 2
 
 

@@ -75,7 +75,7 @@ def test_predictors_cli_reports_bad_input(tmp_path: Path, tiny_table_path: Path,
             "--trials",
             "1",
             "--out",
-            str(tmp_path),
+            str(tmp_path / "p"),
         ]
     )
     assert rc == 2 and "40 cells" in capsys.readouterr().err
