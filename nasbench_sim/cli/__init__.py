@@ -31,12 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _format_all(parser: argparse.ArgumentParser, formatter: type[argparse.HelpFormatter]) -> None:
-    """One help formatter (defaults shown, no word broken) for every command."""
+    """One help formatter (defaults shown, no word broken) for every command; a flag without a
+    help text still shows its default (argparse prints nothing for it otherwise)."""
+    from nasbench_sim.cli.args import _no_default
+
     parser.formatter_class = formatter
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 _format_all(sub, formatter)
+        elif action.option_strings and not action.help and not _no_default(action):
+            action.help = "default: %(default)s"
 
 
 _COMMAND_MODULES = ("search", "compare", "generate", "predict", "oneshot", "importing")

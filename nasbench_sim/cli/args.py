@@ -30,6 +30,11 @@ BUDGET_FORMS = "'150x' (median full trainings), '36000s' or '36000' (seconds), '
 _BUDGET_RE = re.compile(r"^\s*(?P<num>[+-]?(\d+(\.\d*)?|\.\d+))\s*(?P<unit>x|s|h|q)?\s*$")
 
 
+def _no_default(action: argparse.Action) -> bool:
+    """The flag has no default worth showing (``0`` is one: not ``in (None, False)``)."""
+    return action.default is None or action.default is False or action.default == argparse.SUPPRESS
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each flag's default, and never breaks a word (a default list of names, a path)
     across lines."""
@@ -40,7 +45,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         help_ = action.help or ""
-        if "default" in help_ or action.default in (None, False, argparse.SUPPRESS):
+        if "default" in help_ or _no_default(action):
             return help_
         return super()._get_help_string(action)
 

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,3 +107,32 @@ def test_every_help_page_renders(capsys: pytest.CaptureFixture[str]) -> None:
             main([*argv, "--help"])
         assert exit_.value.code == 0, argv
         assert "usage: nasbench-sim" in capsys.readouterr().out
+
+
+def test_every_flag_with_a_default_shows_it_in_help() -> None:
+    from nasbench_sim.cli import build_parser
+
+    def parsers(parser: argparse.ArgumentParser, name: str) -> list[tuple[str, Any]]:
+        out = [(name, parser)]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    out += parsers(sub, f"{name} {sub_name}".strip())
+        return out
+
+    missing = []
+    for name, parser in parsers(build_parser(), ""):
+        formatter = parser._get_formatter()
+        for action in parser._actions:
+            if not action.option_strings or action.help == argparse.SUPPRESS:
+                continue
+            if (
+                action.default is None
+                or action.default is False
+                or action.default == "==SUPPRESS=="
+            ):
+                continue
+            text = formatter._expand_help(action) if action.help else ""
+            if "default" not in text:
+                missing.append(f"{name} {action.option_strings[0]}")
+    assert not missing, missing
