@@ -252,7 +252,7 @@ def sanity_check(summary: pd.DataFrame) -> tuple[bool, str] | None:
         + (
             "below, with non-overlapping 95% CIs"
             if ok
-            else "evolution is not clearly better here; see the plots"
+            else f"evolution is not clearly better here ({int(rs.runs)} runs each); see the plots"
         )
     )
     return ok, text

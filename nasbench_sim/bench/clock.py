@@ -73,7 +73,8 @@ class Budget:
         """The budget in words."""
         parts = []
         if self.time_s is not None:
-            parts.append(f"{self.time_s:,.0f} simulated s ({self.time_s / 3600:.2f} h)")
+            hours = f" ({self.time_s / 3600:.2f} h)" if self.time_s >= 36 else ""
+            parts.append(f"{self.time_s:,.0f} simulated s{hours}")
         if self.queries is not None:
             parts.append(f"{self.queries} queries")
         return " and ".join(parts)

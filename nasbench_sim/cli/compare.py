@@ -185,10 +185,13 @@ def _compare(args: argparse.Namespace) -> int:
 
     s = _setup(args, OUTPUT_FILES)
     bench, names = s["bench"], s["selection"].names
+    source = bench.source.describe()
+    if bench.dataset.lower() not in source.lower():
+        source += f", dataset {bench.dataset}"
     print(
-        f"comparing {len(names)} strategies x {len(s['seeds'])} seeds on {bench.dataset} "
-        f"({bench.source.describe()}); budget: {s['budget'].describe()}; "
-        f"{args.workers} simulated worker(s); {s['jobs']} process(es)"
+        f"comparing {len(names)} strategies x {len(s['seeds'])} seeds on {source}; budget "
+        f"{args.budget} = {s['budget'].describe()}; {args.workers} simulated worker(s); "
+        f"{s['jobs']} process(es)"
     )
     with _progress(len(names) * len(s["seeds"])) as bar:
         comp = compare(
@@ -220,7 +223,7 @@ def _compare(args: argparse.Namespace) -> int:
     print(format_summary(comp.summary))
     check = sanity_check(comp.summary)
     if check is not None:
-        print(f"\nsanity check ({'PASS' if check[0] else 'FAIL'}): {check[1]}")
+        print(f"\nsanity check ({'PASS' if check[0] else 'not met'}): {check[1]}")
     took = comp.wall_time_s + time.perf_counter() - t0
     print(f"\nwrote {args.out}/: {', '.join(f.name for f in files)}  ({took:.1f} s)")
     return 0

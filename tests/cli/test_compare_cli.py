@@ -34,6 +34,9 @@ def test_compare_writes_summary_runs_and_plots(tmp_path, capsys) -> None:
     assert code == 0
     text = capsys.readouterr().out
     assert "SYNTHETIC" in text and "sanity check" in text and "Regularized evolution" in text
+    header = next(line for line in text.splitlines() if line.startswith("comparing"))
+    assert header.count("SYNTHETIC") == 1 and "on synthetic (" not in header, header
+    assert "budget 60x = " in header and "(0.00 h)" not in text
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["strategy"]) == {"random", "evolution"}
     assert {"mean_regret", "ci_low", "ci_high", "median_regret", "mean_rank"} <= set(summary)

@@ -183,6 +183,12 @@ def test_load_from_disk_and_default(
 
 
 # -- simulated time -------------------------------------------------------------------------
+def test_a_budget_says_itself_in_words() -> None:
+    assert Budget(time_s=3600).describe() == "3,600 simulated s (1.00 h)"
+    assert Budget(time_s=10).describe() == "10 simulated s"  # not "(0.00 h)"
+    assert Budget(time_s=690, queries=5).describe() == "690 simulated s (0.19 h) and 5 queries"
+
+
 def test_budget_validation() -> None:
     with pytest.raises(ValueError, match="needs"):
         Budget()
