@@ -33,7 +33,7 @@ from nasbench_sim.errors import MissingDependencyError, RegistryError
 __all__ = ["INSTALL_HINTS", "Entry", "Registry", "installed"]
 
 INSTALL_HINTS: dict[str, str] = {
-    "torch": 'pip install -e ".[train]" (torch; or install the CPU wheel of torch you want first)',
+    "torch": 'pip install -e ".[train]" (or first the CPU wheel of torch you want)',
     "ray": 'pip install -e ".[ray]"',
     "mnist1d": 'pip install -e ".[train]"',
 }
@@ -186,8 +186,10 @@ class Registry(dict[str, Entry]):
         return {n: e.title for n, e in self.items()}
 
     def _missing_text(self, entry: Entry, missing: tuple[str, ...]) -> str:
-        hints = "; ".join(f"{m}: {INSTALL_HINTS.get(m, f'pip install {m}')}" for m in missing)
-        return (
-            f"{self.kind} {entry.name!r} needs {', '.join(missing)}, which is not installed "
-            f"({hints})"
+        hints = [INSTALL_HINTS.get(m, f"pip install {m}") for m in missing]
+        head = f"{self.kind} {entry.name!r} needs {', '.join(missing)}"
+        if len(missing) == 1:
+            return f"{head}, which is not installed: {hints[0]}"
+        return f"{head}, which are not installed: " + "; ".join(
+            f"{m}: {h}" for m, h in zip(missing, hints, strict=True)
         )
