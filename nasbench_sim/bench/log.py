@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -74,9 +75,8 @@ _INT_COLUMNS = ("query", "worker", "index", "epoch", "repeat", "incumbent_index"
 
 def log_frame(records: Sequence[QueryRecord], bench: Benchmark) -> pd.DataFrame:
     """The query log of ``records`` (in finish order), scored against ``bench``."""
-    frame = pd.DataFrame.from_records(
-        [dataclasses.astuple(r) for r in records], columns=list(RECORD_COLUMNS)
-    )
+    row = operator.attrgetter(*RECORD_COLUMNS)  # a flat tuple (astuple deep-copies each field)
+    frame = pd.DataFrame.from_records([row(r) for r in records], columns=list(RECORD_COLUMNS))
     frame.insert(0, "query", np.arange(len(frame), dtype=np.int64))
     frame = rescore(frame, bench)
     return frame.astype({c: np.int64 for c in _INT_COLUMNS})
