@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import pandas as pd
+from matplotlib.figure import Figure
 
+from analysis.plot_style import RC, RunContext
 from analysis.stats import no_result_regret, ranking_agreement, score_runs, summarize
 from nasbench_sim.atomic import atomic_dir
 from nasbench_sim.bench import Benchmark, Budget, Source
-from nasbench_sim.search.experiment import run_many
+from nasbench_sim.search.experiment import parse_budget, run_many
 from nasbench_sim.strategies import STRATEGIES
 from predictors.surrogate import fit_surrogate, surrogate_predictor
 
-__all__ = ["OUTPUT_FILES", "AuditResult", "audit", "write_audit"]
+__all__ = ["OUTPUT_FILES", "AuditResult", "audit", "audit_figure", "write_audit"]
 
 OUTPUT_FILES: tuple[str, ...] = ("audit.csv", "audit_summary.csv", "audit.png")
 """What :func:`write_audit` writes."""
@@ -43,6 +46,9 @@ class AuditResult:
         dataset: its dataset.
         predictor: the surrogates' predictor.
         seeds: the run seeds.
+        budget: the budget of every run.
+        budget_text: the budget as the user gave it (``"150x"``), for titles.
+        n_workers: simulated parallel workers per run.
     """
 
     summary: pd.DataFrame
@@ -52,6 +58,20 @@ class AuditResult:
     dataset: str
     predictor: str
     seeds: tuple[int, ...]
+    budget: Budget | None = None
+    budget_text: str = ""
+    n_workers: int = 1
+
+    def context(self) -> RunContext:
+        """The table, budget, workers and seeds, for the plot's title."""
+        return RunContext.of(
+            self.source,
+            self.dataset,
+            self.budget or Budget(queries=1),
+            n_seeds=len(self.seeds),
+            n_workers=self.n_workers,
+            budget_text=self.budget_text,
+        )
 
     def regret_table(self) -> pd.DataFrame:
         """Mean final regret per strategy (rows, best on the table first) and source."""
@@ -82,7 +102,7 @@ def audit(
     bench: Benchmark,
     strategies: Sequence[str],
     seeds: Sequence[int],
-    budget: Budget,
+    budget: Budget | str,
     fractions: Sequence[float] = (0.01, 0.05, 0.2),
     *,
     predictor: str = "xgb",
@@ -97,7 +117,8 @@ def audit(
 
     Args:
         bench: the table (or any benchmark) to audit against.
-        strategies, seeds, budget: the comparison.
+        strategies, seeds, budget: the comparison (``budget``: a :class:`Budget` or its text
+            form, ``"150x"``).
         fractions: shares of ``bench``'s rows each surrogate is fitted on, in ``(0, 1]``.
         predictor: the surrogates' registered predictor.
         surrogate_seed: seeds the surrogates' fits.
@@ -106,6 +127,10 @@ def audit(
     if not fractions or any(not 0.0 < f <= 1.0 for f in fractions):
         raise ValueError(f"fractions must be numbers in (0, 1], got {list(fractions)}")
     surrogate_predictor(predictor)  # a bad predictor fails before any work
+    budget_text = ""
+    if not isinstance(budget, Budget):
+        budget_text = str(budget).strip()
+        budget = parse_budget(budget_text, bench)
     sources: list[tuple[str, Benchmark]] = [("table", bench)]
     for f in fractions:
         sur = fit_surrogate(bench, fraction=f, predictor=predictor, seed=surrogate_seed)
@@ -135,29 +160,34 @@ def audit(
         dataset=bench.dataset,
         predictor=predictor,
         seeds=tuple(int(s) for s in seeds),
+        budget=budget,
+        budget_text=budget_text,
+        n_workers=n_workers,
     )
 
 
-def write_audit(result: AuditResult, out: str | os.PathLike[str]) -> list[Path]:
-    """Write ``audit.csv``, ``audit_summary.csv`` and ``audit.png`` into ``out``."""
-    from analysis.plots import audit_plot
+def audit_figure(result: AuditResult) -> Figure:
+    """Each strategy's mean final regret with its 95% CI on the table and on each surrogate,
+    titled with the table, budget, workers, seeds and the rankings' Kendall τ."""
+    from analysis.plots import audit_figure as draw
 
-    with atomic_dir(out, OUTPUT_FILES) as folder:
-        _write(result, folder, audit_plot)
-    return [Path(out) / name for name in OUTPUT_FILES]
-
-
-def _write(result: AuditResult, folder: Path, audit_plot: Any) -> None:
-    result.summary.to_csv(folder / "audit_summary.csv", index=False)
-    result.agreement.to_csv(folder / "audit.csv", index=False)
+    ctx = result.context()
     taus = ", ".join(
         f"{r.source.removeprefix('surrogate ')}: {r.kendall_tau_vs_table:.2f}"
         for r in result.agreement.itertuples()
     )
-    title = f"{result.dataset}, {len(result.seeds)} seeds; surrogates ({result.predictor}) "
-    title += (
-        f"fitted on a fraction of the table\nKendall τ of the strategy ranking vs the table: {taus}"
+    title = (
+        f"{ctx.heading} and surrogates ({result.predictor}) fitted on part of it\n"
+        f"{ctx.setup}\nKendall τ of the strategy ranking against the table's: {taus}"
     )
-    if result.source.synthetic:
-        title += " (SYNTHETIC table)"
-    audit_plot(result.summary, folder / "audit.png", title=title)
+    return draw(result.summary, title=title)
+
+
+def write_audit(result: AuditResult, out: str | os.PathLike[str]) -> list[Path]:
+    """Write ``audit.csv``, ``audit_summary.csv`` and ``audit.png`` into ``out`` as a whole."""
+    with atomic_dir(out, OUTPUT_FILES) as folder:
+        result.summary.to_csv(folder / "audit_summary.csv", index=False)
+        result.agreement.to_csv(folder / "audit.csv", index=False)
+        with matplotlib.rc_context(RC):
+            audit_figure(result).savefig(folder / "audit.png", dpi=200)
+    return [Path(out) / name for name in OUTPUT_FILES]

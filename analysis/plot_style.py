@@ -180,8 +180,9 @@ class RunContext:
             seed = name.partition(":")[2] or "0"
             return f"SYNTHETIC {self.kind} (table seed {seed})"
         said = name.lower() + (" synthetic" if self.synthetic else "")
-        if self.dataset and self.dataset.lower() not in said:
-            name += f" ({self.dataset})"
+        dataset = self.dataset.removesuffix(" (surrogate)")  # the kind says so
+        if dataset and dataset.lower() not in said:
+            name += f" ({dataset})"
         return f"SYNTHETIC {self.kind} {name}" if self.synthetic else f"{self.kind} {name}"
 
     @property

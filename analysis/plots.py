@@ -37,6 +37,7 @@ __all__ = [
     "RunContext",
     "anytime_figure",
     "anytime_plot",
+    "audit_figure",
     "audit_plot",
     "final_figure",
     "final_plot",
@@ -369,12 +370,22 @@ def _zero_share(regrets: np.ndarray) -> str:
 def audit_plot(
     summary: pd.DataFrame, path: str | Path, *, title: str = "", order: Sequence[str] | None = None
 ) -> Path:
+    """Write :func:`audit_figure` to the PNG ``path`` and return the path."""
+    with matplotlib.rc_context(RC):
+        fig = audit_figure(summary, title=title, order=order)
+        out = Path(path)
+        fig.savefig(out, dpi=200)
+    return out
+
+
+def audit_figure(
+    summary: pd.DataFrame, *, title: str = "", order: Sequence[str] | None = None
+) -> Figure:
     """Mean final regret (with its 95% CI) of each strategy on the table and on each surrogate.
 
     Args:
         summary: columns ``source`` (``"table"`` or a surrogate label), ``strategy``,
             ``mean_regret``, ``ci_low``, ``ci_high``.
-        path: where to write the PNG.
         title: figure title.
         order: strategy order (default: by the table's mean regret).
     """
@@ -386,39 +397,25 @@ def audit_plot(
         s: ("black" if i == 0 else cmap(0.15 + 0.7 * (i - 1) / max(1, len(sources) - 2)))
         for i, s in enumerate(sources)
     }
-    with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(6.5, 0.5 * len(names) + 1.4), layout="constrained")
-        ax = fig.subplots()
-        height = 0.8 / len(sources)
-        base = np.arange(len(names))[::-1]
-        for k, src in enumerate(sources):
-            rows = summary[summary["source"] == src].set_index("strategy").reindex(names)
-            y = base + 0.4 - height * (k + 0.5)
-            err = np.vstack(
-                [rows["mean_regret"] - rows["ci_low"], rows["ci_high"] - rows["mean_regret"]]
-            )
-            ax.errorbar(
-                rows["mean_regret"],
-                y,
-                xerr=err,
-                fmt="o",
-                ms=4,
-                color=colors[src],
-                capsize=2,
-                lw=1,
-                label=src,
-            )
-        ax.set_yticks(base, [label(n) for n in names])
-        ax.set_xlabel("mean final test regret (accuracy, fraction), 95% CI")
-        ax.set_xlim(left=0)
-        ax.grid(True, axis="x", alpha=0.3)
-        fig.legend(loc="outside lower center", frameon=False, ncol=len(sources))
-        ax.set_title(
-            title or "Strategy regrets on the table and on surrogates fitted on part of it"
+    fig = Figure(figsize=(6.5, 0.5 * len(names) + 1.6), layout="constrained")
+    ax = fig.subplots()
+    height = 0.8 / len(sources)
+    base = np.arange(len(names))[::-1]
+    for k, src in enumerate(sources):
+        rows = summary[summary["source"] == src].set_index("strategy").reindex(names)
+        y = base + 0.4 - height * (k + 0.5)
+        err = np.vstack(
+            [rows["mean_regret"] - rows["ci_low"], rows["ci_high"] - rows["mean_regret"]]
         )
-        out = Path(path)
-        fig.savefig(out, dpi=200)
-    return out
+        ax.errorbar(rows["mean_regret"], y, xerr=err, fmt="o", ms=4, color=colors[src],
+                    capsize=2, lw=1, label=src)  # fmt: skip
+    ax.set_yticks(base, [label(n) for n in names])
+    ax.set_xlabel("mean final test regret (accuracy, fraction), 95% CI")
+    ax.set_xlim(left=0)
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.legend(loc="outside lower center", frameon=False, ncol=len(sources))
+    ax.set_title(title or "Strategy regrets on the table and on surrogates fitted on part of it")
+    return fig
 
 
 def _message_figure(text: str) -> Figure:

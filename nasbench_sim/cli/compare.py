@@ -244,7 +244,7 @@ def _audit(args: argparse.Namespace) -> int:
             s["bench"],
             names,
             s["seeds"],
-            s["budget"],
+            args.budget,  # checked in _setup; the text form titles the plot
             fractions,
             predictor=args.predictor,
             surrogate_seed=args.surrogate_seed,

@@ -56,6 +56,27 @@ def test_audit_returns_how_far_surrogates_move_the_ranking(
         audit(synthetic_bench, ["random"], [0], budget, (1.5,))
 
 
+def test_the_audit_plot_names_the_table_budget_and_workers(
+    synthetic_bench: TabularBenchmark,
+) -> None:
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from analysis.audit import audit_figure
+    from analysis.plot_style import RC
+
+    result = audit(synthetic_bench, ["random", "evolution"], range(2), "20x", (0.1,), n_workers=2)
+    with matplotlib.rc_context(RC):  # as write_audit draws it
+        fig = audit_figure(result)
+    title = fig.axes[0].get_title()
+    assert title.lower().count("synthetic") == 1 and "budget 20x = " in title, title
+    assert "2 workers" in title and "2 seeds" in title and "xgb" in title
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = fig.axes[0].title.get_window_extent(canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.x1, "the title runs off the figure"
+
+
 @pytest.fixture(scope="module")
 def table_with_supernets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = write_table(

@@ -43,6 +43,10 @@ def test_run_context_says_the_table_once_and_the_setup() -> None:
     assert real.heading == "table T.h5 (mnist1d)"
     assert real.setup == "budget 200 queries, 1 worker, 100 seeds"
     assert RunContext("data/x.h5", 3, synthetic=True).heading == "SYNTHETIC table data/x.h5"
+    sur = RunContext("s.npz", 3, synthetic=True, dataset="synthetic (surrogate)", kind="surrogate")
+    assert sur.heading == "SYNTHETIC surrogate s.npz"
+    real = RunContext("s.npz", 3, dataset="cifar10 (surrogate)", kind="surrogate")
+    assert real.heading == "surrogate s.npz (cifar10)"
 
 
 def test_final_plot_shows_the_runs_that_reached_zero_and_their_share() -> None:
