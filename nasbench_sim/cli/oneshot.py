@@ -25,6 +25,7 @@ from nasbench_sim.oneshot import (
     run_oneshot,
     write_gap_study,
 )
+from nasbench_sim.sources import parse_synthetic
 
 __all__ = ["register"]
 
@@ -113,7 +114,19 @@ class _Bar:
             bar.close()
 
 
+def _table_file(table: str) -> None:
+    """``oneshot`` and ``gap`` keep super-networks in a table file: a synthetic table made in
+    memory has none, and says how to get a file."""
+    if parse_synthetic(table) is not None:
+        raise ValueError(
+            f"--table {table}: one-shot super-networks are stored in a table file; write one "
+            "first (`nasbench-sim synthetic --out T.h5`, or `nasbench-sim build`) and pass "
+            "its path"
+        )
+
+
 def _oneshot(args: argparse.Namespace) -> int:
+    _table_file(args.table)
     try:
         import torch
     except ImportError:
@@ -224,6 +237,7 @@ def _spread_lines(summary: dict[str, Any]) -> list[str]:
 
 
 def _gap(args: argparse.Namespace) -> int:
+    _table_file(args.table)
     out = Path(args.out) if args.out else Path(str(Path(args.table).with_suffix("")) + "_gap")
     check_output_dir(out, GAP_FILES)  # before any work
     study = gap_study(

@@ -49,6 +49,8 @@ def test_compare_flags_fail_before_any_work(
     ("argv", "fragments"),
     [
         (["info", "--table", "synthetic:abc"], ["synthetic:abc", "synthetic:3"]),
+        (["gap", "--table", "synthetic"], ["table file", "nasbench-sim synthetic --out"]),
+        (["oneshot", "--table", "synthetic", "--method", "spos"], ["table file"]),
         (["query", "-1", "--table", "synthetic"], ["-1", "0..15624"]),
         (["query", "99999", "--table", "synthetic"], ["99999", "0..15624"]),
         (["query", "5", "--table", "synthetic", "--repeat", "7"], ["repeat", "0..2"]),
