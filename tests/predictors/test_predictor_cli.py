@@ -80,7 +80,7 @@ def test_predictors_cli_reports_bad_input(tmp_path: Path, tiny_table_path: Path,
     )
     assert rc == 2 and "40 cells" in capsys.readouterr().err
     rc = main(
-        ["predictors", "--table", "synthetic", "--predictors", "nope", "--out", str(tmp_path)]
+        ["predictors", "--table", "synthetic", "--predictors", "nope", "--out", str(tmp_path / "p")]
     )
     assert rc == 2 and "known predictors" in capsys.readouterr().err
 
