@@ -50,7 +50,7 @@ def test_missing_runs_are_reported_and_never_answered(tmp_path: Path) -> None:
         b = bench.with_run_seed(run_seed)
         assert all(b.repeat_for(int(i)) != 1 for i in table.arch_index[:7])
         assert np.isfinite(b.query_many(table.arch_index).valid_acc).all()
-    mean = bench.query(int(table.arch_index[0]), seed="mean").valid_acc
+    mean = bench.query(int(table.arch_index[0]), repeat="mean").valid_acc
     expect = np.nanmean(table.metrics["valid_acc"][0, :, -1])
     assert mean == pytest.approx(expect, rel=1e-6)
 

@@ -116,7 +116,7 @@ def test_repeats_are_drawn_among_the_runs_a_cell_has(c10v: Path) -> None:
             r = b.query(int(arch), epochs=200)
             assert np.isfinite(r.valid_acc)  # never the missing seed's NaN
     lacking = int(np.nonzero(np.isnan(table.metrics["valid_acc"][:, 2, -1]))[0][0])
-    assert np.isnan(bench.query(int(table.arch_index[lacking]), seed=2).valid_acc)
+    assert np.isnan(bench.query(int(table.arch_index[lacking]), repeat=2).valid_acc)
 
 
 def test_single_file_and_pool_give_the_same_table(
