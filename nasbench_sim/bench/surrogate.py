@@ -41,6 +41,13 @@ _COSTS = ("train_time_s", "params", "flops", "latency_s")
 _M64 = (1 << 64) - 1
 
 
+def _plain(values: np.ndarray) -> np.ndarray:
+    """``values`` with a dtype free of metadata (h5py marks its strings with an encoding, which
+    ``.npz`` cannot store)."""
+    a = np.asarray(values)
+    return a.astype(np.dtype(a.dtype.str)) if a.dtype.metadata else a
+
+
 class SurrogateFileError(NasBenchSimError, ValueError):
     """A file is not a surrogate saved by this version of nasbench-sim."""
 
@@ -330,7 +337,7 @@ class SurrogateBenchmark(Benchmark):
             "curves": m.curves,
             "sigma": m.sigma,
             "cost": m.cost,
-            **{f"arch_{k}": np.asarray(v) for k, v in m.arch.items()},
+            **{f"arch_{k}": _plain(v) for k, v in m.arch.items()},
         }
         if m.run_time is not None:
             arrays["run_time"] = m.run_time
