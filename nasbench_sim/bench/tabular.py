@@ -57,6 +57,22 @@ def default_table_path() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / DEFAULT_TABLE
 
 
+def _no_default_table(path: Path) -> str:
+    """Why the default table cannot be opened, and what to use instead."""
+    text = f"the default table {path} is not there: no default table has been built and shipped yet"
+    parts = path.with_name(path.name + ".parts")
+    if parts.is_dir():
+        n = len(list(parts.glob("chunk-*.npz")))
+        text += (
+            f"; its build is in progress in {parts} ({n} chunks committed): search the cells "
+            f"trained so far with --table {path} (Python: nasbench_sim.open({str(path)!r}))"
+        )
+    return (
+        text + ". Pass a table path (CLI: --table T.h5), or use the clearly labelled synthetic "
+        "stand-in (CLI: --table synthetic; Python: nasbench_sim.open('synthetic'))."
+    )
+
+
 def _crn_repeats(
     run_seed: int, n_rows: int, n_seeds: int, present: np.ndarray | None = None
 ) -> np.ndarray:
@@ -162,12 +178,7 @@ class TabularBenchmark(Benchmark):
         if path is None:
             path = default_table_path()
             if not Path(path).exists():
-                raise TableError(
-                    f"the default table {path} is not there: no default table has been built "
-                    "and shipped yet. Pass a table path (CLI: --table T.h5), or use the clearly "
-                    "labelled synthetic stand-in (CLI: --table synthetic; Python: "
-                    "nasbench_sim.open('synthetic'))."
-                )
+                raise TableError(_no_default_table(Path(path)))
         return cls(read_table(path), run_seed=run_seed, origin=str(path))
 
     def _build_row_of(self) -> np.ndarray:
