@@ -151,7 +151,8 @@ def train_models(
     with the mini-batch order of training seed ``seed``; return the curves ``(M, epochs)`` and
     the steps taken. The loss is the sum over models of each model's mean loss. Evaluation
     passes run ``eval_batch_size`` samples at a time (default the protocol's); the batch size
-    changes only the order of the loss sums, never a prediction."""
+    changes the order of the loss sums and may change how the BLAS blocks the matrix
+    products (the last bits of the logits)."""
     x, y = data.train_x, data.train_y
     n = int(y.shape[0])
     spe = steps_per_epoch(protocol, n)
