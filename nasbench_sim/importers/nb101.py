@@ -54,6 +54,9 @@ POINT_METRICS: tuple[str, ...] = (
 )
 """The metrics recorded at the halfway and final point of each run."""
 REPEATS = 3
+"""Runs NAS-Bench-101 recorded per (graph, budget); a file with more is refused."""
+MAX_EPOCHS = 10_000
+"""The largest epoch budget a record may name (NAS-Bench-101's largest is 108)."""
 CRC_DEFAULT_LIMIT = 64 << 20
 """CRC checks run by default on files up to this size (64 MiB)."""
 
@@ -89,11 +92,16 @@ class NB101Data:
 
 class _Collector:
     """Rows arriving in any order, grouped by hash; repeats kept in file order. The points go
-    to numpy blocks (a few bytes per record, not Python objects)."""
+    to numpy blocks (a few bytes per record, not Python objects).
+
+    Args:
+        source: the file, named in the errors.
+    """
 
     _BLOCK = 1 << 16
 
-    def __init__(self) -> None:
+    def __init__(self, source: str) -> None:
+        self.source = source
         self.row: dict[str, int] = {}
         self.specs: list[str] = []
         self.params: list[float] = []
@@ -102,12 +110,39 @@ class _Collector:
         self.points: list[np.ndarray] = []  # float32 (block, 8)
         self.fill = self._BLOCK
 
-    def add(self, h: str, spec: str, params: float, epochs: int, point: tuple[float, ...]) -> None:
+    def add(
+        self,
+        h: str,
+        spec: str,
+        params: float,
+        epochs: int,
+        point: tuple[float, ...],
+        where: str,
+    ) -> None:
+        """Add one run; ``where`` names it in errors (``"record 17"``, ``"graph <hash>"``).
+
+        Raises:
+            ImportFormatError: a budget outside 1..:data:`MAX_EPOCHS`, a hash seen before with
+                another graph, or more than :data:`REPEATS` runs of a (graph, budget).
+        """
+        epochs = check_epochs(epochs, self.source, where)
         row = self.row.setdefault(h, len(self.row))
         if row == len(self.specs):
             self.specs.append(spec)
             self.params.append(params)
+        elif self.specs[row] != spec:
+            raise ImportFormatError(
+                self.source,
+                f"{where}: hash {h} was first given to the graph {self.specs[row]!r}, here to "
+                f"{spec!r} (a hash names one graph)",
+            )
         rep = self.seen.get((row, epochs), 0)
+        if rep >= REPEATS:
+            raise ImportFormatError(
+                self.source,
+                f"{where}: a run {rep + 1} of graph {h} at {epochs} epochs; NAS-Bench-101 has "
+                f"at most {REPEATS} per graph and budget (duplicated records?)",
+            )
         self.seen[(row, epochs)] = rep + 1
         if self.fill == self._BLOCK:
             self.keys.append(np.zeros((self._BLOCK, 3), dtype=np.int32))
@@ -117,15 +152,15 @@ class _Collector:
         self.points[-1][self.fill] = point
         self.fill += 1
 
-    def data(self, source: str, *, synthetic: bool = False) -> NB101Data:
+    def data(self, *, synthetic: bool = False) -> NB101Data:
+        source = self.source
         if not self.row:
             raise ImportFormatError(source, "no NAS-Bench-101 record in the file")
         used = (len(self.keys) - 1) * self._BLOCK + self.fill
         keys = np.concatenate(self.keys)[:used]
         points = np.concatenate(self.points)[:used]
         budgets = tuple(int(b) for b in np.unique(keys[:, 1]))
-        reps = max(REPEATS, int(keys[:, 2].max()) + 1)
-        values = np.full((len(self.row), len(budgets), reps, 2, 4), np.nan, dtype=np.float32)
+        values = np.full((len(self.row), len(budgets), REPEATS, 2, 4), np.nan, dtype=np.float32)
         col = np.searchsorted(np.array(budgets), keys[:, 1])
         values[keys[:, 0], col, keys[:, 2]] = points.reshape(-1, 2, 4)
         return NB101Data(
@@ -137,6 +172,23 @@ class _Collector:
             records=used,
             synthetic=synthetic,
         )
+
+
+def check_epochs(value: object, source: str, where: str) -> int:
+    """``value`` as an epoch budget: an int (not a bool) in 1..:data:`MAX_EPOCHS`.
+
+    Raises:
+        ImportFormatError: naming ``source`` and ``where`` (the record).
+    """
+    if (
+        isinstance(value, (int, np.integer))
+        and not isinstance(value, bool)
+        and 1 <= int(value) <= MAX_EPOCHS
+    ):
+        return int(value)
+    raise ImportFormatError(
+        source, f"{where}: epochs {value!r}; allowed: an int in 1..{MAX_EPOCHS}"
+    )
 
 
 _POINT_FIELDS = (1, 2, 3, 4)  # EvaluationData fields of POINT_METRICS, 0-based among fields 1..5
@@ -193,7 +245,7 @@ def read_nb101_tfrecord(
     source = str(path)
     if check_crc is None:
         check_crc = path.is_file() and path.stat().st_size <= CRC_DEFAULT_LIMIT
-    rows = _Collector()
+    rows = _Collector(source)
     done = 0
     synthetic = False
     for k, data in enumerate(iter_tfrecord(path, check_crc=check_crc)):
@@ -205,27 +257,48 @@ def read_nb101_tfrecord(
         if h == SYNTHETIC_KEY:
             synthetic = True
             continue
-        rows.add(h, spec, params, epochs, points)
+        rows.add(h, spec, params, epochs, points, f"record {k} (hash {h})")
     if progress and done:
         progress(done)
-    return rows.data(source, synthetic=synthetic)
+    return rows.data(synthetic=synthetic)
+
+
+def _whole(key: object) -> object:
+    """A pickle's epochs key as an int where it is one written otherwise ("108", 108.0)."""
+    if (isinstance(key, str) and key.strip().isdecimal()) or (
+        isinstance(key, float) and key.is_integer()
+    ):
+        return int(key)
+    return key
 
 
 def _computed(stats: Any, source: str, h: str) -> Iterable[tuple[int, tuple[float, ...]]]:
+    """(epochs, the 8 point values) of every repeat in one graph's computed statistics."""
     if not isinstance(stats, Mapping):
-        raise ImportFormatError(source, f"{h}: computed statistics are not a dict")
-    for epochs, repeats in stats.items():
-        for r in repeats:
+        raise ImportFormatError(source, f"graph {h}: computed statistics are not a dict")
+    for key, repeats in stats.items():
+        where = f"graph {h}"
+        epochs = check_epochs(_whole(key), source, where)
+        if not isinstance(repeats, (list, tuple)):
+            raise ImportFormatError(
+                source, f"{where}: the repeats at {epochs} epochs are not a list"
+            )
+        for k, r in enumerate(repeats):
             if not isinstance(r, Mapping):
-                raise ImportFormatError(source, f"{h}: a repeat at {epochs} epochs is not a dict")
-            yield (
-                int(epochs),
-                tuple(
+                raise ImportFormatError(
+                    source, f"{where}: repeat {k} at {epochs} epochs is not a dict"
+                )
+            try:
+                point = tuple(
                     float(r.get(f"{p}_{m}", np.nan))
                     for p in ("halfway", "final")
                     for m in POINT_METRICS
-                ),
-            )
+                )
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise ImportFormatError(
+                    source, f"{where}: repeat {k} at {epochs} epochs has a non-number ({exc})"
+                ) from None
+            yield epochs, point
 
 
 def read_naslib_pickle(path: str | os.PathLike[str]) -> NB101Data:
@@ -238,7 +311,7 @@ def read_naslib_pickle(path: str | os.PathLike[str]) -> NB101Data:
         data = safe_load(f, source)
     if not isinstance(data, Mapping):
         raise ImportFormatError(source, "not NASLib's NAS-Bench-101 pickle (not a dict)")
-    rows = _Collector()
+    rows = _Collector(source)
     synthetic = data.get(SYNTHETIC_KEY) is True
     for h, entry in data.items():
         if h == SYNTHETIC_KEY:
@@ -250,12 +323,12 @@ def read_naslib_pickle(path: str | os.PathLike[str]) -> NB101Data:
             m = np.asarray(fixed["module_adjacency"], dtype=np.int64)
             ops = ",".join(fixed["module_operations"])
             params = float(fixed.get("trainable_parameters", np.nan))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ImportFormatError(source, f"{h}: bad fixed statistics ({exc})") from None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise ImportFormatError(source, f"graph {h}: bad fixed statistics ({exc})") from None
         spec = "".join(str(int(x)) for x in m.ravel()) + "|" + ops
         for epochs, point in _computed(computed, source, str(h)):
-            rows.add(str(h), spec, params, epochs, point)
-    return rows.data(source, synthetic=synthetic)
+            rows.add(str(h), spec, params, epochs, point, f"graph {h}")
+    return rows.data(synthetic=synthetic)
 
 
 def encode_row(h: str, epochs: int, spec: str, metrics: ModelMetrics) -> bytes:
