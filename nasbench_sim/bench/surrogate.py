@@ -24,6 +24,7 @@ from nasbench_sim.bench.base import Benchmark, Repeat, Source
 from nasbench_sim.bench.results import Result, ResultBatch, TestBatch
 from nasbench_sim.errors import NasBenchSimError, QueryError
 from nasbench_sim.space import SearchSpace, get_space
+from nasbench_sim.table.schema import MAX_BUDGET
 
 __all__ = [
     "SURROGATE_FORMAT",
@@ -108,6 +109,22 @@ class SurrogateModel:
     budgets: tuple[int, ...] = ()
     run_time: np.ndarray | None = None
     arch: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+def _check_budgets(meta: Mapping[str, Any], path: Path) -> None:
+    """Refuse a saved surrogate whose epochs could not be a training run's (before any array
+    indexed by epoch is allocated)."""
+    n, budgets = meta.get("n_epochs"), meta.get("budgets", [])
+    ok = isinstance(n, int) and 1 <= n <= MAX_BUDGET and isinstance(budgets, list)
+    if ok and budgets:
+        b = np.asarray(budgets)
+        ok = b.dtype.kind in "iu" and b.ndim == 1 and b[0] >= 1 and b[-1] == n
+        ok = ok and bool((np.diff(b) > 0).all())
+    if not ok:
+        raise SurrogateFileError(
+            f"{path}: n_epochs {n!r}, budgets {budgets!r}; allowed: n_epochs an int in "
+            f"1..{MAX_BUDGET:,} and budgets empty or strictly increasing, ending at n_epochs"
+        )
 
 
 def _mix(*keys: Any) -> np.ndarray:
@@ -203,12 +220,13 @@ class SurrogateBenchmark(Benchmark):
             return np.full(cls.shape, -1, dtype=np.int64)
         return np.full(cls.shape, int(repeat), dtype=np.int64)
 
+    def _allowed(self) -> str:
+        if self.nested_budgets:
+            return f"1..{self.n_epochs}"
+        return ", ".join(map(str, self._budgets)) + " (each a separate training run)"
+
     def _epochs(self, epochs: Any, shape: tuple[int, ...]) -> np.ndarray:
-        allowed = (
-            f"1..{self.n_epochs}"
-            if self.nested_budgets
-            else ", ".join(map(str, self._budgets)) + " (each a separate training run)"
-        )
+        allowed = self._allowed()
         if epochs is None:
             return np.full(shape, self.n_epochs, dtype=np.int64)
         if isinstance(epochs, bool):
@@ -271,7 +289,7 @@ class SurrogateBenchmark(Benchmark):
         arch = self.space.coerce(arch)
         idx = self.space.to_index(arch)
         if epochs is not None and not isinstance(epochs, (int, np.integer)):
-            raise QueryError(f"epochs must be an int in 1..{self.n_epochs}, got {epochs!r}")
+            raise QueryError(f"epochs must be an int among {self._allowed()}, got {epochs!r}")
         b = self._query_many(np.array([idx]), epochs, repeat)
         e = int(b.epoch[0])
         rep: Repeat = "mean" if b.repeat[0] < 0 else int(b.repeat[0])
@@ -375,6 +393,7 @@ class SurrogateBenchmark(Benchmark):
                 f"version {SURROGATE_VERSION}"
             )
         meta = json.loads(str(arrays["meta"]))
+        _check_budgets(meta, path)
         model = SurrogateModel(
             space=meta["space"],
             dataset=meta["dataset"],

@@ -35,6 +35,7 @@ from nasbench_sim.table.ranges import check_ranges
 from nasbench_sim.table.schema import (
     COST_METRICS,
     FORMAT_NAME,
+    MAX_BUDGET,
     METRICS,
     SCHEMA_VERSION,
     SUPPORTED_SCHEMA_VERSIONS,
@@ -196,6 +197,11 @@ class TableData:
         if b.size and (b[0] < 1 or (np.diff(b) <= 0).any()):
             raise TableError(
                 f"{source}: budgets must be positive and strictly increasing, got {b.tolist()}"
+            )
+        if b.size and b[-1] > MAX_BUDGET:
+            raise TableError(
+                f"{source}: budgets {b.tolist()} exceed {MAX_BUDGET:,} epochs (the largest a "
+                f"table may name)"
             )
 
 

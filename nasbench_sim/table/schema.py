@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "COST_METRICS",
     "FORMAT_NAME",
+    "MAX_BUDGET",
     "METRICS",
     "SCHEMA_VERSION",
     "SEARCH_METRICS",
@@ -15,6 +16,8 @@ __all__ = [
 FORMAT_NAME = "nasbench-sim-table"
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = (1,)
+MAX_BUDGET = 100_000
+"""The largest epoch budget a table may name (readers index arrays by epoch)."""
 
 SEARCH_METRICS: tuple[str, ...] = ("train_loss", "train_acc", "valid_loss", "valid_acc")
 """Per-epoch metrics a search may see."""

@@ -127,3 +127,37 @@ def test_a_surrogate_of_an_nb101_table(nb101_bench: TabularBenchmark, tmp_path: 
     loaded = open_bench(sur.save(tmp_path / "s.npz"))
     assert loaded.query(cell, 36).valid_acc == sur.query(cell, 36).valid_acc
     assert loaded.budgets == sur.budgets and loaded.space.to_index(cell) == 11
+
+
+def test_a_table_naming_a_huge_budget_is_refused_on_open(nb101_path: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import h5py
+
+    path = shutil.copy(nb101_path, tmp_path / "huge.h5")
+    with h5py.File(path, "r+") as f:
+        f["budgets"][-1] = 10**12  # a crafted table: opening it would allocate ~8 TB
+    with pytest.raises(TableError, match=r"budgets \[4, 12, 36, 1000000000000\] exceed 100,000"):
+        TabularBenchmark.from_file(path)
+
+
+def test_a_surrogate_names_its_budgets_and_refuses_huge_ones(
+    nb101_bench: TabularBenchmark, tmp_path: Path
+) -> None:
+    import json
+
+    from nasbench_sim.bench import SurrogateBenchmark, SurrogateFileError
+    from predictors.surrogate import fit_surrogate
+
+    sur = fit_surrogate(nb101_bench, fraction=0.3, predictor="ridge", seed=0)
+    with pytest.raises(QueryError, match=r"among 4, 12, 36, 108 .*got 12.0"):
+        sur.query(_cell(nb101_bench, 3), 12.0)  # type: ignore[arg-type]
+    path = sur.save(tmp_path / "s.npz")
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    for n, budgets in ((10**12, [4, 12, 36, 10**12]), (108, [4, 36, 12, 108]), (0, [])):
+        meta = json.loads(str(arrays["meta"]))
+        meta.update(n_epochs=n, budgets=budgets)
+        np.savez(tmp_path / "bad.npz", **{**arrays, "meta": np.array(json.dumps(meta))})
+        with pytest.raises(SurrogateFileError, match=rf"n_epochs {n}, budgets .*allowed"):
+            SurrogateBenchmark.load(tmp_path / "bad.npz")
