@@ -54,18 +54,22 @@ def crc32c(data: bytes) -> int:
     return crc ^ 0xFFFFFFFF
 
 
-def crc32c_many(records: Sequence[bytes]) -> np.ndarray:
-    """CRC-32C of every record, vectorised across records (uint32 array)."""
+_SMALL = 256
+"""Records up to this length share a padded batch whatever their lengths."""
+_FEW = 32
+"""A group of fewer records is checked one record at a time (cheaper than a numpy step per
+byte for a handful of records)."""
+
+
+def _crc_sorted(records: list[bytes]) -> np.ndarray:
+    """CRC-32C of ``records`` sorted longest first, one numpy step per byte position across
+    the records still that long (padding: at most the longest length per record)."""
     n = len(records)
-    if n == 0:
-        return np.zeros(0, dtype=np.uint32)
-    lengths = np.fromiter((len(r) for r in records), dtype=np.int64, count=n)
-    width = int(lengths.max())
-    order = np.argsort(-lengths, kind="stable")  # longest first: active records are a prefix
-    lens = lengths[order]
+    lens = np.fromiter((len(r) for r in records), dtype=np.int64, count=n)
+    width = int(lens[0])
     # byte i of every record in row i: contiguous per byte position
     buf = np.zeros((max(width, 1), n), dtype=np.uint8)
-    flat = np.frombuffer(b"".join(records[int(j)] for j in order), dtype=np.uint8)
+    flat = np.frombuffer(b"".join(records), dtype=np.uint8)
     cols = np.repeat(np.arange(n), lens)
     rows = np.arange(flat.size) - np.repeat(np.cumsum(lens) - lens, lens)
     buf[rows, cols] = flat
@@ -75,8 +79,34 @@ def crc32c_many(records: Sequence[bytes]) -> np.ndarray:
         k = int(active[i])
         c = crc[:k]
         crc[:k] = _TABLE[(c ^ buf[i, :k]) & 0xFF] ^ (c >> np.uint32(8))
-    out = np.empty(n, dtype=np.uint32)  # back to the callers' order
-    out[order] = crc ^ np.uint32(0xFFFFFFFF)
+    return crc ^ np.uint32(0xFFFFFFFF)
+
+
+def crc32c_many(records: Sequence[bytes]) -> np.ndarray:
+    """CRC-32C of every record, vectorised across records (uint32 array).
+
+    Records are grouped by length (longest first; a group holds records at least half as long
+    as its first, or all records up to 256 bytes), so the padded buffer stays within about
+    twice the bytes given plus 256 per record, whatever the mix of lengths; a group of fewer
+    than 32 records is checked record by record.
+    """
+    n = len(records)
+    out = np.empty(n, dtype=np.uint32)
+    if n == 0:
+        return out
+    lengths = np.fromiter((len(r) for r in records), dtype=np.int64, count=n)
+    order = np.argsort(-lengths, kind="stable")
+    lens = lengths[order]
+    start = 0
+    while start < n:
+        floor = 0 if lens[start] <= _SMALL else (int(lens[start]) + 1) // 2
+        stop = start + int(np.searchsorted(-lens[start:], -floor, side="right"))
+        group = order[start:stop]
+        if stop - start < _FEW:
+            out[group] = [crc32c(records[int(j)]) for j in group]
+        else:
+            out[group] = _crc_sorted([records[int(j)] for j in group])
+        start = stop
     return out
 
 

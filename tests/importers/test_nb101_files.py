@@ -51,6 +51,23 @@ def test_crc32c_known_values() -> None:
     assert masked_crc(0) == 0xA282EAD8
 
 
+def test_crc32c_many_groups_lengths_and_keeps_memory_to_the_bytes_given() -> None:
+    import tracemalloc
+
+    rng = np.random.default_rng(1)
+    sizes = [200_000, 5000, 3000, 700, 300, *rng.integers(0, 600, 300).tolist(), *[9] * 4000]
+    recs = [rng.bytes(int(n)) for n in rng.permutation(sizes)]
+    tracemalloc.start()
+    try:
+        got = crc32c_many(recs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got.tolist() == [crc32c(r) for r in recs]  # every group path, callers' order
+    total = sum(map(len, recs))
+    assert peak < 12 * total + 64 * len(recs)  # padding to the longest: 200 kB x 4,305 records
+
+
 def test_protobuf_wire_format_by_hand() -> None:
     assert varint(150) == b"\x96\x01" and varint(1) == b"\x01"  # the protobuf docs' example
     msg = b"\x10\x96\x01" + b"\x19" + struct.pack("<d", 12.5) + b"\x28\x07"  # 2, 3, unknown 5
