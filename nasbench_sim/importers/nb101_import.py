@@ -77,13 +77,20 @@ def _is_pickle(path: Path) -> bool:
 
 
 def _read(
-    path: Path, check_crc: bool, progress: Callable[[int], None] | None
+    path: Path, check_crc: bool | None, progress: Callable[[int], None] | None
 ) -> tuple[NB101Data, str]:
     if not path.is_file():
         raise ImportFormatError(path, "no such file" if not path.exists() else "not a file")
     if _is_pickle(path):
+        if check_crc:
+            raise ImportFormatError(
+                path,
+                "CRC checks asked for (check_crc / --crc on), but this is NASLib's pickle: CRCs "
+                "exist only in TFRecord files (nasbench_*.tfrecord)",
+            )
         return read_naslib_pickle(path), "naslib-pickle"
-    return read_nb101_tfrecord(path, check_crc=check_crc, progress=progress), "tfrecord"
+    crc = path.stat().st_size <= CHECK_LIMIT if check_crc is None else bool(check_crc)
+    return read_nb101_tfrecord(path, check_crc=crc, progress=progress), "tfrecord"
 
 
 def _spec_arrays(specs: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray]:
@@ -216,7 +223,8 @@ def import_nb101(
         src: ``nasbench_only108.tfrecord``, ``nasbench_full.tfrecord`` or NASLib's
             ``nasbench_only108.pkl`` (read with the allow-list unpickler).
         out: the table file to write.
-        check_crc: verify every TFRecord CRC (default: for files up to 64 MiB).
+        check_crc: verify every TFRecord CRC (default: for files up to 64 MiB); ``True`` on
+            NASLib's pickle is refused (it has no CRCs).
         check_hashes: recompute every graph's hash from its spec (``"all"``), those of
             :data:`HASH_SAMPLE` graphs spread over the file (``"sample"``; all of a smaller
             file), or none (``"none"``); default (``None``): all for files up to 64 MiB,
@@ -226,20 +234,21 @@ def import_nb101(
         total: called once with the file size in bytes.
 
     Raises:
-        ImportFormatError: a missing, truncated or corrupt file (CRC mismatch, a record that
-            is not a NAS-Bench-101 row, a hash that does not match its graph).
+        ImportFormatError: an unknown ``check_hashes`` (before the file is read), CRC checks
+            asked of a pickle, a missing, truncated or corrupt file (CRC mismatch, a record
+            that is not a NAS-Bench-101 row, a hash that does not match its graph).
     """
     started = time.perf_counter()
     path = Path(src)
+    if check_hashes not in (None, "all", "sample", "none"):
+        raise ImportFormatError(path, f"check_hashes={check_hashes!r}; allowed: all, sample, none")
     size = path.stat().st_size if path.is_file() else 0
     small = size <= CHECK_LIMIT
     crc = small if check_crc is None else bool(check_crc)
     if total:
         total(size)
-    data, kind = _read(path, crc, progress)
+    data, kind = _read(path, check_crc, progress)
     mode = ("all" if small else "sample") if check_hashes is None else check_hashes
-    if mode not in ("all", "sample", "none"):
-        raise ImportFormatError(path, f"check_hashes={mode!r}; allowed: all, sample, none")
     rows = (
         np.arange(data.n_graphs)
         if mode == "all" or (mode == "sample" and data.n_graphs <= HASH_SAMPLE)

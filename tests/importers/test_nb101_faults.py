@@ -80,3 +80,29 @@ def test_naslib_pickle_bad_computed_statistics_are_typed(
     with pytest.raises(ImportFormatError, match=rf"x\.pkl: graph {CELLS[0].hash}: .*{match}"):
         read_naslib_pickle(_pickle(tmp_path, computed))
     assert read_naslib_pickle(_pickle(tmp_path, {"108": [POINT]})).budgets == (108,)
+
+
+def test_arguments_are_checked_before_the_file_is_read(tmp_path: Path) -> None:
+    from nasbench_sim.importers import import_nb101
+
+    path = write_tfrecord(tmp_path / "x.tfrecord", _rows(RUNS))
+    read: list[int] = []
+    with pytest.raises(ImportFormatError, match=r"check_hashes='most'; allowed: all, sample"):
+        import_nb101(path, tmp_path / "t.h5", check_hashes="most", progress=read.append)
+    assert read == [] and not (tmp_path / "t.h5").exists()
+
+
+def test_crc_checks_asked_of_a_pickle_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nasbench_sim.cli import main
+    from nasbench_sim.importers import import_nb101
+
+    src = _pickle(tmp_path, {108: [POINT]})
+    out = tmp_path / "t.h5"
+    rc = main(["import", "nb101", str(src), "--out", str(out), "--crc", "on"])
+    assert rc == 2 and "CRCs exist only in TFRecord files" in capsys.readouterr().err
+    assert not out.exists()
+    for off in (False, None):  # "--crc off" or the default: nothing to check, nothing refused
+        report = import_nb101(src, out, check_crc=off)[0]
+        assert report.rows == 1
