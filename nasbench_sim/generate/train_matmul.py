@@ -60,9 +60,11 @@ def stack_eval_batch(protocol: Protocol, n_models: int) -> int:
 
     An evaluation pass of a stack moves ``n_models`` times the activations of one model, so
     the protocol's evaluation batch (1,024 by default) overflows the caches. Measured with
-    C = 8, N = 3 on one core (µs of CPU per model and sample, M = 16 / M = 8): batch 64:
-    33.7 / 29.9, 128: 32.7 / 27.7, 256: 35.1 / 28.3, 512: 45.2 / 31.0, 1,024: 50.6 / 41.4,
-    so about 2,048 model-samples per pass, never more than the protocol's batch.
+    ``benchmarks/stack_eval_batch.py`` (C = 8, N = 3, one thread; µs of CPU per model and
+    sample, M = 16 / M = 8) on an idle core: batch 64: 33.7 / 29.9, 128: 32.7 / 27.7, 256:
+    35.1 / 28.3, 512: 45.2 / 31.0, 1,024: 50.6 / 41.4 (with both cores busy: 45.7 at 128
+    against 93.0 at 1,024 for M = 16), so about 2,048 model-samples per pass, never more
+    than the protocol's batch.
 
     Example:
         >>> [stack_eval_batch(Protocol(), m) for m in (1, 2, 8, 16)]
