@@ -27,7 +27,8 @@ import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.plot_style import RC, RunContext
+from analysis.comparison_record import ComparisonRecord
+from analysis.plot_style import RC
 from analysis.stats import (
     no_result_regret,
     score_runs,
@@ -63,7 +64,7 @@ OUTPUT_FILES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(ComparisonRecord):
     """Strategies × seeds on one benchmark, summarised.
 
     Attributes:
@@ -95,44 +96,12 @@ class Comparison:
     left_out: Mapping[str, str] = field(default_factory=dict)
     budget_text: str = ""
 
-    @property
-    def strategies(self) -> tuple[str, ...]:
-        """The strategies, best mean final regret first."""
-        return tuple(str(s) for s in self.summary["strategy"])
-
-    @property
-    def n_workers(self) -> int:
-        """Simulated parallel workers of every run."""
-        return int(self.replays.settings.get("n_workers", 1))
-
-    def context(self) -> RunContext:
-        """Table, budget, workers and seeds, for the plots' titles."""
-        return RunContext.of(
-            self.source,
-            self.dataset,
-            self.budget,
-            n_seeds=len(self.seeds),
-            n_workers=self.n_workers,
-            budget_text=self.budget_text,
-        )
-
     def meta(self) -> dict[str, Any]:
         """JSON-able record of the settings and the source."""
         return {
-            "source": self.source.describe(),
-            "table": self.source.origin,
-            "dataset": self.dataset,
-            "synthetic": self.source.synthetic,
-            "budget": self.budget_text or self.budget.describe(),
-            "budget_time_s": self.budget.time_s,
-            "budget_queries": self.budget.queries,
-            "settings": self.replays.settings,
-            "baseline": self.baseline,
+            **self.common_meta(),
             "best_test_acc": self.best_test_acc,
-            "runs_without_result": int(self.replays.final["no_result"].sum()),
-            "no_result_regret": self.no_result_regret,
             "left_out": dict(self.left_out),
-            "wall_time_s": self.wall_time_s,
         }
 
 

@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.plot_style import HV_REGRET, RC, RunContext, label
+from analysis.comparison_record import ComparisonRecord
+from analysis.plot_style import HV_REGRET, RC, label
 from analysis.stats import no_result_regret, score_runs, summarize
 from nasbench_sim.atomic import atomic_dir
 from nasbench_sim.bench import Benchmark, Budget, Source
@@ -81,7 +82,7 @@ REFERENCE_POINT_RULE = (
 
 
 @dataclass(frozen=True)
-class MOComparison:
+class MOComparison(ComparisonRecord):
     """Multi-objective strategies × seeds on one benchmark, summarised.
 
     Attributes:
@@ -116,44 +117,9 @@ class MOComparison:
         """The table's exact front every run is scored against."""
         return self.replays.front
 
-    @property
-    def strategies(self) -> tuple[str, ...]:
-        """The strategies, best mean final hypervolume regret first."""
-        return tuple(str(s) for s in self.summary["strategy"])
-
-    @property
-    def n_workers(self) -> int:
-        """Simulated parallel workers of every run."""
-        return int(self.replays.settings.get("n_workers", 1))
-
-    def context(self) -> RunContext:
-        """Table, budget, workers and seeds, for the plots' titles."""
-        return RunContext.of(
-            self.source,
-            self.dataset,
-            self.budget,
-            n_seeds=len(self.seeds),
-            n_workers=self.n_workers,
-            budget_text=self.budget_text,
-        )
-
     def meta(self) -> dict[str, Any]:
         """JSON-able record of the settings and the source."""
-        return {
-            "source": self.source.describe(),
-            "table": self.source.origin,
-            "dataset": self.dataset,
-            "synthetic": self.source.synthetic,
-            "budget": self.budget_text or self.budget.describe(),
-            "budget_time_s": self.budget.time_s,
-            "budget_queries": self.budget.queries,
-            "settings": self.replays.settings,
-            "baseline": self.baseline,
-            "reference_point_rule": REFERENCE_POINT_RULE,
-            "runs_without_result": int(self.replays.final["no_result"].sum()),
-            "no_result_regret": self.no_result_regret,
-            "wall_time_s": self.wall_time_s,
-        }
+        return {**self.common_meta(), "reference_point_rule": REFERENCE_POINT_RULE}
 
 
 def _score(final: pd.DataFrame, hv_regret: float, acc_regret: float) -> pd.DataFrame:
