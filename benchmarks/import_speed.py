@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _bench_util import peak_rss_mb
+
 _SIMPLE = "NATS-tss-v1_0-synth-simple"
 
 
@@ -49,17 +51,6 @@ def _generate(workdir: Path, n: int, jobs: int) -> Path:
     return folder
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory. ``VmHWM`` where Linux has it: unlike ``ru_maxrss``
-    it starts afresh at ``exec``, so the parent's pages copied by ``fork`` do not count."""
-    status = Path("/proc/self/status")
-    if status.is_file():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024 / 1e6
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
-
-
 def _child(src: str, out: str, jobs: int) -> None:
     """Runs in a fresh interpreter: import, then report time and peak memory as JSON."""
     from nasbench_sim.importers import import_benchmark
@@ -76,7 +67,7 @@ def _child(src: str, out: str, jobs: int) -> None:
             {
                 "wall_s": wall,
                 "rows": report.rows,
-                "main_rss_mb": _peak_rss_mb(),
+                "main_rss_mb": peak_rss_mb(),
                 "worker_rss_mb": workers,
             }
         )

@@ -26,6 +26,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from _bench_util import cached_tfrecord, peak_rss_mb
+
 
 def _rows(n_graphs: int) -> Iterator[bytes]:
     from nasbench_sim.importers.nb101 import encode_row
@@ -41,26 +43,8 @@ def _rows(n_graphs: int) -> Iterator[bytes]:
 
 
 def _generate(workdir: Path, n_graphs: int) -> Path:
-    from nasbench_sim.importers.tfrecord import write_tfrecord
-
     path = workdir / f"nasbench_only108_synthetic_{n_graphs}.tfrecord"
-    if path.is_file():
-        print(f"reusing {path} ({path.stat().st_size / 1e6:,.0f} MB)")
-        return path
-    t0 = time.perf_counter()
-    write_tfrecord(path, _rows(n_graphs))
-    print(
-        f"wrote {path} ({path.stat().st_size / 1e6:,.0f} MB, {3 * n_graphs:,} records) in "
-        f"{time.perf_counter() - t0:.0f} s"
-    )
-    return path
-
-
-def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024 / 1e6
-    return float("nan")
+    return cached_tfrecord(path, _rows(n_graphs), 3 * n_graphs)
 
 
 def _child(path: str, check: bool) -> None:
@@ -71,7 +55,7 @@ def _child(path: str, check: bool) -> None:
     wall = time.perf_counter() - t0
     records = int((data.values[:, :, :, 1, 2] == data.values[:, :, :, 1, 2]).sum())
     print(json.dumps({"wall_s": wall, "graphs": data.n_graphs, "records": records,
-                      "rss_mb": _peak_rss_mb()}))  # fmt: skip
+                      "rss_mb": peak_rss_mb()}))  # fmt: skip
 
 
 def main() -> None:

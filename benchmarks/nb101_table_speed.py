@@ -34,6 +34,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from _bench_util import cached_tfrecord, peak_rss_mb
+
 QUERIES = 20_000
 
 
@@ -52,26 +54,8 @@ def _rows(n_graphs: int, n_real: int) -> Iterator[bytes]:
 
 
 def _generate(workdir: Path, n_graphs: int, n_real: int) -> Path:
-    from nasbench_sim.importers.tfrecord import write_tfrecord
-
     path = workdir / f"nasbench_only108_synthetic_{n_graphs}_{n_real}.tfrecord"
-    if path.is_file():
-        print(f"reusing {path} ({path.stat().st_size / 1e6:,.0f} MB)")
-        return path
-    t0 = time.perf_counter()
-    write_tfrecord(path, _rows(n_graphs, n_real))
-    print(
-        f"wrote {path} ({path.stat().st_size / 1e6:,.0f} MB, {3 * n_graphs:,} records) in "
-        f"{time.perf_counter() - t0:.0f} s"
-    )
-    return path
-
-
-def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024 / 1e6
-    return float("nan")
+    return cached_tfrecord(path, _rows(n_graphs, n_real), 3 * n_graphs)
 
 
 def _child_import(src: str, out: str) -> dict[str, float]:
@@ -79,7 +63,7 @@ def _child_import(src: str, out: str) -> dict[str, float]:
 
     t0 = time.perf_counter()
     report = import_nb101(src, out, check_hashes="none")[0]
-    return {"wall_s": time.perf_counter() - t0, "rows": report.rows, "rss_mb": _peak_rss_mb()}
+    return {"wall_s": time.perf_counter() - t0, "rows": report.rows, "rss_mb": peak_rss_mb()}
 
 
 def _per_call_us(fn: object, items: list) -> float:
