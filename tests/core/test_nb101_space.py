@@ -6,25 +6,11 @@ import numpy as np
 import pytest
 
 from nasbench_sim.errors import CellNotInTableError, CellParseError
+from nasbench_sim.importers.synthetic_nb101 import random_cells
 from nasbench_sim.space.nb101 import MAX_EDGES, MAX_VERTICES, OPS, NB101Cell, graph_hash, prune
 from nasbench_sim.space.nb101_space import NB101Space, pad
 
 C3, C1, MP = OPS
-
-
-def random_cells(n: int, seed: int = 0) -> list[NB101Cell]:
-    """Distinct valid cells of random 7-vertex specs."""
-    rng = np.random.default_rng(seed)
-    out: dict[str, NB101Cell] = {}
-    while len(out) < n:
-        m = np.triu(rng.random((7, 7)) < 0.3, k=1).astype(int)
-        ops = ["input", *rng.choice(OPS, 5).tolist(), "output"]
-        try:
-            cell = NB101Cell.from_spec(m, ops)
-        except CellParseError:
-            continue
-        out.setdefault(cell.hash, cell)
-    return list(out.values())
 
 
 def permuted(m: np.ndarray, labels: list[int], perm: list[int]) -> tuple[np.ndarray, list[int]]:
