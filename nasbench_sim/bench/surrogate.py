@@ -8,23 +8,28 @@ which also describes how repeats and test accuracy are modelled."""
 from __future__ import annotations
 
 import copy
-import json
 import os
-import zipfile
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.special import ndtri
 
-from nasbench_sim.atomic import atomic_path
 from nasbench_sim.bench.base import Benchmark, Repeat, Source
 from nasbench_sim.bench.results import Result, ResultBatch, TestBatch
-from nasbench_sim.errors import NasBenchSimError, QueryError
+from nasbench_sim.bench.surrogate_model import (
+    SURROGATE_FORMAT,
+    SURROGATE_VERSION,
+    SurrogateFileError,
+    SurrogateFitReport,
+    SurrogateModel,
+    check_model,
+    read_model,
+    write_model,
+)
+from nasbench_sim.errors import QueryError, RegistryError
 from nasbench_sim.space import SearchSpace, get_space
-from nasbench_sim.table.schema import MAX_BUDGET
 
 __all__ = [
     "SURROGATE_FORMAT",
@@ -35,96 +40,9 @@ __all__ = [
     "SurrogateModel",
 ]
 
-SURROGATE_FORMAT = "nasbench-sim-surrogate"
-SURROGATE_VERSION = 1
 _CURVES = ("train_loss", "train_acc", "valid_loss", "valid_acc")
 _COSTS = ("train_time_s", "params", "flops", "latency_s")
 _M64 = (1 << 64) - 1
-
-
-def _plain(values: np.ndarray) -> np.ndarray:
-    """``values`` with a dtype free of metadata (h5py marks its strings with an encoding, which
-    ``.npz`` cannot store)."""
-    a = np.asarray(values)
-    return a.astype(np.dtype(a.dtype.str)) if a.dtype.metadata else a
-
-
-class SurrogateFileError(NasBenchSimError, ValueError):
-    """A file is not a surrogate saved by this version of nasbench-sim."""
-
-
-@dataclass(frozen=True)
-class SurrogateFitReport:
-    """How a surrogate was fitted and how well it ranks the rows it did not see."""
-
-    predictor: str
-    fraction: float
-    seed: int
-    n_rows: int
-    n_fit: int
-    n_components: int
-    explained_variance: float
-    heldout_tau: float
-
-
-@dataclass(frozen=True)
-class SurrogateModel:
-    """The fitted arrays behind a :class:`SurrogateBenchmark` (one row per class).
-
-    Attributes:
-        curves: float32 ``(n_classes, 4, n_epochs)`` mean curves of train loss, train acc,
-            valid loss, valid acc.
-        sigma: float64 ``(n_classes,)`` repeat spread of final validation accuracy.
-        jitter: epoch-to-epoch noise (accuracy units).
-        test_map: ``(acc_intercept, acc_slope, loss_intercept, loss_slope)``.
-        test_resid: residual noise of test accuracy around the map.
-        cost: float64 ``(n_classes, 4)``: epoch time (s), params, FLOPs, latency (s).
-        report: how it was fitted.
-        fitted_on: the source it was fitted on, described (:meth:`Source.describe`).
-        training_seeds: the training-seed labels of that source's repeats.
-        budgets: the epochs of each position of the curve axis when the source answers a few
-            budgets, each a separate run (NAS-Bench-101); empty for a per-epoch curve.
-        run_time: float64 ``(n_classes, len(budgets))``: predicted seconds of each budget's
-            run (``None`` for a per-epoch curve: epoch time times epochs).
-        arch: the ``arch/`` datasets of a space made from its table's graphs (see
-            :meth:`~nasbench_sim.space.SearchSpace.table_arrays`), so that the surrogate
-            answers for those graphs; empty for a fixed space.
-    """
-
-    space: str
-    dataset: str
-    n_epochs: int
-    n_seeds: int
-    noise_seed: int
-    synthetic: bool
-    curves: np.ndarray
-    sigma: np.ndarray
-    jitter: float
-    test_map: tuple[float, float, float, float]
-    test_resid: float
-    cost: np.ndarray
-    report: SurrogateFitReport
-    fitted_on: str = ""
-    training_seeds: tuple[int, ...] = ()
-    budgets: tuple[int, ...] = ()
-    run_time: np.ndarray | None = None
-    arch: Mapping[str, np.ndarray] = field(default_factory=dict)
-
-
-def _check_budgets(meta: Mapping[str, Any], path: Path) -> None:
-    """Refuse a saved surrogate whose epochs could not be a training run's (before any array
-    indexed by epoch is allocated)."""
-    n, budgets = meta.get("n_epochs"), meta.get("budgets", [])
-    ok = isinstance(n, int) and 1 <= n <= MAX_BUDGET and isinstance(budgets, list)
-    if ok and budgets:
-        b = np.asarray(budgets)
-        ok = b.dtype.kind in "iu" and b.ndim == 1 and b[0] >= 1 and b[-1] == n
-        ok = ok and bool((np.diff(b) > 0).all())
-    if not ok:
-        raise SurrogateFileError(
-            f"{path}: n_epochs {n!r}, budgets {budgets!r}; allowed: n_epochs an int in "
-            f"1..{MAX_BUDGET:,} and budgets empty or strictly increasing, ending at n_epochs"
-        )
 
 
 def _mix(*keys: Any) -> np.ndarray:
@@ -158,8 +76,13 @@ class SurrogateBenchmark(Benchmark):
 
     def __init__(self, model: SurrogateModel, run_seed: int = 0, *, origin: str = "memory") -> None:
         self.model = model
-        space = get_space(model.space)
+        try:
+            space = get_space(model.space)
+        except RegistryError as exc:
+            raise SurrogateFileError(f"{origin}: {exc}") from None
         self.space: SearchSpace = space.for_table(model.arch) if space.table_defined else space
+        self._cls = self.space.class_ids()
+        check_model(model, int(self._cls.max()) + 1, origin)
         self.dataset = f"{model.dataset} (surrogate)"
         self.n_epochs = model.n_epochs
         self._budgets = model.budgets or tuple(range(1, model.n_epochs + 1))
@@ -168,7 +91,6 @@ class SurrogateBenchmark(Benchmark):
         self._pos[list(self._budgets)] = np.arange(len(self._budgets))
         self.n_seeds = model.n_seeds
         self.run_seed = int(run_seed)
-        self._cls = self.space.class_ids()
         self._cells = np.arange(self.space.size, dtype=np.int64)
         self._cells.flags.writeable = False
         r = model.report
@@ -332,38 +254,7 @@ class SurrogateBenchmark(Benchmark):
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the model to ``path`` (a versioned ``.npz``; written atomically)."""
-        m = self.model
-        meta = {
-            "space": m.space,
-            "dataset": m.dataset,
-            "n_epochs": m.n_epochs,
-            "n_seeds": m.n_seeds,
-            "noise_seed": m.noise_seed,
-            "synthetic": m.synthetic,
-            "jitter": m.jitter,
-            "test_map": list(m.test_map),
-            "test_resid": m.test_resid,
-            "report": asdict(m.report),
-            "fitted_on": m.fitted_on,
-            "training_seeds": list(m.training_seeds),
-            "budgets": list(m.budgets),
-        }
-        arrays: dict[str, np.ndarray] = {
-            "format": np.array(SURROGATE_FORMAT),
-            "version": np.array(SURROGATE_VERSION),
-            "meta": np.array(json.dumps(meta)),
-            "curves": m.curves,
-            "sigma": m.sigma,
-            "cost": m.cost,
-            **{f"arch_{k}": _plain(v) for k, v in m.arch.items()},
-        }
-        if m.run_time is not None:
-            arrays["run_time"] = m.run_time
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)  # type: ignore[arg-type]
-        return path
+        return write_model(self.model, Path(path))
 
     @staticmethod
     def load(  # type: ignore[override]
@@ -372,46 +263,9 @@ class SurrogateBenchmark(Benchmark):
         """Read a surrogate written by :meth:`save`.
 
         Raises:
-            SurrogateFileError: missing file, not a surrogate, or an unknown version.
+            SurrogateFileError: missing file, not a surrogate, an unknown version, or a
+                missing or invalid field (named).
         """
         if path is None:
             raise SurrogateFileError("SurrogateBenchmark.load needs the path of a saved surrogate")
-        path = Path(path)
-        if not path.is_file():
-            raise SurrogateFileError(f"{path}: no such surrogate file")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise SurrogateFileError(f"{path}: not a surrogate file ({exc})") from None
-        if "format" not in arrays or str(arrays["format"]) != SURROGATE_FORMAT:
-            raise SurrogateFileError(f"{path}: not a {SURROGATE_FORMAT} file")
-        version = int(arrays.get("version", -1))
-        if version != SURROGATE_VERSION:
-            raise SurrogateFileError(
-                f"{path}: surrogate format version {version}; this nasbench-sim reads "
-                f"version {SURROGATE_VERSION}"
-            )
-        meta = json.loads(str(arrays["meta"]))
-        _check_budgets(meta, path)
-        model = SurrogateModel(
-            space=meta["space"],
-            dataset=meta["dataset"],
-            n_epochs=int(meta["n_epochs"]),
-            n_seeds=int(meta["n_seeds"]),
-            noise_seed=int(meta["noise_seed"]),
-            synthetic=bool(meta["synthetic"]),
-            curves=arrays["curves"],
-            sigma=arrays["sigma"],
-            jitter=float(meta["jitter"]),
-            test_map=tuple(float(v) for v in meta["test_map"]),  # type: ignore[arg-type]
-            test_resid=float(meta["test_resid"]),
-            cost=arrays["cost"],
-            report=SurrogateFitReport(**meta["report"]),
-            fitted_on=str(meta.get("fitted_on", "")),
-            training_seeds=tuple(int(s) for s in meta.get("training_seeds", ())),
-            budgets=tuple(int(b) for b in meta.get("budgets", ())),
-            run_time=arrays.get("run_time"),
-            arch={k[5:]: v for k, v in arrays.items() if k.startswith("arch_")},
-        )
-        return SurrogateBenchmark(model, run_seed=run_seed, origin=str(path))
+        return SurrogateBenchmark(read_model(Path(path)), run_seed=run_seed, origin=str(path))

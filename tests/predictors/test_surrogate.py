@@ -133,6 +133,62 @@ def test_load_rejects_wrong_files(tmp_path: Path) -> None:
         SurrogateBenchmark.load(tmp_path / "missing.npz")
 
 
+def _resave(src: Path, dst: Path, edit) -> Path:
+    """``src`` (a saved surrogate) with its arrays and meta changed by ``edit(arrays, meta)``."""
+    import json
+
+    with np.load(src, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    edit(arrays, meta)
+    arrays["meta"] = np.array(meta if isinstance(meta, str) else json.dumps(meta))
+    with open(dst, "wb") as f:
+        np.savez(f, **arrays)
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda a, m: m.pop("noise_seed"), r"metadata has no 'noise_seed' field"),
+        (lambda a, m: m.update(jitter="lots"), r"field 'jitter' is invalid"),
+        (lambda a, m: m.update(test_map=[1.0, 2.0]), r"field 'test_map' is invalid.*4 numbers"),
+        (lambda a, m: m.update(report={"predictor": "xgb"}), r"field 'report' is invalid"),
+        (lambda a, m: m.update(space="nb999"), r"nb999"),
+        (lambda a, m: a.update(sigma=a["sigma"][:-1]), r"'sigma' has shape \(\d+,\), expected"),
+        (lambda a, m: a.pop("curves"), r"no 'curves' array"),
+        (lambda a, m: a.update(cost=np.array(["a", "b"])), r"'cost' has dtype"),
+    ],
+)
+def test_load_names_a_damaged_field(tmp_path: Path, surrogate, edit, message) -> None:
+    good = surrogate.save(tmp_path / "good.npz")
+    bad = _resave(good, tmp_path / "bad.npz", edit)
+    with pytest.raises(SurrogateFileError, match=message):
+        SurrogateBenchmark.load(bad)
+
+
+def test_load_refuses_metadata_that_is_not_json(tmp_path: Path, surrogate) -> None:
+    good = surrogate.save(tmp_path / "good.npz")
+    with np.load(good, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["meta"] = np.array("{not json")
+    with open(tmp_path / "bad.npz", "wb") as f:
+        np.savez(f, **arrays)
+    with pytest.raises(SurrogateFileError, match="metadata is not JSON"):
+        SurrogateBenchmark.load(tmp_path / "bad.npz")
+
+
+def test_a_model_put_together_by_hand_is_checked(surrogate) -> None:
+    import dataclasses
+
+    short = dataclasses.replace(surrogate.model, curves=surrogate.model.curves[:, :, :-1])
+    with pytest.raises(SurrogateFileError, match="'curves' has shape"):
+        SurrogateBenchmark(short)
+    wrong = dataclasses.replace(surrogate.model, budgets=(1, 3))
+    with pytest.raises(SurrogateFileError, match="budgets"):
+        SurrogateBenchmark(wrong)
+
+
 def test_same_seed_same_surrogate(synthetic_bench) -> None:
     a = fit_surrogate(synthetic_bench, 0.1, "ridge", seed=3)
     b = fit_surrogate(synthetic_bench, 0.1, "ridge", seed=3)
