@@ -114,6 +114,10 @@ class TabularBenchmark(Benchmark):
         run_seed: seeds the common-random-number draw of repeats.
         origin: where the table came from, for :attr:`source` (a path or a spec).
         in_progress: the table holds the chunks a running build has committed so far.
+
+    Raises:
+        TableError: ``table`` fails :meth:`~nasbench_sim.table.TableData.validate` (a table
+            made in memory gets the same checks as one read from a file).
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class TabularBenchmark(Benchmark):
         origin: str = "memory",
         in_progress: bool = False,
     ) -> None:
+        table.validate(origin)  # a table made in memory gets the checks a file gets
         self.table = table
         self.space = table.arch_space
         self.dataset = table.dataset

@@ -169,6 +169,23 @@ def test_validate_rejects_bad_data() -> None:
         outside.validate()
 
 
+def test_a_table_made_in_memory_is_checked_like_a_file() -> None:
+    from nasbench_sim.bench import TabularBenchmark
+
+    t = make_synthetic_table(0, cells=5, n_epochs=3)
+    with pytest.raises(TableError, match=r"memory: budgets must be positive and strictly"):
+        TabularBenchmark(dataclasses.replace(t, budgets=np.array([4, 2, 8])))
+    with pytest.raises(TableError, match=r"memory: budgets must be 3 integers"):
+        TabularBenchmark(dataclasses.replace(t, budgets=np.array([1, 2])))
+    with pytest.raises(TableError, match="lists a cell twice"):
+        TabularBenchmark(dataclasses.replace(t, arch_index=np.zeros(5, dtype=np.int64)))
+    assert TabularBenchmark(dataclasses.replace(t, budgets=np.array([1, 4, 9]))).budgets == (
+        1,
+        4,
+        9,
+    )
+
+
 def test_synthetic_table_properties() -> None:
     t = make_synthetic_table(0)
     space = NB201Space()
