@@ -440,21 +440,31 @@ def regret_figures(
     """The three plots of a comparison: ``anytime.png`` (mean regret against simulated time),
     ``anytime_queries.png`` (against results received) and ``final.png`` (every run's final
     regret), each name after ``prefix``. When no run has a result inside the budget the two
-    anytime figures say so instead of drawing empty axes.
+    anytime figures say so instead of drawing empty axes. Runs that ``final`` marks
+    ``unscored`` (an incumbent without a test value) are left out of the anytime curves, as
+    they are from the summary.
 
     Args:
         runs: the query logs (columns ``strategy``, ``seed``, ``finish``, ``regret``).
-        final: one row per run (``strategy``, ``final_regret``, optionally ``no_result``).
+        final: one row per run (``strategy``, ``seed``, ``final_regret``, optionally
+            ``no_result`` and ``unscored``).
         budget: the runs' budget.
         order: the strategies, best first.
         context: table, budget, workers and seeds, for the titles.
         quantity: what ``regret`` measures.
         prefix: put before each file name (``"hv_"``).
     """
+    if "unscored" in final and final["unscored"].any():
+        out = final.loc[final["unscored"].to_numpy(bool), ["strategy", "seed"]]
+        keys = pd.MultiIndex.from_frame(out.astype({"strategy": str}))
+        mine = pd.MultiIndex.from_frame(runs[["strategy", "seed"]].astype({"strategy": str}))
+        runs = runs[~mine.isin(keys)]
     in_budget = runs if budget.time_s is None else runs[runs["finish"] <= budget.time_s]
     figures: dict[str, Figure] = {}
     if in_budget.empty:
-        text = f"{context.heading}: no run got a result within the budget\n({context.setup})"
+        scored = "unscored" not in final or not final["unscored"].all()
+        what = "got a result within the budget" if scored else "has an incumbent with a test value"
+        text = f"{context.heading}: no run {what}\n({context.setup})"
         figures["anytime.png"] = _message_figure(text)
         figures["anytime_queries.png"] = _message_figure(text)
     else:

@@ -11,6 +11,10 @@ Conventions:
   cost such as a super-network exceeds the budget) has no incumbent. It is not dropped: it is
   scored with the regret of an untrained guess, a cell drawn uniformly from the benchmark's
   cells (:func:`no_result_regret`), and counted in the summary's ``no_result`` column.
+* A run that has an incumbent whose test accuracy the benchmark lacks (an imported table
+  with a missing test split for that cell) cannot be scored. It is not given a made-up regret:
+  it stays NaN, is left out of the means, intervals and tests, and is counted in the summary's
+  ``unscored`` column.
 * Ranks: in each seed the strategies are ranked by final regret (ties share the mean rank);
   ``mean_rank`` averages over seeds. Runs with the same seed share the benchmark's repeats
   (common random numbers), so paired tests are appropriate: ``p_vs_<baseline>`` is a
@@ -133,12 +137,17 @@ def no_result_regret(bench: Benchmark) -> float:
 
 
 def score_runs(final: pd.DataFrame, no_result: float) -> pd.DataFrame:
-    """``final`` with a boolean ``no_result`` column (no result inside the budget) and those
-    runs' ``final_regret`` set to ``no_result`` (see :func:`no_result_regret`)."""
+    """``final`` with boolean ``no_result`` (no result inside the budget) and ``unscored``
+    (an incumbent without a test value) columns, and the ``no_result`` runs'
+    ``final_regret`` set to ``no_result`` (see :func:`no_result_regret`); ``unscored`` runs
+    keep a NaN regret. Without a ``has_result`` column every NaN regret is a missing
+    result."""
     out = final.copy()
-    missing = out["final_regret"].isna().to_numpy()
-    out["no_result"] = missing
-    out.loc[missing, "final_regret"] = no_result
+    nan = out["final_regret"].isna().to_numpy()
+    has = out["has_result"].to_numpy(bool) if "has_result" in out else ~nan
+    out["no_result"] = ~has
+    out["unscored"] = has & nan
+    out.loc[~has, "final_regret"] = no_result
     return out
 
 
@@ -160,11 +169,12 @@ def summarize(
     wide = final.pivot_table(
         index="seed", columns="strategy", values="final_regret", observed=True, dropna=False
     )
-    no_result = (
-        final.groupby("strategy", observed=True)["no_result"].sum()
-        if "no_result" in final
+    counts = {
+        c: final.groupby("strategy", observed=True)[c].sum()
+        if c in final
         else pd.Series(dtype=np.int64)
-    )
+        for c in ("no_result", "unscored")
+    }
     ranks = wide.rank(axis=1, method="average")
     rows = []
     for name in wide.columns:
@@ -173,7 +183,8 @@ def summarize(
         row = {
             "strategy": name,
             "runs": int(np.sum(~np.isnan(x))),
-            "no_result": int(no_result.get(name, 0)),
+            "no_result": int(counts["no_result"].get(name, 0)),
+            "unscored": int(counts["unscored"].get(name, 0)),
             "mean_regret": float(np.nanmean(x)),
             "ci_low": lo,
             "ci_high": hi,

@@ -217,6 +217,15 @@ def _compare(args: argparse.Namespace) -> int:
             "best test accuracy minus the mean over the benchmark's cells), and counted in "
             "summary.csv's no_result column"
         )
+    unscored = comp.replays.final[comp.replays.final["unscored"]]
+    if len(unscored):
+        counts = unscored.groupby("strategy", observed=True).size()
+        who = ", ".join(f"{n} of {name}" for name, n in counts.items())
+        print(
+            f"note: {len(unscored)} run(s) ended on an incumbent that the benchmark has no test "
+            f"accuracy for ({who}); they are left out of the statistics and plots and counted "
+            "in summary.csv's unscored column"
+        )
     t0 = time.perf_counter()
     files = write_comparison(comp, args.out)
     print()

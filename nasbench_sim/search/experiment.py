@@ -82,8 +82,9 @@ class Replays:
 
     Attributes:
         runs: every query log, with ``strategy`` and ``seed`` columns.
-        final: one row per run: ``strategy``, ``seed``, ``final_regret``, ``n_queries``,
-            ``wall_time_s``.
+        final: one row per run: ``strategy``, ``seed``, ``final_regret``, ``has_result`` (a
+            query finished inside the budget; when it did and ``final_regret`` is NaN, the
+            incumbent has no test value), ``n_queries``, ``wall_time_s``.
         diagnostics: one row per run and strategy counter: ``strategy``, ``seed``, ``name``,
             ``value`` (see :meth:`Strategy.diagnostics`).
         budget: the budget every run had.
@@ -189,6 +190,13 @@ def _tasks(
     ]
 
 
+def _has_result(log: pd.DataFrame, time_s: float | None) -> bool:
+    """A query of ``log`` finished by ``time_s`` (at all, when ``None``)."""
+    if len(log) == 0:
+        return False
+    return time_s is None or bool(log["finish"].min() <= time_s)
+
+
 def _collect(outcomes: list[_Outcome], budget: Budget) -> tuple[pd.DataFrame, ...]:
     frames, final_rows, diag_rows = [], [], []
     for name, s, log, meta in outcomes:
@@ -198,6 +206,7 @@ def _collect(outcomes: list[_Outcome], budget: Budget) -> tuple[pd.DataFrame, ..
                 "strategy": name,
                 "seed": s,
                 "final_regret": final_regret(log, budget.time_s),
+                "has_result": _has_result(log, budget.time_s),
                 "n_queries": len(log),
                 "wall_time_s": meta["wall_time_s"],
             }

@@ -43,6 +43,36 @@ def test_some_runs_without_a_result_share_the_ranking(synthetic_bench: TabularBe
     assert comp.summary.set_index("strategy").loc["hyperband", "mean_rank"] < 1.5
 
 
+def test_an_incumbent_without_a_test_value_is_unscored_not_a_missing_result() -> None:
+    import dataclasses
+
+    from nasbench_sim.table.synthetic import make_synthetic_table
+
+    t = make_synthetic_table(0, cells=300, n_epochs=4)
+    test = t.metrics["test_acc"].copy()
+    test[::2] = np.nan  # half the cells have no test split at all
+    bench = TabularBenchmark(dataclasses.replace(t, metrics={**t.metrics, "test_acc": test}))
+    comp = compare(bench, ["random"], range(12), Budget(queries=3))
+    final = comp.replays.final
+    assert final["has_result"].all() and not final["no_result"].any()
+    unscored = final["unscored"].to_numpy()
+    assert 0 < unscored.sum() < 12  # some incumbents fall on a cell without a test value
+    assert np.isnan(final["final_regret"].to_numpy()[unscored]).all()
+    assert not np.isnan(final["final_regret"].to_numpy()[~unscored]).any()
+    row = comp.summary.set_index("strategy").loc["random"]
+    assert row["unscored"] == unscored.sum() and row["no_result"] == 0
+    assert row["runs"] == 12 - unscored.sum()
+    assert row["mean_regret"] == pytest.approx(final["final_regret"][~unscored].mean())
+    from analysis.plots import regret_figures
+
+    figs = regret_figures(
+        comp.replays.runs, final, comp.budget, order=["random"], context=comp.context()
+    )
+    ax = figs["anytime.png"].axes[0]
+    y = [ln for ln in ax.get_lines() if ln.get_label() == "Random search"][0].get_ydata()
+    assert np.isfinite(np.asarray(y, float))[-1]  # the scored runs' mean is drawn
+
+
 def test_compare_twice_into_one_folder_never_mixes_outputs(tmp_path: Path) -> None:
     out = tmp_path / "c"
     args = ["compare", "--table", "synthetic", "--strategies", "random,evolution", "--seeds", "3"]
