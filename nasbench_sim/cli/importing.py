@@ -186,21 +186,27 @@ def _import(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     opts = _options(args)
-    bar = None
+    bars: list[Any] = []  # made at the first report of work, not before the source is checked
     if args.format in (*_FAMILY, "nb101"):
         unit = "B" if args.format == "nb101" else "arch"
-        bar = tqdm(unit=unit, unit_scale=unit == "B", desc=f"importing {args.format}")
+
+        def bar() -> Any:
+            if not bars:
+                bars.append(
+                    tqdm(unit=unit, unit_scale=unit == "B", desc=f"importing {args.format}")
+                )
+            return bars[0]
 
         def total(n: int) -> None:
-            bar.total = n
-            bar.refresh()
+            bar().total = n
+            bar().refresh()
 
-        opts.update(progress=bar.update, total=total)
+        opts.update(progress=lambda n=1: bar().update(n), total=total)
     try:
         reports = import_benchmark(args.format, args.src, args.out, **opts)
     finally:
-        if bar is not None:
-            bar.close()
+        for b in bars:
+            b.close()
     for report in reports:
         print("\n".join(report.lines()))
     return 0

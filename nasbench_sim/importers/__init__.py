@@ -29,6 +29,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from nasbench_sim.errors import RegistryError
@@ -144,4 +145,6 @@ def import_benchmark(
             src,
             f"format {fmt!r} takes no option {', '.join(unknown)}; it takes {', '.join(allowed)}",
         )
+    if not Path(src).exists():
+        raise ImportFormatError(src, "no such file or directory")
     return fn(src, out, **options)

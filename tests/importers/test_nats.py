@@ -216,3 +216,17 @@ def test_full_archive_with_weights_is_refused(tmp_path: Path) -> None:
         WeightsInFileError, match="this is a -full file with weights; use the -simple archive"
     ):
         import_nats(full, tmp_path / "x.h5", selections("cifar10-valid", "200"))
+
+
+@pytest.mark.parametrize("fmt", ["nats", "nb201", "nb101", "csv", "hwnas"])
+def test_a_missing_source_fails_before_any_progress_bar(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    from nasbench_sim.cli import main
+
+    extra = ["--table", str(tmp_path / "t.h5")] if fmt == "hwnas" else []
+    rc = main(["import", fmt, str(tmp_path / "nothing"), "--out", str(tmp_path / "x.h5"), *extra])
+    err = capsys.readouterr().err
+    assert rc == 2 and "nothing: no such file or directory" in err
+    assert "importing" not in err  # no bar was drawn for work that never started
+    assert not (tmp_path / "x.h5").exists()
