@@ -169,7 +169,7 @@ def audit(
 def audit_figure(result: AuditResult) -> Figure:
     """Each strategy's mean final regret with its 95% CI on the table and on each surrogate,
     titled with the table, budget, workers, seeds and the rankings' Kendall τ."""
-    from analysis.plots import audit_figure as draw
+    from analysis.audit_plot import audit_figure as draw
 
     ctx = result.context()
     taus = ", ".join(
