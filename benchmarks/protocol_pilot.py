@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from nasbench_sim.bench.discrimination import discrimination
 from nasbench_sim.generate import Protocol, build_table
 from nasbench_sim.generate.chunks import parts_dir
 from nasbench_sim.generate.worker import TRAINERS
@@ -87,11 +88,11 @@ def pilot_stats(path: Path) -> dict[str, float]:
     test = np.asarray(t.metrics["test_acc"][:, :, -1], dtype=np.float64)
     s = valid.shape[1]
     pairs = [(i, j) for i in range(s) for j in range(i + 1, s)]
-    tau_v = float(np.mean([stats.kendalltau(valid[:, i], valid[:, j]).statistic for i, j in pairs]))
     tau_t = float(np.mean([stats.kendalltau(test[:, i], test[:, j]).statistic for i, j in pairs]))
-    r1 = float(np.mean([np.corrcoef(valid[:, i], valid[:, j])[0, 1] for i, j in pairs]))
     mean_test = test.mean(axis=1)
     mean_valid = valid.mean(axis=1)
+    d = discrimination(valid, mean_valid, mean_test)  # the figures a table's datasheet gives
+    r1 = float(d["seed_pearson"] or np.nan)
     cells_seeds = t.n_cells * s
     cpu_s = float(t.provenance.get("cpu_s", float("nan")))
     per = cpu_s / cells_seeds
@@ -99,13 +100,13 @@ def pilot_stats(path: Path) -> dict[str, float]:
     return {
         "k": float(t.n_cells),
         "seeds": float(s),
-        "tau_valid": tau_v,
+        "tau_valid": float(d["seed_kendall_tau"] or np.nan),
         "tau_test": tau_t,
         "p10_test": float(np.percentile(mean_test, 10)),
         "median_test": float(np.median(mean_test)),
         "best_test": float(mean_test.max()),
-        "seed_sd_valid": float(np.median(valid.std(axis=1, ddof=1))),
-        "valid_test_pearson": float(np.corrcoef(mean_valid, mean_test)[0, 1]),
+        "seed_sd_valid": float(d["seed_std_valid"] or np.nan),
+        "valid_test_pearson": float(d["valid_test_pearson"] or np.nan),
         "reliability_1": r1,
         "reliability_3": FULL_SEEDS * r1 / (1 + (FULL_SEEDS - 1) * r1),
         "cpu_s_per_cell_seed": per,

@@ -36,41 +36,15 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench.base import Benchmark, Repeat, Source
+from nasbench_sim.bench.default_table import DEFAULT_TABLE, default_table_path, no_default_table
+from nasbench_sim.bench.discrimination import discrimination
 from nasbench_sim.bench.results import Result, ResultBatch, TestBatch
 from nasbench_sim.errors import CellNotInTableError, QueryError, TableError
 from nasbench_sim.table import TableData, read_table
 
 __all__ = ["DEFAULT_TABLE", "TabularBenchmark", "default_table_path"]
 
-DEFAULT_TABLE = "nb201_mnist1d.h5"
-"""File name of the default table in ``data/``."""
-
 _MASK64 = (1 << 64) - 1
-
-
-def default_table_path() -> Path:
-    """Where :meth:`Benchmark.load` looks with no argument: ``$NASBENCH_SIM_TABLE`` if set,
-    else ``data/nb201_mnist1d.h5`` in the source tree."""
-    env = os.environ.get("NASBENCH_SIM_TABLE")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "data" / DEFAULT_TABLE
-
-
-def _no_default_table(path: Path) -> str:
-    """Why the default table cannot be opened, and what to use instead."""
-    text = f"the default table {path} is not there: no default table has been built and shipped yet"
-    parts = path.with_name(path.name + ".parts")
-    if parts.is_dir():
-        n = len(list(parts.glob("chunk-*.npz")))
-        text += (
-            f"; its build is in progress in {parts} ({n} chunks committed): search the cells "
-            f"trained so far with --table {path} (Python: nasbench_sim.open({str(path)!r}))"
-        )
-    return (
-        text + ". Pass a table path (CLI: --table T.h5), or use the clearly labelled synthetic "
-        "stand-in (CLI: --table synthetic; Python: nasbench_sim.open('synthetic'))."
-    )
 
 
 def _crn_repeats(
@@ -183,7 +157,7 @@ class TabularBenchmark(Benchmark):
         if path is None:
             path = default_table_path()
             if not Path(path).exists():
-                raise TableError(_no_default_table(Path(path)))
+                raise TableError(no_default_table(Path(path)))
         return cls(read_table(path), run_seed=run_seed, origin=str(path))
 
     def _build_row_of(self) -> np.ndarray:
@@ -406,39 +380,10 @@ class TabularBenchmark(Benchmark):
 
     # -- description ------------------------------------------------------------------------
     def discrimination(self) -> dict[str, float | None]:
-        """How well the table tells cells apart, from the final epoch of every row.
-
-        ``seed_kendall_tau``: Kendall τ between two training seeds' validation accuracies, the
-        mean over all pairs of seeds (``None`` with one seed): the ceiling of any ranking
-        the table can support. ``seed_std_valid``: the median over rows of the standard
-        deviation of validation accuracy across seeds (``None`` with one seed).
-        ``valid_test_pearson``: correlation of the seed-mean validation and test accuracy
-        (does searching on validation find what is good on test?).
-        """
-        import warnings
-
-        from scipy import stats
-
-        def finite(x: float) -> float | None:
-            return float(x) if np.isfinite(x) else None
-
-        valid = np.asarray(self.table.metrics["valid_acc"][:, :, -1], dtype=np.float64)
-        taus = []
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            # rows with one finite seed, constant columns: no statistic, never a warning
-            warnings.simplefilter("ignore", RuntimeWarning)
-            for i in range(valid.shape[1]):
-                for j in range(i + 1, valid.shape[1]):
-                    ok = np.isfinite(valid[:, i]) & np.isfinite(valid[:, j])
-                    if ok.sum() > 2:
-                        taus.append(stats.kendalltau(valid[ok, i], valid[ok, j]).statistic)
-            v, t = self.search_mean[:, -1, 3], self.test_mean[:, -1, 1]
-            ok = np.isfinite(v) & np.isfinite(t)
-            pearson = finite(np.corrcoef(v[ok], t[ok])[0, 1]) if ok.sum() > 2 else None
-            spread = np.nanstd(valid, axis=1, ddof=1) if valid.shape[1] > 1 else None
-            tau = finite(np.nanmean(taus)) if taus else None
-            noise = finite(np.nanmedian(spread)) if spread is not None else None
-        return {"seed_kendall_tau": tau, "seed_std_valid": noise, "valid_test_pearson": pearson}
+        """How well the table tells cells apart, from the final epoch of every row (see
+        :func:`~nasbench_sim.bench.discrimination.discrimination`)."""
+        valid = self.table.metrics["valid_acc"][:, :, -1]
+        return discrimination(valid, self.search_mean[:, -1, 3], self.test_mean[:, -1, 1])
 
     def missing_runs(self) -> dict[str, int]:
         """Seed label -> rows that lack that run (all NaN in the table; never filled)."""

@@ -47,7 +47,8 @@ def test_fields_without_a_flag_are_reported() -> None:
 def _table(tmp_path: Path, protocol: dict | None = None) -> Path:
     t = make_synthetic_table(0, n_seeds=2, n_epochs=4)
     if protocol is not None:
-        t = dataclasses.replace(t, protocol=protocol, provenance={"devices": ["NVIDIA H100"]})
+        prov = {"devices": ["NVIDIA H100"], "cpu_s": 7200.0, "hardware": {"cpu_count": 2}}
+        t = dataclasses.replace(t, protocol=protocol, provenance=prov)
     return write_table(tmp_path / "t.h5", t)
 
 
@@ -60,12 +61,16 @@ def test_datasheet_of_a_generated_table(tmp_path: Path) -> None:
     assert [c["statistic"] for c in data["criteria"]] == [c[0] for c in CRITERIA]
     by = {c["statistic"]: c for c in data["criteria"]}
     assert by["n_seeds"]["value"] == 2 and not by["n_seeds"]["ok"]
-    assert by["cells_covered"]["ok"] and not by["epochs"]["ok"]
+    assert by["cells_covered"]["ok"]
+    r = d["seed_pearson"]  # two seeds: the Spearman-Brown reliability of their mean
+    assert data["stats"]["seed_mean_reliability"] == pytest.approx(2 * r / (1 + r))
     for png in data["plots"]:
         assert (readme.parent / png).read_bytes()[:4] == b"\x89PNG"
     assert set(data["plots"]) == {"accuracy_hist.png", "cost_pareto.png"}
     text = readme.read_text()
     assert "| n_seeds | 2 | >= 3 | FAIL |" in text and "NVIDIA H100" in text
+    assert "2.00 core-hours, 1.00 h on 2 cores at full use" in text
+    assert f"mean of 2 seeds (Spearman-Brown) is {r * 2 / (1 + r):.4g}" in text
     # the README's rebuild command trains the same protocol
     cmd = text.split("```bash\n")[1].split("   #")[0]
     args = build_parser().parse_args(shlex.split(cmd)[1:])
@@ -80,7 +85,7 @@ def test_datasheet_cli_and_a_table_without_a_protocol(
     path = _table(tmp_path)
     assert main(["datasheet", str(path), "--out", str(tmp_path / "ds")]) == 0
     out = capsys.readouterr().out
-    assert "not met: " in out and "epochs" in out
+    assert "not met: n_seeds" in out
     text = (tmp_path / "ds" / "README.md").read_text()
     assert "SYNTHETIC" in text and "records no generator protocol" in text
     assert main(["datasheet", str(tmp_path / "nope.h5"), "--out", str(tmp_path)]) == 2
