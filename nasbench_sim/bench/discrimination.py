@@ -23,7 +23,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["DISCRIMINATION_KEYS", "discrimination"]
 
@@ -44,6 +43,8 @@ def _finite(x: Any) -> float | None:
 def _pairwise(valid: np.ndarray) -> tuple[list[float], list[float]]:
     """Kendall τ and Pearson r of every pair of seed columns, over rows where both have
     values (pairs with fewer than three such rows are skipped)."""
+    from scipy import stats  # imported when used: opening a table does not load scipy.stats
+
     taus, rs = [], []
     for i in range(valid.shape[1]):
         for j in range(i + 1, valid.shape[1]):

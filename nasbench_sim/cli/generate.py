@@ -62,7 +62,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("--chunk-size", type=int, default=64, help="cells per chunk (default: 64)")
     p.add_argument("--data-dir", default=None, help="folder of cifar10/cifar100/fashion_mnist")
-    p.add_argument("--download", action="store_true", help="let torchvision download data")
     g = p.add_mutually_exclusive_group()
     g.add_argument(
         "--trainer", choices=["auto", *TRAINERS], default="auto",
@@ -268,7 +267,6 @@ def _build(args: argparse.Namespace) -> int:
             workers=workers,
             threads=args.threads,
             data_dir=args.data_dir,
-            download=args.download,
             keep_parts=args.keep_parts,
             cells_seed=args.cells_seed,
             progress=bar,

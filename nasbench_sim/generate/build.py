@@ -147,7 +147,6 @@ def build_table(
     resume: bool = False,
     trainer: str = "batched",
     data_dir: str | os.PathLike[str] | None = None,
-    download: bool = False,
     keep_parts: bool = False,
     restart: bool = False,
     cells_seed: int = 0,
@@ -170,7 +169,7 @@ def build_table(
         resume: continue a build whose ``OUT.parts/`` exists, skipping committed chunks.
         trainer: ``"batched"``, ``"reference"`` or ``"matmul"`` (the fast path on CPUs, 1-D
             data only).
-        data_dir, download: where file-based datasets live; allow torchvision to download.
+        data_dir: where file-based datasets live (torchvision's layout; never downloaded).
         keep_parts: keep ``OUT.parts/`` after assembling (default: remove it).
         restart: discard an existing ``OUT.parts/`` (an unfinished or failed build) first.
         cells_seed: seed of the draw when ``cells`` is a number.
@@ -220,7 +219,7 @@ def build_table(
     if backend == "local":  # fail on missing data before any state is written
         from nasbench_sim.generate.datasets import dataset_for
 
-        data = dataset_for(protocol, dev, data_dir, download)
+        data = dataset_for(protocol, dev, data_dir)
     parts = parts_dir(out)
     if restart and parts.exists():
         shutil.rmtree(parts)
@@ -242,7 +241,7 @@ def build_table(
     try:
         _train(
             protocol, {cid: plan[cid] for cid in todo}, dev, commit, backend=backend,
-            trainer=trainer, data=data, data_dir=data_dir, download=download, workers=workers,
+            trainer=trainer, data=data, data_dir=data_dir, workers=workers,
             threads=threads, ray_options=ray_options, parts=parts,
         )  # fmt: skip
     except BaseException:
@@ -360,7 +359,6 @@ def _train(
     trainer: str,
     data: Any,
     data_dir: str | os.PathLike[str] | None,
-    download: bool,
     workers: int,
     threads: int,
     ray_options: RayOptions | None,
@@ -374,7 +372,7 @@ def _train(
 
         failed = train_chunks_ray(
             protocol, todo, str(dev), commit, trainer=trainer, data_dir=data_dir,
-            download=download, options=ray_options, threads=threads,
+            options=ray_options, threads=threads,
         )  # fmt: skip
         if failed:
             detail = "; ".join(f"chunk {c}: {e}" for c, e in sorted(failed.items()))

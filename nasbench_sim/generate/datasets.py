@@ -76,7 +76,6 @@ def dataset_for(
     protocol: Protocol,
     device: torch.device | str,
     data_dir: str | os.PathLike[str] | None = None,
-    download: bool = False,
 ) -> Dataset:
     """The dataset a protocol trains on, with its split seed, subsets and dtype."""
     return load_dataset(
@@ -87,7 +86,6 @@ def dataset_for(
         dtype=protocol.dtype,
         train_subset=protocol.train_subset,
         eval_subset=protocol.eval_subset,
-        download=download,
         sizes=protocol.data_sizes,
     )
 
@@ -101,7 +99,6 @@ def load_dataset(
     dtype: str = "float32",
     train_subset: int | None = None,
     eval_subset: int | None = None,
-    download: bool = False,
     sizes: tuple[int, int, int] | None = None,
 ) -> Dataset:
     """Load (or generate) dataset ``name`` and split it with ``seed``.
@@ -110,11 +107,11 @@ def load_dataset(
         name: one of ``mnist1d``, ``digits``, ``cifar10``, ``cifar100``, ``fashion_mnist``.
         seed: seed of the train/validation split.
         device: where the tensors live.
-        data_dir: folder holding the torchvision datasets (not used by ``mnist1d``/``digits``).
+        data_dir: folder holding the torchvision datasets (not used by ``mnist1d``/``digits``);
+            nothing is ever downloaded.
         dtype: ``float32`` or ``float64`` inputs.
         train_subset: keep only the first ``train_subset`` training samples.
         eval_subset: keep only the first ``eval_subset`` validation and test samples.
-        download: let torchvision download missing files into ``data_dir``.
         sizes: ``(train, valid, test)`` samples to generate (``mnist1d`` only; ``None``: the
             package's default 3,000 / 1,000 / 1,000).
 
@@ -135,7 +132,7 @@ def load_dataset(
     elif name == "digits":
         arrays = _digits(seed)
     else:
-        arrays = _torchvision(name, seed, data_dir, download)
+        arrays = _torchvision(name, seed, data_dir)
     xtr, ytr, xva, yva, xte, yte = arrays
     if train_subset is not None:
         xtr, ytr = xtr[:train_subset], ytr[:train_subset]
@@ -259,9 +256,7 @@ _TV_FILES: dict[str, tuple[str, ...]] = {
 _TV_CLASS = {"cifar10": "CIFAR10", "cifar100": "CIFAR100", "fashion_mnist": "FashionMNIST"}
 
 
-def _torchvision(
-    name: str, seed: int, data_dir: str | os.PathLike[str] | None, download: bool
-) -> _Arrays:
+def _torchvision(name: str, seed: int, data_dir: str | os.PathLike[str] | None) -> _Arrays:
     if data_dir is None:
         raise DatasetError(
             f"dataset {name!r} is read from files: pass data_dir (CLI: --data-dir DIR) pointing "
@@ -269,18 +264,19 @@ def _torchvision(
         )
     root = Path(data_dir)
     missing = [f for f in _TV_FILES[name] if not (root / f).exists()]
-    if missing and not download:
+    if missing:
         raise DatasetError(
             f"dataset {name!r}: missing in {root}: {', '.join(missing)}; place torchvision's "
-            f"{_TV_CLASS[name]} files there, or allow downloading (CLI: --download)"
+            f"{_TV_CLASS[name]} files there (nasbench-sim never downloads: fetch them once "
+            "with torchvision on a machine that can, and copy the folder)"
         )
     try:
         import torchvision.datasets as tvd
     except ImportError:
         raise MissingTrainingDependency("torchvision") from None
     cls: Any = getattr(tvd, _TV_CLASS[name])
-    train = cls(root=str(root), train=True, download=download)
-    test = cls(root=str(root), train=False, download=download)
+    train = cls(root=str(root), train=True, download=False)
+    test = cls(root=str(root), train=False, download=False)
 
     def arrays(ds: Any) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(ds.data, dtype=np.float64) / 255.0

@@ -65,7 +65,6 @@ def _chunk_task(
     device: str,
     trainer: str,
     data_dir: str | None,
-    download: bool,
     chunk_id: int,
     threads: int,
 ) -> ChunkResult:
@@ -75,7 +74,7 @@ def _chunk_task(
     from nasbench_sim.generate.datasets import dataset_for
     from nasbench_sim.generate.worker import train_chunk
 
-    data = dataset_for(protocol, device, data_dir, download)
+    data = dataset_for(protocol, device, data_dir)
     return train_chunk(protocol, cells, seeds, device, trainer=trainer, data=data, threads=threads)
 
 
@@ -87,7 +86,6 @@ def train_chunks_ray(
     *,
     trainer: str = "batched",
     data_dir: str | os.PathLike[str] | None = None,
-    download: bool = False,
     options: RayOptions | None = None,
     threads: int = 1,
 ) -> dict[int, str]:
@@ -129,7 +127,6 @@ def train_chunks_ray(
                 task_device,
                 trainer,
                 data_dir_s,
-                download,
                 cid,
                 threads,
             ): cid

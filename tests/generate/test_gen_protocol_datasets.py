@@ -98,9 +98,11 @@ def test_unknown_dataset_lists_valid_names() -> None:
 def test_file_datasets_say_what_is_missing(tmp_path) -> None:
     with pytest.raises(DatasetError, match="data_dir"):
         load_dataset("cifar10", seed=0, device="cpu")
-    with pytest.raises(DatasetError, match=r"missing in .*data_batch_1.*--download") as info:
+    with pytest.raises(DatasetError, match=r"missing in .*data_batch_1.*never downloads") as info:
         load_dataset("cifar10", seed=0, device="cpu", data_dir=tmp_path)
     assert isinstance(info.value, NasBenchSimError)
+    with pytest.raises(TypeError, match="download"):  # no way to ask for a download
+        load_dataset("cifar10", seed=0, device="cpu", data_dir=tmp_path, download=True)  # type: ignore[call-arg]
     with pytest.raises(DatasetError, match="FashionMNIST/raw/train-images-idx3-ubyte"):
         load_dataset("fashion_mnist", seed=0, device="cpu", data_dir=tmp_path)
 
