@@ -114,7 +114,9 @@ class TrainingLedger:
         return result.train_time if self.charge_repeats else 0.0
 
     def trained_epochs(self, index: int) -> int:
-        """The most epochs trained for cell ``index`` in this run (0: none)."""
+        """The most epochs trained for cell ``index`` in this run (0: none). With separate runs
+        per budget (NAS-Bench-101) it is the largest budget trained, not a prefix that a
+        longer query could continue: every other budget is still charged in full."""
         return self._trained.get(index, 0)
 
 
@@ -241,7 +243,10 @@ class SimulatedBenchmark:
         return result
 
     def trained_epochs(self, arch: Any) -> int:
-        """Epochs already paid for ``arch`` in this run."""
+        """Epochs already paid for ``arch`` in this run: a query up to this many epochs is free
+        on a per-epoch table; with separate runs per budget (NAS-Bench-101) only the budgets
+        queried before are free, and this is the largest of them (see
+        :meth:`TrainingLedger.trained_epochs`)."""
         space = self.bench.space
         return self.clock.ledger.trained_epochs(space.to_index(space.coerce(arch)))
 
