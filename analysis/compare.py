@@ -237,9 +237,13 @@ def format_summary(summary: pd.DataFrame, label: Callable[[str], str] | None = N
 
     cols = [c for c in summary.columns if c.startswith("p_vs_")]
     w = max([24, *(len(label(s)) + 2 for s in summary["strategy"])])  # the longest name fits
-    missing = "no_result" in summary and bool((summary["no_result"] > 0).any())
+    counts = [  # shown when some run has them
+        (c, title)
+        for c, title in (("no_result", "no result"), ("unscored", "unscored"))
+        if c in summary and bool((summary[c] > 0).any())
+    ]
     head = f"{'strategy':<{w}}{'runs':>5}"
-    head += f"{'no result':>10}" if missing else ""
+    head += "".join(f"{title:>10}" for _, title in counts)
     head += f"{'mean regret [95% CI]':>30}{'median':>9}{'rank':>6}"
     pw = {c: max(14, len(c) + 2) for c in cols}
     head += "".join(f"{c:>{pw[c]}}" for c in cols)
@@ -247,7 +251,7 @@ def format_summary(summary: pd.DataFrame, label: Callable[[str], str] | None = N
     for _, r in summary.iterrows():
         ci = f"{r.mean_regret:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]"
         line = f"{label(r.strategy):<{w}}{r.runs:>5}"
-        line += f"{r.no_result:>10}" if missing else ""
+        line += "".join(f"{r[c]:>10}" for c, _ in counts)
         line += f"{ci:>30}{r.median_regret:>9.4f}{r.mean_rank:>6.2f}"
         for c in cols:
             v = r[c]

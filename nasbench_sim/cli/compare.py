@@ -170,6 +170,16 @@ def _progress(total: int) -> Any:
     return tqdm(total=total, unit="run", desc="replaying")
 
 
+def _note_runs(final: Any, flag: str, text: str) -> None:
+    """Print ``note: N run(s) <text>`` for the runs whose boolean column ``flag`` is set,
+    ``{who}`` in ``text`` naming how many of each strategy."""
+    marked = final[final[flag]]
+    if len(marked):
+        counts = marked.groupby("strategy", observed=True).size()
+        who = ", ".join(f"{n} of {name}" for name, n in counts.items())
+        print(f"note: {len(marked)} run(s) " + text.format(who=who))
+
+
 def _compare(args: argparse.Namespace) -> int:
     if args.objectives:
         from nasbench_sim.cli.compare_mo import run_compare_mo
@@ -207,25 +217,17 @@ def _compare(args: argparse.Namespace) -> int:
             left_out=s["selection"].left_out,
             progress=bar.update,
         )
-    empty = comp.replays.final[comp.replays.final["no_result"]]
-    if len(empty):
-        counts = empty.groupby("strategy", observed=True).size()
-        who = ", ".join(f"{n} of {name}" for name, n in counts.items())
-        print(
-            f"note: {len(empty)} run(s) got no result within the budget ({who}); each is "
-            f"scored with the regret of an untrained guess, {comp.no_result_regret:.4f} (the "
-            "best test accuracy minus the mean over the benchmark's cells), and counted in "
-            "summary.csv's no_result column"
-        )
-    unscored = comp.replays.final[comp.replays.final["unscored"]]
-    if len(unscored):
-        counts = unscored.groupby("strategy", observed=True).size()
-        who = ", ".join(f"{n} of {name}" for name, n in counts.items())
-        print(
-            f"note: {len(unscored)} run(s) ended on an incumbent that the benchmark has no test "
-            f"accuracy for ({who}); they are left out of the statistics and plots and counted "
-            "in summary.csv's unscored column"
-        )
+    _note_runs(
+        comp.replays.final, "no_result",
+        "got no result within the budget ({who}); each is scored with the regret of an "
+        f"untrained guess, {comp.no_result_regret:.4f} (the best test accuracy minus the mean "
+        "over the benchmark's cells), and counted in summary.csv's no_result column",
+    )  # fmt: skip
+    _note_runs(
+        comp.replays.final, "unscored",
+        "ended on an incumbent that the benchmark has no test accuracy for ({who}); they are "
+        "left out of the statistics and plots and counted in summary.csv's unscored column",
+    )  # fmt: skip
     t0 = time.perf_counter()
     files = write_comparison(comp, args.out)
     print()

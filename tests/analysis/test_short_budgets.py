@@ -69,7 +69,7 @@ def test_an_incumbent_without_a_test_value_is_unscored_not_a_missing_result() ->
         comp.replays.runs, final, comp.budget, order=["random"], context=comp.context()
     )
     ax = figs["anytime.png"].axes[0]
-    y = [ln for ln in ax.get_lines() if ln.get_label() == "Random search"][0].get_ydata()
+    y = next(ln for ln in ax.get_lines() if ln.get_label() == "Random search").get_ydata()
     assert np.isfinite(np.asarray(y, float))[-1]  # the scored runs' mean is drawn
 
 
@@ -115,3 +115,40 @@ def test_a_failed_write_leaves_the_previous_output_whole(
         write_comparison(comp, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["c"]  # no temporary folder left behind
+
+
+def test_compare_says_how_many_runs_got_no_result_or_no_score(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+
+    from nasbench_sim.table import write_table
+    from nasbench_sim.table.synthetic import make_synthetic_table
+
+    t = make_synthetic_table(0, cells=300, n_epochs=4)
+    test = t.metrics["test_acc"].copy()
+    test[::2] = np.nan
+    path = write_table(
+        tmp_path / "t.h5", dataclasses.replace(t, metrics={**t.metrics, "test_acc": test})
+    )
+    args = [
+        "compare",
+        "--table",
+        str(path),
+        "--strategies",
+        "random",
+        "--seeds",
+        "12",
+        "--jobs",
+        "1",
+    ]
+    assert main([*args, "--budget", "3q", "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    unscored = int(pd.read_csv(tmp_path / "a" / "summary.csv")["unscored"].iloc[0])
+    assert unscored > 0
+    assert f"note: {unscored} run(s) ended on an incumbent that the benchmark has no test" in out
+    assert f"({unscored} of random)" in out and "no result within" not in out
+    assert "unscored" in out.split("strategy", 1)[1].splitlines()[0]  # a column of the table
+    assert main([*args, "--budget", "0.01x", "--out", str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert "note: 12 run(s) got no result within the budget (12 of random)" in out
