@@ -30,7 +30,7 @@ import numpy as np
 
 from nasbench_sim.space import NB201Space
 from nasbench_sim.space.nb201 import N_EDGES, N_OPS
-from nasbench_sim.table.io import TableData
+from nasbench_sim.table.data import TableData
 
 __all__ = ["make_synthetic_table"]
 
