@@ -43,7 +43,8 @@ from optuna.trial import Trial, TrialState
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import CellNotInTableError, CellParseError, StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
-from nasbench_sim.search.hyperband import check_ladder, check_rungs, ladder_budgets
+from nasbench_sim.search.hyperband import check_rungs, ladder_budgets
+from nasbench_sim.search.optuna_pruning import PrunerFactory, epoch_ladder, make_pruner
 from nasbench_sim.search.reinforce import space_decisions
 from nasbench_sim.search.sampling import fresh_index
 from nasbench_sim.space import SearchSpace
@@ -54,12 +55,6 @@ SamplerFactory = Callable[..., optuna.samplers.BaseSampler]
 _NAMED: dict[str, SamplerFactory] = {
     "tpe": optuna.samplers.TPESampler,
     "random": optuna.samplers.RandomSampler,
-}
-PrunerFactory = Callable[..., optuna.pruners.BasePruner]
-_PRUNERS: dict[str, PrunerFactory] = {
-    "hyperband": optuna.pruners.HyperbandPruner,
-    "successive_halving": optuna.pruners.SuccessiveHalvingPruner,
-    "median": optuna.pruners.MedianPruner,
 }
 _TPE_DEFAULTS: dict[str, Any] = {
     "n_startup_trials": 10,
@@ -174,13 +169,13 @@ class OptunaStrategy(Strategy):
         self._distributions: dict[str, BaseDistribution] = {
             n: CategoricalDistribution(c) for n, c in decisions
         }
-        self._ladder = self._epoch_ladder(min_epochs, eta) if pruner is not None else ()
+        self._ladder = epoch_ladder(self.n_epochs, min_epochs, eta) if pruner is not None else ()
         check_rungs(self.name, self._ladder, self.budgets, int(eta))
         with _quiet_study_creation():
             self.study = optuna.create_study(
                 directions=self._directions(),
                 sampler=self._make_sampler(self._liar is True),
-                pruner=self._make_pruner(pruner, min_epochs, eta),
+                pruner=make_pruner(pruner, self.n_epochs, min_epochs, eta),
                 study_name="nasbench-sim",
             )
         self.multi_fidelity = bool(self._ladder)  # type: ignore[misc]
@@ -191,54 +186,6 @@ class OptunaStrategy(Strategy):
         self._failed: set[int] = set()  # cells whose training gave NaN
         self._continue: deque[tuple[int, Any, int]] = deque()  # (trial, cell, next epochs)
         self.n_pruned = 0
-
-    def _epoch_ladder(self, min_epochs: int, eta: int) -> tuple[int, ...]:
-        check_ladder(self.n_epochs, eta, min_epochs)
-        ladder = [min_epochs]
-        while ladder[-1] * eta < self.n_epochs:
-            ladder.append(ladder[-1] * eta)
-        if ladder[-1] != self.n_epochs:
-            ladder.append(self.n_epochs)
-        return tuple(ladder)
-
-    def _make_pruner(
-        self, pruner: str | PrunerFactory | None, min_epochs: int, eta: int
-    ) -> optuna.pruners.BasePruner:
-        if pruner is None:
-            return optuna.pruners.NopPruner()
-        min_epochs, eta = int(min_epochs), int(eta)  # checked; Optuna wants Python ints
-        if isinstance(pruner, str):
-            if pruner not in _PRUNERS:
-                raise StrategyConfigError(
-                    f"unknown Optuna pruner {pruner!r}; allowed: {', '.join(_PRUNERS)} or a "
-                    "factory returning an optuna.pruners.BasePruner"
-                )
-            kwargs: dict[str, Any] = {
-                "hyperband": {
-                    "min_resource": min_epochs,
-                    "max_resource": self.n_epochs,
-                    "reduction_factor": eta,
-                },
-                "successive_halving": {"min_resource": min_epochs, "reduction_factor": eta},
-                "median": {"n_startup_trials": 5, "n_warmup_steps": 0},
-            }[pruner]
-            made: Any = _PRUNERS[pruner](**kwargs)
-        elif callable(pruner):
-            try:
-                made = pruner(n_epochs=self.n_epochs, min_epochs=min_epochs, eta=eta)
-            except TypeError as exc:
-                raise StrategyConfigError(
-                    f"the pruner factory must accept n_epochs=, min_epochs=, eta= ({exc})"
-                ) from exc
-        else:
-            raise StrategyConfigError(
-                f"pruner must be a name, a factory or None, got {type(pruner).__name__}"
-            )
-        if not isinstance(made, optuna.pruners.BasePruner):
-            raise StrategyConfigError(
-                f"the pruner factory returned {type(made).__name__}, not an Optuna pruner"
-            )
-        return made
 
     def _make_sampler(self, liar: bool) -> optuna.samplers.BaseSampler:
         kwargs = dict(self._sampler_kwargs)
