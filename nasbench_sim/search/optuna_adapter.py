@@ -43,7 +43,7 @@ from optuna.trial import Trial, TrialState
 from nasbench_sim.bench.results import Result
 from nasbench_sim.errors import CellNotInTableError, CellParseError, StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
-from nasbench_sim.search.hyperband import check_rungs, ladder_budgets
+from nasbench_sim.search.ladders import check_rungs, ladder_budgets
 from nasbench_sim.search.optuna_pruning import PrunerFactory, epoch_ladder, make_pruner
 from nasbench_sim.search.reinforce import space_decisions
 from nasbench_sim.search.sampling import fresh_index

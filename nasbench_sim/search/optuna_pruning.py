@@ -9,7 +9,7 @@ from typing import Any
 import optuna
 
 from nasbench_sim.errors import StrategyConfigError
-from nasbench_sim.search.hyperband import check_ladder
+from nasbench_sim.search.ladders import check_ladder
 
 __all__ = ["PRUNERS", "PrunerFactory", "epoch_ladder", "make_pruner"]
 
