@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -203,21 +204,39 @@ def _cells_arg(bench: TabularBenchmark) -> tuple[str, str]:
     )
 
 
-def write_datasheet(table_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+def write_datasheet(
+    table_path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None
+) -> Path:
     """Write ``README.md``, ``datasheet.json``, ``accuracy_hist.png`` and ``cost_pareto.png``
     describing the table at ``table_path`` into the folder ``out``, as a whole (a temporary
     folder swapped in at the end); return the README's path.
+
+    With ``out=None`` they go beside the table, into its own folder (a shipped table's
+    ``data/README.md``): written into a temporary folder first, then moved in file by file,
+    replacing only those files (a stale ``cost_pareto.png`` is removed when the table has no
+    costs); nothing else in the folder is touched.
 
     Raises:
         TableError: ``table_path`` is not a valid table.
         OutputFolderError: ``out`` holds files a datasheet does not write.
     """
     path = Path(table_path)
-    check_output_dir(out, DATASHEET_FILES)  # before any work
+    if out is not None:
+        check_output_dir(out, DATASHEET_FILES)  # before any work
     bench = TabularBenchmark(read_table(path))
-    with atomic_dir(out, DATASHEET_FILES) as folder:
-        _write(bench, path, folder)
-    return Path(out) / "README.md"
+    if out is not None:
+        with atomic_dir(out, DATASHEET_FILES) as folder:
+            _write(bench, path, folder)
+        return Path(out) / "README.md"
+    beside = path.resolve().parent
+    with tempfile.TemporaryDirectory(prefix=".datasheet.", dir=beside) as tmp:
+        _write(bench, path, Path(tmp))
+        for name in DATASHEET_FILES:
+            if (Path(tmp) / name).exists():
+                os.replace(Path(tmp) / name, beside / name)
+            elif (beside / name).exists():
+                (beside / name).unlink()
+    return beside / "README.md"
 
 
 def _write(bench: TabularBenchmark, path: Path, out_dir: Path) -> None:

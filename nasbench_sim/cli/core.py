@@ -75,7 +75,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "front, and the `nasbench-sim build` command that rebuilds it.",
     )
     _table_args(p)
-    p.add_argument("--out", required=True, help="folder to write into")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="folder to write into (replaced as a whole)")
+    where.add_argument(
+        "--beside",
+        action="store_true",
+        help="write into the table's own folder, replacing only the datasheet's files "
+        "(a shipped table's data/README.md)",
+    )
     p.set_defaults(func=_datasheet)
 
     p = sub.add_parser("query", help="look up one architecture")
@@ -184,7 +191,7 @@ def _datasheet(args: argparse.Namespace) -> int:
             f"--table {table}: no such table file (a synthetic table must be written first: "
             "`nasbench-sim synthetic --out T.h5`)"
         )
-    readme = write_datasheet(table, args.out)
+    readme = write_datasheet(table, None if args.beside else args.out)
     data = json.loads((readme.parent / "datasheet.json").read_text())
     failed = [c["statistic"] for c in data["criteria"] if not c["ok"]]
     print(f"wrote {readme.parent}/: README.md, datasheet.json, {', '.join(data['plots'])}")

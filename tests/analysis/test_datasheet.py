@@ -131,3 +131,20 @@ def test_the_datasheet_lists_the_exact_fronts_of_accuracy_against_every_cost(
         accs = [m["test_acc"] for m in front["members"]]
         assert accs == sorted(accs, reverse=True) and 0 < front["hypervolume"] <= 1.1**2
     assert "## Pareto fronts" in readme.read_text()
+
+
+def test_a_datasheet_beside_its_table_replaces_only_its_own_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _table(tmp_path, PROTO.to_dict())
+    (tmp_path / "LICENSE").write_text("keep me")
+    (tmp_path / "cost_pareto.png").write_text("stale")
+    before = path.read_bytes()
+    assert main(["datasheet", "--table", str(path), "--beside"]) == 0
+    assert f"wrote {tmp_path}/: README.md" in capsys.readouterr().out
+    assert (tmp_path / "LICENSE").read_text() == "keep me" and path.read_bytes() == before
+    assert (tmp_path / "README.md").read_text().startswith("# Datasheet: `t.h5`")
+    assert (tmp_path / "cost_pareto.png").read_bytes()[:4] == b"\x89PNG"  # replaced
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".datasheet.")]
+    assert main(["datasheet", "--table", str(path), "--beside", "--out", str(tmp_path / "x")]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
