@@ -145,14 +145,27 @@ def _build_status(table: str | None, as_json: bool) -> dict[str, Any] | None:
     if table is None or Path(table).exists():
         return None
     from nasbench_sim.generate.chunks import build_status
+    from nasbench_sim.generate.projection import project_build
 
     status = build_status(table)
-    if status is not None and not as_json:
+    if status is None:
+        return None
+    projection = project_build(table)
+    if projection is not None:
+        status["cpu"] = projection.as_dict()
+    if not as_json:
         print(
             f"BUILD IN PROGRESS ({status['parts']}): {status['chunks_done']} of "
             f"{status['chunks_total']} chunks, {status['cells_done']} of "
             f"{status['cells_total']} cells committed (shard {status['shard']})"
         )
+        if projection is not None:
+            p = projection
+            print(
+                f"CPU: {p.cpu_h_done:.1f} core-hours so far; the whole shard projects to "
+                f"{p.cpu_h_total:.1f} core-hours at the rate measured so far (fit error "
+                f"{100 * p.fit_mape:.1f} %), {p.hours_left:.1f} h more on {p.cores} busy cores"
+            )
     return status
 
 

@@ -1,0 +1,109 @@
+"""How much CPU a build in progress has used and will need, from its committed chunks.
+
+A chunk's cost depends on its cells: a cell with more convolutions costs more to train. Each
+committed chunk records the CPU seconds of its training process (``info['cpu_s']``); a
+non-negative least-squares fit of those against the chunk's number of cells and its counts of
+each op (``skip_connect``, ``nor_conv_1x1``, ``nor_conv_3x3``, ``avg_pool_3x3`` over all its
+cells' edges) predicts every chunk not yet trained. Chunks trained while other work shared the
+cores record more CPU time than on a machine at rest, so the projection is of the build at the
+rate measured so far. Its in-sample error (mean absolute percentage over committed chunks) is
+reported with it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nasbench_sim.generate.chunks import chunk_path, parts_dir, read_chunk, read_manifest
+from nasbench_sim.space import NB201Space
+
+__all__ = ["MIN_CHUNKS", "BuildProjection", "project_build"]
+
+MIN_CHUNKS = 6
+"""Committed chunks needed before a projection is made."""
+
+
+@dataclass(frozen=True)
+class BuildProjection:
+    """CPU time of a build: spent on committed chunks, and projected for all of them.
+
+    Attributes:
+        chunks_done: committed chunks that record their CPU time.
+        cpu_h_done: CPU hours of those chunks' training processes.
+        cpu_h_total: projected CPU hours of every chunk of the shard (committed ones as
+            recorded).
+        fit_mape: mean absolute percentage error of the fit on the committed chunks.
+        cores: the cores :attr:`hours_left` assumes busy (default: this machine's).
+    """
+
+    chunks_done: int
+    cpu_h_done: float
+    cpu_h_total: float
+    fit_mape: float
+    cores: int
+
+    @property
+    def hours_left(self) -> float:
+        """Wall hours still needed with :attr:`cores` busy at the rate measured so far."""
+        return (self.cpu_h_total - self.cpu_h_done) / max(self.cores, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cpu_h_done": round(self.cpu_h_done, 2),
+            "cpu_h_projected_total": round(self.cpu_h_total, 2),
+            "hours_left_at_full_use": round(self.hours_left, 1),
+            "cores": self.cores,
+            "projection_fit_mape": round(self.fit_mape, 3),
+        }
+
+
+def _features(ops: np.ndarray) -> np.ndarray:
+    """``[cells, #skip, #conv1x1, #conv3x3, #pool]`` of a chunk's cells' op matrix."""
+    return np.array([ops.shape[0], *((ops == k).sum() for k in (1, 2, 3, 4))], dtype=np.float64)
+
+
+def project_build(out: str | os.PathLike[str], cores: int | None = None) -> BuildProjection | None:
+    """The projection for the build writing ``out`` (``cores``: for :attr:`~BuildProjection.
+    hours_left`, default this machine's); ``None`` when no build is in progress there, it is
+    not an ``nb201`` build, or fewer than :data:`MIN_CHUNKS` chunks record their CPU time."""
+    from scipy.optimize import nnls
+
+    parts = parts_dir(out)
+    try:
+        manifest = read_manifest(parts)
+    except Exception:  # no build there, or not one this version reads: nothing to project
+        return None
+    if manifest.get("space") != "nb201":
+        return None
+    cells = np.asarray(manifest["cells"], dtype=np.int64)
+    size = int(manifest["chunk_size"])
+    shard_i, shard_n = manifest["shard"]
+    ids = [c for c in range(int(manifest["n_chunks"])) if c % shard_n == shard_i]
+    ops = NB201Space().ops_matrix(cells)
+    x = {c: _features(ops[c * size : (c + 1) * size]) for c in ids}
+    spent: dict[int, float] = {}
+    for c in ids:
+        path = chunk_path(parts, c)
+        if path.exists():
+            cpu = read_chunk(path).info.get("cpu_s")
+            if isinstance(cpu, (int, float)) and cpu > 0:
+                spent[c] = float(cpu)
+    if len(spent) < MIN_CHUNKS:
+        return None
+    done = sorted(spent)
+    a = np.vstack([x[c] for c in done])
+    y = np.array([spent[c] for c in done])
+    coef, _ = nnls(a, y)
+    fit = a @ coef
+    total = sum(spent.get(c, float(x[c] @ coef)) for c in ids)
+    return BuildProjection(
+        chunks_done=len(done),
+        cpu_h_done=float(y.sum()) / 3600,
+        cpu_h_total=float(total) / 3600,
+        fit_mape=float(np.mean(np.abs(fit - y) / y)),
+        cores=int(cores or os.cpu_count() or 1),
+    )

@@ -1,0 +1,56 @@
+"""The CPU projection of a build in progress, from its committed chunks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nasbench_sim.generate import Protocol, build_table, parts_dir
+from nasbench_sim.generate.chunks import chunk_path, read_chunk
+from nasbench_sim.generate.projection import MIN_CHUNKS, project_build
+
+CELLS = [0, 7, 55, 1234, 3001, 5555, 9000, 12000, 14000]
+
+
+@pytest.fixture()
+def parts(tmp_path: Path, tiny: Protocol) -> Path:
+    out = build_table(tiny, tmp_path / "t.h5", cells=CELLS, seeds=[0], chunk_size=1,
+                      keep_parts=True)  # fmt: skip
+    return out
+
+
+def test_committed_chunks_are_counted_and_the_rest_projected(
+    parts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nasbench_sim.cli import main
+
+    folder = parts_dir(parts)
+    cpu = [read_chunk(chunk_path(folder, c)).info["cpu_s"] for c in range(len(CELLS))]
+    whole = project_build(parts, cores=2)
+    assert whole is not None and whole.chunks_done == len(CELLS)
+    assert whole.cpu_h_done == pytest.approx(sum(cpu) / 3600)
+    assert whole.cpu_h_total == pytest.approx(whole.cpu_h_done) and whole.hours_left == 0
+    for c in (7, 8):  # two chunks not trained yet
+        chunk_path(folder, c).unlink()
+    part = project_build(parts, cores=2)
+    assert part is not None and part.chunks_done == len(CELLS) - 2
+    assert part.cpu_h_done == pytest.approx(sum(cpu[:7]) / 3600)
+    assert part.cpu_h_total > part.cpu_h_done  # the missing chunks are projected, not zero
+    assert part.hours_left == pytest.approx((part.cpu_h_total - part.cpu_h_done) / 2)
+    assert np.isfinite(part.fit_mape) and part.fit_mape >= 0
+    assert set(part.as_dict()) >= {"cpu_h_done", "cpu_h_projected_total", "hours_left_at_full_use"}
+    parts.unlink()  # the table is not assembled yet: `info` reads the committed chunks
+    assert main(["info", "--table", str(parts)]) == 0
+    out = capsys.readouterr().out
+    assert "BUILD IN PROGRESS" in out and "7 of 9 chunks" in out
+    assert f"CPU: {part.cpu_h_done:.1f} core-hours so far" in out
+
+
+def test_no_projection_without_enough_chunks_or_a_build(parts: Path, tmp_path: Path) -> None:
+    folder = parts_dir(parts)
+    for c in range(len(CELLS) - MIN_CHUNKS + 1):
+        chunk_path(folder, c).unlink()
+    assert project_build(parts) is None  # MIN_CHUNKS - 1 left
+    assert project_build(tmp_path / "nothing.h5") is None
