@@ -42,7 +42,9 @@ def final_figure(
     Runs that found the optimum (regret exactly 0) are drawn as black-edged dots in a shaded
     strip left of the axis' zero, and the right-hand axis gives each strategy's share of them.
     Runs without a result inside the budget (``final["no_result"]``, scored with a fixed
-    regret: see :func:`analysis.stats.score_runs`) are drawn as crosses.
+    regret: see :func:`analysis.stats.score_runs`) are drawn as crosses; runs without a score
+    (``final["unscored"]``: NaN regret) are left out, as they are from the summary, and the
+    title's count of seeds is of the runs drawn.
 
     Args:
         final: columns ``strategy`` and ``final_regret``, one row per run (and, optionally,

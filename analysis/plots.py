@@ -76,9 +76,12 @@ def _draw_curve(
     style: tuple[Any, float, str],
     confidence: float,
     queries: bool,
+    start: float | None = None,
 ) -> tuple[float | None, tuple[float, float] | None]:
     """One strategy's mean line and CI band; returns the lower end of the drawn band and, on
-    the results axis, where the longest run ends ``(x, mean final regret)``."""
+    the results axis, where the longest run ends ``(x, mean final regret)``. ``start``: the x
+    from which every run has a result (the mean at each x is then over the runs whose regret
+    is known there); ``None``: the first x at which no run's regret is NaN."""
     color, band_alpha, name = style
     shortest = longest = xs.size
     if queries:
@@ -87,7 +90,10 @@ def _draw_curve(
     mean, half = t_interval(curves, confidence)
     # a line starts once every one of its runs has a result (a weight-sharing run has none
     # until its super-network is paid for): no mean of the fastest runs
-    started = ~np.isnan(curves).any(axis=0) if curves.size else np.zeros(xs.size, bool)
+    if start is not None:
+        started = (xs >= start) & ~np.isnan(curves).all(axis=0)
+    else:
+        started = ~np.isnan(curves).any(axis=0) if curves.size else np.zeros(xs.size, bool)
     mean, half = np.where(started, mean, np.nan), np.where(started, half, np.nan)
     k = np.arange(xs.size)
     ax.plot(xs, np.where(k < shortest, mean, np.nan), color=color, lw=1.6, label=name)
@@ -145,6 +151,7 @@ def anytime_figure(
     x_axis: str = "time",
     context: RunContext | None = None,
     quantity: Quantity = ACCURACY_REGRET,
+    starts: Mapping[str, float] | None = None,
 ) -> Figure:
     """Mean regret against simulated time or results received (log axes), with a confidence
     band per strategy.
@@ -165,6 +172,10 @@ def anytime_figure(
             counts of results received; see :func:`analysis.stats.query_curves`).
         context: table, budget, workers and seeds, for the title.
         quantity: what the curves measure (default: test regret in accuracy).
+        starts: per strategy, the time (or count) from which every run has a result; the mean
+            at each point is then over the runs whose regret is known there (a run whose
+            incumbent has no test value is left out at those points). ``None``: a line starts
+            where no run's regret is NaN.
     """
     names = list(order or curves)
     palette = colors(names)
@@ -179,9 +190,11 @@ def anytime_figure(
     lows, highs, ends = [], [], []  # drawn band ends: the y-axis range; lines' end points
     for name in names:
         style = (palette[name], band_alpha, label(name))
+        start = None if starts is None or name not in starts else starts[name] / scale
         low, end = _draw_curve(
-            ax, times / scale, curves[name], style=style, confidence=confidence, queries=queries
-        )
+            ax, times / scale, curves[name], style=style, confidence=confidence, queries=queries,
+            start=start,
+        )  # fmt: skip
         if low is not None:
             lows.append(low)
             highs.append(float(np.nanmax(curves[name])))
@@ -255,6 +268,22 @@ def _budget_line(ax: Any, x: float, unit: str) -> None:
     )
 
 
+def _time_starts(in_budget: pd.DataFrame, final: pd.DataFrame) -> dict[str, float]:
+    """Per strategy, the time its last scored run gets its first result (infinite when a
+    scored run gets none inside the budget: the line is not drawn, as a mean of only the
+    faster runs would flatter it)."""
+    first = in_budget.groupby(["strategy", "seed"], observed=True)["finish"].min()
+    scored = final
+    if "unscored" in final:
+        scored = final[~final["unscored"].to_numpy(bool)]
+    runs = scored.groupby("strategy", observed=True).size()
+    out = {}
+    for name, times in first.groupby(level="strategy", observed=True):
+        complete = len(times) >= int(runs.get(name, 0))
+        out[str(name)] = float(times.max()) if complete else float("inf")
+    return out
+
+
 def _message_figure(text: str) -> Figure:
     """A figure that says why there is no plot."""
     fig = Figure(figsize=(6.5, 2.0), layout="constrained")
@@ -299,22 +328,23 @@ def regret_figures(
     in_budget = runs if budget.time_s is None else runs[runs["finish"] <= budget.time_s]
     figures: dict[str, Figure] = {}
     if in_budget.empty:
-        scored = "unscored" not in final or not final["unscored"].all()
-        what = "got a result within the budget" if scored else "has an incumbent with a test value"
-        text = f"{context.heading}: no run {what}\n({context.setup})"
+        some = "unscored" in final and bool(final["unscored"].any())
+        what = "a scored result (the rest have no test value)" if some else "a result"
+        text = f"{context.heading}: no run got {what} within the budget\n({context.setup})"
         figures["anytime.png"] = _message_figure(text)
         figures["anytime_queries.png"] = _message_figure(text)
     else:
         times = time_grid(runs, end=budget.time_s)
         curves = anytime_curves(runs, times)
+        starts = _time_starts(in_budget, final)
         figures["anytime.png"] = anytime_figure(
             curves, times, order=[s for s in order if s in curves], context=context,
-            quantity=quantity,
+            quantity=quantity, starts=starts,
         )  # fmt: skip
         ks, by_query = query_curves(runs, end=budget.time_s)
         figures["anytime_queries.png"] = anytime_figure(
             by_query, ks, order=[s for s in order if s in by_query], x_axis="queries",
-            context=context, quantity=quantity,
+            context=context, quantity=quantity, starts=dict.fromkeys(by_query, 1.0),
         )  # fmt: skip
     figures["final.png"] = final_figure(final, order=order, context=context, quantity=quantity)
     return {prefix + name: fig for name, fig in figures.items()}

@@ -14,7 +14,7 @@ Conventions:
 * A run that has an incumbent whose test accuracy the benchmark lacks (an imported table
   with a missing test split for that cell) cannot be scored. It is not given a made-up regret:
   it stays NaN, is left out of the means, intervals and tests, and is counted in the summary's
-  ``unscored`` column.
+  ``unscored`` column; ranks are taken only over the seeds where every strategy is scored.
 * Ranks: in each seed the strategies are ranked by final regret (ties share the mean rank);
   ``mean_rank`` averages over seeds. Runs with the same seed share the benchmark's repeats
   (common random numbers), so paired tests are appropriate: ``p_vs_<baseline>`` is a
@@ -175,7 +175,7 @@ def summarize(
         else pd.Series(dtype=np.int64)
         for c in ("no_result", "unscored")
     }
-    ranks = wide.rank(axis=1, method="average")
+    ranks = wide.dropna(axis=0, how="any").rank(axis=1, method="average")
     rows = []
     for name in wide.columns:
         x = wide[name].to_numpy()

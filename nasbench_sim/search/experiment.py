@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from nasbench_sim.bench.base import Benchmark
@@ -191,10 +192,12 @@ def _tasks(
 
 
 def _has_result(log: pd.DataFrame, time_s: float | None) -> bool:
-    """A query of ``log`` finished by ``time_s`` (at all, when ``None``)."""
+    """A query of ``log`` with a validation accuracy (not a failed training) finished by
+    ``time_s`` (at all, when ``None``)."""
     if len(log) == 0:
         return False
-    return time_s is None or bool(log["finish"].min() <= time_s)
+    done = log if time_s is None else log[log["finish"] <= time_s]
+    return bool(np.isfinite(done["valid_acc"].to_numpy(np.float64)).any())
 
 
 def _collect(outcomes: list[_Outcome], budget: Budget) -> tuple[pd.DataFrame, ...]:

@@ -65,12 +65,19 @@ def test_an_incumbent_without_a_test_value_is_unscored_not_a_missing_result() ->
     assert row["mean_regret"] == pytest.approx(final["final_regret"][~unscored].mean())
     from analysis.plots import regret_figures
 
-    figs = regret_figures(
-        comp.replays.runs, final, comp.budget, order=["random"], context=comp.context()
-    )
-    ax = figs["anytime.png"].axes[0]
-    y = next(ln for ln in ax.get_lines() if ln.get_label() == "Random search").get_ydata()
-    assert np.isfinite(np.asarray(y, float))[-1]  # the scored runs' mean is drawn
+    # longer runs: some scored runs pass through incumbents without a test value on the way
+    comp = compare(bench, ["random"], range(20), Budget(queries=6))
+    runs, final = comp.replays.runs, comp.replays.final
+    scored_runs = runs.merge(final.loc[~final["unscored"], ["seed"]], on="seed")
+    assert scored_runs["regret"].isna().any()  # the case this checks
+    figs = regret_figures(runs, final, comp.budget, order=["random"], context=comp.context())
+    start = scored_runs.groupby("seed")["finish"].min().max()
+    for name, from_x in (("anytime.png", start), ("anytime_queries.png", 1)):
+        line = next(
+            ln for ln in figs[name].axes[0].get_lines() if ln.get_label() == "Random search"
+        )
+        x, y = (np.asarray(v, float) for v in line.get_data())
+        assert np.isfinite(y[x >= from_x * (1 - 1e-9)]).all(), name  # drawn wherever it started
 
 
 def test_compare_twice_into_one_folder_never_mixes_outputs(tmp_path: Path) -> None:
@@ -152,3 +159,22 @@ def test_compare_says_how_many_runs_got_no_result_or_no_score(
     assert main([*args, "--budget", "0.01x", "--out", str(tmp_path / "b")]) == 0
     out = capsys.readouterr().out
     assert "note: 12 run(s) got no result within the budget (12 of random)" in out
+
+
+def test_a_run_that_only_hit_failed_trainings_has_no_result() -> None:
+    import dataclasses
+
+    from nasbench_sim.table.synthetic import make_synthetic_table
+
+    t = make_synthetic_table(0, cells=300, n_epochs=4)
+    failed = np.arange(300) % 4 != 0  # three in four cells' trainings failed: NaN curves
+    metrics = {k: v.copy() for k, v in t.metrics.items()}
+    for k in ("valid_acc", "valid_loss"):
+        metrics[k][failed] = np.nan
+    bench = TabularBenchmark(dataclasses.replace(t, metrics=metrics))
+    comp = compare(bench, ["random"], range(16), Budget(queries=1))
+    final = comp.replays.final
+    hit = comp.replays.runs.groupby("seed")["valid_acc"].apply(lambda v: np.isfinite(v).any())
+    assert 0 < hit.sum() < 16  # some runs queried only a failed cell
+    np.testing.assert_array_equal(final.set_index("seed")["has_result"], hit)
+    assert (final["no_result"] == ~final["has_result"]).all() and not final["unscored"].any()

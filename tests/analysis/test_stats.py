@@ -61,6 +61,14 @@ def test_summarize_ranks_and_paired_test() -> None:
     assert (s["ci_low"] <= s["mean_regret"]).all() and (s["mean_regret"] <= s["ci_high"]).all()
 
 
+def test_ranks_skip_seeds_with_an_unscored_run() -> None:
+    # seed 2: "a" is unscored; ranked alone, "b" would get rank 1 there and look better
+    final = _final({"a": np.array([0.01, 0.01, np.nan]), "b": np.array([0.02, 0.02, 0.03])})
+    s = summarize(final, baseline=None).set_index("strategy")
+    assert s.loc["a", "mean_rank"] == 1.0 and s.loc["b", "mean_rank"] == 2.0
+    assert s.loc["a", "runs"] == 2 and s.loc["a", "mean_regret"] == pytest.approx(0.01)
+
+
 def test_anytime_curves_and_plots_from_real_runs(
     synthetic_bench: TabularBenchmark, tmp_path
 ) -> None:
