@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nasbench_sim.atomic import atomic_dir, check_output_dir
+from nasbench_sim.atomic import OutputFolderError, atomic_dir, check_output_dir
 from nasbench_sim.bench import TabularBenchmark
 from nasbench_sim.bench.discrimination import DISCRIMINATION_KEYS
 from nasbench_sim.search.mo import ExactFront, exact_front
@@ -58,6 +58,8 @@ _BUILD_KEYS = (
     "model_steps",
     "timing_model_cv_mape",
     "timing_model_method",
+    "costs_remeasured",
+    "costs_at_build",
     "software",
 )
 
@@ -229,6 +231,7 @@ def write_datasheet(
             _write(bench, path, folder)
         return Path(out) / "README.md"
     beside = path.resolve().parent
+    _check_beside(beside / "README.md", path.name)
     with tempfile.TemporaryDirectory(prefix=".datasheet.", dir=beside) as tmp:
         _write(bench, path, Path(tmp))
         for name in DATASHEET_FILES:
@@ -237,6 +240,21 @@ def write_datasheet(
             elif (beside / name).exists():
                 (beside / name).unlink()
     return beside / "README.md"
+
+
+def _check_beside(readme: Path, table_name: str) -> None:
+    """Refuse to replace a ``README.md`` beside the table that is not this table's datasheet
+    (a user's notes, another table's datasheet)."""
+    if not readme.exists():
+        return
+    with open(readme, encoding="utf-8", errors="replace") as f:
+        first = f.readline().rstrip("\n")
+    if first != f"# Datasheet: `{table_name}`":
+        raise OutputFolderError(
+            f"{readme} is not the datasheet of {table_name} (its first line is {first[:60]!r}); "
+            "--beside replaces only a previous datasheet of the same table: move that file, "
+            "or write the datasheet elsewhere with --out DIR"
+        )
 
 
 def _write(bench: TabularBenchmark, path: Path, out_dir: Path) -> None:

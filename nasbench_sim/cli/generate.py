@@ -138,6 +138,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="merged table to write (.h5)")
     p.set_defaults(func=_merge)
 
+    _register_recost(sub)
+
+
+def _register_recost(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "recost",
         help="re-measure a built table's latency and training times on this machine at rest",
@@ -153,6 +157,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: those the build trained with)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="draws the timed rows")
+    p.add_argument("--data-dir", default=None, help="folder of cifar10/cifar100/fashion_mnist")
     p.set_defaults(func=_recost)
 
 
@@ -301,7 +306,7 @@ def _recost(args: argparse.Namespace) -> int:
     with tqdm(total=total, unit="measurement", desc="re-measuring", file=sys.stderr) as bar:
         report = recost_table(
             args.table, args.out, timed_cells=args.timed_cells, repeats=args.repeats,
-            threads=args.threads, seed=args.seed, progress=bar.update,
+            threads=args.threads, seed=args.seed, data_dir=args.data_dir, progress=bar.update,
         )  # fmt: skip
     print("\n".join(report.lines()))
     return 0

@@ -96,6 +96,77 @@ def _threads(table: TableData, threads: int | None) -> int:
     return int(numerics.get("threads", 1)) if isinstance(numerics, dict) else 1
 
 
+def _check_table(table: TableData, path: str | os.PathLike[str]) -> None:
+    """Refuse a table whose costs this command cannot measure again."""
+    if not table.protocol or "generator" in table.protocol:
+        raise GenerateError(
+            f"{path}: records no build protocol (only tables made by `nasbench-sim build` "
+            "can be re-measured)"
+        )
+    if table.space != "nb201":
+        raise GenerateError(
+            f"{path}: a table of space {table.space!r}; only nb201 tables are re-measured"
+        )
+    numerics = table.provenance.get("numerics") or {}
+    device = numerics.get("device", "cpu") if isinstance(numerics, dict) else "cpu"
+    if device != "cpu":
+        raise GenerateError(
+            f"{path}: built on {device!r}; recost measures on this machine's CPU and would put "
+            "CPU figures beside the build's device in the provenance (re-measure on the device "
+            "that built it instead)"
+        )
+
+
+def _measure(
+    table: TableData,
+    protocol: Any,
+    timed: np.ndarray,
+    data_dir: str | os.PathLike[str] | None,
+    progress: Callable[[int], None] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's latency, and the seconds per epoch of the ``timed`` rows (NaN elsewhere)."""
+    from nasbench_sim.generate._loop import steps_per_epoch
+    from nasbench_sim.generate.costs import measure_latency, time_train_steps
+    from nasbench_sim.generate.datasets import dataset_for
+    from nasbench_sim.generate.train_reference import reference_model
+    from nasbench_sim.space import Cell
+
+    data = dataset_for(protocol, "cpu", data_dir)
+    seed0 = int(table.seeds[0])
+    cells = [Cell.from_index(int(i)) for i in table.arch_index]
+    latency = np.empty(table.n_cells)
+    for j, cell in enumerate(cells):
+        model = reference_model(protocol, cell, seed0, data, "cpu")
+        latency[j] = measure_latency(model, data.input_shape, protocol)
+        if progress is not None:
+            progress(1)
+    measured = np.full(table.n_cells, np.nan)
+    spe = steps_per_epoch(protocol, int(data.train_y.shape[0]))
+    for j in timed.tolist():
+        model = reference_model(protocol, cells[j], seed0, data, "cpu")
+        measured[j] = time_train_steps(model, data, protocol) * spe
+        if progress is not None:
+            progress(1)
+    return latency, measured
+
+
+def _provenance(table: TableData, timing: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """The table's provenance with the refitted timing model and this re-measurement; the
+    build's own timing-model figures are kept under ``costs_at_build`` (set once: a second
+    re-measurement does not overwrite them), earlier re-measurements under
+    ``costs_remeasured_before``."""
+    prov: dict[str, Any] = dict(table.provenance)
+    prov.setdefault("costs_at_build", {k: prov.get(k) for k in _TIMING_KEYS})
+    if "costs_remeasured" in prov:
+        prov["costs_remeasured_before"] = [
+            *prov.get("costs_remeasured_before", []),
+            prov["costs_remeasured"],
+        ]
+    prov.update(timing.provenance())
+    prov["costs_remeasured"] = record
+    return prov
+
+
 def recost_table(
     path: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -110,7 +181,8 @@ def recost_table(
     """Write ``path`` to ``out`` with its wall-clock costs measured again on this machine's CPU.
 
     Args:
-        path: a table made by ``build`` (it records the protocol the costs are measured at).
+        path: a table made by ``build`` on a CPU (it records the protocol the costs are
+            measured at).
         out: where to write the result (may be ``path``; written atomically).
         timed_cells: rows whose training steps are timed (all rows if fewer).
         repeats: forward passes per latency measurement (their median is kept).
@@ -121,49 +193,26 @@ def recost_table(
             one per timed row: ``rows + min(timed_cells, rows)`` in all).
 
     Raises:
-        GenerateError: a table without a generator protocol, or bad arguments.
+        GenerateError: a table without a build protocol, not nb201, built on another device
+            than a CPU, or bad arguments.
     """
     import torch
 
-    from nasbench_sim.generate._loop import steps_per_epoch
-    from nasbench_sim.generate.costs import measure_latency, time_train_steps
-    from nasbench_sim.generate.datasets import dataset_for
     from nasbench_sim.generate.protocol import Protocol
     from nasbench_sim.generate.timing_model import fit_timing_model
-    from nasbench_sim.generate.train_reference import reference_model
-    from nasbench_sim.space import Cell
 
     check_arguments(timed_cells, repeats, threads)
     table = read_table(path)
-    if not table.protocol or "generator" in table.protocol or table.space != "nb201":
-        raise GenerateError(
-            f"{path}: records no build protocol (only tables made by `nasbench-sim build` "
-            "can be re-measured)"
-        )
+    _check_table(table, path)
     protocol = replace(Protocol.from_dict(table.protocol), latency_repeats=repeats)
     n_threads = _threads(table, threads)
+    k = min(timed_cells, table.n_cells)
+    timed = np.sort(np.random.default_rng(seed).choice(table.n_cells, k, replace=False))
     before = torch.get_num_threads()
     torch.set_num_threads(n_threads)
     start = time.perf_counter()
     try:
-        data = dataset_for(protocol, "cpu", data_dir)
-        seed0 = int(table.seeds[0])
-        latency = np.empty(table.n_cells)
-        cells = [Cell.from_index(int(i)) for i in table.arch_index]
-        for j, cell in enumerate(cells):
-            model = reference_model(protocol, cell, seed0, data, "cpu")
-            latency[j] = measure_latency(model, data.input_shape, protocol)
-            if progress is not None:
-                progress(1)
-        k = min(timed_cells, table.n_cells)
-        timed = np.sort(np.random.default_rng(seed).choice(table.n_cells, k, replace=False))
-        measured = np.full(table.n_cells, np.nan)
-        spe = steps_per_epoch(protocol, int(data.train_y.shape[0]))
-        for j in timed.tolist():
-            model = reference_model(protocol, cells[j], seed0, data, "cpu")
-            measured[j] = time_train_steps(model, data, protocol) * spe
-            if progress is not None:
-                progress(1)
+        latency, measured = _measure(table, protocol, timed, data_dir, progress)
     finally:
         torch.set_num_threads(before)
     seconds = time.perf_counter() - start
@@ -173,10 +222,7 @@ def recost_table(
     cost["train_time_measured_s"] = measured
     timing = fit_timing_model(table.arch_index, cost["flops"], cost["params"], measured)
     cost["train_time_s"] = timing.predicted
-    prov: dict[str, Any] = dict(table.provenance)
-    prov["costs_at_build"] = {k: prov.get(k) for k in _TIMING_KEYS}
-    prov.update(timing.provenance())
-    prov["costs_remeasured"] = {
+    prov = _provenance(table, timing, {
         "when": _dt.datetime.now(_dt.UTC).isoformat(),
         "host": platform.node(),
         "processor": platform.processor() or platform.machine(),
@@ -186,7 +232,7 @@ def recost_table(
         "timed_cells": int(k),
         "seed": seed,
         "seconds": seconds,
-    }
+    })  # fmt: skip
     written = write_table(out, replace(table, cost=cost, provenance=prov))
     before_mape = prov["costs_at_build"].get("timing_model_cv_mape")
     with np.errstate(all="ignore"):

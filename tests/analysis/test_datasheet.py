@@ -148,3 +148,13 @@ def test_a_datasheet_beside_its_table_replaces_only_its_own_files(
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".datasheet.")]
     assert main(["datasheet", "--table", str(path), "--beside", "--out", str(tmp_path / "x")]) == 2
     assert "not allowed with argument" in capsys.readouterr().err
+    assert main(["datasheet", "--table", str(path), "--beside"]) == 0  # its own: replaced
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "README.md").write_text("# My experiment notes\n")
+    moved = other / "t.h5"
+    moved.write_bytes(before)
+    assert main(["datasheet", "--table", str(moved), "--beside"]) == 2
+    assert "is not the datasheet of t.h5" in capsys.readouterr().err
+    assert (other / "README.md").read_text() == "# My experiment notes\n"
+    assert sorted(p.name for p in other.iterdir()) == ["README.md", "t.h5"]

@@ -49,6 +49,10 @@ def test_only_the_wall_clock_costs_change(built: Path, tmp_path: Path) -> None:
     )
     assert b.provenance["timing_model_n_measured"] == 4
     assert b.protocol == a.protocol  # the table's protocol is untouched (repeats are recorded)
+    from analysis.datasheet import write_datasheet
+
+    text = write_datasheet(report.out, tmp_path / "ds").read_text()
+    assert "- costs_remeasured: {" in text and "- costs_at_build: {" in text
 
 
 def test_the_same_seed_times_the_same_rows(built: Path, tmp_path: Path) -> None:
@@ -86,3 +90,41 @@ def test_cli(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["recost", str(built), "--out", str(out), "--repeats", "0"]) == 2
     err = capsys.readouterr().err
     assert "repeats must be an integer >= 1" in err and "re-measuring" not in err
+
+
+def test_a_second_recost_keeps_the_builds_own_figures(built: Path, tmp_path: Path) -> None:
+    first = recost_table(built, tmp_path / "a.h5", timed_cells=4, repeats=1)
+    second = recost_table(first.out, tmp_path / "b.h5", timed_cells=5, repeats=1, seed=1)
+    a, b, c = read_table(built), read_table(first.out), read_table(second.out)
+    at_build = {k: a.provenance.get(k) for k in ("timing_model_cv_mape", "timing_model_n_measured")}
+    for t in (b, c):
+        got = t.provenance["costs_at_build"]
+        assert {k: got[k] for k in at_build} == at_build
+    assert c.provenance["costs_remeasured"]["timed_cells"] == 5
+    assert [r["timed_cells"] for r in c.provenance["costs_remeasured_before"]] == [4]
+    assert second.cv_mape_before == a.provenance.get("timing_model_cv_mape")
+
+
+def test_tables_it_cannot_remeasure_are_refused(built: Path, tmp_path: Path) -> None:
+    t = read_table(built)
+    gpu = dataclasses.replace(
+        t, provenance={**t.provenance, "numerics": {**t.provenance["numerics"], "device": "cuda"}}
+    )
+    with pytest.raises(GenerateError, match="built on 'cuda'"):
+        recost_table(write_table(tmp_path / "gpu.h5", gpu), tmp_path / "x.h5")
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_the_data_dir_reaches_the_dataset(
+    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    t = read_table(built)
+    path = write_table(
+        tmp_path / "cifar.h5", dataclasses.replace(t, protocol={**t.protocol, "dataset": "cifar10"})
+    )
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    assert (
+        main(["recost", str(path), "--out", str(tmp_path / "x.h5"), "--data-dir", str(empty)]) == 2
+    )
+    assert f"missing in {empty}" in capsys.readouterr().err
