@@ -108,7 +108,7 @@ def pilot_stats(path: Path) -> dict[str, float]:
         "seed_sd_valid": float(d["seed_std_valid"] or np.nan),
         "valid_test_pearson": float(d["valid_test_pearson"] or np.nan),
         "reliability_1": r1,
-        "reliability_3": FULL_SEEDS * r1 / (1 + (FULL_SEEDS - 1) * r1),
+        "reliability_3": FULL_SEEDS * r1 / (1 + (FULL_SEEDS - 1) * r1) if r1 > 0 else np.nan,
         "cpu_s_per_cell_seed": per,
         "projected_full_h": FULL_CLASSES * FULL_SEEDS * per / cores / 3600,
     }

@@ -7,7 +7,8 @@
   cell's, not the seed's).
 * ``seed_mean_reliability``: the reliability of the mean over the table's ``k`` seeds, by the
   Spearman-Brown formula ``k r / (1 + (k - 1) r)`` from ``seed_pearson``: how far the mean
-  that a search is scored on is repeatable.
+  that a search is scored on is repeatable (``None`` when ``seed_pearson`` is not positive:
+  seeds that do not agree leave nothing for more seeds to add up).
 * ``seed_std_valid``: the median over rows of the standard deviation of validation accuracy
   across seeds.
 * ``valid_test_pearson``: the correlation of seed-mean validation and test accuracy (does
@@ -87,7 +88,7 @@ def discrimination(
         noise = _finite(np.nanmedian(spread)) if spread is not None else None
     k = valid.shape[1]
     reliability = None
-    if r1 is not None and 1 + (k - 1) * r1 != 0:
+    if r1 is not None and r1 > 0:
         reliability = _finite(k * r1 / (1 + (k - 1) * r1))
     return {
         "seed_kendall_tau": tau,

@@ -293,3 +293,18 @@ def test_results_carry_the_read_only_validation_curve(synthetic_bench) -> None:
     assert not r.valid_curve.flags.writeable
     m = synthetic_bench.query(cell, epochs=4, repeat="mean")
     assert m.valid_curve.shape == (4,) and m.valid_curve[-1] == pytest.approx(m.valid_acc)
+
+
+def test_seed_mean_reliability_is_spearman_brown_and_undefined_without_agreement() -> None:
+    from nasbench_sim.bench.discrimination import discrimination
+
+    rng = np.random.default_rng(0)
+    cell = rng.normal(size=(400, 1))
+    valid = cell + 0.5 * rng.normal(size=(400, 3))
+    d = discrimination(valid, valid.mean(1), valid.mean(1))
+    r = np.mean([np.corrcoef(valid[:, i], valid[:, j])[0, 1] for i, j in ((0, 1), (0, 2), (1, 2))])
+    assert d["seed_pearson"] == pytest.approx(r)
+    assert d["seed_mean_reliability"] == pytest.approx(3 * r / (1 + 2 * r))
+    against = np.column_stack([cell[:, 0], -cell[:, 0]])  # two seeds that disagree
+    d = discrimination(against, against.mean(1), against.mean(1))
+    assert d["seed_pearson"] == pytest.approx(-1.0) and d["seed_mean_reliability"] is None

@@ -48,6 +48,32 @@ def test_committed_chunks_are_counted_and_the_rest_projected(
     assert f"CPU: {part.cpu_h_done:.1f} core-hours so far" in out
 
 
+def test_a_linear_cost_is_projected_exactly(parts: Path) -> None:
+    """Chunks whose CPU time is exactly linear in cells and op counts: the fit recovers it and
+    the projected total is the hand-computed sum, also for a chunk that records none."""
+    import dataclasses
+
+    from nasbench_sim.generate.chunks import write_chunk
+    from nasbench_sim.space import NB201Space
+
+    folder = parts_dir(parts)
+    ops = NB201Space().ops_matrix(np.array(sorted(CELLS)))
+    weights = np.array([5.0, 0.5, 2.0, 7.0, 3.0])  # per cell, skip, conv1x1, conv3x3, pool
+    cost = [float(weights @ [1, *((o == k).sum() for k in (1, 2, 3, 4))]) for o in ops]
+    for c in range(len(CELLS)):
+        chunk = read_chunk(chunk_path(folder, c))
+        info = {**chunk.info, "cpu_s": cost[c]}
+        if c == 3:
+            info.pop("cpu_s")  # an older chunk: done, at its predicted cost
+        write_chunk(chunk_path(folder, c), dataclasses.replace(chunk, info=info))
+    chunk_path(folder, 8).unlink()
+    p = project_build(parts, cores=4)
+    assert p is not None and p.chunks_done == 8 and p.fit_mape == pytest.approx(0, abs=1e-9)
+    assert p.cpu_h_total == pytest.approx(sum(cost) / 3600)
+    assert p.cpu_h_done == pytest.approx(sum(cost[:8]) / 3600)
+    assert p.hours_left == pytest.approx(cost[8] / 3600 / 4)
+
+
 def test_no_projection_without_enough_chunks_or_a_build(parts: Path, tmp_path: Path) -> None:
     folder = parts_dir(parts)
     for c in range(len(CELLS) - MIN_CHUNKS + 1):
