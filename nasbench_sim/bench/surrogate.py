@@ -28,7 +28,7 @@ from nasbench_sim.bench.surrogate_model import (
     read_model,
     write_model,
 )
-from nasbench_sim.errors import QueryError, RegistryError
+from nasbench_sim.errors import CellParseError, QueryError, RegistryError
 from nasbench_sim.space import SearchSpace, get_space
 
 __all__ = [
@@ -80,7 +80,12 @@ class SurrogateBenchmark(Benchmark):
             space = get_space(model.space)
         except RegistryError as exc:
             raise SurrogateFileError(f"{origin}: {exc}") from None
-        self.space: SearchSpace = space.for_table(model.arch) if space.table_defined else space
+        try:
+            self.space: SearchSpace = space.for_table(model.arch) if space.table_defined else space
+        except (CellParseError, KeyError, ValueError) as exc:
+            raise SurrogateFileError(
+                f"{origin}: its arch/ arrays do not describe cells ({exc})"
+            ) from None
         self._cls = self.space.class_ids()
         check_model(model, int(self._cls.max()) + 1, origin)
         self.dataset = f"{model.dataset} (surrogate)"

@@ -139,11 +139,27 @@ def write_model(model: SurrogateModel, path: str | Path) -> Path:
     return path
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _strict_int(value: Any) -> int:
+    if not _is_int(value):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return int(value)
+
+
+def _strict_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
+    return value
+
+
 def _check_budgets(meta: Mapping[str, Any], path: Path | str) -> None:
     """Refuse a saved surrogate whose epochs could not be a training run's (before any array
     indexed by epoch is allocated)."""
     n, budgets = meta.get("n_epochs"), meta.get("budgets", [])
-    ok = isinstance(n, int) and 1 <= n <= MAX_BUDGET and isinstance(budgets, list)
+    ok = _is_int(n) and 1 <= int(n) <= MAX_BUDGET and isinstance(budgets, list)  # type: ignore[arg-type]
     if ok and budgets:
         b = np.asarray(budgets)
         ok = b.dtype.kind in "iu" and b.ndim == 1 and b[0] >= 1 and b[-1] == n
@@ -174,8 +190,18 @@ def check_model(model: SurrogateModel, n_classes: int, origin: str) -> None:
                 f"{origin}: surrogate array {name!r} has shape {got}, expected {shape} "
                 f"({n_classes} classes of space {model.space!r}, {n_pos} curve positions)"
             )
-    if not isinstance(model.n_seeds, int) or model.n_seeds < 1:
+    if not _is_int(model.n_seeds) or model.n_seeds < 1:
         raise SurrogateFileError(f"{origin}: n_seeds {model.n_seeds!r}; allowed: an int >= 1")
+    if len(model.test_map) != 4:
+        raise SurrogateFileError(
+            f"{origin}: test_map has {len(model.test_map)} numbers; allowed: 4 (accuracy "
+            "intercept and slope, loss intercept and slope)"
+        )
+    if model.training_seeds and len(model.training_seeds) != model.n_seeds:
+        raise SurrogateFileError(
+            f"{origin}: {len(model.training_seeds)} training seeds for n_seeds "
+            f"{model.n_seeds}; allowed: none, or one label per repeat"
+        )
 
 
 def _arrays(path: Path) -> dict[str, np.ndarray]:
@@ -249,7 +275,7 @@ def read_model(path: Path) -> SurrogateModel:
     _check_budgets(meta, path)
 
     def ints(v: Any) -> tuple[int, ...]:
-        return tuple(int(s) for s in v)
+        return tuple(_strict_int(s) for s in v)
 
     def test_map(v: Any) -> tuple[float, ...]:
         if len(v) != 4:
@@ -261,9 +287,9 @@ def read_model(path: Path) -> SurrogateModel:
         space=_field(meta, "space", _text, path),
         dataset=_field(meta, "dataset", _text, path),
         n_epochs=int(meta["n_epochs"]),
-        n_seeds=_field(meta, "n_seeds", int, path),
-        noise_seed=_field(meta, "noise_seed", int, path),
-        synthetic=_field(meta, "synthetic", bool, path),
+        n_seeds=_field(meta, "n_seeds", _strict_int, path),
+        noise_seed=_field(meta, "noise_seed", _strict_int, path),
+        synthetic=_field(meta, "synthetic", _strict_bool, path),
         curves=_array(arrays, "curves", path),
         sigma=_array(arrays, "sigma", path),
         jitter=_field(meta, "jitter", float, path),

@@ -161,3 +161,10 @@ def test_a_surrogate_names_its_budgets_and_refuses_huge_ones(
         np.savez(tmp_path / "bad.npz", **{**arrays, "meta": np.array(json.dumps(meta))})
         with pytest.raises(SurrogateFileError, match=rf"n_epochs {n}, budgets .*allowed"):
             SurrogateBenchmark.load(tmp_path / "bad.npz")
+    arch = {k: v for k, v in arrays.items() if k.startswith("arch_")}
+    assert arch  # the graphs travel with the surrogate
+    name = sorted(arch)[0]
+    broken = {**arrays, name: arch[name][: len(arch[name]) // 2]}  # half the graphs lost
+    np.savez(tmp_path / "bad.npz", **broken)
+    with pytest.raises(SurrogateFileError, match="bad.npz"):
+        SurrogateBenchmark.load(tmp_path / "bad.npz")

@@ -155,6 +155,8 @@ def _resave(src: Path, dst: Path, edit) -> Path:
         (lambda a, m: m.update(test_map=[1.0, 2.0]), r"field 'test_map' is invalid.*4 numbers"),
         (lambda a, m: m.update(report={"predictor": "xgb"}), r"field 'report' is invalid"),
         (lambda a, m: m.update(space="nb999"), r"nb999"),
+        (lambda a, m: m.update(synthetic="no"), r"field 'synthetic' is invalid.*true or false"),
+        (lambda a, m: m.update(n_seeds=2.9), r"field 'n_seeds' is invalid.*an integer"),
         (lambda a, m: a.update(sigma=a["sigma"][:-1]), r"'sigma' has shape \(\d+,\), expected"),
         (lambda a, m: a.pop("curves"), r"no 'curves' array"),
         (lambda a, m: a.update(cost=np.array(["a", "b"])), r"'cost' has dtype"),
@@ -187,6 +189,13 @@ def test_a_model_put_together_by_hand_is_checked(surrogate) -> None:
     wrong = dataclasses.replace(surrogate.model, budgets=(1, 3))
     with pytest.raises(SurrogateFileError, match="budgets"):
         SurrogateBenchmark(wrong)
+    with pytest.raises(SurrogateFileError, match="test_map has 2 numbers"):
+        SurrogateBenchmark(dataclasses.replace(surrogate.model, test_map=(0.1, 0.9)))
+    n = surrogate.model.n_seeds
+    with pytest.raises(SurrogateFileError, match=f"{n + 1} training seeds for n_seeds {n}"):
+        SurrogateBenchmark(dataclasses.replace(surrogate.model, training_seeds=tuple(range(n + 1))))
+    ok = dataclasses.replace(surrogate.model, n_epochs=np.int64(surrogate.model.n_epochs))
+    assert SurrogateBenchmark(ok).n_epochs == surrogate.model.n_epochs  # numpy ints are ints
 
 
 def test_same_seed_same_surrogate(synthetic_bench) -> None:
