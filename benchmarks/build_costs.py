@@ -1,0 +1,133 @@
+"""What a build in progress measures about its own costs, and what finishing it will take.
+
+Prints, from the committed chunks of a build (default: the default table's):
+
+* the training-time model's cross-validated error (MAPE) on the step times the build measured,
+  and the spread of measured latency per FLOP (1st / 50th / 99th percentile, relative to the
+  median): how much the machine's load entered the wall-clock costs;
+* the CPU projection that ``nasbench-sim info`` shows, and an out-of-sample check of it (fit
+  on the first half of the committed chunks, predict the second half);
+* with ``--recost-rows N``: ``recost`` of the first N rows (``--timed M`` of them timed) into a
+  temporary file, its seconds per row and the refitted model's error;
+* with ``--spos-cells K``: one epoch of the SPOS super-network at the table's protocol and
+  the scoring of K cells, seconds per epoch and per cell, projected to every class.
+
+Measurements share the machine with whatever else runs (the build itself, when it does);
+run it on a machine at rest for figures of the machine.
+
+    python benchmarks/build_costs.py                       # the committed chunks only
+    python benchmarks/build_costs.py --recost-rows 40 --timed 10 --spos-cells 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import nnls
+
+from nasbench_sim.generate.assemble import assemble_parts
+from nasbench_sim.generate.chunks import chunk_path, parts_dir, read_chunk, read_manifest
+from nasbench_sim.generate.projection import project_build
+from nasbench_sim.space import NB201Space
+from nasbench_sim.table import write_table
+
+DEFAULT = Path(__file__).resolve().parents[1] / "data" / "nb201_mnist1d.h5"
+
+
+def _holdout(out: Path) -> float:
+    """MAPE of the projection's model fitted on the first half of the committed chunks and
+    tested on the second half."""
+    parts = parts_dir(out)
+    manifest = read_manifest(parts)
+    size, cells = int(manifest["chunk_size"]), np.asarray(manifest["cells"])
+    ops = NB201Space().ops_matrix(cells)
+    rows, cpu = [], []
+    for c in range(int(manifest["n_chunks"])):
+        if chunk_path(parts, c).exists():
+            o = ops[c * size : (c + 1) * size]
+            rows.append([o.shape[0], *((o == k).sum() for k in (1, 2, 3, 4))])
+            cpu.append(float(read_chunk(chunk_path(parts, c)).info["cpu_s"]))
+    x, y = np.asarray(rows, float), np.asarray(cpu)
+    half = len(y) // 2
+    coef, _ = nnls(x[:half], y[:half])
+    return float(np.mean(np.abs(x[half:] @ coef - y[half:]) / y[half:]))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--table", type=Path, default=DEFAULT, help="the build's output path")
+    p.add_argument("--recost-rows", type=int, default=0)
+    p.add_argument("--timed", type=int, default=10)
+    p.add_argument("--spos-cells", type=int, default=0)
+    args = p.parse_args()
+
+    table = assemble_parts(parts_dir(args.table), allow_partial=True)
+    prov = table.provenance
+    print(f"committed rows: {table.n_cells}")
+    print(
+        f"timing model at build: cross-validated MAPE {100 * prov['timing_model_cv_mape']:.1f} % "
+        f"on {prov['timing_model_n_measured']} cells timed alone"
+    )
+    ratio = table.cost["latency_s"] / table.cost["flops"]
+    q = np.percentile(ratio, [1, 50, 99]) / np.median(ratio)
+    print(f"latency per FLOP, 1st / 50th / 99th percentile over the median: {q.round(2).tolist()}")
+    proj = project_build(args.table)
+    if proj is not None:
+        print(
+            f"CPU: {proj.cpu_h_done:.2f} core-hours in {proj.chunks_done} chunks, "
+            f"{proj.cpu_h_total:.1f} projected; in-sample error {100 * proj.fit_mape:.1f} %, "
+            f"out-of-sample (first half -> second half) {100 * _holdout(args.table):.1f} %"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.recost_rows:
+            _recost(table, Path(tmp), args.recost_rows, args.timed)
+        if args.spos_cells:
+            _spos(table, Path(tmp), args.spos_cells)
+
+
+def _first_rows(table, n: int):  # type: ignore[no-untyped-def]
+    return dataclasses.replace(
+        table,
+        arch_index=table.arch_index[:n],
+        metrics={k: v[:n] for k, v in table.metrics.items()},
+        cost={k: v[:n] for k, v in table.cost.items()},
+    )
+
+
+def _recost(table, tmp: Path, rows: int, timed: int) -> None:  # type: ignore[no-untyped-def]
+    from nasbench_sim.generate.recost import recost_table
+
+    small = write_table(tmp / "rows.h5", _first_rows(table, rows))
+    report = recost_table(small, tmp / "recost.h5", timed_cells=timed)
+    print(
+        f"recost of {report.rows} rows ({report.timed} timed): {report.seconds:.1f} s, "
+        f"{report.seconds / report.rows:.3f} s per row; timing-model MAPE "
+        f"{100 * (report.cv_mape_after or float('nan')):.1f} % (at build, on these rows' "
+        f"table: {100 * (report.cv_mape_before or float('nan')):.1f} %)"
+    )
+
+
+def _spos(table, tmp: Path, cells: int) -> None:  # type: ignore[no-untyped-def]
+    from nasbench_sim.oneshot.run import run_oneshot
+
+    path = write_table(tmp / "spos.h5", table)
+    t0 = time.perf_counter()
+    rec = run_oneshot(path, "spos", overrides={"epochs": 1}, cells=table.arch_index[:cells])
+    wall = time.perf_counter() - t0
+    train, score = float(rec.cost["train_wall_s"]), float(rec.cost["eval_wall_s"])
+    epochs = int(table.protocol["epochs"])
+    per_cell = score / cells
+    print(
+        f"SPOS at the table's protocol: one super-network epoch {train:.1f} s, scoring "
+        f"{per_cell:.3f} s per cell ({wall:.1f} s in all); {epochs} epochs and every one of "
+        f"6,466 classes would take about {(epochs * train + 6466 * per_cell) / 60:.0f} min"
+    )
+
+
+if __name__ == "__main__":
+    main()
