@@ -5,6 +5,7 @@ Prints, from the committed chunks of a build (default: the default table's):
 * the training-time model's cross-validated error (MAPE) on the step times the build measured,
   and the spread of measured latency per FLOP (1st / 50th / 99th percentile, relative to the
   median): how much the machine's load entered the wall-clock costs;
+* the size of the table file of the committed rows, and of all rows at that rate;
 * the CPU projection that ``nasbench-sim info`` shows, and an out-of-sample check of it (fit
   on the first half of the committed chunks, predict the second half);
 * with ``--recost-rows N``: ``recost`` of the first N rows (``--timed M`` of them timed) into a
@@ -84,6 +85,12 @@ def main() -> None:
             f"out-of-sample (first half -> second half) {100 * _holdout(args.table):.1f} %"
         )
     with tempfile.TemporaryDirectory() as tmp:
+        size = write_table(Path(tmp) / "partial.h5", table).stat().st_size / 1e6
+        total = len(read_manifest(parts_dir(args.table))["cells"])
+        print(
+            f"table file of the committed rows: {size:.2f} MB, so about "
+            f"{size * total / table.n_cells:.1f} MB for all {total:,} rows"
+        )
         if args.recost_rows:
             _recost(table, Path(tmp), args.recost_rows, args.timed)
         if args.spos_cells:
