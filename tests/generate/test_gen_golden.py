@@ -1,0 +1,66 @@
+"""A fingerprint of the default table's arithmetic: a short run at the table's protocol must
+give exactly the curves it gave when the build started, so that chunks trained in different
+sessions form one consistent table. Any change to the training arithmetic (an op's order, a
+reduction, the data) changes the hash; `benchmarks/verify_chunk.py` then says whether the
+committed chunks are still reproduced. Only meaningful with the build's numerics (torch
+2.13.0, AVX-512, one thread): elsewhere the test is skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from nasbench_sim.generate import Protocol  # noqa: E402
+from nasbench_sim.generate.worker import numerics, train_chunk  # noqa: E402
+
+# The default table's protocol (see data/ and docs/protocol_pilot.md), shortened.
+TABLE = Protocol(
+    dataset="mnist1d", channels=8, cells_per_stage=3, epochs=12, batch_size=64, lr=0.05,
+    label_smoothing=0.1, data_sizes=(2000, 4000, 4000), test_every=4, seeds=(0, 1, 2),
+)  # fmt: skip
+SHORT = dataclasses.replace(
+    TABLE, epochs=2, train_subset=256, eval_subset=256, seeds=(0,), timing_cells_per_chunk=0
+)
+CELLS = [0, 1, 2, 5555, 9000, 14000]  # mostly `none` edges, and convolutions on every path
+BUILD_NUMERICS = {
+    "trainer": "matmul_stacked", "device": "cpu", "dtype": "float32", "torch": "2.13.0",
+    "threads": 1, "cpu_capability": "AVX512",
+}  # fmt: skip
+FINGERPRINT = "35d13a560e48d8a2bf7b645b4f695ad6c6ec54b221fc6872e6cd8b819afa12ce"
+
+
+def test_the_table_protocols_arithmetic_is_unchanged() -> None:
+    if numerics("matmul_stacked", "cpu", "float32", 1) != BUILD_NUMERICS:
+        pytest.skip("not the default table's numerics (torch 2.13.0, AVX-512)")
+    result = train_chunk(SHORT, CELLS, [0], "cpu", trainer="matmul_stacked", threads=1)
+    h = hashlib.sha256()
+    for name in sorted(result.metrics):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(result.metrics[name]).tobytes())
+    assert h.hexdigest() == FINGERPRINT, (
+        "the training arithmetic changed: chunks trained now would not match the committed "
+        "ones (run benchmarks/verify_chunk.py)"
+    )
+
+
+def test_the_fingerprinted_protocol_is_the_default_tables() -> None:
+    import json
+    from pathlib import Path
+
+    from nasbench_sim.table import read_table
+
+    data = Path(__file__).resolve().parents[2] / "data"
+    manifest = data / "nb201_mnist1d.h5.parts" / "manifest.json"
+    if manifest.exists():  # the build is in progress
+        recorded = json.loads(manifest.read_text())["protocol"]
+    elif (data / "nb201_mnist1d.h5").exists():
+        recorded = read_table(data / "nb201_mnist1d.h5").protocol
+    else:
+        pytest.skip("no default table or build in this checkout")
+    assert Protocol.from_dict(recorded) == TABLE
