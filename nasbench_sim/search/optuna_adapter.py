@@ -5,7 +5,12 @@ A cell is one categorical parameter per choice of the space's
 ``edge_0_2``, ... with the op names as choices; NAS-Bench-101: the 21 edge bits and the 5
 interior ops of a 7-vertex spec); a trial's value is the cell's validation accuracy,
 maximised. Choices that write no cell of the benchmark (an invalid NAS-Bench-101 graph, a
-graph the table lacks) are told ``FAIL`` and Optuna is asked again. Each strategy owns
+cell a partial table or a graph table lacks) are asked again. With a sampler that takes
+constraints into account (TPE, NSGA-II) such a trial is completed as infeasible
+(``trial.set_constraint``: Optuna ranks infeasible trials below every feasible one, whatever
+their value), so the sampler learns to stop proposing where the benchmark has nothing; with
+other samplers it is told ``FAIL``. On a table that covers every cell none arises and the
+search is unchanged. Each strategy owns
 an in-memory study and a sampler seeded from the strategy's seed; several trials may be in
 flight at once (asynchronous workers), which Optuna supports natively.
 
@@ -49,7 +54,13 @@ from nasbench_sim.search.reinforce import space_decisions
 from nasbench_sim.search.sampling import fresh_index
 from nasbench_sim.space import SearchSpace
 
-__all__ = ["OptunaRandom", "OptunaStrategy", "OptunaTPE", "OptunaTPEHyperband"]
+__all__ = [
+    "UNCOVERED",
+    "OptunaRandom",
+    "OptunaStrategy",
+    "OptunaTPE",
+    "OptunaTPEHyperband",
+]
 
 SamplerFactory = Callable[..., optuna.samplers.BaseSampler]
 _NAMED: dict[str, SamplerFactory] = {
@@ -62,6 +73,11 @@ _TPE_DEFAULTS: dict[str, Any] = {
     "multivariate": True,
     "constant_liar": "auto",
 }
+
+
+UNCOVERED = "cell_in_benchmark"
+"""The constraint an infeasible trial violates: its choices write no cell of the benchmark."""
+_CONSTRAINED_SAMPLERS = (optuna.samplers.TPESampler, optuna.samplers.NSGAIISampler)
 
 
 @contextmanager
@@ -249,12 +265,13 @@ class OptunaStrategy(Strategy):
                 value, epochs = self._pruned[index]
                 trial.report(value, epochs)
                 self.study.tell(trial, state=TrialState.PRUNED)
-            elif (
-                cell is None  # no cell of the benchmark (an invalid graph, one not in the table)
-                or index in self._pending
-                or index in self._failed
-                or not self.space.contains(index)  # not covered by the table
-            ):
+            elif cell is None or not self.space.contains(index):  # no cell of the benchmark
+                if isinstance(self.study.sampler, _CONSTRAINED_SAMPLERS):
+                    trial.set_constraint(UNCOVERED, 1.0)  # infeasible: its value is not compared
+                    self.study.tell(trial, [0.0] * len(self.study.directions))
+                else:
+                    self.study.tell(trial, state=TrialState.FAIL)
+            elif index in self._pending or index in self._failed:
                 self.study.tell(trial, state=TrialState.FAIL)
             else:
                 return self._propose(trial, cell, "sampler")
