@@ -119,6 +119,8 @@ class RunContext:
         synthetic: the table is a synthetic stand-in, not a training result.
         dataset: the dataset the table was trained on.
         kind: ``"table"`` or ``"surrogate"`` (see :class:`~nasbench_sim.bench.Source`).
+        in_progress: the table holds what a running build has committed so far (the heading
+            says so: its results are of the cells trained so far, not of the finished table).
 
     Example:
         >>> ctx = RunContext("synthetic:0", 30, "150x", budget_s=34500.0, synthetic=True)
@@ -135,6 +137,7 @@ class RunContext:
     synthetic: bool = False
     dataset: str = ""
     kind: str = "table"
+    in_progress: bool = False
 
     @classmethod
     def of(
@@ -170,6 +173,7 @@ class RunContext:
             synthetic=source.synthetic,
             dataset=dataset,
             kind=source.kind,
+            in_progress=source.in_progress,
         )
 
     @property
@@ -181,8 +185,11 @@ class RunContext:
             return f"SYNTHETIC {self.kind} (table seed {seed})"
         said = name.lower() + (" synthetic" if self.synthetic else "")
         dataset = self.dataset.removesuffix(" (surrogate)")  # the kind says so
-        if dataset and dataset.lower() not in said:
-            name += f" ({dataset})"
+        notes = [dataset] if dataset and dataset.lower() not in said else []
+        if self.in_progress:
+            notes.append("BUILD IN PROGRESS: the cells trained so far")
+        if notes:
+            name += f" ({'; '.join(notes)})"
         return f"SYNTHETIC {self.kind} {name}" if self.synthetic else f"{self.kind} {name}"
 
     @property

@@ -224,3 +224,15 @@ def test_a_short_time_axis_has_plain_tick_labels() -> None:
     labels = [t for t in labels if t]
     assert len(labels) >= 3 and all(re.fullmatch(r"[0-9.]+", t) for t in labels), labels
     plt.close(fig)
+
+
+def test_a_table_whose_build_is_in_progress_says_so_in_every_title() -> None:
+    from nasbench_sim.bench import Budget, Source
+
+    src = Source("table", False, "data/nb201_mnist1d.h5", "480 rows", in_progress=True)
+    ctx = RunContext.of(src, "mnist1d", Budget(queries=200), n_seeds=10)
+    assert ctx.heading == "table nb201_mnist1d.h5 (BUILD IN PROGRESS: the cells trained so far)"
+    done = RunContext.of(
+        dataclasses.replace(src, in_progress=False), "cifar10", Budget(queries=2), n_seeds=1
+    )
+    assert done.heading == "table nb201_mnist1d.h5 (cifar10)"
