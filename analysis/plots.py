@@ -172,9 +172,8 @@ def anytime_figure(
             counts of results received; see :func:`analysis.stats.query_curves`).
         context: table, budget, workers and seeds, for the title.
         quantity: what the curves measure (default: test regret in accuracy).
-        starts: per strategy, the time (or count) from which every run has a result; the mean
-            at each point is then over the runs whose regret is known there (a run whose
-            incumbent has no test value is left out at those points). ``None``: a line starts
+        starts: per strategy, the time (or count) from which every run has a result; each
+            point then averages the runs whose regret is known there. ``None``: a line starts
             where no run's regret is NaN.
     """
     names = list(order or curves)
@@ -191,10 +190,8 @@ def anytime_figure(
     for name in names:
         style = (palette[name], band_alpha, label(name))
         start = None if starts is None or name not in starts else starts[name] / scale
-        low, end = _draw_curve(
-            ax, times / scale, curves[name], style=style, confidence=confidence, queries=queries,
-            start=start,
-        )  # fmt: skip
+        low, end = _draw_curve(ax, times / scale, curves[name], style=style,
+                               confidence=confidence, queries=queries, start=start)  # fmt: skip
         if low is not None:
             lows.append(low)
             highs.append(float(np.nanmax(curves[name])))
