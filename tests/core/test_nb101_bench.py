@@ -166,5 +166,5 @@ def test_a_surrogate_names_its_budgets_and_refuses_huge_ones(
     name = sorted(arch)[0]
     broken = {**arrays, name: arch[name][: len(arch[name]) // 2]}  # half the graphs lost
     np.savez(tmp_path / "bad.npz", **broken)
-    with pytest.raises(SurrogateFileError, match="bad.npz"):
+    with pytest.raises(SurrogateFileError, match=r"bad\.npz"):
         SurrogateBenchmark.load(tmp_path / "bad.npz")
