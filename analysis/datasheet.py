@@ -325,7 +325,19 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
             command, rest = build_command(proto, cells, path.name)
         except (GenerateError, TypeError):
             pass
-    return {"command": command, "python_only_fields": rest, "note": cells_note}
+    numerics = bench.table.provenance.get("numerics")
+    if command and isinstance(numerics, dict) and numerics.get("trainer"):
+        command += f" --trainer {numerics['trainer']}"
+        if numerics.get("device") == "cpu" and numerics.get("threads"):
+            command += f" --threads {numerics['threads']}"
+        elif numerics.get("device") == "cuda":
+            command += " --device cuda"
+    return {
+        "command": command,
+        "python_only_fields": rest,
+        "note": cells_note,
+        "numerics": numerics if isinstance(numerics, dict) else None,
+    }
 
 
 def _readme_head(path: Path, info: dict[str, Any], data: dict[str, Any]) -> list[str]:
@@ -407,12 +419,17 @@ def _readme_tail(data: dict[str, Any]) -> list[str]:
     lines += ["", "## Rebuild", ""]
     rebuild = data["rebuild"]
     if rebuild["command"]:
-        lines += [
-            "```bash",
-            rebuild["command"]
-            + "   # add --device cuda on a GPU; --data-dir DIR for torchvision datasets",
-            "```",
-        ]
+        lines += ["```bash", rebuild["command"], "```"]
+        numerics = rebuild.get("numerics")
+        if numerics:
+            lines.append(
+                "The same numbers, bit for bit, need the build's numerics ("
+                + ", ".join(f"{k} {v}" for k, v in sorted(numerics.items()))
+                + "): "
+                "another trainer, thread count, device, torch or CPU capability trains the same "
+                "protocol with curves that agree only statistically (float32 trajectories "
+                "diverge; see docs/generator.md). `--data-dir DIR` for torchvision datasets."
+            )
         if rebuild["python_only_fields"]:
             lines.append(
                 "Protocol fields no flag sets (use `build_table` in Python): "

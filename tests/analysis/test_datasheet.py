@@ -72,11 +72,24 @@ def test_datasheet_of_a_generated_table(tmp_path: Path) -> None:
     assert "2.00 core-hours, 1.00 h on 2 cores at full use" in text
     assert f"mean of 2 seeds (Spearman-Brown) is {r * 2 / (1 + r):.4g}" in text
     # the README's rebuild command trains the same protocol
-    cmd = text.split("```bash\n")[1].split("   #")[0]
+    cmd = text.split("```bash\n")[1].split("\n```")[0]
     args = build_parser().parse_args(shlex.split(cmd)[1:])
     assert protocol_from_args(args) == PROTO and args.cells == "classes"
     q = list(data["stats"]["test_acc_quantiles"].values())
     assert q == sorted(q) and np.isfinite(q).all()
+
+
+def test_the_rebuild_command_carries_the_builds_numerics(tmp_path: Path) -> None:
+    numerics = {"trainer": "matmul_stacked", "device": "cpu", "threads": 1, "torch": "2.13.0",
+                "dtype": "float32", "cpu_capability": "AVX512"}  # fmt: skip
+    t = make_synthetic_table(0, n_seeds=2, n_epochs=4)
+    t = dataclasses.replace(t, protocol=PROTO.to_dict(), provenance={"numerics": numerics})
+    text = write_datasheet(write_table(tmp_path / "t.h5", t), tmp_path / "ds").read_text()
+    cmd = text.split("```bash\n")[1].split("\n```")[0]
+    args = build_parser().parse_args(shlex.split(cmd)[1:])
+    assert protocol_from_args(args) == PROTO
+    assert (args.trainer, args.threads) == ("matmul_stacked", 1)
+    assert "bit for bit, need the build's numerics (cpu_capability AVX512, device cpu" in text
 
 
 def test_datasheet_cli_and_a_table_without_a_protocol(
