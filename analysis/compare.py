@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -46,6 +47,7 @@ __all__ = [
     "compare",
     "comparison_figures",
     "format_summary",
+    "regret_landscape",
     "sanity_check",
     "write_comparison",
 ]
@@ -225,6 +227,30 @@ def sanity_check(summary: pd.DataFrame) -> tuple[bool, str] | None:
         )
     )
     return ok, text
+
+
+def regret_landscape(bench: Benchmark) -> str:
+    """How far below the best cell the good cells of ``bench`` lie, in test accuracy: the
+    scale a strategy's regret is read against (on a table whose top is flat, every strategy
+    ends close to the best and strategies are hard to tell apart).
+
+    Example:
+        >>> from nasbench_sim.bench import TabularBenchmark
+        >>> from nasbench_sim.table import make_synthetic_table
+        >>> regret_landscape(TabularBenchmark(make_synthetic_table(0))).startswith("the best")
+        True
+    """
+    acc = np.asarray(bench.test_acc_many(bench.candidate_cells), dtype=np.float64)
+    acc = acc[np.isfinite(acc)]
+    if acc.size == 0:
+        return "no cell has a test accuracy"
+    best = float(bench.best_test_acc)
+    gaps = {q: best - float(np.quantile(acc, q)) for q in (0.99, 0.9, 0.5)}
+    return (
+        f"the best test accuracy is {best:.4f}; the top 1% of cells lie within "
+        f"{gaps[0.99]:.4f} of it, the top 10% within {gaps[0.9]:.4f}, the median cell "
+        f"{gaps[0.5]:.4f} below"
+    )
 
 
 def format_summary(summary: pd.DataFrame, label: Callable[[str], str] | None = None) -> str:

@@ -189,6 +189,7 @@ def _compare(args: argparse.Namespace) -> int:
         OUTPUT_FILES,
         compare,
         format_summary,
+        regret_landscape,
         sanity_check,
         write_comparison,
     )
@@ -235,6 +236,8 @@ def _compare(args: argparse.Namespace) -> int:
     check = sanity_check(comp.summary)
     if check is not None:
         print(f"\nsanity check ({'PASS' if check[0] else 'not met'}): {check[1]}")
+        if not check[0]:
+            print(f"regret scale of this table: {regret_landscape(s['bench'])}")
     took = comp.wall_time_s + time.perf_counter() - t0
     print(f"\nwrote {args.out}/: {', '.join(f.name for f in files)}  ({took:.1f} s)")
     return 0

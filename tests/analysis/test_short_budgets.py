@@ -178,3 +178,30 @@ def test_a_run_that_only_hit_failed_trainings_has_no_result() -> None:
     assert 0 < hit.sum() < 16  # some runs queried only a failed cell
     np.testing.assert_array_equal(final.set_index("seed")["has_result"], hit)
     assert (final["no_result"] == ~final["has_result"]).all() and not final["unscored"].any()
+
+
+def test_the_regret_scale_of_a_table_is_read_from_its_cells() -> None:
+    import dataclasses
+
+    from analysis.compare import regret_landscape
+    from nasbench_sim.table.synthetic import make_synthetic_table
+
+    t = make_synthetic_table(0, cells="all", n_seeds=1, n_epochs=2)
+    test = t.metrics["test_acc"].copy()
+    test[:, 0, -1] = np.linspace(0.0, 1.0, t.n_cells)
+    bench = TabularBenchmark(dataclasses.replace(t, metrics={**t.metrics, "test_acc": test}))
+    text = regret_landscape(bench)
+    assert text == (
+        "the best test accuracy is 1.0000; the top 1% of cells lie within 0.0100 of it, the "
+        "top 10% within 0.1000, the median cell 0.5000 below"
+    )
+
+
+def test_an_unmet_sanity_check_is_followed_by_the_tables_regret_scale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["compare", "--table", "synthetic", "--strategies", "random,evolution", "--seeds", "3"]
+    assert main([*args, "--budget", "2q", "--jobs", "1", "--out", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "sanity check (not met)" in out  # two queries: evolution has not started
+    assert "regret scale of this table: the best test accuracy is" in out
