@@ -32,6 +32,7 @@ __all__ = [
     "log_ticks",
     "log_y_ticks",
     "plain_ticks",
+    "source_heading",
     "time_unit",
 ]
 
@@ -158,13 +159,8 @@ class RunContext:
             >>> RunContext.of(src, "cifar10", Budget(queries=200), n_seeds=10).heading
             'table T.h5 (cifar10)'
         """
-        origin = source.origin
-        if origin == "memory":
-            origin = "in memory"
-        elif not origin.lower().startswith("synthetic"):
-            origin = Path(origin).name or origin
         return cls(
-            table=origin,
+            table=_origin(source),
             n_seeds=n_seeds,
             budget=budget_text,
             budget_s=budget.time_s,
@@ -187,7 +183,7 @@ class RunContext:
         dataset = self.dataset.removesuffix(" (surrogate)")  # the kind says so
         notes = [dataset] if dataset and dataset.lower() not in said else []
         if self.in_progress:
-            notes.append("BUILD IN PROGRESS: the cells trained so far")
+            notes.append("BUILD IN PROGRESS")
         if notes:
             name += f" ({'; '.join(notes)})"
         return f"SYNTHETIC {self.kind} {name}" if self.synthetic else f"{self.kind} {name}"
@@ -205,6 +201,31 @@ class RunContext:
         budget = "budget " + " and ".join(parts) if parts else "no budget"
         workers = f"{self.n_workers} worker" + ("s" if self.n_workers != 1 else "")
         return f"{budget}, {workers}, {self.n_seeds} seeds"
+
+
+def _origin(source: Source) -> str:
+    """How a source is named in a title: its file name, ``synthetic[:SEED]`` or "in memory"."""
+    origin = source.origin
+    if origin == "memory":
+        return "in memory"
+    if origin.lower().startswith("synthetic"):
+        return origin
+    return Path(origin).name or origin
+
+
+def source_heading(source: Source, dataset: str) -> str:
+    """The heading of a plot made from a benchmark of ``source``: its name and dataset, said
+    SYNTHETIC or BUILD IN PROGRESS when it is (as :attr:`RunContext.heading`).
+
+    Example:
+        >>> from nasbench_sim.bench import Source
+        >>> source_heading(Source("table", False, "data/T.h5", in_progress=True), "mnist1d")
+        'table T.h5 (mnist1d; BUILD IN PROGRESS)'
+    """
+    return RunContext(
+        table=_origin(source), n_seeds=0, synthetic=source.synthetic, dataset=dataset,
+        kind=source.kind, in_progress=source.in_progress,
+    ).heading  # fmt: skip
 
 
 def log_y_ticks(ax: Any, low: float, high: float) -> None:

@@ -95,8 +95,14 @@ def _band(
     return float(np.nanmin(lower)) if np.isfinite(lower).any() else np.nan
 
 
-def _title(title: str, synthetic: bool) -> str:
-    return f"{title} — SYNTHETIC table" if synthetic else title
+def _mark(synthetic: bool, heading: str) -> str:
+    """What a title says of its table: ``heading`` (see
+    :func:`~analysis.plot_style.source_heading`), else SYNTHETIC when it is."""
+    return heading or ("SYNTHETIC table" if synthetic else "")
+
+
+def _title(title: str, mark: str) -> str:
+    return f"{title}\n{mark}" if mark else title
 
 
 def plot_predictor_metrics(
@@ -105,6 +111,7 @@ def plot_predictor_metrics(
     metrics: Sequence[str] = tuple(METRIC_LABELS),
     synthetic: bool = False,
     noise_ceiling: float | None = None,
+    heading: str = "",
 ) -> list[Path]:
     """One PNG per metric (``predictors_tau.png`` ...): mean over trials against training-set
     size (log x-axis) with a 95% confidence band, one line per predictor.
@@ -115,6 +122,8 @@ def plot_predictor_metrics(
         metrics: metric columns to plot.
         synthetic: label the plots as made from a synthetic table.
         noise_ceiling: drawn as a dashed line on the Kendall τ plot when given.
+        heading: the table's heading for the titles (naming it; SYNTHETIC or BUILD IN
+            PROGRESS when it is), see :func:`~analysis.plot_style.source_heading`.
     """
     out = Path(out_dir)
     summary = summarize(frame)
@@ -122,12 +131,16 @@ def plot_predictor_metrics(
     for metric in metrics:
         path = out / f"predictors_{_FILE_STEM.get(metric, metric)}.png"
         with matplotlib.rc_context(_RC):
-            paths.append(_save(_metric_figure(summary, metric, synthetic, noise_ceiling), path))
+            paths.append(
+                _save(
+                    _metric_figure(summary, metric, _mark(synthetic, heading), noise_ceiling), path
+                )
+            )
     return paths
 
 
 def _metric_figure(
-    summary: pd.DataFrame, metric: str, synthetic: bool, noise_ceiling: float | None
+    summary: pd.DataFrame, metric: str, mark: str, noise_ceiling: float | None
 ) -> Figure:
     """One metric against training-set size, a line and a band per predictor."""
     fig = Figure(figsize=_COLUMN, layout="constrained")
@@ -152,24 +165,27 @@ def _metric_figure(
     ax.set_ylabel(METRIC_LABELS.get(metric, metric))
     lo = np.nanmin(lows) if np.isfinite(lows).any() else 0.0  # the whole band in view
     ax.set_ylim(max(-0.2, _BOUNDS.get(metric, (-np.inf, 1.0))[0], lo) - 0.03, 1.02)
-    ax.set_title(_title(f"Predictors: {METRIC_LABELS.get(metric, metric)}", synthetic))
+    ax.set_title(_title(f"Predictors: {METRIC_LABELS.get(metric, metric)}", mark))
     ax.grid(True, which="both", linewidth=0.3, alpha=0.5)
     ax.legend(loc="lower right", ncol=2, frameon=False)
     return fig
 
 
 def plot_lc_fraction(
-    frame: pd.DataFrame, path: str | os.PathLike[str], synthetic: bool = False
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    synthetic: bool = False,
+    heading: str = "",
 ) -> Path:
     """R² (and Kendall τ) of the learning-curve SVR against the fraction of the curve seen."""
     summary = summarize(frame, by=("fraction",), metrics=("r2", "kendall_tau"))
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=_COLUMN, layout="constrained")
-        _lc_axes(fig.subplots(), summary, frame, synthetic)
+        _lc_axes(fig.subplots(), summary, frame, _mark(synthetic, heading))
         return _save(fig, Path(path))
 
 
-def _lc_axes(ax: Any, summary: pd.DataFrame, frame: pd.DataFrame, synthetic: bool) -> None:
+def _lc_axes(ax: Any, summary: pd.DataFrame, frame: pd.DataFrame, mark: str) -> None:
     """R² and Kendall τ against the share of the curve seen, with clipped bands."""
     x = summary["fraction"].to_numpy(dtype=float) * 100.0
     for metric, label in (("r2", "R²"), ("kendall_tau", "Kendall τ")):
@@ -180,21 +196,26 @@ def _lc_axes(ax: Any, summary: pd.DataFrame, frame: pd.DataFrame, synthetic: boo
     n_train = int(frame["n_train"].iloc[0]) if len(frame) else 0
     ax.set_xlabel("learning curve observed (% of epochs)")
     ax.set_ylabel("score on held-out cells")
-    ax.set_title(_title(f"LC-SVR, {n_train} training curves", synthetic))
+    ax.set_title(_title(f"LC-SVR, {n_train} training curves", mark))
     ax.grid(True, linewidth=0.3, alpha=0.5)
     ax.legend(loc="lower right", frameon=False)
 
 
-def plot_times(frame: pd.DataFrame, path: str | os.PathLike[str], synthetic: bool = False) -> Path:
+def plot_times(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    synthetic: bool = False,
+    heading: str = "",
+) -> Path:
     """Fit and predict time (seconds, log axes) against training-set size, per predictor."""
     summary = summarize(frame, metrics=("fit_time_s", "predict_time_s"))
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(6.8, 2.9), layout="constrained")
-        _times_axes(fig.subplots(1, 2, sharex=True), summary, frame, synthetic)
+        _times_axes(fig.subplots(1, 2, sharex=True), summary, frame, _mark(synthetic, heading))
         return _save(fig, Path(path))
 
 
-def _times_axes(axes: Any, summary: pd.DataFrame, frame: pd.DataFrame, synthetic: bool) -> None:
+def _times_axes(axes: Any, summary: pd.DataFrame, frame: pd.DataFrame, mark: str) -> None:
     """Fit time (left) and predict time (right) against training-set size."""
     for ax, metric, label in (
         (axes[0], "fit_time_s", "fit time (s)"),
@@ -211,7 +232,7 @@ def _times_axes(axes: Any, summary: pd.DataFrame, frame: pd.DataFrame, synthetic
         ax.grid(True, which="both", linewidth=0.3, alpha=0.5)
     n_test = int(frame["n_test"].iloc[0]) if len(frame) else 0
     axes[1].set_title(f"(on {n_test} test cells)")
-    axes[0].set_title(_title("Predictor cost (CPU)", synthetic))
+    axes[0].set_title(_title("Predictor cost (CPU)", mark))
     handles, labels = axes[0].get_legend_handles_labels()  # below both panels, off the lines
     axes[0].figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 8),
                           frameon=False)  # fmt: skip
@@ -223,6 +244,7 @@ def write_predictor_study(
     *,
     plots: bool = True,
     synthetic: bool = False,
+    heading: str = "",
 ) -> list[Path]:
     """Write ``predictors.csv`` (and ``lc_fraction.csv``) and, with ``plots``, one PNG per
     metric, ``predictors_time.png`` and ``lc_fraction.png`` into the folder ``out``, as a
@@ -233,6 +255,8 @@ def write_predictor_study(
         out: the output folder.
         plots: draw the PNGs (else CSV files only).
         synthetic: label the plots as made from a synthetic table.
+        heading: the table's heading for the titles (see
+            :func:`~analysis.plot_style.source_heading`).
     """
     with atomic_dir(out, PREDICTOR_FILES) as folder:
         study.frame.to_csv(folder / "predictors.csv", index=False)
@@ -243,9 +267,13 @@ def write_predictor_study(
         if plots:
             ceiling = study.noise_ceiling
             written += plot_predictor_metrics(
-                study.frame, folder, synthetic=synthetic, noise_ceiling=ceiling
+                study.frame, folder, synthetic=synthetic, noise_ceiling=ceiling, heading=heading
             )
-            written.append(plot_times(study.frame, folder / "predictors_time.png", synthetic))
+            written.append(
+                plot_times(study.frame, folder / "predictors_time.png", synthetic, heading)
+            )
             if study.lc is not None:
-                written.append(plot_lc_fraction(study.lc, folder / "lc_fraction.png", synthetic))
+                written.append(
+                    plot_lc_fraction(study.lc, folder / "lc_fraction.png", synthetic, heading)
+                )
     return [Path(out) / p.name for p in written]

@@ -208,9 +208,12 @@ def _predictors(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     _print_study(study, args)
+    from analysis.plot_style import source_heading
+
     written = write_predictor_study(
-        study, args.out, plots=not args.no_plots, synthetic=banner is not None
-    )
+        study, args.out, plots=not args.no_plots, synthetic=banner is not None,
+        heading=source_heading(bench.source, bench.dataset),
+    )  # fmt: skip
     print(f"wrote {args.out}/: " + ", ".join(p.name for p in written))
     return 0
 

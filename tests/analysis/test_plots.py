@@ -231,7 +231,7 @@ def test_a_table_whose_build_is_in_progress_says_so_in_every_title() -> None:
 
     src = Source("table", False, "data/nb201_mnist1d.h5", "480 rows", in_progress=True)
     ctx = RunContext.of(src, "mnist1d", Budget(queries=200), n_seeds=10)
-    assert ctx.heading == "table nb201_mnist1d.h5 (BUILD IN PROGRESS: the cells trained so far)"
+    assert ctx.heading == "table nb201_mnist1d.h5 (BUILD IN PROGRESS)"
     done = RunContext.of(
         dataclasses.replace(src, in_progress=False), "cifar10", Budget(queries=2), n_seeds=1
     )

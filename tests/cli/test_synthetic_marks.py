@@ -44,3 +44,23 @@ def test_query_says_synthetic(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "11791", "--table", "synthetic", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["synthetic"] is True and "SYNTHETIC" in data["source"]
+
+
+def test_predictor_plots_name_their_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import analysis.predictor_plots as pp
+
+    titles: list[str] = []
+    real = pp._title
+
+    def spy(title: str, mark: str) -> str:
+        titles.append(real(title, mark))
+        return titles[-1]
+
+    monkeypatch.setattr(pp, "_title", spy)
+    argv = ["predictors", "--table", "synthetic:3", "--predictors", "ridge", "--train-sizes",
+            "10,20", "--trials", "1", "--test-size", "50", "--lc-train", "20",
+            "--lc-fractions", "0.5", "--out", str(tmp_path / "p")]  # fmt: skip
+    assert main(argv) == 0
+    assert titles and all(t.endswith("\nSYNTHETIC table (table seed 3)") for t in titles)
