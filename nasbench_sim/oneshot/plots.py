@@ -37,17 +37,23 @@ def plot_gap_scatter(
     path: str | os.PathLike[str],
     *,
     synthetic: bool = False,
+    table: str = "",
 ) -> Path:
     """Scatter of one-shot (x) against stand-alone (y) validation accuracy, one dot per cell,
-    with τ and ρ in the title. Returns the PNG's path."""
+    with τ and ρ in the title and, under it, the ``table`` it was measured on (SYNTHETIC
+    when it is). Returns the PNG's path."""
     import matplotlib
 
     with matplotlib.rc_context(_RC):
-        return _draw_gap_scatter(record, standalone, report, path, synthetic)
+        return _draw_gap_scatter(record, standalone, report, path, (synthetic, table))
 
 
 def _draw_gap_scatter(
-    record: OneShotRecord, standalone: np.ndarray, report: GapReport, path: Any, synthetic: bool
+    record: OneShotRecord,
+    standalone: np.ndarray,
+    report: GapReport,
+    path: Any,
+    source: tuple[bool, str],
 ) -> Path:
     fig = _figure(figsize=(3.4, 3.0), layout="constrained")
     ax = fig.subplots()
@@ -71,7 +77,9 @@ def _draw_gap_scatter(
         f"{record.method.upper()} seed {record.seed}: Kendall τ={report.kendall_tau:.2f}, "
         f"Spearman \u03c1={report.spearman_rho:.2f}, n={report.n_cells}"
     )
-    ax.set_title(title + (" — SYNTHETIC table" if synthetic else ""))
+    synthetic, table = source
+    under = f"SYNTHETIC table {table}" if synthetic else f"table {table}" if table else ""
+    ax.set_title(f"{title}\n{under.strip()}" if under else title)
     ax.legend(loc="upper left", frameon=True, framealpha=0.85, markerscale=2)
     ax.grid(alpha=0.3)
     out = Path(path)

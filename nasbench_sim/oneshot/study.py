@@ -175,7 +175,9 @@ def _write(study: GapStudy, bench: TabularBenchmark, folder: Path) -> dict[str, 
         if rec.method == "spos":
             truth = standalone_accuracy(bench, rec.arch_index, "valid_acc")
             png = folder / f"gap_{tag}.png"
-            written[tag] = plot_gap_scatter(rec, truth, rep, png, synthetic=study.synthetic)
+            written[tag] = plot_gap_scatter(
+                rec, truth, rep, png, synthetic=study.synthetic, table=Path(study.table).name
+            )
         else:
             written[tag] = plot_trajectory(rec, folder / f"trajectory_{tag}.png")
     text = json.dumps(_nan_to_none(study.summary()), indent=2, default=float, allow_nan=False)

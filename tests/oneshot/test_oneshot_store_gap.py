@@ -152,6 +152,25 @@ def test_plots_write_pngs(tmp_path: Path) -> None:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
 
 
+def test_the_gap_scatter_names_its_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.figure import Figure
+
+    titles: list[str] = []
+    real = Figure.savefig
+
+    def spy(fig, *a, **k):  # type: ignore[no-untyped-def]
+        titles.append(fig.axes[0].get_title())
+        return real(fig, *a, **k)
+
+    monkeypatch.setattr(Figure, "savefig", spy)
+    truth = np.linspace(0.5, 0.9, 40)
+    rec = _spos(np.arange(40), truth)
+    rep = gap_report(rec, truth)
+    plot_gap_scatter(rec, truth, rep, tmp_path / "a.png", table="T.h5")
+    plot_gap_scatter(rec, truth, rep, tmp_path / "b.png", synthetic=True, table="S.h5")
+    assert titles[0].endswith("\ntable T.h5") and titles[1].endswith("\nSYNTHETIC table S.h5")
+
+
 def test_a_write_that_fails_midway_leaves_the_table_as_it_was(
     tiny_table_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
