@@ -188,6 +188,7 @@ def _info(args: argparse.Namespace) -> int:
         print(banner)
     proto = d.pop("protocol", {})
     d.pop("provenance", None)
+    d.pop("build", None)  # said in the BUILD IN PROGRESS lines above; whole in --json
     w = max(len(k) for k in [*d, "protocol"])
     for k, v in d.items():
         print(f"{k:>{w}}: {v}")
