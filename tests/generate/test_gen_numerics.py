@@ -73,3 +73,40 @@ def test_resume_refuses_other_numerics(protocol: Protocol, tmp_path: Path) -> No
         build_table(
             protocol, out, cells=CELLS, chunk_size=2, resume=True, trainer="matmul", threads=2
         )
+
+
+def test_cuda_training_runs_with_deterministic_kernels_and_restores_the_settings() -> None:
+    # The flags are process-wide torch settings, so they can be checked without a GPU.
+    import torch
+
+    from nasbench_sim.generate.worker import deterministic_cuda
+
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    before = (
+        torch.are_deterministic_algorithms_enabled(),
+        cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32,
+    )  # fmt: skip
+    cudnn.benchmark = True  # a user's setting that a build must not keep, nor lose
+    try:
+        with deterministic_cuda(torch.device("cpu")):
+            assert cudnn.benchmark and not cudnn.deterministic
+        with deterministic_cuda(torch.device("cuda")):
+            assert torch.are_deterministic_algorithms_enabled()
+            assert cudnn.deterministic and not cudnn.benchmark
+            assert not cudnn.allow_tf32 and not matmul.allow_tf32
+        assert cudnn.benchmark and not cudnn.deterministic
+        assert torch.are_deterministic_algorithms_enabled() == before[0]
+        assert (cudnn.allow_tf32, matmul.allow_tf32) == before[3:]
+    finally:
+        torch.use_deterministic_algorithms(before[0])
+        cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = before[1:]
+
+
+def test_cuda_numerics_name_the_determinism_and_leave_cpu_numerics_as_built() -> None:
+    from nasbench_sim.generate.worker import numerics
+
+    cuda = numerics("batched", "cuda", "float32")
+    assert cuda["deterministic"] is True and cuda["tf32"] is False and "gpu" in cuda
+    assert "threads" not in cuda
+    cpu = numerics("matmul_stacked", "cpu", "float32", 1)
+    assert set(cpu) == {"trainer", "device", "dtype", "torch", "threads", "cpu_capability"}
