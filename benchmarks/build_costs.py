@@ -29,33 +29,26 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import nnls
 
 from nasbench_sim.generate.assemble import assemble_parts
-from nasbench_sim.generate.chunks import chunk_path, parts_dir, read_chunk, read_manifest
-from nasbench_sim.generate.projection import project_build
-from nasbench_sim.space import NB201Space
+from nasbench_sim.generate.chunks import parts_dir, read_manifest
+from nasbench_sim.generate.projection import chunk_costs, fit_cost_model, project_build
 from nasbench_sim.table import write_table
 
 DEFAULT = Path(__file__).resolve().parents[1] / "data" / "nb201_mnist1d.h5"
 
 
 def _holdout(out: Path) -> float:
-    """MAPE of the projection's model fitted on the first half of the committed chunks and
-    tested on the second half."""
-    parts = parts_dir(out)
-    manifest = read_manifest(parts)
-    size, cells = int(manifest["chunk_size"]), np.asarray(manifest["cells"])
-    ops = NB201Space().ops_matrix(cells)
-    rows, cpu = [], []
-    for c in range(int(manifest["n_chunks"])):
-        if chunk_path(parts, c).exists():
-            o = ops[c * size : (c + 1) * size]
-            rows.append([o.shape[0], *((o == k).sum() for k in (1, 2, 3, 4))])
-            cpu.append(float(read_chunk(chunk_path(parts, c)).info["cpu_s"]))
-    x, y = np.asarray(rows, float), np.asarray(cpu)
+    """MAPE of the projection's model fitted on the first half of the chunks that record their
+    CPU time and tested on the second half."""
+    costs = chunk_costs(out)
+    if costs is None:
+        return float("nan")
+    timed = sorted(costs.cpu_s)
+    x = np.vstack([costs.row(c) for c in timed])
+    y = np.array([costs.cpu_s[c] for c in timed])
     half = len(y) // 2
-    coef, _ = nnls(x[:half], y[:half])
+    coef = fit_cost_model(x[:half], y[:half])
     return float(np.mean(np.abs(x[half:] @ coef - y[half:]) / y[half:]))
 
 

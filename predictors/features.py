@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench import Benchmark
+from nasbench_sim.checks import is_int
 from nasbench_sim.space import SearchSpace
 from predictors.base import PredictorError
 
@@ -74,7 +75,7 @@ def curve_features(bench: Benchmark, indices: Any, k: int, repeat: Any = None) -
             f"benchmark answers budgets {', '.join(map(str, bench.budgets))}, each a separate "
             "training run"
         )
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= bench.n_epochs:
+    if not is_int(k) or not 1 <= k <= bench.n_epochs:
         raise PredictorError(f"k (epochs observed) must be an int in 1..{bench.n_epochs}, got {k}")
     idx = bench.space.to_indices(_as_indices(indices))
     n = idx.shape[0]

@@ -148,15 +148,17 @@ def fractions(text: str) -> list[float]:
     return values
 
 
-def add_table_arg(p: argparse.ArgumentParser, *, required: bool = False) -> None:
-    p.add_argument(
-        "--table",
-        default=None,
-        required=required,
-        metavar="TABLE",
-        help="a table file (.h5), a saved surrogate (.npz), the --out of a build in progress, "
-        "or 'synthetic[:SEED]' (default: the table shipped in data/)",
-    )
+TABLE_HELP = (
+    "a table file (.h5), a saved surrogate (.npz), the --out of a build in progress, "
+    "or 'synthetic[:SEED]' (default: the table shipped in data/)"
+)
+
+
+def add_table_arg(
+    p: argparse.ArgumentParser, *, required: bool = False, help_text: str = TABLE_HELP
+) -> None:
+    """``--table``; ``help_text`` for a command that takes fewer kinds of table."""
+    p.add_argument("--table", default=None, required=required, metavar="TABLE", help=help_text)
 
 
 def add_budget_args(p: argparse.ArgumentParser) -> None:

@@ -42,9 +42,12 @@ def synthetic_banner(bench: Benchmark) -> str | None:
     )
 
 
-def _table_args(p: argparse.ArgumentParser) -> None:
+def _table_args(p: argparse.ArgumentParser, help_text: str | None = None) -> None:
     """``--table`` as every command takes it, and, as before, the table as a positional."""
-    add_table_arg(p)
+    if help_text is None:
+        add_table_arg(p)
+    else:
+        add_table_arg(p, help_text=help_text)
     p.add_argument("table_pos", nargs="?", default=None, metavar="TABLE", help=argparse.SUPPRESS)
 
 
@@ -74,7 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "correlation (against the criteria of a default table), cost metrics with a Pareto "
         "front, and the `nasbench-sim build` command that rebuilds it.",
     )
-    _table_args(p)
+    _table_args(p, help_text="a finished table file (.h5) (default: the table shipped in data/)")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", help="folder to write into (replaced as a whole)")
     where.add_argument(
@@ -201,9 +204,16 @@ def _datasheet(args: argparse.Namespace) -> int:
 
     table = _table_of(args) or str(default_table_path())
     if not Path(table).is_file():
+        from nasbench_sim.generate.chunks import parts_dir
+
+        if parts_dir(table).is_dir():
+            raise FileNotFoundError(
+                f"--table {table}: a build in progress, not yet a table: a datasheet describes "
+                "a finished table, so finish the build first (`nasbench-sim build ... --resume`)"
+            )
         raise FileNotFoundError(
-            f"--table {table}: no such table file (a synthetic table must be written first: "
-            "`nasbench-sim synthetic --out T.h5`)"
+            f"--table {table}: no such table file (a datasheet describes a table file; a "
+            "synthetic table must be written first: `nasbench-sim synthetic --out T.h5`)"
         )
     readme = write_datasheet(table, None if args.beside else args.out)
     data = json.loads((readme.parent / "datasheet.json").read_text())

@@ -36,6 +36,7 @@ __all__ = [
     "chunk_path",
     "parts_dir",
     "read_chunk",
+    "read_chunk_info",
     "read_manifest",
     "write_chunk",
     "write_manifest",
@@ -145,6 +146,22 @@ def read_chunk(path: Path) -> ChunkResult:
             )
     except (OSError, ValueError, KeyError) as exc:
         raise BuildError(f"{path}: cannot read chunk file ({exc})") from None
+
+
+def read_chunk_info(path: Path) -> dict[str, Any]:
+    """The ``info`` of a committed chunk file alone (about 7x cheaper than :func:`read_chunk`).
+
+    Raises:
+        BuildError: the file is missing or unreadable.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            info = json.loads(str(z["info"]))
+    except (OSError, ValueError, KeyError) as exc:
+        raise BuildError(f"{path}: cannot read chunk file ({exc})") from None
+    if not isinstance(info, dict):
+        raise BuildError(f"{path}: cannot read chunk file (its info is not a JSON object)")
+    return info
 
 
 def remove_stale_temps(parts: Path) -> int:

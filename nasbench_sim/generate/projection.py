@@ -20,11 +20,18 @@ from typing import Any
 
 import numpy as np
 
-from nasbench_sim.generate.chunks import chunk_path, parts_dir, read_chunk, read_manifest
+from nasbench_sim.generate.chunks import chunk_path, parts_dir, read_chunk_info, read_manifest
 from nasbench_sim.generate.errors import BuildError
 from nasbench_sim.space import NB201Space
 
-__all__ = ["MIN_CHUNKS", "BuildProjection", "project_build"]
+__all__ = [
+    "MIN_CHUNKS",
+    "BuildProjection",
+    "ChunkCosts",
+    "chunk_costs",
+    "fit_cost_model",
+    "project_build",
+]
 
 MIN_CHUNKS = 6
 """Committed chunks needed before a projection is made."""
@@ -66,17 +73,36 @@ class BuildProjection:
         }
 
 
+@dataclass(frozen=True)
+class ChunkCosts:
+    """What the committed chunks of a build record about their cost.
+
+    Attributes:
+        ids: the shard's chunk ids, in order.
+        features: ``(len(ids), 5)``: each chunk's ``[cells, #skip, #conv1x1, #conv3x3,
+            #pool]`` (op counts over all its cells' edges).
+        committed: the committed chunk ids.
+        cpu_s: CPU seconds of the committed chunks that record them, by chunk id.
+    """
+
+    ids: list[int]
+    features: np.ndarray
+    committed: list[int]
+    cpu_s: dict[int, float]
+
+    def row(self, chunk_id: int) -> np.ndarray:
+        """The feature row of ``chunk_id``."""
+        return self.features[self.ids.index(chunk_id)]
+
+
 def _features(ops: np.ndarray) -> np.ndarray:
     """``[cells, #skip, #conv1x1, #conv3x3, #pool]`` of a chunk's cells' op matrix."""
     return np.array([ops.shape[0], *((ops == k).sum() for k in (1, 2, 3, 4))], dtype=np.float64)
 
 
-def project_build(out: str | os.PathLike[str], cores: int | None = None) -> BuildProjection | None:
-    """The projection for the build writing ``out`` (``cores``: for :attr:`~BuildProjection.
-    hours_left`, default this machine's); ``None`` when no build is in progress there, it is
-    not an ``nb201`` build, or fewer than :data:`MIN_CHUNKS` chunks record their CPU time."""
-    from scipy.optimize import nnls
-
+def chunk_costs(out: str | os.PathLike[str]) -> ChunkCosts | None:
+    """The costs recorded by the build writing ``out``; ``None`` when no build is in progress
+    there or it is not an ``nb201`` build. Reads only each committed chunk's ``info``."""
     parts = parts_dir(out)
     try:
         manifest = read_manifest(parts)
@@ -89,24 +115,41 @@ def project_build(out: str | os.PathLike[str], cores: int | None = None) -> Buil
     shard_i, shard_n = manifest["shard"]
     ids = [c for c in range(int(manifest["n_chunks"])) if c % shard_n == shard_i]
     ops = NB201Space().ops_matrix(cells)
-    x = {c: _features(ops[c * size : (c + 1) * size]) for c in ids}
-    spent: dict[int, float] = {}
+    features = np.vstack([_features(ops[c * size : (c + 1) * size]) for c in ids])
     committed = [c for c in ids if chunk_path(parts, c).exists()]
+    spent: dict[int, float] = {}
     for c in committed:
-        cpu = read_chunk(chunk_path(parts, c)).info.get("cpu_s")
+        cpu = read_chunk_info(chunk_path(parts, c)).get("cpu_s")
         if isinstance(cpu, (int, float)) and cpu > 0:
             spent[c] = float(cpu)
-    if len(spent) < MIN_CHUNKS:
+    return ChunkCosts(ids=ids, features=features, committed=committed, cpu_s=spent)
+
+
+def fit_cost_model(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Non-negative least-squares coefficients of CPU seconds ``y`` on chunk features ``x``
+    (seconds per cell and per op of each kind)."""
+    from scipy.optimize import nnls
+
+    coef, _ = nnls(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    return np.asarray(coef)
+
+
+def project_build(out: str | os.PathLike[str], cores: int | None = None) -> BuildProjection | None:
+    """The projection for the build writing ``out`` (``cores``: for :attr:`~BuildProjection.
+    hours_left`, default this machine's); ``None`` when no build is in progress there, it is
+    not an ``nb201`` build, or fewer than :data:`MIN_CHUNKS` chunks record their CPU time."""
+    costs = chunk_costs(out)
+    if costs is None or len(costs.cpu_s) < MIN_CHUNKS:
         return None
-    timed = sorted(spent)
-    a = np.vstack([x[c] for c in timed])
-    y = np.array([spent[c] for c in timed])
-    coef, _ = nnls(a, y)
+    timed = sorted(costs.cpu_s)
+    a = np.vstack([costs.row(c) for c in timed])
+    y = np.array([costs.cpu_s[c] for c in timed])
+    coef = fit_cost_model(a, y)
     fit = a @ coef
-    cost = {c: spent.get(c, float(x[c] @ coef)) for c in ids}
+    cost = {c: costs.cpu_s.get(c, float(costs.row(c) @ coef)) for c in costs.ids}
     return BuildProjection(
-        chunks_done=len(committed),
-        cpu_h_done=sum(cost[c] for c in committed) / 3600,
+        chunks_done=len(costs.committed),
+        cpu_h_done=sum(cost[c] for c in costs.committed) / 3600,
         cpu_h_total=sum(cost.values()) / 3600,
         fit_mape=float(np.mean(np.abs(fit - y) / y)),
         cores=int(cores or os.cpu_count() or 1),

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_sim.checks import is_int
 from nasbench_sim.generate.errors import GenerateError
 
 __all__ = [
@@ -136,7 +137,7 @@ class Protocol:
         )
         for name in positive:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_int(value, numpy=False) or value < 1:
                 raise GenerateError(f"protocol field {name} must be an integer >= 1, got {value!r}")
         for name in ("train_subset", "eval_subset"):
             value = getattr(self, name)

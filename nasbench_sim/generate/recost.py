@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_sim.checks import require_int
 from nasbench_sim.generate.errors import GenerateError
 from nasbench_sim.table import TableData, read_table, write_table
 
@@ -76,17 +77,12 @@ class RecostReport:
         ]
 
 
-def _positive(name: str, value: Any, least: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise GenerateError(f"{name} must be an integer >= {least}, got {value!r}")
-
-
 def check_arguments(timed_cells: int, repeats: int, threads: int | None) -> None:
     """Refuse arguments :func:`recost_table` cannot use, before any work."""
-    _positive("timed_cells", timed_cells, 4)
-    _positive("repeats", repeats, 1)
+    require_int("timed_cells", timed_cells, 4, GenerateError, numpy=False)
+    require_int("repeats", repeats, 1, GenerateError, numpy=False)
     if threads is not None:
-        _positive("threads", threads, 1)
+        require_int("threads", threads, 1, GenerateError, numpy=False)
 
 
 def _threads(table: TableData, threads: int | None) -> int:

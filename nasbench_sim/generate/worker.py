@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nasbench_sim.checks import require_int
 from nasbench_sim.generate.chunks import ChunkResult
 from nasbench_sim.generate.errors import GenerateError, MissingTrainingDependency
 from nasbench_sim.generate.protocol import Protocol
@@ -92,9 +93,7 @@ def train_chunk(
     dev = resolve_device(device)
     threads_before = torch.get_num_threads()
     if threads is not None:
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise GenerateError(f"threads must be an integer >= 1, got {threads!r}")
-        torch.set_num_threads(threads)
+        torch.set_num_threads(require_int("threads", threads, 1, GenerateError, numpy=False))
     try:
         with deterministic_cuda(dev):
             return _train_chunk(

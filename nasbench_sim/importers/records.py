@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import CellParseError
 from nasbench_sim.importers.errors import ImportFormatError
 from nasbench_sim.space import Cell
@@ -186,7 +187,7 @@ def _run(r: Any, sel: Selection, source: str) -> tuple[np.ndarray, tuple[float, 
     if not isinstance(r, Mapping):
         raise ImportFormatError(source, f"a run is a {type(r).__name__}, expected a dict")
     n = r.get("epochs")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+    if not is_int(n) or n < 1:
         raise ImportFormatError(source, f"a run's 'epochs' is {n!r}, not a positive integer")
     n = int(n)
     acc, loss = r.get("eval_acc1es"), r.get("eval_losses")

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench.results import Result
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy, score
 from nasbench_sim.search.sampling import fresh_index
@@ -60,7 +61,7 @@ class RegularizedEvolution(Strategy):
             raise StrategyConfigError(
                 f"sample_size must lie in 1..population_size={population_size}, got {sample_size}"
             )
-        if isinstance(max_repeats, bool) or not isinstance(max_repeats, int) or max_repeats < 0:
+        if not is_int(max_repeats) or max_repeats < 0:
             raise StrategyConfigError(f"max_repeats must be an int >= 0, got {max_repeats!r}")
         self.population_size = population_size
         self.sample_size = sample_size

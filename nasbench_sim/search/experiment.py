@@ -22,6 +22,7 @@ import pandas as pd
 
 from nasbench_sim.bench.base import Benchmark
 from nasbench_sim.bench.clock import Budget
+from nasbench_sim.checks import is_int
 from nasbench_sim.registry import Registry
 from nasbench_sim.search.registry import strategy_class
 from nasbench_sim.search.run import final_regret, run
@@ -264,7 +265,7 @@ def run_many(
         raise ValueError("run_many needs at least one seed")
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+    if not is_int(n_jobs) or n_jobs < 1:
         raise ValueError(f"n_jobs must be an int >= 1 or -1 (all cores), got {n_jobs!r}")
     seeds = [int(s) for s in seeds]
     options = {"n_workers": n_workers, "charge_strategy_time": charge_strategy_time}

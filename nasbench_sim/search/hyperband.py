@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench.results import Result
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import MISSING_SCORE, Proposal, Strategy, score
 from nasbench_sim.search.ladders import (
@@ -217,7 +218,7 @@ class SuccessiveHalving(_Brackets):
         s = most_rungs(self.n_epochs, self.eta, self.min_epochs)
         if n is None:
             n = self.eta**s
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        if not is_int(n) or n < 1:
             raise StrategyConfigError(f"n must be an int >= 1, got {n!r}")
         self.n = int(n)
         self.rungs = halving_rungs(self.n, self.n_epochs, self.eta, s)

@@ -7,8 +7,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import StrategyConfigError
 
 __all__ = [
@@ -38,7 +37,7 @@ def check_ladder(max_epochs: int, eta: int, min_epochs: int) -> None:
     """Raise :class:`StrategyConfigError` unless ``eta >= 2`` and ``1 <= min_epochs <=
     max_epochs`` are ints."""
     for name, value, low in (("eta", eta, 2), ("min_epochs", min_epochs, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        if not is_int(value) or value < low:
             raise StrategyConfigError(f"{name} must be an int >= {low}, got {value!r}")
     if min_epochs > max_epochs:
         raise StrategyConfigError(

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench.results import Result
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.search.reinforce import check_range, edge_op_decisions
@@ -88,7 +89,7 @@ class QLearning(Strategy):
             ("replay_batch", replay_batch),
             ("max_resamples", max_resamples),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            if not is_int(value) or value < 0:
                 raise StrategyConfigError(f"{name} must be an int >= 0, got {value!r}")
         self.learning_rate = float(learning_rate)
         self.epsilon_start = float(epsilon_start)

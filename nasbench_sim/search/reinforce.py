@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench.results import Result
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import (
     CellNotInTableError,
     CellParseError,
@@ -141,7 +142,7 @@ class Reinforce(Strategy):
             learning_rate = _DEFAULT_LR[optimizer]
         check_range("learning_rate", learning_rate, 0.0, 100.0, closed=False)
         check_range("momentum", momentum, 0.0, 1.0, closed=True)
-        if isinstance(max_resamples, bool) or not isinstance(max_resamples, int):
+        if not is_int(max_resamples):
             raise StrategyConfigError(f"max_resamples must be an int >= 0, got {max_resamples!r}")
         check_range("max_resamples", max_resamples, 0, 10**6)
         self.learning_rate = float(learning_rate)

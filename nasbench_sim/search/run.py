@@ -39,6 +39,7 @@ from nasbench_sim.bench.log import (
     rescore,
 )
 from nasbench_sim.bench.results import Result
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import UnsupportedSpaceError
 from nasbench_sim.registry import Registry
 from nasbench_sim.search.base import Proposal, Strategy
@@ -208,7 +209,7 @@ def run(
         >>> len(r.log), r.final_regret >= 0
         (20, True)
     """
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+    if not is_int(n_workers) or n_workers < 1:
         raise ValueError(f"n_workers must be a positive int, got {n_workers!r}")
     made, name = _strategy(strategy, bench, seed, strategy_kwargs, registry)
     b = bench.with_run_seed(seed)

@@ -103,6 +103,14 @@ def test_datasheet_cli_and_a_table_without_a_protocol(
     assert "SYNTHETIC" in text and "records no generator protocol" in text
     assert main(["datasheet", str(tmp_path / "nope.h5"), "--out", str(tmp_path)]) == 2
     assert "no such table file" in capsys.readouterr().err
+    # a build in progress is named as such, and the help offers only what the command takes
+    (tmp_path / "wip.h5.parts").mkdir()
+    assert main(["datasheet", "--table", str(tmp_path / "wip.h5"), "--out", str(tmp_path)]) == 2
+    assert "a build in progress, not yet a table" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["datasheet", "--help"])
+    helptext = " ".join(capsys.readouterr().out.split())
+    assert "a finished table file (.h5)" in helptext and "synthetic" not in helptext
 
 
 def test_datasheet_of_sampled_cells_and_of_an_empty_protocol(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ PACKAGES = ("nasbench_sim", "predictors", "analysis")
 LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "nasbench_sim.errors",
+        "nasbench_sim.checks",
         "nasbench_sim.atomic",
         "nasbench_sim.registry",
         "nasbench_sim._version",

@@ -80,3 +80,29 @@ def test_no_projection_without_enough_chunks_or_a_build(parts: Path, tmp_path: P
         chunk_path(folder, c).unlink()
     assert project_build(parts) is None  # MIN_CHUNKS - 1 left
     assert project_build(tmp_path / "nothing.h5") is None
+
+
+def test_chunk_costs_read_each_chunks_info_and_count_its_ops(parts: Path) -> None:
+    from nasbench_sim.generate import BuildError
+    from nasbench_sim.generate.chunks import read_chunk_info
+    from nasbench_sim.generate.projection import chunk_costs, fit_cost_model
+    from nasbench_sim.space import NB201Space
+
+    folder = parts_dir(parts)
+    for c in range(len(CELLS)):
+        assert read_chunk_info(chunk_path(folder, c)) == read_chunk(chunk_path(folder, c)).info
+    chunk_path(folder, 4).unlink()
+    costs = chunk_costs(parts)
+    assert costs is not None and costs.ids == list(range(len(CELLS)))
+    assert costs.committed == [c for c in range(len(CELLS)) if c != 4]
+    assert sorted(costs.cpu_s) == costs.committed
+    ops = NB201Space().ops_matrix(np.array(sorted(CELLS)))[2]  # chunk 2 holds one cell
+    by_hand = [1, *((ops == k).sum() for k in (1, 2, 3, 4))]
+    np.testing.assert_array_equal(costs.row(2), by_hand)
+    assert costs.features.shape == (len(CELLS), 5) and costs.features[:, 1:].sum(axis=1).max() <= 6
+    x = costs.features[:, [0, 3]]
+    np.testing.assert_allclose(fit_cost_model(x, x @ [2.0, 0.5]), [2.0, 0.5], atol=1e-9)
+    assert (fit_cost_model(x, -x[:, 0]) >= 0).all()  # non-negative even against the data
+    chunk_path(folder, 0).write_bytes(b"not a chunk")
+    with pytest.raises(BuildError, match="cannot read chunk file"):
+        read_chunk_info(chunk_path(folder, 0))
