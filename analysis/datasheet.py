@@ -6,6 +6,7 @@ seeds >= 0.6, the floor for a table built on two CPU cores within a day; 0.7 is 
 mean test accuracy >= 0.95, validation/test correlation >= 0.95, >= 3 seeds, every cell
 queryable); the datasheet reports each as measured, pass or fail, with the reliability of the
 seed mean (see :mod:`nasbench_sim.bench.discrimination`) and the build's CPU time.
+The README's text is rendered by :mod:`analysis.datasheet_readme`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analysis.datasheet_readme import readme_text
 from nasbench_sim.atomic import OutputFolderError, atomic_dir, check_output_dir
 from nasbench_sim.bench import TabularBenchmark
 from nasbench_sim.bench.discrimination import DISCRIMINATION_KEYS
@@ -48,22 +50,6 @@ CRITERIA: tuple[tuple[str, str, float], ...] = (
 """``(statistic, comparison, threshold)`` a default table must meet."""
 
 
-_BUILD_KEYS = (
-    "devices",
-    "hosts",
-    "hardware",
-    "trainer",
-    "train_wall_s",
-    "build_wall_s_last_run",
-    "model_steps",
-    "timing_model_cv_mape",
-    "timing_model_method",
-    "costs_remeasured",
-    "costs_at_build",
-    "software",
-)
-
-
 def table_fronts(bench: TabularBenchmark) -> dict[str, ExactFront]:
     """The exact Pareto front of accuracy (validation, reported as test accuracy) against each
     cost the table records (the timing model's measurements excepted), by cost name."""
@@ -88,30 +74,6 @@ def _front_record(bench: TabularBenchmark, front: ExactFront) -> dict[str, Any]:
             for a, v in zip(cells, front.values[rows], strict=True)
         ],
     }
-
-
-def _front_lines(fronts: dict[str, Any]) -> list[str]:
-    """The README's summary of the exact fronts."""
-    if not fronts:
-        return []
-    lines = [
-        "",
-        "## Pareto fronts",
-        "",
-        "Exact fronts of final test accuracy (seed mean) against each cost, over every row "
-        "(`datasheet.json` lists their cells). Hypervolume in normalised units, reference "
-        "point 1.1 (see `docs/search.md`).",
-        "",
-        "| cost | cells on the front | hypervolume | most accurate (acc, cost) | cheapest |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for key, f in fronts.items():
-        best, cheap = f["members"][0], f["members"][-1]
-        lines.append(
-            f"| {key} | {f['cells']} | {f['hypervolume']:.4f} | {best['test_acc']:.4f}, "
-            f"{best[key]:.4g} | {cheap['test_acc']:.4f}, {cheap[key]:.4g} |"
-        )
-    return lines
 
 
 def fronts_figure_of_costs(fronts: dict[str, ExactFront], title: str) -> Figure:
@@ -184,12 +146,6 @@ def _plots(
             fig.savefig(out / "cost_pareto.png", dpi=200)
             names.append("cost_pareto.png")
     return names
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return "n/a" if v is None else str(v)
 
 
 def _cells_arg(bench: TabularBenchmark) -> tuple[str, str]:
@@ -284,7 +240,7 @@ def _write(bench: TabularBenchmark, path: Path, out_dir: Path) -> None:
     }
     (out_dir / "datasheet.json").write_text(json.dumps(data, indent=2, default=str))
     readme = out_dir / "README.md"
-    readme.write_text("\n".join(_readme_head(path, info, data) + _readme_tail(data)) + "\n")
+    readme.write_text(readme_text(path, info, data))
 
 
 def _stats(bench: TabularBenchmark, info: dict[str, Any]) -> dict[str, Any]:
@@ -338,105 +294,3 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
         "note": cells_note,
         "numerics": numerics if isinstance(numerics, dict) else None,
     }
-
-
-def _readme_head(path: Path, info: dict[str, Any], data: dict[str, Any]) -> list[str]:
-    """The README down to the cost metrics and fronts."""
-    lines = [f"# Datasheet: `{path.name}`", ""]
-    if info["synthetic"]:
-        lines += ["**SYNTHETIC table**: a parametric stand-in, not a training result.", ""]
-    from nasbench_sim.space import SPACES
-
-    label = SPACES[info["space"]].title if info["space"] in SPACES else info["space"]
-    epochs = (
-        f"budgets {', '.join(map(str, info['budgets']))} epochs (each a separate training run)"
-        if "budgets" in info
-        else f"{info['epochs']} epochs of curves"
-    )
-    lines += [
-        f"{label} space `{info['space']}` on `{info['dataset']}`: {info['rows']} rows "
-        f"covering {info['cells_covered']} of {info['space_size']} cells, "
-        f"{len(info['seeds'])} training seed(s) {info['seeds']}, {epochs}. Table created "
-        f"{info['created'] or 'n/a'}.",
-        "",
-        "## Discrimination",
-        "",
-        "| statistic | value | a default table needs | |",
-        "| --- | --- | --- | --- |",
-    ]
-    for c in data["criteria"]:
-        lines.append(
-            f"| {c['statistic']} | {_fmt(c['value'])} | {c['needs']} | "
-            f"{'pass' if c['ok'] else 'FAIL'} |"
-        )
-    q = data["stats"]["test_acc_quantiles"]
-    lines += [
-        "",
-        "Final test accuracy (mean over seeds) quantiles 5/25/50/75/95 %: "
-        + " / ".join(f"{v:.3f}" for v in q.values())
-        + f"; median seed-to-seed standard deviation of validation accuracy: "
-        f"{_fmt(data['stats']['seed_std_valid'])}; Pearson r between two seeds' validation "
-        f"accuracies: {_fmt(data['stats']['seed_pearson'])}, so the reliability of the mean "
-        f"of {data['stats']['n_seeds']} seeds (Spearman-Brown) is "
-        f"{_fmt(data['stats']['seed_mean_reliability'])}.",
-        "",
-        "![accuracy histogram](accuracy_hist.png)",
-        "",
-        "## Cost metrics (per cell)",
-        "",
-        "| metric | min | median | max |",
-        "| --- | --- | --- | --- |",
-    ]
-    for k, v in data["cost"].items():
-        lines.append(f"| {k} | {v['min']:.4g} | {v['median']:.4g} | {v['max']:.4g} |")
-    lines += _front_lines(data["fronts"])
-    if "cost_pareto.png" in data["plots"]:
-        lines += ["", "![accuracy against cost](cost_pareto.png)"]
-    return lines
-
-
-def _cpu_lines(prov: dict[str, Any]) -> list[str]:
-    """The build's CPU time, and what it comes to on the machine that assembled it."""
-    cpu_s = prov.get("cpu_s")
-    if not isinstance(cpu_s, (int, float)) or cpu_s <= 0:
-        return []
-    cores = (prov.get("hardware") or {}).get("cpu_count")
-    text = f"- CPU time of the training processes: {cpu_s / 3600:.2f} core-hours"
-    if isinstance(cores, int) and cores > 0:
-        text += f", {cpu_s / 3600 / cores:.2f} h on {cores} cores at full use"
-    return [text + " (wall time depends on what else ran on the machine)"]
-
-
-def _readme_tail(data: dict[str, Any]) -> list[str]:
-    """Protocol, build and rebuild sections of the README."""
-    lines = ["", "## Protocol", "", "```json", json.dumps(data["protocol"], indent=1), "```"]
-    lines += ["", "## Build", ""]
-    prov = data["provenance"]
-    lines += _cpu_lines(prov)
-    for key in _BUILD_KEYS:
-        if key in prov:
-            lines.append(f"- {key}: {_fmt(prov[key])}")
-    lines += ["", "## Rebuild", ""]
-    rebuild = data["rebuild"]
-    if rebuild["command"]:
-        lines += ["```bash", rebuild["command"], "```"]
-        numerics = rebuild.get("numerics")
-        if numerics:
-            lines.append(
-                "The same numbers, bit for bit, need the build's numerics ("
-                + ", ".join(f"{k} {v}" for k, v in sorted(numerics.items()))
-                + "): "
-                "another trainer, thread count, device, torch or CPU capability trains the same "
-                "protocol with curves that agree only statistically (float32 trajectories "
-                "diverge; see docs/generator.md). `--data-dir DIR` for torchvision datasets."
-            )
-        if rebuild["python_only_fields"]:
-            lines.append(
-                "Protocol fields no flag sets (use `build_table` in Python): "
-                f"{rebuild['python_only_fields']}."
-            )
-        if rebuild["note"]:
-            lines.append(rebuild["note"] + ".")
-    else:
-        lines.append("The table records no generator protocol (it was not made by `build`).")
-    return lines

@@ -1,0 +1,174 @@
+"""The ``README.md`` of a table's datasheet, rendered from what :mod:`analysis.datasheet`
+measured (the record it writes as ``datasheet.json``): the discrimination criteria, the cost
+metrics and exact Pareto fronts, the protocol, the build and the command that rebuilds it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["readme_text"]
+
+_BUILD_KEYS = (
+    "devices",
+    "hosts",
+    "hardware",
+    "trainer",
+    "train_wall_s",
+    "build_wall_s_last_run",
+    "model_steps",
+    "timing_model_cv_mape",
+    "timing_model_method",
+    "costs_remeasured",
+    "costs_at_build",
+    "software",
+)
+
+
+def readme_text(path: Path, info: dict[str, Any], data: dict[str, Any]) -> str:
+    """The datasheet's ``README.md`` for the table read from ``path``.
+
+    Args:
+        path: the table file (its name heads the README).
+        info: the table's :meth:`~nasbench_sim.bench.TabularBenchmark.info`.
+        data: the datasheet's record (what ``datasheet.json`` holds).
+
+    Returns:
+        The README's text, ending in a newline.
+    """
+    return "\n".join(_readme_head(path, info, data) + _readme_tail(data)) + "\n"
+
+
+def _fmt(v: Any) -> str:
+    """A value as the README shows it: floats to 4 significant digits, ``None`` as n/a."""
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "n/a" if v is None else str(v)
+
+
+def _front_lines(fronts: dict[str, Any]) -> list[str]:
+    """The README's summary of the exact fronts."""
+    if not fronts:
+        return []
+    lines = [
+        "",
+        "## Pareto fronts",
+        "",
+        "Exact fronts of final test accuracy (seed mean) against each cost, over every row "
+        "(`datasheet.json` lists their cells). Hypervolume in normalised units, reference "
+        "point 1.1 (see `docs/search.md`).",
+        "",
+        "| cost | cells on the front | hypervolume | most accurate (acc, cost) | cheapest |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for key, f in fronts.items():
+        best, cheap = f["members"][0], f["members"][-1]
+        lines.append(
+            f"| {key} | {f['cells']} | {f['hypervolume']:.4f} | {best['test_acc']:.4f}, "
+            f"{best[key]:.4g} | {cheap['test_acc']:.4f}, {cheap[key]:.4g} |"
+        )
+    return lines
+
+
+def _readme_head(path: Path, info: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    """The README down to the cost metrics and fronts."""
+    lines = [f"# Datasheet: `{path.name}`", ""]
+    if info["synthetic"]:
+        lines += ["**SYNTHETIC table**: a parametric stand-in, not a training result.", ""]
+    from nasbench_sim.space import SPACES
+
+    label = SPACES[info["space"]].title if info["space"] in SPACES else info["space"]
+    epochs = (
+        f"budgets {', '.join(map(str, info['budgets']))} epochs (each a separate training run)"
+        if "budgets" in info
+        else f"{info['epochs']} epochs of curves"
+    )
+    lines += [
+        f"{label} space `{info['space']}` on `{info['dataset']}`: {info['rows']} rows "
+        f"covering {info['cells_covered']} of {info['space_size']} cells, "
+        f"{len(info['seeds'])} training seed(s) {info['seeds']}, {epochs}. Table created "
+        f"{info['created'] or 'n/a'}.",
+        "",
+        "## Discrimination",
+        "",
+        "| statistic | value | a default table needs | |",
+        "| --- | --- | --- | --- |",
+    ]
+    for c in data["criteria"]:
+        lines.append(
+            f"| {c['statistic']} | {_fmt(c['value'])} | {c['needs']} | "
+            f"{'pass' if c['ok'] else 'FAIL'} |"
+        )
+    q = data["stats"]["test_acc_quantiles"]
+    lines += [
+        "",
+        "Final test accuracy (mean over seeds) quantiles 5/25/50/75/95 %: "
+        + " / ".join(f"{v:.3f}" for v in q.values())
+        + f"; median seed-to-seed standard deviation of validation accuracy: "
+        f"{_fmt(data['stats']['seed_std_valid'])}; Pearson r between two seeds' validation "
+        f"accuracies: {_fmt(data['stats']['seed_pearson'])}, so the reliability of the mean "
+        f"of {data['stats']['n_seeds']} seeds (Spearman-Brown) is "
+        f"{_fmt(data['stats']['seed_mean_reliability'])}.",
+        "",
+        "![accuracy histogram](accuracy_hist.png)",
+        "",
+        "## Cost metrics (per cell)",
+        "",
+        "| metric | min | median | max |",
+        "| --- | --- | --- | --- |",
+    ]
+    for k, v in data["cost"].items():
+        lines.append(f"| {k} | {v['min']:.4g} | {v['median']:.4g} | {v['max']:.4g} |")
+    lines += _front_lines(data["fronts"])
+    if "cost_pareto.png" in data["plots"]:
+        lines += ["", "![accuracy against cost](cost_pareto.png)"]
+    return lines
+
+
+def _cpu_lines(prov: dict[str, Any]) -> list[str]:
+    """The build's CPU time, and what it comes to on the machine that assembled it."""
+    cpu_s = prov.get("cpu_s")
+    if not isinstance(cpu_s, (int, float)) or cpu_s <= 0:
+        return []
+    cores = (prov.get("hardware") or {}).get("cpu_count")
+    text = f"- CPU time of the training processes: {cpu_s / 3600:.2f} core-hours"
+    if isinstance(cores, int) and cores > 0:
+        text += f", {cpu_s / 3600 / cores:.2f} h on {cores} cores at full use"
+    return [text + " (wall time depends on what else ran on the machine)"]
+
+
+def _readme_tail(data: dict[str, Any]) -> list[str]:
+    """Protocol, build and rebuild sections of the README."""
+    lines = ["", "## Protocol", "", "```json", json.dumps(data["protocol"], indent=1), "```"]
+    lines += ["", "## Build", ""]
+    prov = data["provenance"]
+    lines += _cpu_lines(prov)
+    for key in _BUILD_KEYS:
+        if key in prov:
+            lines.append(f"- {key}: {_fmt(prov[key])}")
+    lines += ["", "## Rebuild", ""]
+    rebuild = data["rebuild"]
+    if rebuild["command"]:
+        lines += ["```bash", rebuild["command"], "```"]
+        numerics = rebuild.get("numerics")
+        if numerics:
+            lines.append(
+                "The same numbers, bit for bit, need the build's numerics ("
+                + ", ".join(f"{k} {v}" for k, v in sorted(numerics.items()))
+                + "): "
+                "another trainer, thread count, device, torch or CPU capability trains the same "
+                "protocol with curves that agree only statistically (float32 trajectories "
+                "diverge; see docs/generator.md). `--data-dir DIR` for torchvision datasets."
+            )
+        if rebuild["python_only_fields"]:
+            lines.append(
+                "Protocol fields no flag sets (use `build_table` in Python): "
+                f"{rebuild['python_only_fields']}."
+            )
+        if rebuild["note"]:
+            lines.append(rebuild["note"] + ".")
+    else:
+        lines.append("The table records no generator protocol (it was not made by `build`).")
+    return lines
