@@ -66,7 +66,7 @@ class TabularBenchmark(Benchmark):
 
     Raises:
         TableError: ``table`` fails :meth:`~nasbench_sim.table.TableData.validate` (a table
-            made in memory gets the same checks as one read from a file).
+            made in memory is checked here; one from ``read_table`` was, as it was read).
     """
 
     def __init__(
@@ -77,7 +77,7 @@ class TabularBenchmark(Benchmark):
         origin: str = "memory",
         in_progress: bool = False,
     ) -> None:
-        table.validate(origin)  # a table made in memory gets the checks a file gets
+        table.ensure_valid(origin)  # a table made in memory gets the checks a file got
         self.table = table
         self.space = table.arch_space
         self.dataset = table.dataset
