@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtri
 
 from nasbench_sim.bench.base import Benchmark, Repeat, Source
+from nasbench_sim.bench.crn import MASK64, mix64, std_normal
 from nasbench_sim.bench.results import Result, ResultBatch, TestBatch
 from nasbench_sim.bench.surrogate_model import (
     SURROGATE_FORMAT,
@@ -42,25 +42,6 @@ __all__ = [
 
 _CURVES = ("train_loss", "train_acc", "valid_loss", "valid_acc")
 _COSTS = ("train_time_s", "params", "flops", "latency_s")
-_M64 = (1 << 64) - 1
-
-
-def _mix(*keys: Any) -> np.ndarray:
-    """splitmix64 hash of broadcast uint64 keys."""
-    arrays = np.broadcast_arrays(*[np.asarray(k, dtype=np.uint64) for k in keys])
-    h = np.full(arrays[0].shape, 0x9E3779B97F4A7C15, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for k in arrays:
-            z = h ^ (k + np.uint64(0x9E3779B97F4A7C15))
-            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-            h = z ^ (z >> np.uint64(31))
-    return h
-
-
-def _normal(*keys: Any) -> np.ndarray:
-    u = ((_mix(*keys) >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
-    return np.asarray(ndtri(u), dtype=np.float64)
 
 
 class SurrogateBenchmark(Benchmark):
@@ -142,7 +123,8 @@ class SurrogateBenchmark(Benchmark):
     # -- helpers ----------------------------------------------------------------------------
     def _repeats(self, cls: np.ndarray, repeat: Repeat) -> np.ndarray:
         if repeat is None:
-            return (_mix(self.run_seed & _M64, cls, 7) % np.uint64(self.n_seeds)).astype(np.int64)
+            h = mix64(self.run_seed & MASK64, cls, 7)
+            return (h % np.uint64(self.n_seeds)).astype(np.int64)
         if repeat == "mean":
             return np.full(cls.shape, -1, dtype=np.int64)
         return np.full(cls.shape, int(repeat), dtype=np.int64)
@@ -172,9 +154,9 @@ class SurrogateBenchmark(Benchmark):
 
     def _noise(self, cls: np.ndarray, rep: np.ndarray, e: np.ndarray) -> np.ndarray:
         m = self.model
-        seed = np.uint64(m.noise_seed & _M64)
+        seed = np.uint64(m.noise_seed & MASK64)
         r = np.maximum(rep, 0)
-        d = m.sigma[cls] * _normal(seed, cls, r, 0) + m.jitter * _normal(seed, cls, r, e + 1)
+        d = m.sigma[cls] * std_normal(seed, cls, r, 0) + m.jitter * std_normal(seed, cls, r, e + 1)
         return np.where(rep >= 0, d, 0.0)
 
     def _valid_at(self, cls: np.ndarray, rep: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -183,7 +165,7 @@ class SurrogateBenchmark(Benchmark):
 
     def _test_at(self, cls: np.ndarray, rep: np.ndarray, e: np.ndarray) -> np.ndarray:
         a, b, _, _ = self.model.test_map
-        resid = self.model.test_resid * _normal(self.model.noise_seed & _M64, cls, rep, e, 3)
+        resid = self.model.test_resid * std_normal(self.model.noise_seed & MASK64, cls, rep, e, 3)
         acc = a + b * self._valid_at(cls, rep, e) + np.where(rep >= 0, resid, 0.0)
         return np.clip(acc, 0.0, 1.0)
 

@@ -1,10 +1,11 @@
 """:class:`TabularBenchmark`: the :class:`~nasbench_sim.bench.Benchmark` interface answered by
 lookup in a table.
 
-The ``repeat=None`` draw is a hash of ``(run_seed, table row)``; see
-:mod:`nasbench_sim.bench.base` for the repeat semantics. Functionally equivalent cells share
-the row of their equivalence class when the table holds only class representatives; a table
-may cover only some cells of its space (:attr:`TabularBenchmark.candidate_cells`).
+The ``repeat=None`` draw is a hash of ``(run_seed, table row)`` (common random numbers, see
+:mod:`nasbench_sim.bench.crn`); see :mod:`nasbench_sim.bench.base` for the repeat semantics.
+Functionally equivalent cells share the row of their equivalence class when the table holds
+only class representatives; a table may cover only some cells of its space
+(:attr:`TabularBenchmark.candidate_cells`).
 
 A row missing some runs (an imported benchmark that lacks a seed for some cells: NaN in the
 table) draws its ``repeat=None`` repeat among the runs it has; a complete row draws exactly as
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench.base import Benchmark, Repeat, Source
+from nasbench_sim.bench.crn import crn_repeats
 from nasbench_sim.bench.default_table import DEFAULT_TABLE, default_table_path, no_default_table
 from nasbench_sim.bench.discrimination import discrimination
 from nasbench_sim.bench.results import Result, ResultBatch, TestBatch
@@ -43,33 +45,6 @@ from nasbench_sim.errors import CellNotInTableError, QueryError, TableError
 from nasbench_sim.table import TableData, read_table
 
 __all__ = ["DEFAULT_TABLE", "TabularBenchmark", "default_table_path"]
-
-_MASK64 = (1 << 64) - 1
-
-
-def _crn_repeats(
-    run_seed: int, n_rows: int, n_seeds: int, present: np.ndarray | None = None
-) -> np.ndarray:
-    """splitmix64 of (run_seed, row) mod n_seeds: the repeat each row answers with.
-
-    With ``present`` (bool ``(n_rows, n_seeds)``: which runs a row has), a row draws among its
-    own runs: the ``(h mod k)``-th present run of a row with ``k`` runs, which is the same
-    repeat as without ``present`` when the row is complete."""
-    with np.errstate(over="ignore"):
-        z = np.arange(n_rows, dtype=np.uint64) + np.uint64(
-            (run_seed * 0x9E3779B97F4A7C15) & _MASK64
-        )
-        z = z * np.uint64(0xBF58476D1CE4E5B9) + np.uint64(0x94D049BB133111EB)
-        z ^= z >> np.uint64(30)
-        z *= np.uint64(0xBF58476D1CE4E5B9)
-        z ^= z >> np.uint64(27)
-        z *= np.uint64(0x94D049BB133111EB)
-        z ^= z >> np.uint64(31)
-    if present is None or present.all():
-        return (z % np.uint64(n_seeds)).astype(np.int64)
-    k = present.sum(axis=1).astype(np.uint64)
-    j = (z % np.maximum(k, np.uint64(1))).astype(np.int64)
-    return np.argmax(np.cumsum(present, axis=1) > j[:, None], axis=1).astype(np.int64)
 
 
 def _nanmean_repeats(values: np.ndarray) -> np.ndarray:
@@ -91,7 +66,7 @@ class TabularBenchmark(Benchmark):
 
     Raises:
         TableError: ``table`` fails :meth:`~nasbench_sim.table.TableData.validate` (a table
-            made in memory gets the same checks as one read from a file).
+            made in memory is checked here; one from ``read_table`` was, as it was read).
     """
 
     def __init__(
@@ -102,7 +77,7 @@ class TabularBenchmark(Benchmark):
         origin: str = "memory",
         in_progress: bool = False,
     ) -> None:
-        table.validate(origin)  # a table made in memory gets the checks a file gets
+        table.ensure_valid(origin)  # a table made in memory gets the checks a file got
         self.table = table
         self.space = table.arch_space
         self.dataset = table.dataset
@@ -136,9 +111,7 @@ class TabularBenchmark(Benchmark):
         self._cells.flags.writeable = False
         present = np.isfinite(self._search).any(axis=(2, 3))
         self._present = np.asarray(present | np.isfinite(self._test).any(axis=(2, 3)))
-        self._repeat_of_row = _crn_repeats(
-            self.run_seed, table.n_cells, self.n_seeds, self._present
-        )
+        self._repeat_of_row = crn_repeats(self.run_seed, table.n_cells, self.n_seeds, self._present)
         self._search_mean: np.ndarray | None = None
         self._test_mean: np.ndarray | None = None
         self._source = Source(
@@ -373,7 +346,7 @@ class TabularBenchmark(Benchmark):
             _ = self.run_time_mean
         view = copy.copy(self)
         view.run_seed = int(run_seed)
-        view._repeat_of_row = _crn_repeats(
+        view._repeat_of_row = crn_repeats(
             view.run_seed, self.table.n_cells, self.n_seeds, self._present
         )
         return view

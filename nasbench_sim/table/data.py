@@ -40,6 +40,13 @@ class TableData:
         budgets: int64 ``(n_epochs,)``: the epochs trained behind each position of the epoch
             axis, strictly increasing (NAS-Bench-101: ``4, 12, 36, 108``); ``None``: position
             ``e`` holds epoch ``e + 1`` (a per-epoch curve).
+
+    Validation: :meth:`validate` checks a table; :meth:`ensure_valid` (what
+    :class:`~nasbench_sim.bench.TabularBenchmark` calls) checks it unless
+    :func:`~nasbench_sim.table.read_table` did as it read this very object. A table made in
+    memory, or derived from a read one with :func:`dataclasses.replace`, is checked every
+    time; change a read table through ``replace`` rather than by editing its arrays in place,
+    which no later check would see.
     """
 
     space: str
@@ -53,6 +60,8 @@ class TableData:
     created: str = ""
     arch: Mapping[str, np.ndarray] = field(default_factory=dict)
     budgets: np.ndarray | None = None
+    # Set only by ``_validated_on_read`` (read_table); ``replace`` makes a table without it.
+    _checked_on_read: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def n_cells(self) -> int:
@@ -137,6 +146,21 @@ class TableData:
         if n and np.bincount(self.arch_index, minlength=space.size).max() > 1:
             raise TableError(f"{source}: arch/index lists a cell twice")
         check_ranges(self.metrics, self.cost, source)
+
+    def ensure_valid(self, source: str = "table") -> None:
+        """:meth:`validate`, unless :func:`~nasbench_sim.table.read_table` already validated
+        this table as it read it (a table made in memory is validated every time).
+
+        Raises:
+            TableError: as :meth:`validate`.
+        """
+        if not self._checked_on_read:
+            self.validate(source)
+
+    def _validated_on_read(self, source: str) -> None:
+        """:meth:`validate`, then remember it for :meth:`ensure_valid` (for read_table)."""
+        self.validate(source)
+        object.__setattr__(self, "_checked_on_read", True)  # frozen: only this sets it
 
     def _validate_budgets(self, source: str) -> None:
         if self.budgets is None:

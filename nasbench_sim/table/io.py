@@ -232,7 +232,8 @@ def read_table(path: str | os.PathLike[str]) -> TableData:
 
     Datasets written with checksums (every table :func:`write_table` writes) are verified by
     HDF5 as they are read; tables from before checksums load without that check. Every value
-    is then range-checked (:mod:`nasbench_sim.table.ranges`).
+    is then range-checked (:mod:`nasbench_sim.table.ranges`). The table returned remembers that
+    it was validated (:meth:`TableData.ensure_valid` does not check it again).
 
     Raises:
         TableError: the file is missing, not HDF5, truncated, of an unknown schema version,
@@ -249,7 +250,7 @@ def read_table(path: str | os.PathLike[str]) -> TableData:
         except (OSError, KeyError, RuntimeError, ValueError, TypeError) as exc:
             # damaged metadata (group or attribute headers) surfaces from h5py in many forms
             raise TableError(f"{source}: the file's structure is damaged ({exc})") from None
-    table.validate(source)
+    table._validated_on_read(source)  # TabularBenchmark does not check it a second time
     return table
 
 

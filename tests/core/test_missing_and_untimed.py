@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nasbench_sim.bench import Budget, SimulatedBenchmark, TabularBenchmark
-from nasbench_sim.bench.tabular import _crn_repeats
+from nasbench_sim.bench.crn import crn_repeats
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.table import TableData, make_synthetic_table, read_table, write_table
 
@@ -23,18 +23,18 @@ def _with_missing(table: TableData, rows: np.ndarray, seed: int) -> TableData:
 
 def test_complete_rows_draw_as_before() -> None:
     for run_seed in range(5):
-        plain = _crn_repeats(run_seed, 500, 3)
-        assert np.array_equal(_crn_repeats(run_seed, 500, 3, np.ones((500, 3), bool)), plain)
+        plain = crn_repeats(run_seed, 500, 3)
+        assert np.array_equal(crn_repeats(run_seed, 500, 3, np.ones((500, 3), bool)), plain)
 
 
 def test_rows_draw_only_among_their_runs() -> None:
     present = np.ones((300, 3), dtype=bool)
     present[:100, 2] = False  # rows 0..99 lack the third run
     present[100:150, 0] = False  # rows 100..149 lack the first
-    draws = np.stack([_crn_repeats(s, 300, 3, present) for s in range(60)])
+    draws = np.stack([crn_repeats(s, 300, 3, present) for s in range(60)])
     assert present[np.arange(300)[None, :].repeat(60, 0), draws].all()
     assert np.array_equal(
-        draws[:, 150:], np.stack([_crn_repeats(s, 300, 3) for s in range(60)])[:, 150:]
+        draws[:, 150:], np.stack([crn_repeats(s, 300, 3) for s in range(60)])[:, 150:]
     )
     share = np.bincount(draws[:, :100].ravel(), minlength=3) / draws[:, :100].size
     assert share[2] == 0 and abs(share[0] - 0.5) < 0.05  # both remaining runs used evenly
