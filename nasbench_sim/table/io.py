@@ -233,7 +233,9 @@ def read_table(path: str | os.PathLike[str]) -> TableData:
     Datasets written with checksums (every table :func:`write_table` writes) are verified by
     HDF5 as they are read; tables from before checksums load without that check. Every value
     is then range-checked (:mod:`nasbench_sim.table.ranges`). The table returned remembers that
-    it was validated (:meth:`TableData.ensure_valid` does not check it again).
+    it was validated (:meth:`TableData.ensure_valid` does not check it again), and its arrays
+    are read-only: change a table with :func:`dataclasses.replace` (copying the arrays you
+    edit), which makes a new table that is validated again.
 
     Raises:
         TableError: the file is missing, not HDF5, truncated, of an unknown schema version,
@@ -251,7 +253,20 @@ def read_table(path: str | os.PathLike[str]) -> TableData:
             # damaged metadata (group or attribute headers) surfaces from h5py in many forms
             raise TableError(f"{source}: the file's structure is damaged ({exc})") from None
     table._validated_on_read(source)  # TabularBenchmark does not check it a second time
+    _read_only(table)
     return table
+
+
+def _read_only(table: TableData) -> None:
+    """Make every array of a table just read and validated read-only, so that no in-place
+    edit can slip past the validation (a changed table is made with ``dataclasses.replace``
+    and validated again)."""
+    arrays = [table.arch_index, table.seeds, table.budgets]
+    for group in (table.metrics, table.cost, table.arch):
+        arrays.extend(group.values())
+    for arr in arrays:
+        if isinstance(arr, np.ndarray):
+            arr.setflags(write=False)
 
 
 def table_to_frame(table: TableData, metrics: tuple[str, ...] = METRICS) -> pd.DataFrame:

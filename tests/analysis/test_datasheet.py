@@ -179,3 +179,22 @@ def test_a_datasheet_beside_its_table_replaces_only_its_own_files(
     assert "is not the datasheet of t.h5" in capsys.readouterr().err
     assert (other / "README.md").read_text() == "# My experiment notes\n"
     assert sorted(p.name for p in other.iterdir()) == ["README.md", "t.h5"]
+
+
+def test_a_datasheet_beside_a_table_without_costs_removes_its_stale_cost_plot(
+    tmp_path: Path,
+) -> None:
+    path = _table(tmp_path, PROTO.to_dict())
+    (tmp_path / "LICENSE").write_text("keep me")
+    write_datasheet(path, None)
+    assert (tmp_path / "cost_pareto.png").exists()
+    t = read_table(path)
+    unknown = {k: np.full(t.n_cells, np.nan) for k in t.cost}  # an import that has no costs
+    write_table(path, dataclasses.replace(t, cost=unknown))
+    readme = write_datasheet(path, None)
+    data = json.loads((readme.parent / "datasheet.json").read_text())
+    assert "cost_pareto.png" not in data["plots"]
+    assert not (tmp_path / "cost_pareto.png").exists()  # not left to describe another table
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["LICENSE", "README.md", "accuracy_hist.png", "datasheet.json", "t.h5"]
+    )

@@ -43,7 +43,7 @@ def test_ctrl_c_on_compare_prints_one_line_and_writes_nothing(tmp_path: Path) ->
     out = tmp_path / "c"
     cmd = [
         sys.executable, "-m", "nasbench_sim", "compare", "--table", "synthetic",
-        "--strategies", "bo_xgb", "--seeds", "200", "--jobs", "2", "--out", str(out),
+        "--strategies", "bo_xgb", "--seeds", "5000", "--jobs", "2", "--out", str(out),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -52,6 +52,9 @@ def test_ctrl_c_on_compare_prints_one_line_and_writes_nothing(tmp_path: Path) ->
     seen = ""
     while "replaying" not in seen and time.monotonic() < deadline:  # the runs have started
         seen += proc.stderr.read(1)
+    # 5,000 runs of about a second each: far from done when the signal comes, even on a
+    # loaded machine (with 200, the comparison once ended with 0 before it was interrupted)
+    assert "replaying" in seen, seen
     time.sleep(1.0)
     t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)

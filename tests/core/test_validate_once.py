@@ -81,3 +81,15 @@ def test_the_mark_cannot_be_set_by_users(path: Path, calls: list[str]) -> None:
     assert "_checked_on_read" not in repr(table)
     TabularBenchmark(TableData(*parts))  # the same arrays, made in memory: checked
     assert calls == [str(path), "memory"]
+
+
+def test_a_read_tables_arrays_cannot_be_edited_past_its_validation(path: Path) -> None:
+    table = read_table(path)
+    arrays = [table.arch_index, table.seeds, *table.metrics.values(), *table.cost.values()]
+    assert arrays and all(not a.flags.writeable for a in arrays)
+    with pytest.raises(ValueError, match="read-only"):
+        table.metrics["valid_acc"][0, 0, 0] = 50.0  # an accuracy far out of range
+    edited = table.metrics["valid_acc"].copy()
+    edited[0, 0, 0] = 50.0
+    with pytest.raises(TableError, match="valid_acc"):
+        TabularBenchmark(dataclasses.replace(table, metrics={**table.metrics, "valid_acc": edited}))
