@@ -11,7 +11,7 @@ from typing import Any
 
 import nasbench_sim
 from nasbench_sim.bench import Benchmark, default_table_path
-from nasbench_sim.cli.args import add_table_arg, positive_int
+from nasbench_sim.cli.args import TABLE_HELP, add_table_arg, positive_int
 from nasbench_sim.space import SPACES, NB101Cell, get_space
 from nasbench_sim.table import make_synthetic_table, write_table
 
@@ -44,10 +44,7 @@ def synthetic_banner(bench: Benchmark) -> str | None:
 
 def _table_args(p: argparse.ArgumentParser, help_text: str | None = None) -> None:
     """``--table`` as every command takes it, and, as before, the table as a positional."""
-    if help_text is None:
-        add_table_arg(p)
-    else:
-        add_table_arg(p, help_text=help_text)
+    add_table_arg(p, help_text=help_text or TABLE_HELP)
     p.add_argument("table_pos", nargs="?", default=None, metavar="TABLE", help=argparse.SUPPRESS)
 
 
@@ -206,10 +203,12 @@ def _datasheet(args: argparse.Namespace) -> int:
     if not Path(table).is_file():
         from nasbench_sim.generate.chunks import parts_dir
 
-        if parts_dir(table).is_dir():
+        given = f"the default table {table}" if _table_of(args) is None else f"--table {table}"
+        if parts_dir(table).is_dir() or (table.endswith(".parts") and Path(table).is_dir()):
             raise FileNotFoundError(
-                f"--table {table}: a build in progress, not yet a table: a datasheet describes "
-                "a finished table, so finish the build first (`nasbench-sim build ... --resume`)"
+                f"{given} is a build in progress, not yet a table: a datasheet "
+                "describes a finished table, so finish the build first "
+                "(`nasbench-sim build ... --resume`)"
             )
         raise FileNotFoundError(
             f"--table {table}: no such table file (a datasheet describes a table file; a "

@@ -174,6 +174,7 @@ def build_table(
     committed: list[int] = []
 
     def commit(cid: int, result: ChunkResult) -> None:
+        _check_chunk_numerics(cid, result, manifest["numerics"])
         write_chunk(chunk_path(parts, cid), result)
         committed.append(cid)
         progress_of(cid, False, int(result.info["model_steps"]), float(result.info["wall_s"]))
@@ -199,6 +200,18 @@ def build_table(
     if not keep_parts:
         shutil.rmtree(parts)
     return out
+
+
+def _check_chunk_numerics(cid: int, result: ChunkResult, want: dict[str, Any]) -> None:
+    """Refuse a chunk trained with other numerics than the build's (a Ray worker on another
+    CPU or GPU model, or another torch) before it is committed, rather than at assembly."""
+    got = result.info.get("numerics")
+    if got is not None and got != want:
+        raise BuildError(
+            f"chunk {cid} was trained on {result.info.get('host', 'a worker')} with numerics "
+            f"{got}, but this build's are {want}: its numbers would not be comparable. One "
+            "build needs one kind of machine (CPU instruction set or GPU model, torch version)"
+        )
 
 
 def _check_options(trainer: str, backend: str, chunk_size: int, workers: int, threads: int) -> None:

@@ -149,7 +149,7 @@ def read_chunk(path: Path) -> ChunkResult:
 
 
 def read_chunk_info(path: Path) -> dict[str, Any]:
-    """The ``info`` of a committed chunk file alone (about 7x cheaper than :func:`read_chunk`).
+    """The ``info`` of a committed chunk file alone (a fraction of :func:`read_chunk`'s cost).
 
     Raises:
         BuildError: the file is missing or unreadable.

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbench_sim.checks import is_int
+from nasbench_sim.checks import is_int, require_int
 from nasbench_sim.errors import CellParseError
 from nasbench_sim.generate.errors import BuildError, GenerateError
 from nasbench_sim.generate.protocol import Protocol
@@ -87,6 +87,7 @@ def plan_chunks(
         GenerateError: bad ``cells`` or ``shard``.
         BuildError: the shard gets no chunk.
     """
+    require_int("chunk_size", chunk_size, 1, GenerateError, numpy=False)
     try:
         cell_arr = resolve_cells(cells, cells_seed)
     except CellParseError as exc:  # pragma: no cover - resolve_cells checks ranges itself

@@ -106,8 +106,9 @@ def train_chunk(
 
 @contextlib.contextmanager
 def deterministic_cuda(dev: torch.device) -> Iterator[None]:
-    """On CUDA, train with deterministic kernels and without TF32, restoring the process's
-    settings afterwards (a no-op on a CPU).
+    """On CUDA, train with deterministic kernels and without TF32, restoring torch's
+    settings afterwards (a no-op on a CPU). ``CUBLAS_WORKSPACE_CONFIG`` is set if unset and
+    left set, since cuBLAS reads it only when it starts.
 
     Without this, two builds of the same cells on one GPU differ: cuDNN picks kernels whose
     reductions run in a varying order, and float32 SGD amplifies the last-bit differences
@@ -117,11 +118,13 @@ def deterministic_cuda(dev: torch.device) -> Iterator[None]:
         yield
         return
     torch = _torch()
-    # cuBLAS needs a fixed workspace for deterministic results; read when cuBLAS starts.
+    # cuBLAS needs a fixed workspace for deterministic results. It reads this when it starts
+    # (at a build's first matrix product, inside this context), so it stays set.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
     before = (
         torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
         cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32,
     )  # fmt: skip
     torch.use_deterministic_algorithms(True)
@@ -131,8 +134,8 @@ def deterministic_cuda(dev: torch.device) -> Iterator[None]:
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(before[0])
-        cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = before[1:]
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+        cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = before[2:]
 
 
 def numerics(trainer: str, device: Any, dtype: str, threads: int | None = None) -> dict[str, Any]:
@@ -151,6 +154,8 @@ def numerics(trainer: str, device: Any, dtype: str, threads: int | None = None) 
         out["deterministic"] = True
         out["tf32"] = False
         out["gpu"] = str(torch.cuda.get_device_name(dev)) if torch.cuda.is_available() else None
+        out["cuda"] = torch.version.cuda
+        out["cudnn"] = torch.backends.cudnn.version() if torch.cuda.is_available() else None
     if dev.type == "cpu":
         out["threads"] = int(threads if threads is not None else torch.get_num_threads())
         out["cpu_capability"] = str(torch.backends.cpu.get_cpu_capability())

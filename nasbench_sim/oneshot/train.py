@@ -57,6 +57,7 @@ __all__ = [
     "oneshot_accuracy",
     "sample_paths",
     "train_supernet",
+    "valid_accuracy",
 ]
 
 

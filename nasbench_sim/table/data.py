@@ -60,8 +60,11 @@ class TableData:
     created: str = ""
     arch: Mapping[str, np.ndarray] = field(default_factory=dict)
     budgets: np.ndarray | None = None
-    # Set only by ``_validated_on_read`` (read_table); ``replace`` makes a table without it.
-    _checked_on_read: bool = field(default=False, init=False, repr=False, compare=False)
+    # Set only by ``_validated_on_read`` (read_table): which arrays were validated (see
+    # ``_arrays_seen``); ``replace`` makes a table without it.
+    _checked_on_read: tuple[Any, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def n_cells(self) -> int:
@@ -154,13 +157,31 @@ class TableData:
         Raises:
             TableError: as :meth:`validate`.
         """
-        if not self._checked_on_read:
+        if self._checked_on_read is None or self._checked_on_read != self._arrays_seen():
             self.validate(source)
 
     def _validated_on_read(self, source: str) -> None:
-        """:meth:`validate`, then remember it for :meth:`ensure_valid` (for read_table)."""
+        """:meth:`validate`, make every array read-only, and remember which arrays were
+        validated, for :meth:`ensure_valid` (for read_table)."""
         self.validate(source)
-        object.__setattr__(self, "_checked_on_read", True)  # frozen: only this sets it
+        for arr in self._arrays():
+            arr.setflags(write=False)
+        object.__setattr__(self, "_checked_on_read", self._arrays_seen())  # frozen: only here
+
+    def _arrays(self) -> list[np.ndarray]:
+        named = [self.arch_index, self.seeds, self.budgets]
+        for group in (self.metrics, self.cost, self.arch):
+            named.extend(group.values())
+        return [a for a in named if isinstance(a, np.ndarray)]
+
+    def _arrays_seen(self) -> tuple[Any, ...]:
+        """Which arrays the table holds, under which names, and whether any is writable: a
+        read table whose dicts were changed, or that was copied (pickle, deepcopy: new
+        arrays, writable again), no longer matches what was validated."""
+        groups = (self.metrics, self.cost, self.arch)
+        names = tuple(tuple((k, id(v)) for k, v in g.items()) for g in groups)
+        ids = (id(self.arch_index), id(self.seeds), id(self.budgets))
+        return ids, names, any(a.flags.writeable for a in self._arrays())
 
     def _validate_budgets(self, source: str) -> None:
         if self.budgets is None:

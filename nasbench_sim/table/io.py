@@ -253,20 +253,7 @@ def read_table(path: str | os.PathLike[str]) -> TableData:
             # damaged metadata (group or attribute headers) surfaces from h5py in many forms
             raise TableError(f"{source}: the file's structure is damaged ({exc})") from None
     table._validated_on_read(source)  # TabularBenchmark does not check it a second time
-    _read_only(table)
     return table
-
-
-def _read_only(table: TableData) -> None:
-    """Make every array of a table just read and validated read-only, so that no in-place
-    edit can slip past the validation (a changed table is made with ``dataclasses.replace``
-    and validated again)."""
-    arrays = [table.arch_index, table.seeds, table.budgets]
-    for group in (table.metrics, table.cost, table.arch):
-        arrays.extend(group.values())
-    for arr in arrays:
-        if isinstance(arr, np.ndarray):
-            arr.setflags(write=False)
 
 
 def table_to_frame(table: TableData, metrics: tuple[str, ...] = METRICS) -> pd.DataFrame:

@@ -106,7 +106,10 @@ def test_datasheet_cli_and_a_table_without_a_protocol(
     # a build in progress is named as such, and the help offers only what the command takes
     (tmp_path / "wip.h5.parts").mkdir()
     assert main(["datasheet", "--table", str(tmp_path / "wip.h5"), "--out", str(tmp_path)]) == 2
-    assert "a build in progress, not yet a table" in capsys.readouterr().err
+    assert "wip.h5 is a build in progress, not yet a table" in capsys.readouterr().err
+    parts = str(tmp_path / "wip.h5.parts")
+    assert main(["datasheet", "--table", parts, "--out", str(tmp_path)]) == 2
+    assert "wip.h5.parts is a build in progress" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["datasheet", "--help"])
     helptext = " ".join(capsys.readouterr().out.split())

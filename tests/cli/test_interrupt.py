@@ -47,24 +47,29 @@ def test_ctrl_c_on_compare_prints_one_line_and_writes_nothing(tmp_path: Path) ->
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 120
-    seen = ""
-    while "replaying" not in seen and time.monotonic() < deadline:  # the runs have started
-        seen += proc.stderr.read(1)
-    # 5,000 runs of about a second each: far from done when the signal comes, even on a
-    # loaded machine (with 200, the comparison once ended with 0 before it was interrupted)
-    assert "replaying" in seen, seen
-    time.sleep(1.0)
-    t0 = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    took = time.monotonic() - t0
-    assert proc.returncode == 130
-    assert took < 5, took
-    last = [line for line in err.replace("\r", "\n").splitlines() if line.strip()][-1]
-    assert last.startswith("nasbench-sim: interrupted") and "Traceback" not in err
-    assert not out.exists() and list(tmp_path.iterdir()) == []
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 120
+        seen = ""
+        while "replaying" not in seen and time.monotonic() < deadline:  # the runs have started
+            seen += proc.stderr.read(1)
+        # 5,000 runs of about a second each: far from done when the signal comes, even on a
+        # loaded machine (with 200, the comparison once ended with 0 before it was interrupted)
+        assert "replaying" in seen, seen
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        took = time.monotonic() - t0
+        assert proc.returncode == 130
+        assert took < 5, took
+        last = [line for line in err.replace("\r", "\n").splitlines() if line.strip()][-1]
+        assert last.startswith("nasbench-sim: interrupted") and "Traceback" not in err
+        assert not out.exists() and list(tmp_path.iterdir()) == []
+    finally:  # never leave 5,000 runs going on the shared cores
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_an_interrupt_cancels_a_multi_objective_comparison(

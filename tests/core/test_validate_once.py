@@ -93,3 +93,26 @@ def test_a_read_tables_arrays_cannot_be_edited_past_its_validation(path: Path) -
     edited[0, 0, 0] = 50.0
     with pytest.raises(TableError, match="valid_acc"):
         TabularBenchmark(dataclasses.replace(table, metrics={**table.metrics, "valid_acc": edited}))
+
+
+def test_a_read_table_changed_through_its_dicts_or_copied_is_validated_again(
+    path: Path, calls: list[str]
+) -> None:
+    import copy
+    import pickle
+
+    table = read_table(path)
+    calls.clear()
+    TabularBenchmark(table)
+    assert calls == []  # as read: not again
+    for twin in (pickle.loads(pickle.dumps(table)), copy.deepcopy(table)):
+        TabularBenchmark(twin)  # a copy's arrays are new and writable: checked anew
+        assert len(calls) == 1
+        calls.clear()
+        twin.metrics["valid_acc"][0, 0, 0] = 50.0  # type: ignore[index]
+        with pytest.raises(TableError, match="valid_acc"):
+            TabularBenchmark(twin)
+        calls.clear()
+    table.metrics["valid_acc"] = np.full_like(table.metrics["valid_acc"], 50.0)  # type: ignore[index]
+    with pytest.raises(TableError, match="valid_acc"):
+        TabularBenchmark(table)

@@ -4,6 +4,7 @@ bitwise; and tables trained with different numerics are never merged."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -75,38 +76,103 @@ def test_resume_refuses_other_numerics(protocol: Protocol, tmp_path: Path) -> No
         )
 
 
-def test_cuda_training_runs_with_deterministic_kernels_and_restores_the_settings() -> None:
+def _torch_settings() -> tuple[bool, ...]:
+    import torch
+
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    return (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32,
+    )  # fmt: skip
+
+
+@pytest.fixture()
+def torch_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Restore torch's process-wide settings and the environment after the test."""
+    import torch
+
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    before = _torch_settings()
+    yield
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+    cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = before[2:]
+
+
+def test_cuda_training_runs_with_deterministic_kernels_and_restores_the_settings(
+    torch_settings: None,
+) -> None:
     # The flags are process-wide torch settings, so they can be checked without a GPU.
+    import os
+
     import torch
 
     from nasbench_sim.generate.worker import deterministic_cuda
 
     cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
-    before = (
-        torch.are_deterministic_algorithms_enabled(),
-        cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32,
-    )  # fmt: skip
-    cudnn.benchmark = True  # a user's setting that a build must not keep, nor lose
-    try:
-        with deterministic_cuda(torch.device("cpu")):
-            assert cudnn.benchmark and not cudnn.deterministic
-        with deterministic_cuda(torch.device("cuda")):
-            assert torch.are_deterministic_algorithms_enabled()
-            assert cudnn.deterministic and not cudnn.benchmark
-            assert not cudnn.allow_tf32 and not matmul.allow_tf32
-        assert cudnn.benchmark and not cudnn.deterministic
-        assert torch.are_deterministic_algorithms_enabled() == before[0]
-        assert (cudnn.allow_tf32, matmul.allow_tf32) == before[3:]
-    finally:
-        torch.use_deterministic_algorithms(before[0])
-        cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = before[1:]
+    torch.use_deterministic_algorithms(False, warn_only=True)  # a user's settings, which a
+    cudnn.benchmark = True  # build must neither keep nor lose
+    mine = _torch_settings()
+    with deterministic_cuda(torch.device("cpu")):
+        assert _torch_settings() == mine and "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+    with deterministic_cuda(torch.device("cuda")):
+        assert torch.are_deterministic_algorithms_enabled()
+        assert not torch.is_deterministic_algorithms_warn_only_enabled()
+        assert cudnn.deterministic and not cudnn.benchmark
+        assert not cudnn.allow_tf32 and not matmul.allow_tf32
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    assert _torch_settings() == mine
+    with pytest.raises(RuntimeError, match="in training"), deterministic_cuda(torch.device("cuda")):
+        raise RuntimeError("in training")
+    assert _torch_settings() == mine  # restored on an error too
+
+
+def test_every_chunk_is_trained_inside_deterministic_cuda(
+    protocol: Protocol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+
+    from nasbench_sim.generate import worker
+
+    entered = []
+
+    @contextlib.contextmanager
+    def recording(dev: object) -> Iterator[None]:
+        entered.append(str(dev))
+        yield
+
+    monkeypatch.setattr(worker, "deterministic_cuda", recording)
+    result = worker.train_chunk(protocol, CELLS[:1], [0], "cpu", trainer="matmul")
+    assert entered == ["cpu"] and result.metrics["valid_acc"].shape[0] == 1
 
 
 def test_cuda_numerics_name_the_determinism_and_leave_cpu_numerics_as_built() -> None:
     from nasbench_sim.generate.worker import numerics
 
     cuda = numerics("batched", "cuda", "float32")
-    assert cuda["deterministic"] is True and cuda["tf32"] is False and "gpu" in cuda
-    assert "threads" not in cuda
+    assert cuda["deterministic"] is True and cuda["tf32"] is False
+    assert {"gpu", "cuda", "cudnn"} <= set(cuda) and "threads" not in cuda
     cpu = numerics("matmul_stacked", "cpu", "float32", 1)
     assert set(cpu) == {"trainer", "device", "dtype", "torch", "threads", "cpu_capability"}
+
+
+def test_a_chunk_with_other_numerics_is_refused_before_it_is_committed(
+    protocol: Protocol, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker on another kind of machine (here: one that reports another CPU instruction
+    set) stops the build at its first chunk, and commits nothing of it."""
+    from nasbench_sim.generate import build as build_mod
+
+    real = build_mod.train_chunk
+
+    def elsewhere(*args: object, **kwargs: object) -> object:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        numerics = {**result.info["numerics"], "cpu_capability": "ANOTHER"}
+        return dataclasses.replace(result, info={**result.info, "numerics": numerics})
+
+    monkeypatch.setattr(build_mod, "train_chunk", elsewhere)
+    out = tmp_path / "t.h5"
+    with pytest.raises(BuildError, match=r"chunk 0 was trained on .* with numerics"):
+        build_table(protocol, out, cells=CELLS[:2], chunk_size=1, trainer="matmul")
+    assert not out.exists() and not list(tmp_path.glob("t.h5.parts/chunk-*"))
