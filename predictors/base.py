@@ -35,6 +35,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from nasbench_sim.bench import Benchmark
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import NasBenchSimError
 from nasbench_sim.space import SearchSpace
 
@@ -161,7 +162,7 @@ def seed_of(random_state: Any) -> int:
         return 0
     if isinstance(random_state, np.random.SeedSequence):
         return int(random_state.generate_state(1)[0])
-    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+    if is_int(random_state):
         return int(random_state) % (2**32)
     raise PredictorError(
         f"random_state must be None, an int or a numpy SeedSequence, got {random_state!r}"

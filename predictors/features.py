@@ -120,8 +120,6 @@ def _as_indices(indices: Any) -> Any:
         if indices.dtype.kind == "f":
             raise PredictorError("cell indices must be integers, got a float array")
         return list(indices)
-    if isinstance(indices, (list, tuple)) and all(
-        isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in indices
-    ):
+    if isinstance(indices, (list, tuple)) and all(is_int(i) for i in indices):
         return np.asarray(indices, dtype=np.int64)
     return indices

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from nasbench_sim.bench.results import Result, ResultBatch, TestBatch, TestResult
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import QueryError
 from nasbench_sim.space import SearchSpace
 
@@ -325,7 +326,7 @@ class Benchmark(abc.ABC):
             return labels.index(training_seed)
         if repeat is None or (isinstance(repeat, str) and repeat == "mean"):
             return repeat
-        if isinstance(repeat, bool) or not isinstance(repeat, (int, np.integer)):
+        if not is_int(repeat):
             raise QueryError(f"repeat must be None, 'mean' or an int index, got {repeat!r}")
         if not 0 <= repeat < self.n_seeds:
             raise QueryError(

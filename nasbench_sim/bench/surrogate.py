@@ -28,6 +28,7 @@ from nasbench_sim.bench.surrogate_model import (
     read_model,
     write_model,
 )
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import CellParseError, QueryError, RegistryError
 from nasbench_sim.space import SearchSpace, get_space
 
@@ -197,9 +198,9 @@ class SurrogateBenchmark(Benchmark):
     def _query(self, arch: Any, epochs: int | None, repeat: Repeat) -> Result:
         arch = self.space.coerce(arch)
         idx = self.space.to_index(arch)
-        if epochs is not None and not isinstance(epochs, (int, np.integer)):
+        if epochs is not None and not is_int(epochs):
             raise QueryError(f"epochs must be an int among {self._allowed()}, got {epochs!r}")
-        b = self._query_many(np.array([idx]), epochs, repeat)
+        b = self._query_many(np.array([idx]), None if epochs is None else int(epochs), repeat)
         e = int(b.epoch[0])
         rep: Repeat = "mean" if b.repeat[0] < 0 else int(b.repeat[0])
         curve = None

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.atomic import atomic_path
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import NasBenchSimError
 from nasbench_sim.table.schema import MAX_BUDGET
 
@@ -139,12 +140,8 @@ def write_model(model: SurrogateModel, path: str | Path) -> Path:
     return path
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def _strict_int(value: Any) -> int:
-    if not _is_int(value):
+    if not is_int(value):
         raise TypeError(f"expected an integer, got {value!r}")
     return int(value)
 
@@ -159,7 +156,7 @@ def _check_budgets(meta: Mapping[str, Any], path: Path | str) -> None:
     """Refuse a saved surrogate whose epochs could not be a training run's (before any array
     indexed by epoch is allocated)."""
     n, budgets = meta.get("n_epochs"), meta.get("budgets", [])
-    ok = _is_int(n) and 1 <= int(n) <= MAX_BUDGET and isinstance(budgets, list)  # type: ignore[arg-type]
+    ok = is_int(n) and 1 <= int(n) <= MAX_BUDGET and isinstance(budgets, list)
     if ok and budgets:
         b = np.asarray(budgets)
         ok = b.dtype.kind in "iu" and b.ndim == 1 and b[0] >= 1 and b[-1] == n
@@ -190,7 +187,7 @@ def check_model(model: SurrogateModel, n_classes: int, origin: str) -> None:
                 f"{origin}: surrogate array {name!r} has shape {got}, expected {shape} "
                 f"({n_classes} classes of space {model.space!r}, {n_pos} curve positions)"
             )
-    if not _is_int(model.n_seeds) or model.n_seeds < 1:
+    if not is_int(model.n_seeds) or model.n_seeds < 1:
         raise SurrogateFileError(f"{origin}: n_seeds {model.n_seeds!r}; allowed: an int >= 1")
     if len(model.test_map) != 4:
         raise SurrogateFileError(

@@ -41,6 +41,7 @@ from nasbench_sim.bench.crn import crn_repeats
 from nasbench_sim.bench.default_table import DEFAULT_TABLE, default_table_path, no_default_table
 from nasbench_sim.bench.discrimination import discrimination
 from nasbench_sim.bench.results import Result, ResultBatch, TestBatch
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import CellNotInTableError, QueryError, TableError
 from nasbench_sim.table import TableData, read_table
 
@@ -209,7 +210,7 @@ class TabularBenchmark(Benchmark):
     def _epoch(self, epochs: int | None) -> int:
         if epochs is None:
             return self.n_epochs
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
+        if not is_int(epochs):
             raise QueryError(f"epochs must be an int among {self._allowed()}, got {epochs!r}")
         if not 1 <= epochs <= self.n_epochs:
             raise QueryError(f"epochs={epochs} is outside {self._allowed()} for this table")

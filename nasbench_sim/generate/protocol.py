@@ -105,9 +105,7 @@ class Protocol:
             object.__setattr__(self, "seeds", tuple(self.seeds))
         if self.data_sizes is not None:
             sizes = tuple(self.data_sizes)
-            if len(sizes) != 3 or any(
-                isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in sizes
-            ):
+            if len(sizes) != 3 or any(not is_int(v) or v < 1 for v in sizes):
                 raise GenerateError(
                     f"data_sizes must be three integers >= 1 (train, valid, test), got "
                     f"{self.data_sizes!r}"
@@ -155,7 +153,7 @@ class Protocol:
             raise GenerateError("label_smoothing must be in [0, 1)")
         if not self.seeds:
             raise GenerateError("protocol needs at least one training seed")
-        if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in self.seeds):
+        if not all(is_int(s) for s in self.seeds):
             raise GenerateError(f"training seeds must be integers, got {self.seeds!r}")
         if any(int(s) < 0 for s in self.seeds) or len(set(self.seeds)) != len(self.seeds):
             raise GenerateError(f"training seeds must be distinct and >= 0, got {self.seeds!r}")

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_sim.checks import is_int
 from nasbench_sim.importers.errors import ImportFormatError
 from nasbench_sim.importers.protobuf import ModelMetrics, WireError, evaluation_values, fields
 from nasbench_sim.importers.report import SYNTHETIC_KEY
@@ -180,11 +181,7 @@ def check_epochs(value: object, source: str, where: str) -> int:
     Raises:
         ImportFormatError: naming ``source`` and ``where`` (the record).
     """
-    if (
-        isinstance(value, (int, np.integer))
-        and not isinstance(value, bool)
-        and 1 <= int(value) <= MAX_EPOCHS
-    ):
+    if is_int(value) and 1 <= int(value) <= MAX_EPOCHS:
         return int(value)
     raise ImportFormatError(
         source, f"{where}: epochs {value!r}; allowed: an int in 1..{MAX_EPOCHS}"

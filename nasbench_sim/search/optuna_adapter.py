@@ -46,6 +46,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.trial import Trial, TrialState
 
 from nasbench_sim.bench.results import Result
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import CellNotInTableError, CellParseError, StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy
 from nasbench_sim.search.ladders import check_rungs, ladder_budgets
@@ -170,11 +171,7 @@ class OptunaStrategy(Strategy):
             raise StrategyConfigError(
                 f"sampler must be a name or a factory, got {type(sampler).__name__}"
             )
-        if (
-            isinstance(max_resamples, bool)
-            or not isinstance(max_resamples, int)
-            or (max_resamples < 0)
-        ):
+        if not is_int(max_resamples, numpy=False) or max_resamples < 0:
             raise StrategyConfigError(f"max_resamples must be an int >= 0, got {max_resamples!r}")
         self.max_resamples = max_resamples
         self._factory = factory

@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from nasbench_sim.bench.base import Benchmark
@@ -74,7 +73,7 @@ class RunResult:
 
 def _epochs(proposal: Proposal, bench: Benchmark) -> int:
     e = bench.n_epochs if proposal.epochs is None else proposal.epochs
-    if isinstance(e, bool) or not isinstance(e, (int, np.integer)) or e not in bench.budgets:
+    if not is_int(e) or e not in bench.budgets:
         allowed = (
             f"1..{bench.n_epochs}"
             if "curves" in bench.features

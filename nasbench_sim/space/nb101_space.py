@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import CellNotInTableError, CellParseError
 from nasbench_sim.space.base import Decision, GraphTensors, SearchSpace
 from nasbench_sim.space.nb101 import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, NB101Cell
@@ -218,7 +219,7 @@ class NB101Space(SearchSpace):
         return NB101Cell.from_str(text)
 
     def from_index(self, index: int) -> NB101Cell:
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        if not is_int(index):
             raise CellParseError(f"an index must be an integer, got {index!r}")
         if not 0 <= index < self.size:
             raise CellParseError(f"index {index} is outside 0..{self.size - 1}")

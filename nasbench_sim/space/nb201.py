@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nasbench_sim.checks import is_int
 from nasbench_sim.errors import CellParseError
 
 __all__ = ["EDGES", "N_EDGES", "N_OPS", "OPS", "Cell", "nb201_unique_key"]
@@ -53,7 +54,7 @@ class Cell:
         if not isinstance(ops, tuple) or len(ops) != N_EDGES:
             raise CellParseError(f"a cell needs exactly {N_EDGES} op ids, got {ops!r}")
         for k, o in enumerate(ops):
-            if not isinstance(o, (int, np.integer)) or isinstance(o, bool) or not 0 <= o < N_OPS:
+            if not is_int(o) or not 0 <= o < N_OPS:
                 raise CellParseError(
                     f"edge {k} has op id {o!r}; allowed ids are 0..{N_OPS - 1} for {list(OPS)}"
                 )
@@ -64,7 +65,7 @@ class Cell:
     @classmethod
     def from_index(cls, index: int) -> Cell:
         """The cell with this index in ``0 .. 15,624``."""
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        if not is_int(index):
             raise CellParseError(f"a cell index must be an integer, got {index!r}")
         if not 0 <= index < N_OPS**N_EDGES:
             raise CellParseError(f"cell index {index} is outside 0..{N_OPS**N_EDGES - 1}")
