@@ -65,7 +65,7 @@ class RegularizedEvolution(Strategy):
             raise StrategyConfigError(f"max_repeats must be an int >= 0, got {max_repeats!r}")
         self.population_size = population_size
         self.sample_size = sample_size
-        self.max_repeats = max_repeats
+        self.max_repeats = int(max_repeats)
         self._asked: set[int] = set()
         self._repeats = 0  # already-evaluated mutants proposed in a row
         self.n_restarts = 0

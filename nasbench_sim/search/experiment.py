@@ -267,6 +267,10 @@ def run_many(
         n_jobs = os.cpu_count() or 1
     if not is_int(n_jobs) or n_jobs < 1:
         raise ValueError(f"n_jobs must be an int >= 1 or -1 (all cores), got {n_jobs!r}")
+    n_jobs = int(n_jobs)
+    if not is_int(n_workers) or n_workers < 1:  # as run() checks it, before any run starts
+        raise ValueError(f"n_workers must be a positive int, got {n_workers!r}")
+    n_workers = int(n_workers)
     seeds = [int(s) for s in seeds]
     options = {"n_workers": n_workers, "charge_strategy_time": charge_strategy_time}
     common = {

@@ -94,9 +94,9 @@ class QLearning(Strategy):
         self.learning_rate = float(learning_rate)
         self.epsilon_start = float(epsilon_start)
         self.epsilon_end = float(epsilon_end)
-        self.decay_episodes = decay_episodes
-        self.replay_batch = replay_batch
-        self.max_resamples = max_resamples
+        self.decay_episodes = int(decay_episodes)
+        self.replay_batch = int(replay_batch)
+        self.max_resamples = int(max_resamples)
         self.n_ops = n_ops
         self.q = np.full((n_edges, n_ops + 1, n_ops), float(q_init))
         self.memory: list[tuple[tuple[int, ...], float]] = []

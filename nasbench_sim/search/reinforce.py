@@ -148,7 +148,7 @@ class Reinforce(Strategy):
         self.learning_rate = float(learning_rate)
         self.momentum = float(momentum)
         self.optimizer = optimizer
-        self.max_resamples = max_resamples
+        self.max_resamples = int(max_resamples)
         self._widths = np.array(widths)
         self.logits = np.zeros((len(widths), max(widths)))
         self.logits[np.arange(max(widths))[None, :] >= np.array(widths)[:, None]] = -np.inf

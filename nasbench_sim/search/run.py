@@ -210,6 +210,7 @@ def run(
     """
     if not is_int(n_workers) or n_workers < 1:
         raise ValueError(f"n_workers must be a positive int, got {n_workers!r}")
+    n_workers = int(n_workers)
     made, name = _strategy(strategy, bench, seed, strategy_kwargs, registry)
     b = bench.with_run_seed(seed)
     wall0 = time.perf_counter()
