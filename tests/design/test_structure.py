@@ -159,3 +159,33 @@ def test_strategies_draw_unseen_cells_with_the_one_shared_sampler() -> None:
         for line in _draw_loops(ast.parse(path.read_text()))
     ]
     assert not found, f"retry loops of their own (use fresh_index): {found}"
+
+
+def _hand_rolled_int_checks(tree: ast.AST) -> list[int]:
+    """Lines of ``isinstance(x, bool)`` and ``isinstance(x, int...)`` tests joined in one
+    ``and``/``or``: an integer check of its own instead of :func:`nasbench_sim.checks.is_int`."""
+    lines = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.BoolOp):
+            continue
+        kinds = [
+            ast.unparse(call.args[1])
+            for call in ast.walk(node)
+            if isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "isinstance"
+            and len(call.args) == 2
+        ]
+        if "bool" in kinds and any(re.search(r"\b(int|np\.integer)\b", k) for k in kinds):
+            lines.add(node.lineno)
+    return sorted(lines)
+
+
+def test_integer_arguments_are_checked_by_the_one_definition() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _library_files()
+        if path.relative_to(ROOT).as_posix() != "nasbench_sim/checks.py"
+        for line in _hand_rolled_int_checks(ast.parse(path.read_text()))
+    ]
+    assert not found, f"integer checks of their own (use nasbench_sim.checks.is_int): {found}"
