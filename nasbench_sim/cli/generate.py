@@ -214,8 +214,7 @@ class _Bar:
             self.bar = tqdm(total=ev.cells_total, unit="cell", file=sys.stderr, smoothing=0.1)
         if ev.skipped:  # already committed: not part of this run's rate or ETA
             self.skipped += ev.chunk_cells
-            self.bar.total -= ev.chunk_cells
-            self.bar.refresh()
+            self.bar.total -= ev.chunk_cells  # shown at the next trained chunk: no line per skip
             return
         self.steps += ev.model_steps
         rate = self.steps / max(time.perf_counter() - self.start, 1e-9)
