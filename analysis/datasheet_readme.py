@@ -157,10 +157,11 @@ def _readme_tail(data: dict[str, Any]) -> list[str]:
             lines.append(
                 "The same numbers, bit for bit, need the build's numerics ("
                 + ", ".join(f"{k} {v}" for k, v in sorted(numerics.items()))
-                + "): "
-                "another trainer, thread count, device, torch or CPU capability trains the same "
-                "protocol with curves that agree only statistically (float32 trajectories "
-                "diverge; see docs/generator.md). `--data-dir DIR` for torchvision datasets."
+                + ") and its chunks (this command's cells and `--chunk-size`): another "
+                "trainer, thread count, device, torch or CPU capability, or a cell trained "
+                "in another chunk, gives curves that agree only statistically (float32 "
+                "trajectories diverge; see docs/generator.md). `--data-dir DIR` for "
+                "torchvision datasets."
             )
         if rebuild["python_only_fields"]:
             lines.append(

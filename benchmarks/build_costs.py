@@ -8,6 +8,14 @@ Prints, from the committed chunks of a build (default: the default table's):
 * the size of the table file of the committed rows, and of all rows at that rate;
 * the CPU projection that ``nasbench-sim info`` shows, and an out-of-sample check of it (fit
   on the first half of the committed chunks, predict the second half);
+* Kendall τ between seeds (and the spread of the cells' seed-mean validation accuracy) over
+  ``--blocks`` consecutive blocks of the committed rows, which come in cell-index order: how
+  the discrimination of the part built so far depends on where in the space it lies;
+* with ``--pilot FILE``, a pilot table at the same protocol (``benchmarks/protocol_pilot.py``,
+  random classes from the whole space): its τ over its rows inside the committed index range
+  and above it, and over all its rows with a bootstrap 90 % interval, the estimate of the
+  finished table's τ (its rows that the build has also trained are compared too: same
+  curves, or how many differ);
 * with ``--recost-rows N``: ``recost`` of the first N rows (``--timed M`` of them timed) into a
   temporary file, its seconds per row and the refitted model's error;
 * with ``--spos-cells K``: one epoch of the SPOS super-network at the table's protocol and
@@ -18,6 +26,7 @@ run it on a machine at rest for figures of the machine.
 
     python benchmarks/build_costs.py                       # the committed chunks only
     python benchmarks/build_costs.py --recost-rows 40 --timed 10 --spos-cells 8
+    python benchmarks/build_costs.py --pilot results/pilot/final.h5
 """
 
 from __future__ import annotations
@@ -30,10 +39,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nasbench_sim.bench.discrimination import discrimination
 from nasbench_sim.generate.assemble import assemble_parts
 from nasbench_sim.generate.chunks import parts_dir, read_manifest
 from nasbench_sim.generate.projection import chunk_costs, fit_cost_model, project_build
-from nasbench_sim.table import write_table
+from nasbench_sim.table import read_table, write_table
 
 DEFAULT = Path(__file__).resolve().parents[1] / "data" / "nb201_mnist1d.h5"
 
@@ -58,6 +68,8 @@ def main() -> None:
     p.add_argument("--recost-rows", type=int, default=0)
     p.add_argument("--timed", type=int, default=10)
     p.add_argument("--spos-cells", type=int, default=0)
+    p.add_argument("--blocks", type=int, default=4, help="blocks of rows for τ (default: 4)")
+    p.add_argument("--pilot", type=Path, help="a pilot table of random classes, same protocol")
     args = p.parse_args()
 
     table = assemble_parts(parts_dir(args.table), allow_partial=True)
@@ -77,6 +89,9 @@ def main() -> None:
             f"{proj.cpu_h_total:.1f} projected; in-sample error {100 * proj.fit_mape:.1f} %, "
             f"out-of-sample (first half -> second half) {100 * _holdout(args.table):.1f} %"
         )
+    _blocks(table, args.blocks)
+    if args.pilot is not None:
+        _pilot(table, read_table(args.pilot))
     with tempfile.TemporaryDirectory() as tmp:
         size = write_table(Path(tmp) / "partial.h5", table).stat().st_size / 1e6
         total = len(read_manifest(parts_dir(args.table))["cells"])
@@ -90,19 +105,100 @@ def main() -> None:
             _spos(table, Path(tmp), args.spos_cells)
 
 
-def _first_rows(table, n: int):  # type: ignore[no-untyped-def]
+def _rows(table, rows):  # type: ignore[no-untyped-def]
+    """The table restricted to ``rows`` (a slice or an index array)."""
     return dataclasses.replace(
         table,
-        arch_index=table.arch_index[:n],
-        metrics={k: v[:n] for k, v in table.metrics.items()},
-        cost={k: v[:n] for k, v in table.cost.items()},
+        arch_index=table.arch_index[rows],
+        metrics={k: v[rows] for k, v in table.metrics.items()},
+        cost={k: v[rows] for k, v in table.cost.items()},
     )
+
+
+def _tau(table, rows=slice(None)) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Seed Kendall τ (the mean over seed pairs, as a table's datasheet gives it) and the s.d.
+    over cells of the seed-mean final validation accuracy, over ``rows`` (repeats allowed)."""
+    valid = table.metrics["valid_acc"][rows, :, -1]
+    mean = np.nanmean(valid, axis=1)
+    tau = discrimination(valid, mean, mean)["seed_kendall_tau"]
+    return float("nan") if tau is None else tau, float(np.nanstd(mean))
+
+
+def _blocks(table, n: int) -> None:  # type: ignore[no-untyped-def]
+    tau, spread = _tau(table)
+    print(f"seed τ over the {table.n_cells} committed rows: {tau:.3f} (cell s.d. {spread:.3f})")
+    for rows in np.array_split(np.arange(table.n_cells), n):
+        tau, spread = _tau(table, rows)
+        first, last = table.arch_index[rows[0]], table.arch_index[rows[-1]]
+        print(
+            f"  rows {rows[0]}-{rows[-1]} (cells {first}-{last}): τ {tau:.3f}, "
+            f"cell s.d. {spread:.3f}"
+        )
+
+
+def _pilot(table, pilot) -> None:  # type: ignore[no-untyped-def]
+    """The pilot's τ inside / above the committed index range, over all of it with a
+    bootstrap interval, and its agreement with the build on the rows both trained."""
+    from scipy import stats
+
+    differ = {
+        k
+        for k in set(table.protocol) | set(pilot.protocol)
+        if table.protocol.get(k) != pilot.protocol.get(k)
+    } - {"seeds", "timing_cells_per_chunk", "timing_steps", "latency_repeats"}
+    if differ:
+        print(f"pilot: its protocol differs from the build's in {sorted(differ)}: not comparable")
+        return
+    top = int(table.arch_index.max())
+    inside = np.flatnonzero(pilot.arch_index <= top)
+    above = np.flatnonzero(pilot.arch_index > top)
+    for name, rows in (("inside", inside), ("above", above)):
+        if len(rows) > 2:
+            tau, spread = _tau(pilot, rows)
+            print(
+                f"pilot, {len(rows)} rows {name} cells 0-{top}: τ {tau:.3f}, cell s.d. {spread:.3f}"
+            )
+    valid = pilot.metrics["valid_acc"][:, :, -1]
+
+    def tau_of(idx: np.ndarray) -> float:
+        return _tau(pilot, idx.astype(np.int64))[0]
+
+    boot = stats.bootstrap(
+        (np.arange(len(valid)),), tau_of, vectorized=False, n_resamples=1000,
+        confidence_level=0.9, method="percentile", rng=np.random.default_rng(0),
+    )  # fmt: skip
+    low, high = boot.confidence_interval
+    tau = tau_of(np.arange(len(valid)))
+    print(f"pilot, all {len(valid)} rows: τ {tau:.3f}, bootstrap 90 % [{low:.3f}, {high:.3f}]")
+    both, mine, theirs = np.intersect1d(table.arch_index, pilot.arch_index, return_indices=True)
+    seeds = [int(s) for s in pilot.seeds if s in table.seeds]
+    if not len(both) or not seeds:
+        return
+    cols_t = [list(table.seeds).index(s) for s in seeds]
+    cols_p = [list(pilot.seeds).index(s) for s in seeds]
+    a = table.metrics["train_loss"][mine][:, cols_t]
+    b = pilot.metrics["train_loss"][theirs][:, cols_p]
+    differ = ~np.all(a == b, axis=(1, 2))
+    print(
+        f"pilot rows the build also trained (seeds {seeds}): {len(both)}; with other "
+        f"training-loss curves: {int(differ.sum())} {both[differ].tolist()}"
+    )
+    if differ.any():
+        va = table.metrics["valid_acc"][mine][differ][:, cols_t, -1]
+        vb = pilot.metrics["valid_acc"][theirs][differ][:, cols_p, -1]
+        gap = np.abs(va - vb)
+        seed_gap = np.abs(va[:, :1] - va[:, 1:]) if len(seeds) > 1 else np.full(1, np.nan)
+        print(
+            f"  their final validation accuracy, build vs pilot: median |diff| "
+            f"{np.median(gap):.4f}, max {gap.max():.4f}; between two seeds of the build, "
+            f"same cells: median {np.median(seed_gap):.4f}, max {seed_gap.max():.4f}"
+        )
 
 
 def _recost(table, tmp: Path, rows: int, timed: int) -> None:  # type: ignore[no-untyped-def]
     from nasbench_sim.generate.recost import recost_table
 
-    small = write_table(tmp / "rows.h5", _first_rows(table, rows))
+    small = write_table(tmp / "rows.h5", _rows(table, slice(rows)))
     report = recost_table(small, tmp / "recost.h5", timed_cells=timed)
     print(
         f"recost of {report.rows} rows ({report.timed} timed): {report.seconds:.1f} s, "

@@ -24,9 +24,11 @@ No weight or statistic is shared between models and the training loss is the sum
 per-model losses, so each model's gradient is its own and, with the elementwise SGD of the
 training loop, each model follows its reference trajectory up to the order of floating-point
 additions. Every reduction runs over one model's own rows (the head's bias gradient is
-reduced model by model) and ``bmm`` runs one ``gemm`` per model, so a model's trajectory is
-the one-model network's, bit for bit, whoever its stack-mates are (observed with torch 2.13
-on AVX-512; ``tests/generate/test_gen_stacked.py``). :meth:`StackedMatmulNetwork.export`
+reduced model by model) and ``bmm`` runs one ``gemm`` per model, yet the order of some
+additions follows the stack's grouping: for small protocols a model's trajectory is the
+one-model network's bit for bit (``tests/generate/test_gen_stacked.py``), but not for every
+stack (docs/generator.md, "A cell's stack-mates"); a chunk's numbers are reproducible, a
+cell's outside its chunk only statistically. :meth:`StackedMatmulNetwork.export`
 writes the trained weights and BatchNorm statistics back into reference networks.
 """
 
@@ -94,7 +96,7 @@ def edge_groups(cells: Sequence[Cell]) -> tuple[tuple[EdgeGroup, ...], ...]:
 class _AddBias(torch.autograd.Function):
     """``z (M, B, K) + bias (M, K)`` per model, whose bias gradient is reduced model by model
     (a reduction over the batch dimension of the whole ``(M, B, K)`` tensor sums in an order
-    that depends on M; per model, a model's numbers do not depend on its stack-mates)."""
+    that depends on M; reduced per model, it does not)."""
 
     @staticmethod
     def forward(ctx: Any, z: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
