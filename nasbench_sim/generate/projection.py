@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -90,9 +91,13 @@ class ChunkCosts:
     committed: list[int]
     cpu_s: dict[int, float]
 
+    @cached_property
+    def _position(self) -> dict[int, int]:
+        return {cid: i for i, cid in enumerate(self.ids)}
+
     def row(self, chunk_id: int) -> np.ndarray:
         """The feature row of ``chunk_id``."""
-        return self.features[self.ids.index(chunk_id)]
+        return self.features[self._position[chunk_id]]
 
 
 def _features(ops: np.ndarray) -> np.ndarray:

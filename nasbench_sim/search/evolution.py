@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.bench.results import Result
-from nasbench_sim.checks import is_int
+from nasbench_sim.checks import is_int, require_int
 from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.base import Proposal, Strategy, score
 from nasbench_sim.search.sampling import fresh_index
@@ -55,9 +55,9 @@ class RegularizedEvolution(Strategy):
         max_repeats: int = 20,
     ) -> None:
         super().__init__(space, n_epochs, seed)
-        if population_size < 2:
-            raise StrategyConfigError(f"population_size must be >= 2, got {population_size}")
-        if not 1 <= sample_size <= population_size:
+        population_size = require_int("population_size", population_size, 2, StrategyConfigError)
+        sample_size = require_int("sample_size", sample_size, 1, StrategyConfigError)
+        if sample_size > population_size:
             raise StrategyConfigError(
                 f"sample_size must lie in 1..population_size={population_size}, got {sample_size}"
             )

@@ -24,13 +24,34 @@ NUMPY_INTS = (np.int64(2), np.int32(2), np.uint8(2))
 @pytest.mark.parametrize("value", NUMPY_INTS, ids=lambda v: type(v).__name__)
 def test_strategies_store_python_ints(synthetic_bench: TabularBenchmark, value: Any) -> None:
     space, n = synthetic_bench.space, synthetic_bench.n_epochs
-    evo = RegularizedEvolution(space, n, max_repeats=value)
+    evo = RegularizedEvolution(
+        space, n, max_repeats=value, population_size=value, sample_size=value
+    )
     q = QLearning(space, n, decay_episodes=value, replay_batch=value, max_resamples=value)
     rl = Reinforce(space, n, max_resamples=value)
-    stored = [evo.max_repeats, q.decay_episodes, q.replay_batch, q.max_resamples]
-    stored.append(rl.max_resamples)
-    assert [type(v) for v in stored] == [int] * 5
-    assert stored == [2] * 5
+    stored = [evo.max_repeats, evo.population_size, evo.sample_size]
+    stored += [q.decay_episodes, q.replay_batch, q.max_resamples, rl.max_resamples]
+    assert [type(v) for v in stored] == [int] * 7
+    assert stored == [2] * 7
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"population_size": 2.5}, "population_size must be an integer >= 2, got 2.5"),
+        ({"population_size": True}, "population_size must be an integer >= 2, got True"),
+        ({"sample_size": "3"}, "sample_size must be an integer >= 1, got '3'"),
+        ({"sample_size": 0}, "sample_size must be an integer >= 1, got 0"),
+        ({"population_size": 4, "sample_size": 5}, "sample_size must lie in 1..population_size=4"),
+    ],
+)
+def test_evolution_sizes_are_checked(
+    synthetic_bench: TabularBenchmark, kwargs: dict[str, Any], message: str
+) -> None:
+    from nasbench_sim.errors import StrategyConfigError
+
+    with pytest.raises(StrategyConfigError, match=message.replace(".", r"\.")):
+        RegularizedEvolution(synthetic_bench.space, synthetic_bench.n_epochs, **kwargs)
 
 
 def test_run_records_n_workers_as_an_int(synthetic_bench: TabularBenchmark) -> None:
