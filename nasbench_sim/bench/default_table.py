@@ -3,21 +3,52 @@
 from __future__ import annotations
 
 import os
+import site
+import sysconfig
 from pathlib import Path
 
-__all__ = ["DEFAULT_TABLE", "default_table_path", "no_default_table"]
+__all__ = ["DEFAULT_TABLE", "default_table_locations", "default_table_path", "no_default_table"]
 
 DEFAULT_TABLE = "nb201_mnist1d.h5"
 """File name of the default table in ``data/``."""
 
+SHARE = Path("share") / "nasbench-sim"
+"""Where a wheel installs ``data/``'s shipped files, under its installation prefix."""
 
-def default_table_path() -> Path:
+
+def default_table_locations(
+    source_root: Path | None = None, prefixes: tuple[Path, ...] | None = None
+) -> tuple[Path, ...]:
+    """Where the default table may be, in the order they are tried: the source tree's
+    ``data/`` (a clone, or ``pip install -e .``), then ``share/nasbench-sim/`` under the
+    installation prefix and the user base (a wheel: ``pip install .`` or ``pip install --user``
+    copy ``data/``'s table there, see ``[tool.setuptools.data-files]`` in ``pyproject.toml``).
+
+    Args:
+        source_root: the folder above the package (default: where this module is installed).
+        prefixes: installation prefixes (default: this interpreter's data prefix and the user
+            base).
+    """
+    root = Path(__file__).resolve().parents[2] if source_root is None else source_root
+    if prefixes is None:
+        prefixes = (Path(sysconfig.get_path("data")), Path(site.getuserbase()))
+    return (root / "data" / DEFAULT_TABLE, *(p / SHARE / DEFAULT_TABLE for p in prefixes))
+
+
+def default_table_path(locations: tuple[Path, ...] | None = None) -> Path:
     """Where :meth:`Benchmark.load` looks with no argument: ``$NASBENCH_SIM_TABLE`` if set,
-    else ``data/nb201_mnist1d.h5`` in the source tree."""
+    else the first of :func:`default_table_locations` that holds the table; if none does, the
+    source tree's ``data/`` when this is a source tree (its build in progress is reported
+    there), else the installation prefix's."""
     env = os.environ.get("NASBENCH_SIM_TABLE")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "data" / DEFAULT_TABLE
+    places = default_table_locations() if locations is None else locations
+    for place in places:
+        if place.is_file():
+            return place
+    source = places[0]
+    return source if (source.parents[1] / "pyproject.toml").is_file() else places[1]
 
 
 def no_default_table(path: Path) -> str:
