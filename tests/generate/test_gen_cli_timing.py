@@ -139,17 +139,18 @@ def test_cli_auto_trainer_on_cpu_with_1d_data(tmp_path: Path, batch: str, traine
     assert read_table(out).provenance["trainer"] == trainer
 
 
-def test_resume_bar_prints_no_line_per_skipped_chunk(capsys):
+def test_resume_bar_prints_no_line_per_skipped_chunk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A resumed build's bar leaves out the committed chunks without printing each of them
     (a log of a build resumed at chunk 110 used to open with 110 lines of 0 %)."""
-    from nasbench_sim.cli.generate import _Bar
-    from nasbench_sim.generate import BuildProgress
-
-    bar = _Bar(enabled=True)
-    for i in range(3):  # three committed chunks of 16 cells, out of 64 cells
-        bar(BuildProgress(i, True, i + 1, 4, 16 * (i + 1), 64, 16, 0, 0.0))
-    bar(BuildProgress(3, False, 4, 4, 64, 64, 16, 1000, 1.0))
-    bar.close()
+    out = tmp_path / "t.h5"
+    args = ["build", "--out", str(out), "--cells", "6", "--keep-parts", *TINY_ARGS]
+    assert main(args) == 0  # three chunks of two cells
+    out.unlink()
+    (tmp_path / "t.h5.parts" / "chunk-000002.npz").unlink()
+    capsys.readouterr()
+    assert main([a for a in args if a != "--no-progress"] + ["--resume"]) == 0
     err = capsys.readouterr().err
-    assert "16/16" in err and "resumed=48" in err  # the trained chunk, out of what is left
-    assert "0/48" not in err and "0/32" not in err and "0/16" not in err
+    assert "2/2" in err and "resumed=4" in err  # the trained chunk, out of what was left
+    assert "0/4" not in err  # no line for the second committed chunk
