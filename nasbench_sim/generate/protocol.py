@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbench_sim.checks import is_int
+from nasbench_sim.checks import is_int, require_int
 from nasbench_sim.generate.errors import GenerateError
 
 __all__ = [
@@ -133,16 +133,18 @@ class Protocol:
             "timing_steps",
             "test_every",
         )
-        for name in positive:
-            value = getattr(self, name)
-            if not is_int(value, numpy=False) or value < 1:
-                raise GenerateError(f"protocol field {name} must be an integer >= 1, got {value!r}")
+        # integers (NumPy ones too, never a bool), stored as Python ints: they go into JSON
+        for name, least in (*((n, 1) for n in positive), ("timing_cells_per_chunk", 0)):
+            value = require_int(f"protocol field {name}", getattr(self, name), least, GenerateError)
+            object.__setattr__(self, name, value)
         for name in ("train_subset", "eval_subset"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise GenerateError(f"protocol field {name} must be None or >= 1, got {value!r}")
-        if self.timing_cells_per_chunk < 0:
-            raise GenerateError("protocol field timing_cells_per_chunk must be >= 0")
+            if value is not None:
+                if not is_int(value) or value < 1:
+                    raise GenerateError(
+                        f"protocol field {name} must be None or an integer >= 1, got {value!r}"
+                    )
+                object.__setattr__(self, name, int(value))
         for name in ("lr", "lr_min", "momentum", "weight_decay", "label_smoothing"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:

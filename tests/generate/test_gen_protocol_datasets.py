@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -30,11 +32,27 @@ def test_protocol_round_trip_and_table_extras() -> None:
         ("lr_min", 1.0, "exceeds"),
         ("dtype", "float16", "float32"),
         ("train_subset", 0, "train_subset"),
+        ("train_subset", True, "train_subset must be None or an integer >= 1, got True"),
+        ("eval_subset", 2.0, "eval_subset must be None or an integer >= 1, got 2.0"),
+        ("timing_cells_per_chunk", -1, "timing_cells_per_chunk must be an integer >= 0"),
+        ("timing_cells_per_chunk", 1.5, "timing_cells_per_chunk must be an integer >= 0"),
+        ("batch_size", False, "batch_size must be an integer >= 1, got False"),
     ],
 )
 def test_protocol_rejects_bad_fields(field: str, value: object, words: str) -> None:
     with pytest.raises(GenerateError, match=words):
         Protocol(**{field: value})  # type: ignore[arg-type]
+
+
+def test_protocol_stores_numpy_integers_as_python_ints() -> None:
+    """Integer fields accept NumPy integers (a sweep over ``np.arange``) and keep Python ints,
+    which JSON (manifests, provenance) can hold; the protocol equals the one made of ints."""
+    p = Protocol(channels=np.int64(4), epochs=np.int32(2), train_subset=np.int64(64),
+                 timing_cells_per_chunk=np.uint8(0))  # fmt: skip
+    assert [type(v) for v in (p.channels, p.epochs, p.train_subset)] == [int] * 3
+    assert type(p.timing_cells_per_chunk) is int
+    assert p == Protocol(channels=4, epochs=2, train_subset=64, timing_cells_per_chunk=0)
+    assert json.loads(json.dumps(p.to_dict()))["train_subset"] == 64
 
 
 def test_protocol_from_dict_names_unknown_field() -> None:
