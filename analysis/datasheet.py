@@ -24,6 +24,7 @@ from analysis.datasheet_readme import readme_text
 from nasbench_sim.atomic import OutputFolderError, atomic_dir, check_output_dir
 from nasbench_sim.bench import TabularBenchmark
 from nasbench_sim.bench.discrimination import DISCRIMINATION_KEYS
+from nasbench_sim.checks import is_int
 from nasbench_sim.search.mo import ExactFront, exact_front
 from nasbench_sim.table import read_table
 
@@ -282,6 +283,9 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
         except (GenerateError, TypeError):
             pass
     numerics = bench.table.provenance.get("numerics")
+    chunk_size = bench.table.provenance.get("chunk_size")
+    if command and is_int(chunk_size):
+        command += f" --chunk-size {chunk_size}"
     if command and isinstance(numerics, dict) and numerics.get("trainer"):
         command += f" --trainer {numerics['trainer']}"
         if numerics.get("device") == "cpu" and numerics.get("threads"):

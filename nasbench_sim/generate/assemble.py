@@ -104,6 +104,7 @@ def assemble_parts(
         "numerics": manifest.get("numerics"),
         "cpu_s": float(sum(float(i.get("cpu_s", 0.0)) for i in infos)),
         "shard": manifest["shard"],
+        "chunk_size": manifest["chunk_size"],  # with the cells, fixes each cell's chunk-mates
         "n_chunks": len(chunks),
         "devices": sorted({str(i.get("device_name")) for i in infos}),
         "hosts": sorted({str(i.get("host")) for i in infos}),
@@ -140,7 +141,8 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
     alone in any shard.
 
     Raises:
-        BuildError: fewer than one input, a protocol/seed mismatch, or a cell in two inputs.
+        BuildError: fewer than one input, a protocol/seed/numerics/chunk-size mismatch, or a
+            cell in two inputs.
 
     Example:
         >>> merge_tables(["T.shard0.h5", "T.shard1.h5"], "T.h5")  # doctest: +SKIP
@@ -172,6 +174,14 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
                 "thread count, precision, device or torch build differ beyond rounding and "
                 "cannot be merged"
             )
+        size, ref_size = t.provenance.get("chunk_size"), ref.provenance.get("chunk_size")
+        if size != ref_size:
+            raise BuildError(
+                f"{path} was built with chunk size {size or 'unrecorded'}, {ref_path} with "
+                f"{ref_size or 'unrecorded'}; "
+                "a cell's curves depend on the cells trained in its chunk (docs/generator.md, "
+                '"A cell\'s stack-mates"), so only pieces of builds with one chunk size merge'
+            )
         for i in t.arch_index.tolist():
             if i in seen:
                 raise BuildError(
@@ -192,6 +202,7 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         "merged_from": [str(p) for p, _ in tables],
         "shards": [dict(t.provenance) for _, t in tables],
         "numerics": ref.provenance.get("numerics"),
+        "chunk_size": ref.provenance.get("chunk_size"),
         "cpu_s": float(sum(float(t.provenance.get("cpu_s", 0.0)) for _, t in tables)),
         "train_wall_s": float(sum(float(t.provenance.get("train_wall_s", 0.0)) for _, t in tables)),
         "model_steps": int(sum(int(t.provenance.get("model_steps", 0)) for _, t in tables)),

@@ -83,12 +83,13 @@ def test_the_rebuild_command_carries_the_builds_numerics(tmp_path: Path) -> None
     numerics = {"trainer": "matmul_stacked", "device": "cpu", "threads": 1, "torch": "2.13.0",
                 "dtype": "float32", "cpu_capability": "AVX512"}  # fmt: skip
     t = make_synthetic_table(0, n_seeds=2, n_epochs=4)
-    t = dataclasses.replace(t, protocol=PROTO.to_dict(), provenance={"numerics": numerics})
+    prov = {"numerics": numerics, "chunk_size": 16}
+    t = dataclasses.replace(t, protocol=PROTO.to_dict(), provenance=prov)
     text = write_datasheet(write_table(tmp_path / "t.h5", t), tmp_path / "ds").read_text()
     cmd = text.split("```bash\n")[1].split("\n```")[0]
     args = build_parser().parse_args(shlex.split(cmd)[1:])
     assert protocol_from_args(args) == PROTO
-    assert (args.trainer, args.threads) == ("matmul_stacked", 1)
+    assert (args.trainer, args.threads, args.chunk_size) == ("matmul_stacked", 1, 16)
     assert "bit for bit, need the build's numerics (cpu_capability AVX512, device cpu" in text
 
 

@@ -102,6 +102,13 @@ def test_shards_merge_to_the_full_build(tmp_path: Path, tiny: Protocol) -> None:
     odd = build_table(other, tmp_path / "odd.h5", cells=[42], chunk_size=1)
     with pytest.raises(BuildError, match=r"protocol differs .*'lr'"):
         merge_tables([shards[0], odd], tmp_path / "bad.h5")
+    # the chunk size is recorded, and pieces of builds with other chunk sizes are refused
+    assert full.provenance["chunk_size"] == merged.provenance["chunk_size"] == 2
+    alone = build_table(tiny, tmp_path / "one.h5", cells=[42], chunk_size=1)
+    with pytest.raises(
+        BuildError, match=r"built with chunk size 1, .* with 2; a cell's curves depend"
+    ):
+        merge_tables([shards[0], alone], tmp_path / "bad.h5")
 
 
 def test_reference_and_batched_builds_agree(tmp_path: Path, tiny: Protocol) -> None:
