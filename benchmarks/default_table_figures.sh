@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Every figure the README and the docs quote from the default table, measured in one go.
+#
+# The stand-in figures (docs/search.md "Measured", docs/oneshot.md "What to expect", the
+# README's paragraph under the set-up commands) came from the synthetic table or tiny digits
+# tables; once the default table ships, this script re-measures them on it (step 4 of
+# "Finishing the build" in docs/protocol_pilot.md):
+#
+#   bash benchmarks/default_table_figures.sh                       # the shipped table, ~2 h
+#   bash benchmarks/default_table_figures.sh --table T.h5 --out results/figs_T
+#   bash benchmarks/default_table_figures.sh --quick               # a smoke run, minutes
+#
+# Each stage writes OUT/<stage>.log (its command, its output, its wall and CPU time) and is
+# skipped when that log is complete, so an interrupted run resumes where it stopped
+# (--force reruns every stage). One-shot methods store their super-networks in the table they
+# train against, so they run on a copy (OUT/table.h5); the shipped table is only read.
+# The comparison figures are quoted from OUT/*/summary.csv and the logs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TABLE=data/nb201_mnist1d.h5
+OUT=results/default_table_figures
+QUICK=0
+FORCE=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --table) TABLE=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --quick) QUICK=1; shift ;;
+    --force) FORCE=1; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "unknown argument $1 (allowed: --table T.h5, --out DIR, --quick, --force)" >&2; exit 2 ;;
+  esac
+done
+
+# full run / smoke run: seeds of each comparison, one-shot epochs and seeds, predictor sizes
+if [ "$QUICK" = 1 ]; then
+  FIRST=$(python -c 'import sys; from nasbench_sim.table import read_table
+print(",".join(str(i) for i in read_table(sys.argv[1]).arch_index[:64]))' "$TABLE")
+  SEEDS=4; MO_SEEDS=2; OS_SEEDS="0"; OS_EPOCHS="--epochs 1"; SPOS_CELLS="--cells $FIRST"
+  PRED="--trials 1 --train-sizes 50,100 --test-size 200"; GAP_SEEDS=2; AUDIT_SEEDS=2
+else
+  SEEDS=100; MO_SEEDS=50; OS_SEEDS="0 1 2"; OS_EPOCHS=""; SPOS_CELLS=""; PRED=""
+  GAP_SEEDS=20; AUDIT_SEEDS=20
+fi
+mkdir -p "$OUT"
+
+stage() {  # stage NAME COMMAND...: run COMMAND once, logging it with its times
+  local name=$1; shift
+  local log="$OUT/$name.log"
+  if [ "$FORCE" = 0 ] && [ -f "$log" ] && tail -n 1 "$log" | grep -q '^# done'; then
+    echo "skip $name (done: $log)"; return
+  fi
+  echo "== $name: $*"
+  { echo "# $*"; echo "# started $(date -u +%FT%TZ) on $(nproc) cores"; } > "$log"
+  local start=$SECONDS
+  TIMEFORMAT="# wall %R s, user %U s, sys %S s"
+  if ! { time "$@" ; } >> "$log" 2>&1; then
+    tail -n 5 "$log"; echo "FAILED $name: see $log" >&2; exit 1
+  fi
+  echo "# done in $((SECONDS - start)) s" >> "$log"
+  tail -n 3 "$log"
+}
+
+stage 00_info nasbench-sim info --table "$TABLE"
+stage 01_compare nasbench-sim compare --table "$TABLE" --seeds "$SEEDS" --out "$OUT/compare"
+for w in 1 8; do
+  stage "02_multifidelity_w$w" nasbench-sim compare --table "$TABLE" \
+    --strategies random,successive_halving,hyperband,asha --seeds "$SEEDS" --workers "$w" \
+    --out "$OUT/multifidelity_w$w"
+done
+stage 03_tpe nasbench-sim compare --table "$TABLE" \
+  --strategies random,hyperband,asha,optuna_tpe,optuna_tpe_hyperband --seeds "$SEEDS" \
+  --out "$OUT/tpe"
+stage 04_multiobjective nasbench-sim compare --table "$TABLE" --objectives valid_acc,latency_s \
+  --seeds "$MO_SEEDS" --out "$OUT/multiobjective"
+# shellcheck disable=SC2086
+stage 05_predictors nasbench-sim predictors --table "$TABLE" $PRED --out "$OUT/predictors"
+stage 06_audit nasbench-sim audit --table "$TABLE" --seeds "$AUDIT_SEEDS" --out "$OUT/audit"
+
+# one-shot methods: on a copy, which holds their super-networks afterwards
+if [ ! -f "$OUT/table.h5" ]; then
+  cp "$TABLE" "$OUT/table.h5.tmp" && mv "$OUT/table.h5.tmp" "$OUT/table.h5"
+fi
+for s in $OS_SEEDS; do
+  # shellcheck disable=SC2086
+  stage "07_spos_seed$s" nasbench-sim oneshot --table "$OUT/table.h5" --method spos --seed "$s" \
+    --threads 2 --no-progress $OS_EPOCHS $SPOS_CELLS
+  for m in darts gdas; do
+    # shellcheck disable=SC2086
+    stage "08_${m}_seed$s" nasbench-sim oneshot --table "$OUT/table.h5" --method "$m" \
+      --seed "$s" --arch-lr 0.003 --threads 2 --no-progress $OS_EPOCHS
+  done
+done
+stage 09_gap nasbench-sim gap --table "$OUT/table.h5" --out "$OUT/gap"
+stage 10_oneshot_vs_blackbox nasbench-sim compare --table "$OUT/table.h5" \
+  --strategies random,evolution,local_search,spos,darts,gdas --seeds "$GAP_SEEDS" \
+  --out "$OUT/oneshot_vs_blackbox"
+echo "all stages done: $OUT"
