@@ -141,13 +141,13 @@ def _pilot(table, pilot) -> None:  # type: ignore[no-untyped-def]
     bootstrap interval, and its agreement with the build on the rows both trained."""
     from scipy import stats
 
-    differ = {
+    keys = {
         k
         for k in set(table.protocol) | set(pilot.protocol)
         if table.protocol.get(k) != pilot.protocol.get(k)
     } - {"seeds", "timing_cells_per_chunk", "timing_steps", "latency_repeats"}
-    if differ:
-        print(f"pilot: its protocol differs from the build's in {sorted(differ)}: not comparable")
+    if keys:
+        print(f"pilot: its protocol differs from the build's in {sorted(keys)}: not comparable")
         return
     top = int(table.arch_index.max())
     inside = np.flatnonzero(pilot.arch_index <= top)
@@ -176,12 +176,16 @@ def _pilot(table, pilot) -> None:  # type: ignore[no-untyped-def]
         return
     cols_t = [list(table.seeds).index(s) for s in seeds]
     cols_p = [list(pilot.seeds).index(s) for s in seeds]
-    a = table.metrics["train_loss"][mine][:, cols_t]
-    b = pilot.metrics["train_loss"][theirs][:, cols_p]
-    differ = ~np.all(a == b, axis=(1, 2))
+    # accuracies, not losses: the same weights give the same accuracies, while a loss's last
+    # bits depend on how many models were trained together
+    differ = np.zeros(len(both), dtype=bool)
+    for name in ("train_acc", "valid_acc"):
+        a = table.metrics[name][mine][:, cols_t]
+        b = pilot.metrics[name][theirs][:, cols_p]
+        differ |= ~np.all(a == b, axis=(1, 2))
     print(
         f"pilot rows the build also trained (seeds {seeds}): {len(both)}; with other "
-        f"training-loss curves: {int(differ.sum())} {both[differ].tolist()}"
+        f"accuracy curves: {int(differ.sum())} {both[differ].tolist()}"
     )
     if differ.any():
         va = table.metrics["valid_acc"][mine][differ][:, cols_t, -1]
