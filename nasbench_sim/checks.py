@@ -1,8 +1,8 @@
 """Argument checks shared across the library: one definition of what counts as an integer.
 
 A ``bool`` is an ``int`` to Python, but ``True`` workers or ``False`` epochs are mistakes, so
-neither counts here. NumPy integers count unless a value goes into a JSON manifest or
-protocol (``numpy=False``), which they cannot.
+neither counts here. NumPy integers count unless a value goes as given into a JSON manifest
+(``numpy=False``), which cannot hold them; ``require_int`` returns a Python ``int``, which can.
 """
 
 from __future__ import annotations
