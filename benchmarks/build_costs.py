@@ -89,12 +89,12 @@ def main() -> None:
             f"{proj.cpu_h_total:.1f} projected; in-sample error {100 * proj.fit_mape:.1f} %, "
             f"out-of-sample (first half -> second half) {100 * _holdout(args.table):.1f} %"
         )
+    total = len(read_manifest(parts_dir(args.table))["cells"])
     _blocks(table, args.blocks)
     if args.pilot is not None:
-        _pilot(table, read_table(args.pilot))
+        _pilot(table, read_table(args.pilot), total)
     with tempfile.TemporaryDirectory() as tmp:
         size = write_table(Path(tmp) / "partial.h5", table).stat().st_size / 1e6
-        total = len(read_manifest(parts_dir(args.table))["cells"])
         print(
             f"table file of the committed rows: {size:.2f} MB, so about "
             f"{size * total / table.n_cells:.1f} MB for all {total:,} rows"
@@ -136,7 +136,7 @@ def _blocks(table, n: int) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-def _pilot(table, pilot) -> None:  # type: ignore[no-untyped-def]
+def _pilot(table, pilot, total: int) -> None:  # type: ignore[no-untyped-def]
     """The pilot's τ inside / above the committed index range, over all of it with a
     bootstrap interval, and its agreement with the build on the rows both trained."""
     from scipy import stats
@@ -170,6 +170,7 @@ def _pilot(table, pilot) -> None:  # type: ignore[no-untyped-def]
     low, high = boot.confidence_interval
     tau = tau_of(np.arange(len(valid)))
     print(f"pilot, all {len(valid)} rows: τ {tau:.3f}, bootstrap 90 % [{low:.3f}, {high:.3f}]")
+    _projected_tau(table, pilot, above, total)
     both, mine, theirs = np.intersect1d(table.arch_index, pilot.arch_index, return_indices=True)
     seeds = [int(s) for s in pilot.seeds if s in table.seeds]
     if not len(both) or not seeds:
@@ -197,6 +198,45 @@ def _pilot(table, pilot) -> None:  # type: ignore[no-untyped-def]
             f"{np.median(gap):.4f}, max {gap.max():.4f}; between two seeds of the build, "
             f"same cells: median {np.median(seed_gap):.4f}, max {seed_gap.max():.4f}"
         )
+
+
+def _weighted_tau(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """Kendall τ-a over all pairs, each pair weighted by the product of its rows' weights: a
+    row of weight w stands for w rows of the population."""
+    s = np.sign(x[:, None] - x[None, :]) * np.sign(y[:, None] - y[None, :])
+    ww = w[:, None] * w[None, :]
+    np.fill_diagonal(ww, 0.0)
+    return float((s * ww).sum() / ww.sum())
+
+
+def _projected_tau(table, pilot, above: np.ndarray, total: int) -> None:  # type: ignore[no-untyped-def]
+    """τ between seeds 0 and 1 over every class of the build, projected: the committed rows
+    as they are, the classes not yet trained represented by the pilot's rows above the
+    committed range, each weighted by (classes left) / (pilot rows above); a bootstrap over
+    those pilot rows gives the interval."""
+    if 0 not in table.seeds or 1 not in table.seeds or len(above) < 3:
+        return
+    left = total - table.n_cells
+    cols = [list(table.seeds).index(0), list(table.seeds).index(1)]
+    pcols = [list(pilot.seeds).index(0), list(pilot.seeds).index(1)]
+    built = table.metrics["valid_acc"][:, cols, -1].astype(np.float64)
+    drawn = pilot.metrics["valid_acc"][above][:, pcols, -1].astype(np.float64)
+    w = np.concatenate([np.ones(len(built)), np.full(len(drawn), left / len(drawn))])
+
+    def tau(rows: np.ndarray) -> float:
+        both = np.concatenate([built, drawn[rows]])
+        return _weighted_tau(both[:, 0], both[:, 1], w)
+
+    rng = np.random.default_rng(0)
+    boot = [tau(rng.integers(0, len(drawn), len(drawn))) for _ in range(200)]
+    low, high = np.percentile(boot, [5, 95])
+    print(
+        f"projected τ(seed 0, seed 1) over all {table.n_cells + left:,} classes: "
+        f"{tau(np.arange(len(drawn))):.3f}, bootstrap 90 % [{low:.3f}, {high:.3f}] (the "
+        f"{table.n_cells} committed rows, and {len(drawn)} pilot rows standing for the "
+        f"{left:,} classes left; the committed rows alone: "
+        f"{_weighted_tau(built[:, 0], built[:, 1], np.ones(len(built))):.3f})"
+    )
 
 
 def _recost(table, tmp: Path, rows: int, timed: int) -> None:  # type: ignore[no-untyped-def]
