@@ -26,7 +26,7 @@ run it on a machine at rest for figures of the machine.
 
     python benchmarks/build_costs.py                       # the committed chunks only
     python benchmarks/build_costs.py --recost-rows 40 --timed 10 --spos-cells 8
-    python benchmarks/build_costs.py --pilot results/pilot/final.h5
+    python benchmarks/build_costs.py --pilot data/pilot/protocol_pilot_k200.h5
 """
 
 from __future__ import annotations
