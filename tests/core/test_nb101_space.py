@@ -36,6 +36,30 @@ def test_the_known_facts_of_the_space() -> None:
     assert all(c.n_edges <= 9 and c.n_vertices <= 7 for c in cells)
 
 
+def test_hash_equals_nas_bench_101s_published_hash() -> None:
+    """The first graph of NAS-Bench-101's hash iterator, as its files give it (ops, matrix,
+    8,555,530 parameters): our hash is NAS-Bench-101's, so tables key graphs as it does, also
+    under a permutation of the vertices between input and output."""
+    matrix = np.array(
+        [[0, 1, 0, 0, 1, 1, 0],
+         [0, 0, 1, 0, 0, 0, 0],
+         [0, 0, 0, 1, 0, 0, 1],
+         [0, 0, 0, 0, 0, 1, 0],
+         [0, 0, 0, 0, 0, 1, 0],
+         [0, 0, 0, 0, 0, 0, 1],
+         [0, 0, 0, 0, 0, 0, 0]]
+    )  # fmt: skip
+    ops = ["input", "conv3x3-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu",
+           "conv1x1-bn-relu", "output"]  # fmt: skip
+    published = "00005c142e6f48ac74fdcf73e3439874"
+    assert NB101Cell(tuple(map(tuple, matrix.tolist())), tuple(ops)).hash == published
+    order = [0, 4, 1, 2, 3, 5, 6]  # another topological order of the same graph
+    perm = matrix[np.ix_(order, order)]
+    assert NB101Cell(tuple(map(tuple, perm.tolist())), tuple(ops[i] for i in order)).hash == (
+        published
+    )
+
+
 def test_hash_is_invariant_under_vertex_permutation() -> None:
     rng = np.random.default_rng(1)
     for _ in range(300):  # any directed graph, any labels (as NAS-Bench-101's own test)
