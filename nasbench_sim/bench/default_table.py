@@ -19,10 +19,11 @@ SHARE = Path("share") / "nasbench-sim"
 def default_table_locations(
     source_root: Path | None = None, prefixes: tuple[Path, ...] | None = None
 ) -> tuple[Path, ...]:
-    """Where the default table may be, in the order they are tried: the source tree's
-    ``data/`` (a clone, or ``pip install -e .``), then ``share/nasbench-sim/`` under the
-    installation prefix and the user base (a wheel: ``pip install .`` or ``pip install --user``
-    copy ``data/``'s table there, see ``[tool.setuptools.data-files]`` in ``pyproject.toml``).
+    """Where the default table may be: the source tree's ``data/`` (a clone, or ``pip install
+    -e .``), then ``share/nasbench-sim/`` under the installation prefix and the user base (a
+    wheel: ``pip install .`` or ``pip install --user`` copy ``data/``'s table there, see
+    ``[tool.setuptools.data-files]`` in ``pyproject.toml``); :func:`default_table_path` says
+    which of them is used.
 
     Args:
         source_root: the folder above the package (default: where this module is installed).
@@ -36,19 +37,18 @@ def default_table_locations(
 
 
 def default_table_path(locations: tuple[Path, ...] | None = None) -> Path:
-    """Where :meth:`Benchmark.load` looks with no argument: ``$NASBENCH_SIM_TABLE`` if set,
-    else the first of :func:`default_table_locations` that holds the table; if none does, the
-    source tree's ``data/`` when this is a source tree (its build in progress is reported
-    there), else the installation prefix's."""
+    """Where :meth:`Benchmark.load` looks with no argument: ``$NASBENCH_SIM_TABLE`` if set;
+    in a source tree (a clone, an editable install), its own ``data/`` only (an editable
+    install also copies ``data/``'s table under its prefix, a copy that goes stale when the
+    tree's table is rebuilt); else the first of the installation prefixes that holds the
+    table, or the first of them when none does."""
     env = os.environ.get("NASBENCH_SIM_TABLE")
     if env:
         return Path(env)
-    places = default_table_locations() if locations is None else locations
-    for place in places:
-        if place.is_file():
-            return place
-    source = places[0]
-    return source if (source.parents[1] / "pyproject.toml").is_file() else places[1]
+    source, *installed = default_table_locations() if locations is None else locations
+    if (source.parents[1] / "pyproject.toml").is_file() or not installed:
+        return source
+    return next((place for place in installed if place.is_file()), installed[0])
 
 
 def no_default_table(path: Path) -> str:

@@ -43,7 +43,7 @@ def test_locations_in_order(tmp_path: Path) -> None:
     )
 
 
-def test_the_first_location_holding_the_table_wins(
+def test_an_install_uses_the_first_prefix_holding_the_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("NASBENCH_SIM_TABLE", raising=False)
@@ -52,8 +52,20 @@ def test_the_first_location_holding_the_table_wins(
     assert default_table_path((source, prefix, user)) == user
     _put(prefix)
     assert default_table_path((source, prefix, user)) == prefix
+
+
+def test_a_source_tree_uses_its_own_data_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editable install copies data/'s table under its prefix too; when the tree's own
+    table is gone (being rebuilt), that stale copy is not used."""
+    monkeypatch.delenv("NASBENCH_SIM_TABLE", raising=False)
+    source, prefix, user = _places(tmp_path, source_tree=True)
+    _put(prefix)
+    assert default_table_path((source, prefix, user)) == source
     _put(source)
     assert default_table_path((source, prefix, user)) == source
+    assert default_table_path((source,)) == source
 
 
 def test_without_a_table_the_path_reported_is_where_it_would_be(
