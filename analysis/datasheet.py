@@ -282,10 +282,14 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
             command, rest = build_command(proto, cells, path.name)
         except (GenerateError, TypeError):
             pass
+    from nasbench_sim.generate.assemble import GROUPED_TRAINERS
+
     numerics = bench.table.provenance.get("numerics")
     chunk_size = bench.table.provenance.get("chunk_size")
     if command and is_int(chunk_size):
         command += f" --chunk-size {chunk_size}"
+    trainer = numerics.get("trainer") if isinstance(numerics, dict) else None
+    grouped = bool(command) and is_int(chunk_size) and trainer in GROUPED_TRAINERS
     if command and isinstance(numerics, dict) and numerics.get("trainer"):
         command += f" --trainer {numerics['trainer']}"
         if numerics.get("device") == "cpu" and numerics.get("threads"):
@@ -297,4 +301,5 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
         "python_only_fields": rest,
         "note": cells_note,
         "numerics": numerics if isinstance(numerics, dict) else None,
+        "grouped": grouped,  # the curves depend on the chunks: the command's cells and size
     }

@@ -157,9 +157,15 @@ def _readme_tail(data: dict[str, Any]) -> list[str]:
             lines.append(
                 "The same numbers, bit for bit, need the build's numerics ("
                 + ", ".join(f"{k} {v}" for k, v in sorted(numerics.items()))
-                + ") and its chunks (this command's cells and `--chunk-size`): another "
-                "trainer, thread count, device, torch or CPU capability, or a cell trained "
-                "in another chunk, gives curves that agree only statistically (float32 "
+                + ")"
+                + (
+                    " and its chunks (this command's cells and `--chunk-size`): another "
+                    "trainer, thread count, device, torch or CPU capability, or a cell trained "
+                    "in another chunk,"
+                    if rebuild.get("grouped")
+                    else ": another trainer, thread count, device, torch or CPU capability"
+                )
+                + " gives curves that agree only statistically (float32 "
                 "trajectories diverge; see docs/generator.md). `--data-dir DIR` for "
                 "torchvision datasets."
             )

@@ -13,6 +13,8 @@ import numpy as np
 
 from nasbench_sim.generate.chunks import chunk_path, read_chunk, read_manifest
 from nasbench_sim.generate.errors import BuildError
+from nasbench_sim.generate.protocol import Protocol
+from nasbench_sim.generate.stacking import stack_size
 from nasbench_sim.generate.timing_model import fit_timing_model
 from nasbench_sim.table import METRICS, TableData, read_table, write_table
 from nasbench_sim.table.io import software_versions
@@ -105,6 +107,7 @@ def assemble_parts(
         "cpu_s": float(sum(float(i.get("cpu_s", 0.0)) for i in infos)),
         "shard": manifest["shard"],
         "chunk_size": manifest["chunk_size"],  # with the cells, fixes each cell's chunk-mates
+        **_stacks(manifest["trainer"], manifest["protocol"]),
         "n_chunks": len(chunks),
         "devices": sorted({str(i.get("device_name")) for i in infos}),
         "hosts": sorted({str(i.get("host")) for i in infos}),
@@ -174,14 +177,7 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
                 "thread count, precision, device or torch build differ beyond rounding and "
                 "cannot be merged"
             )
-        size, ref_size = t.provenance.get("chunk_size"), ref.provenance.get("chunk_size")
-        if size != ref_size:
-            raise BuildError(
-                f"{path} was built with chunk size {size or 'unrecorded'}, {ref_path} with "
-                f"{ref_size or 'unrecorded'}; "
-                "a cell's curves depend on the cells trained in its chunk (docs/generator.md, "
-                '"A cell\'s stack-mates"), so only pieces of builds with one chunk size merge'
-            )
+        _check_groups(path, t.provenance, ref_path, ref.provenance)
         for i in t.arch_index.tolist():
             if i in seen:
                 raise BuildError(
@@ -202,7 +198,7 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         "merged_from": [str(p) for p, _ in tables],
         "shards": [dict(t.provenance) for _, t in tables],
         "numerics": ref.provenance.get("numerics"),
-        "chunk_size": ref.provenance.get("chunk_size"),
+        **{k: ref.provenance[k] for k in ("chunk_size", "stack_size") if k in ref.provenance},
         "cpu_s": float(sum(float(t.provenance.get("cpu_s", 0.0)) for _, t in tables)),
         "train_wall_s": float(sum(float(t.provenance.get("train_wall_s", 0.0)) for _, t in tables)),
         "model_steps": int(sum(int(t.provenance.get("model_steps", 0)) for _, t in tables)),
@@ -217,6 +213,46 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         prov,
     )
     return write_table(out, table)
+
+
+GROUPED_TRAINERS: tuple[str, ...] = ("batched", "matmul_stacked")
+"""Trainers that train several cells together (a chunk as one grouped network, or stacks of
+a chunk's cells), so that a cell's curves depend in their last bits on the cells trained
+with it; the others train cell by cell."""
+
+
+def _stacks(trainer: str, protocol: Mapping[str, Any]) -> dict[str, int]:
+    """The stack size a ``matmul_stacked`` build trained with, for its provenance."""
+    if trainer != "matmul_stacked":
+        return {}
+    return {"stack_size": stack_size(Protocol.from_dict(dict(protocol)))}
+
+
+def _check_groups(
+    path: Path, prov: Mapping[str, Any], ref_path: Path, ref: Mapping[str, Any]
+) -> None:
+    """Refuse to merge pieces whose cells were trained in other groups (chunk and stack
+    sizes), for the trainers whose numbers depend on them."""
+    trainer = (ref.get("numerics") or {}).get("trainer") or ref.get("trainer")
+    if trainer not in GROUPED_TRAINERS:
+        return
+    keys = ("chunk_size", "stack_size") if trainer == "matmul_stacked" else ("chunk_size",)
+    mine, theirs = [prov.get(k) for k in keys], [ref.get(k) for k in keys]
+    if mine != theirs:
+        raise BuildError(
+            f"{path} was trained with {_said(keys, mine)}, {ref_path} with "
+            f"{_said(keys, theirs)}: with the "
+            f"{trainer} trainer a cell's curves depend on the cells trained with it "
+            '(docs/generator.md, "A cell\'s stack-mates"), so only pieces of one build '
+            "plan merge. A piece assembled by an older version does not record them: merge its "
+            "parts directory instead, if it was kept (assembled again, it records them)."
+        )
+
+
+def _said(keys: Sequence[str], values: Sequence[Any]) -> str:
+    return ", ".join(
+        f"{k} {'unrecorded' if v is None else v}" for k, v in zip(keys, values, strict=True)
+    )
 
 
 def _comparable(protocol: Mapping[str, Any]) -> dict[str, Any]:

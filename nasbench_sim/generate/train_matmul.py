@@ -20,6 +20,7 @@ from nasbench_sim.generate.datasets import Dataset
 from nasbench_sim.generate.matmul_model import MatmulNetwork
 from nasbench_sim.generate.matmul_stacked import StackedMatmulNetwork
 from nasbench_sim.generate.protocol import Protocol
+from nasbench_sim.generate.stacking import MAX_STACK, stack_size
 from nasbench_sim.generate.train_reference import reference_model
 from nasbench_sim.space import Cell
 
@@ -31,28 +32,6 @@ __all__ = [
     "train_matmul",
     "train_matmul_stacked",
 ]
-
-MAX_STACK = 16
-"""The most models the ``matmul_stacked`` trainer stacks."""
-
-
-def stack_size(protocol: Protocol) -> int:
-    """Models per stack of the ``matmul_stacked`` trainer under ``protocol``.
-
-    Stacking amortises the fixed cost of each eager call over M models, but every call then
-    streams M times the data through the caches. Measured on 2-core AVX-512 machines
-    (``benchmarks/generator_speed.py --stack-sweep``, C = 8, N = 1..3), the CPU time per
-    model and sample is lowest at about 1,024 samples per call (M x batch) up to M = 16,
-    while at batch 256 one model per call is already fastest. So: M = min(16, 1024 // batch)
-    below batch 256, else 1 (the one-model network).
-
-    Example:
-        >>> [stack_size(Protocol(batch_size=b)) for b in (16, 32, 64, 128, 256, 512)]
-        [16, 16, 16, 8, 1, 1]
-    """
-    if protocol.batch_size >= 256:
-        return 1
-    return max(1, min(MAX_STACK, 1024 // protocol.batch_size))
 
 
 def stack_eval_batch(protocol: Protocol, n_models: int) -> int:

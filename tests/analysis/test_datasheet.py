@@ -91,6 +91,12 @@ def test_the_rebuild_command_carries_the_builds_numerics(tmp_path: Path) -> None
     assert protocol_from_args(args) == PROTO
     assert (args.trainer, args.threads, args.chunk_size) == ("matmul_stacked", 1, 16)
     assert "bit for bit, need the build's numerics (cpu_capability AVX512, device cpu" in text
+    assert "and its chunks (this command's cells and `--chunk-size`)" in text
+    # a trainer that trains cell by cell: its chunks do not matter, and the note says none
+    numerics = {**numerics, "trainer": "matmul"}
+    t = dataclasses.replace(t, provenance={"numerics": numerics, "chunk_size": 16})
+    text = write_datasheet(write_table(tmp_path / "m.h5", t), tmp_path / "dm").read_text()
+    assert "trainer matmul): another trainer" in text and "its chunks" not in text
 
 
 def test_datasheet_cli_and_a_table_without_a_protocol(

@@ -102,13 +102,28 @@ def test_shards_merge_to_the_full_build(tmp_path: Path, tiny: Protocol) -> None:
     odd = build_table(other, tmp_path / "odd.h5", cells=[42], chunk_size=1)
     with pytest.raises(BuildError, match=r"protocol differs .*'lr'"):
         merge_tables([shards[0], odd], tmp_path / "bad.h5")
-    # the chunk size is recorded, and pieces of builds with other chunk sizes are refused
+    # the chunk size is recorded; a grouped trainer's pieces with other chunk sizes are refused
     assert full.provenance["chunk_size"] == merged.provenance["chunk_size"] == 2
     alone = build_table(tiny, tmp_path / "one.h5", cells=[42], chunk_size=1)
     with pytest.raises(
-        BuildError, match=r"built with chunk size 1, .* with 2; a cell's curves depend"
+        BuildError, match=r"trained with chunk_size 1, .* with chunk_size 2: with the batched"
     ):
         merge_tables([shards[0], alone], tmp_path / "bad.h5")
+    # a trainer that trains cell by cell merges pieces of any chunk size
+    ref = [
+        build_table(tiny, tmp_path / f"r{i}.h5", cells=cells, chunk_size=size, trainer="reference")
+        for i, (cells, size) in enumerate((([42], 1), ([0, 7, 9000], 2)))
+    ]
+    assert read_table(merge_tables(ref, tmp_path / "r.h5")).arch_index.tolist() == [0, 7, 42, 9000]
+
+
+def test_a_stacked_build_records_its_stack_size() -> None:
+    from nasbench_sim.generate.assemble import _stacks
+
+    assert _stacks("matmul_stacked", Protocol(dataset="mnist1d", batch_size=64).to_dict()) == {
+        "stack_size": 16
+    }
+    assert _stacks("matmul", Protocol(dataset="mnist1d").to_dict()) == {}
 
 
 def test_reference_and_batched_builds_agree(tmp_path: Path, tiny: Protocol) -> None:
