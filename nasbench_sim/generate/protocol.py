@@ -134,7 +134,8 @@ class Protocol:
             "test_every",
         )
         # integers (NumPy ones too, never a bool), stored as Python ints: they go into JSON
-        for name, least in (*((n, 1) for n in positive), ("timing_cells_per_chunk", 0)):
+        at_least_0 = ("timing_cells_per_chunk", "base_seed", "data_seed")
+        for name, least in (*((n, 1) for n in positive), *((n, 0) for n in at_least_0)):
             value = require_int(f"protocol field {name}", getattr(self, name), least, GenerateError)
             object.__setattr__(self, name, value)
         for name in ("train_subset", "eval_subset"):

@@ -37,6 +37,9 @@ def test_protocol_round_trip_and_table_extras() -> None:
         ("timing_cells_per_chunk", -1, "timing_cells_per_chunk must be an integer >= 0"),
         ("timing_cells_per_chunk", 1.5, "timing_cells_per_chunk must be an integer >= 0"),
         ("batch_size", False, "batch_size must be an integer >= 1, got False"),
+        ("base_seed", -1, "base_seed must be an integer >= 0, got -1"),
+        ("data_seed", True, "data_seed must be an integer >= 0, got True"),
+        ("data_seed", 1.5, "data_seed must be an integer >= 0, got 1.5"),
     ],
 )
 def test_protocol_rejects_bad_fields(field: str, value: object, words: str) -> None:
@@ -48,11 +51,13 @@ def test_protocol_stores_numpy_integers_as_python_ints() -> None:
     """Integer fields accept NumPy integers (a sweep over ``np.arange``) and keep Python ints,
     which JSON (manifests, provenance) can hold; the protocol equals the one made of ints."""
     p = Protocol(channels=np.int64(4), epochs=np.int32(2), train_subset=np.int64(64),
-                 timing_cells_per_chunk=np.uint8(0))  # fmt: skip
+                 timing_cells_per_chunk=np.uint8(0), base_seed=np.int64(3))  # fmt: skip
     assert [type(v) for v in (p.channels, p.epochs, p.train_subset)] == [int] * 3
     assert type(p.timing_cells_per_chunk) is int
-    assert p == Protocol(channels=4, epochs=2, train_subset=64, timing_cells_per_chunk=0)
-    assert json.loads(json.dumps(p.to_dict()))["train_subset"] == 64
+    assert p == Protocol(
+        channels=4, epochs=2, train_subset=64, timing_cells_per_chunk=0, base_seed=3
+    )
+    assert json.loads(json.dumps(p.to_dict()))["base_seed"] == 3
 
 
 def test_protocol_from_dict_names_unknown_field() -> None:
