@@ -6,32 +6,39 @@
 # tables; once the default table ships, this script re-measures them on it (step 4 of
 # "Finishing the build" in docs/protocol_pilot.md):
 #
-#   bash benchmarks/default_table_figures.sh                       # the shipped table, ~2 h
+#   bash benchmarks/default_table_figures.sh                       # the shipped table, 1-2 h
 #   bash benchmarks/default_table_figures.sh --table T.h5 --out results/figs_T
-#   bash benchmarks/default_table_figures.sh --quick               # a smoke run, minutes
+#   bash benchmarks/default_table_figures.sh --quick               # a smoke run, about a minute
 #
 # Each stage writes OUT/<stage>.log (its command, its output, its wall and CPU time) and is
-# skipped when that log is complete, so an interrupted run resumes where it stopped
-# (--force reruns every stage). One-shot methods store their super-networks in the table they
-# train against, so they run on a copy (OUT/table.h5); the shipped table is only read.
+# skipped when that log is complete and ran the same command, so an interrupted run resumes
+# where it stopped (--force reruns every stage). OUT belongs to one table (OUT/table.source
+# holds its checksum): another table needs another OUT. One-shot methods store their
+# super-networks in the table they train against, so they run on a copy (OUT/table.h5); the
+# given table is only read. The commands run this checkout's code (python -m nasbench_sim).
 # The comparison figures are quoted from OUT/*/summary.csv and the logs.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+SCRIPT=$(realpath "$0")
+HERE=$PWD
 
 TABLE=data/nb201_mnist1d.h5
-OUT=results/default_table_figures
+OUT=""
 QUICK=0
 FORCE=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --table) TABLE=$2; shift 2 ;;
-    --out) OUT=$2; shift 2 ;;
+    --table) TABLE=$(realpath -m "${2:?--table needs a table file}"); shift 2 ;;
+    --out) OUT=$(realpath -m "${2:?--out needs a folder}"); shift 2 ;;
     --quick) QUICK=1; shift ;;
     --force) FORCE=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$SCRIPT"; exit 0 ;;
     *) echo "unknown argument $1 (allowed: --table T.h5, --out DIR, --quick, --force)" >&2; exit 2 ;;
   esac
 done
+cd "$(dirname "$SCRIPT")/.."
+[ -n "$OUT" ] || OUT=results/default_table_figures$([ "$QUICK" = 1 ] && echo _quick || true)
+[ -f "$TABLE" ] || { echo "no table file $TABLE (from $HERE)" >&2; exit 2; }
+NBS=(python -m nasbench_sim)
 
 # full run / smoke run: seeds of each comparison, one-shot epochs and seeds, predictor sizes
 if [ "$QUICK" = 1 ]; then
@@ -44,11 +51,19 @@ else
   GAP_SEEDS=20; AUDIT_SEEDS=20
 fi
 mkdir -p "$OUT"
+SUM=$(sha256sum "$TABLE" | cut -d' ' -f1)
+if [ -f "$OUT/table.source" ] && [ "$(cat "$OUT/table.source")" != "$SUM" ]; then
+  echo "$OUT holds the figures of another table (or of an earlier version of this one):" \
+    "use another --out, or delete it" >&2
+  exit 2
+fi
+echo "$SUM" > "$OUT/table.source"
 
 stage() {  # stage NAME COMMAND...: run COMMAND once, logging it with its times
   local name=$1; shift
   local log="$OUT/$name.log"
-  if [ "$FORCE" = 0 ] && [ -f "$log" ] && tail -n 1 "$log" | grep -q '^# done'; then
+  if [ "$FORCE" = 0 ] && [ -f "$log" ] && tail -n 1 "$log" | grep -q '^# done' \
+      && [ "$(head -n 1 "$log")" = "# $*" ]; then
     echo "skip $name (done: $log)"; return
   fi
   echo "== $name: $*"
@@ -62,21 +77,21 @@ stage() {  # stage NAME COMMAND...: run COMMAND once, logging it with its times
   tail -n 3 "$log"
 }
 
-stage 00_info nasbench-sim info --table "$TABLE"
-stage 01_compare nasbench-sim compare --table "$TABLE" --seeds "$SEEDS" --out "$OUT/compare"
+stage 00_info "${NBS[@]}" info --table "$TABLE"
+stage 01_compare "${NBS[@]}" compare --table "$TABLE" --seeds "$SEEDS" --out "$OUT/compare"
 for w in 1 8; do
-  stage "02_multifidelity_w$w" nasbench-sim compare --table "$TABLE" \
+  stage "02_multifidelity_w$w" "${NBS[@]}" compare --table "$TABLE" \
     --strategies random,successive_halving,hyperband,asha --seeds "$SEEDS" --workers "$w" \
     --out "$OUT/multifidelity_w$w"
 done
-stage 03_tpe nasbench-sim compare --table "$TABLE" \
+stage 03_tpe "${NBS[@]}" compare --table "$TABLE" \
   --strategies random,hyperband,asha,optuna_tpe,optuna_tpe_hyperband --seeds "$SEEDS" \
   --out "$OUT/tpe"
-stage 04_multiobjective nasbench-sim compare --table "$TABLE" --objectives valid_acc,latency_s \
+stage 04_multiobjective "${NBS[@]}" compare --table "$TABLE" --objectives valid_acc,latency_s \
   --seeds "$MO_SEEDS" --out "$OUT/multiobjective"
 # shellcheck disable=SC2086
-stage 05_predictors nasbench-sim predictors --table "$TABLE" $PRED --out "$OUT/predictors"
-stage 06_audit nasbench-sim audit --table "$TABLE" --seeds "$AUDIT_SEEDS" --out "$OUT/audit"
+stage 05_predictors "${NBS[@]}" predictors --table "$TABLE" $PRED --out "$OUT/predictors"
+stage 06_audit "${NBS[@]}" audit --table "$TABLE" --seeds "$AUDIT_SEEDS" --out "$OUT/audit"
 
 # one-shot methods: on a copy, which holds their super-networks afterwards
 if [ ! -f "$OUT/table.h5" ]; then
@@ -84,16 +99,16 @@ if [ ! -f "$OUT/table.h5" ]; then
 fi
 for s in $OS_SEEDS; do
   # shellcheck disable=SC2086
-  stage "07_spos_seed$s" nasbench-sim oneshot --table "$OUT/table.h5" --method spos --seed "$s" \
+  stage "07_spos_seed$s" "${NBS[@]}" oneshot --table "$OUT/table.h5" --method spos --seed "$s" \
     --threads 2 --no-progress $OS_EPOCHS $SPOS_CELLS
   for m in darts gdas; do
     # shellcheck disable=SC2086
-    stage "08_${m}_seed$s" nasbench-sim oneshot --table "$OUT/table.h5" --method "$m" \
+    stage "08_${m}_seed$s" "${NBS[@]}" oneshot --table "$OUT/table.h5" --method "$m" \
       --seed "$s" --arch-lr 0.003 --threads 2 --no-progress $OS_EPOCHS
   done
 done
-stage 09_gap nasbench-sim gap --table "$OUT/table.h5" --out "$OUT/gap"
-stage 10_oneshot_vs_blackbox nasbench-sim compare --table "$OUT/table.h5" \
+stage 09_gap "${NBS[@]}" gap --table "$OUT/table.h5" --out "$OUT/gap"
+stage 10_oneshot_vs_blackbox "${NBS[@]}" compare --table "$OUT/table.h5" \
   --strategies random,evolution,local_search,spos,darts,gdas --seeds "$GAP_SEEDS" \
   --out "$OUT/oneshot_vs_blackbox"
 echo "all stages done: $OUT"
