@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -107,6 +108,7 @@ def assemble_parts(
         "cpu_s": float(sum(float(i.get("cpu_s", 0.0)) for i in infos)),
         "shard": manifest["shard"],
         "chunk_size": manifest["chunk_size"],  # with the cells, fixes each cell's chunk-mates
+        "plan": plan_digest(manifest["cells"], manifest["chunk_size"]),
         **_stacks(manifest["trainer"], manifest["protocol"]),
         "n_chunks": len(chunks),
         "devices": sorted({str(i.get("device_name")) for i in infos}),
@@ -198,7 +200,11 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         "merged_from": [str(p) for p, _ in tables],
         "shards": [dict(t.provenance) for _, t in tables],
         "numerics": ref.provenance.get("numerics"),
-        **{k: ref.provenance[k] for k in ("chunk_size", "stack_size") if k in ref.provenance},
+        **{
+            k: ref.provenance[k]
+            for k in ("plan", "chunk_size", "stack_size")
+            if k in ref.provenance
+        },
         "cpu_s": float(sum(float(t.provenance.get("cpu_s", 0.0)) for _, t in tables)),
         "train_wall_s": float(sum(float(t.provenance.get("train_wall_s", 0.0)) for _, t in tables)),
         "model_steps": int(sum(int(t.provenance.get("model_steps", 0)) for _, t in tables)),
@@ -221,6 +227,13 @@ a chunk's cells), so that a cell's curves depend in their last bits on the cells
 with it; the others train cell by cell."""
 
 
+def plan_digest(cells: Sequence[int], chunk_size: int) -> str:
+    """SHA-256 of a build's plan (its cells in order and its chunk size), which fixes the cells
+    each cell was trained with; shards of one build share it."""
+    text = json.dumps({"cells": [int(c) for c in cells], "chunk_size": int(chunk_size)})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _stacks(trainer: str, protocol: Mapping[str, Any]) -> dict[str, int]:
     """The stack size a ``matmul_stacked`` build trained with, for its provenance."""
     if trainer != "matmul_stacked":
@@ -231,12 +244,16 @@ def _stacks(trainer: str, protocol: Mapping[str, Any]) -> dict[str, int]:
 def _check_groups(
     path: Path, prov: Mapping[str, Any], ref_path: Path, ref: Mapping[str, Any]
 ) -> None:
-    """Refuse to merge pieces whose cells were trained in other groups (chunk and stack
-    sizes), for the trainers whose numbers depend on them."""
+    """Refuse to merge pieces whose cells were trained in other groups (another plan: cell
+    list and chunk size; another stack size), for the trainers whose numbers depend on them."""
     trainer = (ref.get("numerics") or {}).get("trainer") or ref.get("trainer")
     if trainer not in GROUPED_TRAINERS:
         return
-    keys = ("chunk_size", "stack_size") if trainer == "matmul_stacked" else ("chunk_size",)
+    keys = (
+        ("plan", "chunk_size", "stack_size")
+        if trainer == "matmul_stacked"
+        else ("plan", "chunk_size")
+    )
     mine, theirs = [prov.get(k) for k in keys], [ref.get(k) for k in keys]
     if mine != theirs:
         raise BuildError(
@@ -250,9 +267,12 @@ def _check_groups(
 
 
 def _said(keys: Sequence[str], values: Sequence[Any]) -> str:
-    return ", ".join(
-        f"{k} {'unrecorded' if v is None else v}" for k, v in zip(keys, values, strict=True)
-    )
+    def shown(key: str, value: Any) -> str:
+        if value is None:
+            return "unrecorded"
+        return f"{value[:12]}..." if key == "plan" else str(value)
+
+    return ", ".join(f"{k} {shown(k, v)}" for k, v in zip(keys, values, strict=True))
 
 
 def _comparable(protocol: Mapping[str, Any]) -> dict[str, Any]:

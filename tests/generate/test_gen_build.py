@@ -105,10 +105,13 @@ def test_shards_merge_to_the_full_build(tmp_path: Path, tiny: Protocol) -> None:
     # the chunk size is recorded; a grouped trainer's pieces with other chunk sizes are refused
     assert full.provenance["chunk_size"] == merged.provenance["chunk_size"] == 2
     alone = build_table(tiny, tmp_path / "one.h5", cells=[42], chunk_size=1)
-    with pytest.raises(
-        BuildError, match=r"trained with chunk_size 1, .* with chunk_size 2: with the batched"
-    ):
+    with pytest.raises(BuildError, match=r"chunk_size 1, .* chunk_size 2: with the batched"):
         merge_tables([shards[0], alone], tmp_path / "bad.h5")
+    # ... and so are pieces of another plan (other cells), even with the same chunk size
+    assert full.provenance["plan"] == merged.provenance["plan"]
+    other_plan = build_table(tiny, tmp_path / "two.h5", cells=[42, 43], chunk_size=2)
+    with pytest.raises(BuildError, match=r"plan [0-9a-f]{12}\.\.\., chunk_size 2, .*only pieces"):
+        merge_tables([shards[0], other_plan], tmp_path / "bad.h5")
     # a trainer that trains cell by cell merges pieces of any chunk size
     ref = [
         build_table(tiny, tmp_path / f"r{i}.h5", cells=cells, chunk_size=size, trainer="reference")
