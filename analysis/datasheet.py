@@ -289,7 +289,7 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
     if command and is_int(chunk_size):
         command += f" --chunk-size {chunk_size}"
     trainer = numerics.get("trainer") if isinstance(numerics, dict) else None
-    grouped = bool(command) and is_int(chunk_size) and trainer in GROUPED_TRAINERS
+    grouped = bool(command) and trainer in GROUPED_TRAINERS
     if command and isinstance(numerics, dict) and numerics.get("trainer"):
         command += f" --trainer {numerics['trainer']}"
         if numerics.get("device") == "cpu" and numerics.get("threads"):
@@ -302,4 +302,5 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
         "note": cells_note,
         "numerics": numerics if isinstance(numerics, dict) else None,
         "grouped": grouped,  # the curves depend on the chunks: the command's cells and size
+        "chunk_size": chunk_size if is_int(chunk_size) else None,
     }

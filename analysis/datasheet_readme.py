@@ -159,9 +159,14 @@ def _readme_tail(data: dict[str, Any]) -> list[str]:
                 + ", ".join(f"{k} {v}" for k, v in sorted(numerics.items()))
                 + ")"
                 + (
-                    " and its chunks (this command's cells and `--chunk-size`): another "
-                    "trainer, thread count, device, torch or CPU capability, or a cell trained "
-                    "in another chunk,"
+                    (
+                        " and its chunks (this command's cells and `--chunk-size`)"
+                        if rebuild.get("chunk_size")
+                        else " and its chunks (cells and chunk size, which this table does not "
+                        "record)"
+                    )
+                    + ": another trainer, thread count, device, torch or CPU capability, or a "
+                    "cell trained in another chunk,"
                     if rebuild.get("grouped")
                     else ": another trainer, thread count, device, torch or CPU capability"
                 )

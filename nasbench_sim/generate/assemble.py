@@ -109,7 +109,7 @@ def assemble_parts(
         "shard": manifest["shard"],
         "chunk_size": manifest["chunk_size"],  # with the cells, fixes each cell's chunk-mates
         "plan": plan_digest(manifest["cells"], manifest["chunk_size"]),
-        **_stacks(manifest["trainer"], manifest["protocol"]),
+        **_stacks(manifest["trainer"], manifest["protocol"], infos),
         "n_chunks": len(chunks),
         "devices": sorted({str(i.get("device_name")) for i in infos}),
         "hosts": sorted({str(i.get("host")) for i in infos}),
@@ -234,11 +234,23 @@ def plan_digest(cells: Sequence[int], chunk_size: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _stacks(trainer: str, protocol: Mapping[str, Any]) -> dict[str, int]:
-    """The stack size a ``matmul_stacked`` build trained with, for its provenance."""
+def _stacks(
+    trainer: str, protocol: Mapping[str, Any], infos: Sequence[Mapping[str, Any]]
+) -> dict[str, int]:
+    """The stack size a ``matmul_stacked`` build trained with, for its provenance: as its
+    chunks record it, or (chunks committed before they recorded it) by today's rule."""
     if trainer != "matmul_stacked":
         return {}
-    return {"stack_size": stack_size(Protocol.from_dict(dict(protocol)))}
+    sizes = {int(i["stack_size"]) for i in infos if "stack_size" in i}
+    if any("stack_size" not in i for i in infos):
+        sizes.add(stack_size(Protocol.from_dict(dict(protocol))))
+    if len(sizes) > 1:
+        raise BuildError(
+            f"the chunks were trained with stack sizes {sorted(sizes)} (those that do not record "
+            "it: today's rule); a cell's curves depend on its stack, so they cannot form one "
+            "table: retrain the chunks of the other stack size"
+        )
+    return {"stack_size": sizes.pop()}
 
 
 def _check_groups(
@@ -255,14 +267,15 @@ def _check_groups(
         else ("plan", "chunk_size")
     )
     mine, theirs = [prov.get(k) for k in keys], [ref.get(k) for k in keys]
-    if mine != theirs:
+    if mine != theirs or None in mine:
         raise BuildError(
             f"{path} was trained with {_said(keys, mine)}, {ref_path} with "
             f"{_said(keys, theirs)}: with the "
             f"{trainer} trainer a cell's curves depend on the cells trained with it "
             '(docs/generator.md, "A cell\'s stack-mates"), so only pieces of one build '
-            "plan merge. A piece assembled by an older version does not record them: merge its "
-            "parts directory instead, if it was kept (assembled again, it records them)."
+            "plan merge, and a piece must record its plan. A piece assembled by an older "
+            "version does not: merge its parts directory instead, if it was kept (assembled "
+            "again, it records them)."
         )
 
 

@@ -236,6 +236,7 @@ def _train_chunk(
         "wall_s": time.perf_counter() - start,
         "cpu_s": time.process_time() - cpu_start,
         "numerics": numerics(trainer, dev, protocol.dtype, torch.get_num_threads()),
+        **({"stack_size": stack_size(protocol)} if trainer == "matmul_stacked" else {}),
         "model_steps": model_steps,
         "splits": data.sizes,
         "input_shape": list(data.input_shape),

@@ -97,6 +97,11 @@ def test_the_rebuild_command_carries_the_builds_numerics(tmp_path: Path) -> None
     t = dataclasses.replace(t, provenance={"numerics": numerics, "chunk_size": 16})
     text = write_datasheet(write_table(tmp_path / "m.h5", t), tmp_path / "dm").read_text()
     assert "trainer matmul): another trainer" in text and "its chunks" not in text
+    # a stacked table that does not record its chunk size (built before tables did) says so
+    numerics = {**numerics, "trainer": "matmul_stacked"}
+    t = dataclasses.replace(t, provenance={"numerics": numerics})
+    text = write_datasheet(write_table(tmp_path / "s.h5", t), tmp_path / "dn").read_text()
+    assert "and its chunks (cells and chunk size, which this table does not record)" in text
 
 
 def test_datasheet_cli_and_a_table_without_a_protocol(

@@ -24,7 +24,7 @@ from nasbench_sim.generate import (
 )
 from nasbench_sim.generate.chunks import chunk_path, read_chunk
 from nasbench_sim.space import Cell, get_space
-from nasbench_sim.table import METRICS, read_table
+from nasbench_sim.table import METRICS, read_table, write_table
 
 CELLS = [0, 7, 1234, 5555, 9000]
 
@@ -121,12 +121,28 @@ def test_shards_merge_to_the_full_build(tmp_path: Path, tiny: Protocol) -> None:
 
 
 def test_a_stacked_build_records_its_stack_size() -> None:
+    """As its chunks record it; by today's rule for chunks from before they recorded it; a
+    build whose chunks were stacked differently is refused."""
     from nasbench_sim.generate.assemble import _stacks
 
-    assert _stacks("matmul_stacked", Protocol(dataset="mnist1d", batch_size=64).to_dict()) == {
-        "stack_size": 16
-    }
-    assert _stacks("matmul", Protocol(dataset="mnist1d").to_dict()) == {}
+    proto = Protocol(dataset="mnist1d", batch_size=64).to_dict()  # today's rule: 16
+    assert _stacks("matmul_stacked", proto, [{}, {}]) == {"stack_size": 16}
+    assert _stacks("matmul_stacked", proto, [{"stack_size": 8}] * 2) == {"stack_size": 8}
+    with pytest.raises(BuildError, match=r"stack sizes \[8, 16\]"):
+        _stacks("matmul_stacked", proto, [{"stack_size": 8}, {}])
+    assert _stacks("matmul", proto, [{}]) == {}
+
+
+def test_pieces_that_do_not_record_their_plan_are_refused(tmp_path: Path, tiny: Protocol) -> None:
+    """Two pieces of a grouped trainer assembled before tables recorded their plan could come
+    from any plans: refused, with what to do instead."""
+    pieces = []
+    for i, cells in enumerate(([0, 7], [42, 43])):
+        t = read_table(build_table(tiny, tmp_path / f"p{i}.h5", cells=cells, chunk_size=2))
+        prov = {k: v for k, v in t.provenance.items() if k != "plan"}
+        pieces.append(write_table(tmp_path / f"old{i}.h5", dataclasses.replace(t, provenance=prov)))
+    with pytest.raises(BuildError, match=r"plan unrecorded.*merge its parts directory instead"):
+        merge_tables(pieces, tmp_path / "m.h5")
 
 
 def test_reference_and_batched_builds_agree(tmp_path: Path, tiny: Protocol) -> None:

@@ -229,7 +229,8 @@ def test_stacked_chunk_gives_the_matmul_trainers_accuracies() -> None:
     cells = list(range(9860, 9880))  # 20 consecutive cells: a stack of 16 and one of 4
     a = train_chunk(p, cells, [0, 1], "cpu", trainer="matmul_stacked")
     b = train_chunk(p, cells, [0, 1], "cpu", trainer="matmul")
-    assert a.info["numerics"]["trainer"] == "matmul_stacked"
+    assert a.info["numerics"]["trainer"] == "matmul_stacked" and a.info["stack_size"] == 16
+    assert "stack_size" not in b.info
     for name, values in b.metrics.items():
         if name.endswith("_acc"):
             np.testing.assert_array_equal(a.metrics[name], values)
