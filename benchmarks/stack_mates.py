@@ -11,14 +11,16 @@ default table's build) and its protocol, and prints:
    in network order, is the same bits stacked and alone, after one forward and backward pass
    of the training loss on the first mini-batch (whether the forward pass's logits are
    equal too);
-3. whether the convolutions' three matrix products give each model the same bits as a
-   ``bmm`` over M models as one ``mm`` per model, and BatchNorm's row sums the same bits
-   over M models' rows as over one model's, for every shape of the protocol and M in 2..16.
+3. whether every matrix product the stacked network makes (recorded from one forward and
+   backward pass: the convolutions' forward, input and weight gradients, the stem's shared
+   input included) gives each model the same bits over M models at once as for one model,
+   and row sums (BatchNorm's reductions) the same bits over M models' rows as over one
+   model's, for M in 2..16.
 
     python benchmarks/stack_mates.py                       # chunk 11, 1 step, model 2
     python benchmarks/stack_mates.py --chunk 0 --steps 5 --model 0
 
-One thread, as the build trains; about a minute.
+One thread, as the build trains; about 20 s.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def main() -> None:
     print(f"chunk {args.chunk}: {len(cells)} cells {[c.index for c in cells]}")
     _weights_after_steps(protocol, cells, data, args.steps)
     _bn_gradients(protocol, cells, data, args.model)
-    _matrix_products(protocol)
+    _matrix_products(protocol, cells, data)
 
 
 def _weights_after_steps(protocol: Protocol, cells: list[Cell], data: Any, steps: int) -> None:
@@ -143,49 +145,70 @@ def _bn_gradients(protocol: Protocol, cells: list[Cell], data: Any, j: int) -> N
     )
 
 
-def _matrix_products(protocol: Protocol) -> None:
-    """Part 3: the convolution's products, per model, as bmm over M models and as one mm."""
+def _recorded_products(protocol: Protocol, cells: list[Cell], data: Any) -> set[tuple[Any, ...]]:
+    """The per-model shapes of every matrix product one forward and backward pass of the
+    stacked network makes: ``(function, A's shape, A transposed, B's shape, B shared)``."""
+    seen: set[tuple[Any, ...]] = set()
+    originals = {name: getattr(mm, name) for name in ("_wx", "_weight_grad")}
+
+    def recorder(name: str) -> Any:
+        def call(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            if a.dim() == 3:  # M models (2-D operands: one model, or the stem's summed input)
+                shared = b.dim() == 2
+                seen.add((name, tuple(a.shape[1:]), not a.is_contiguous(),
+                          tuple(b.shape[-2:]), shared))  # fmt: skip
+            return originals[name](a, b)
+
+        return call
+
+    for name in originals:
+        setattr(mm, name, recorder(name))
+    try:
+        stack = StackedMatmulNetwork([reference_model(protocol, c, 0, data, "cpu") for c in cells])
+        xb = data.train_x[: protocol.batch_size]
+        stack.train()(xb).sum().backward()
+    finally:
+        for name, fn in originals.items():
+            setattr(mm, name, fn)
+    return seen
+
+
+def _matrix_products(protocol: Protocol, cells: list[Cell], data: Any) -> None:
+    """Part 3: every product of the network, per model, over M models against one model;
+    BatchNorm's row sums likewise."""
+    shapes = _recorded_products(protocol, cells, data)
     gen = torch.Generator().manual_seed(0)
-    c, b, n_length = protocol.channels, protocol.batch_size, 40
-    shapes = []
-    for stage in range(3):  # channels double and the length halves at each reduction
-        c_in = c_out = c * 2**stage
-        shapes += [(c_in, c_out, k, b * n_length // 2**stage) for k in (1, 3)]
+
+    def rand(shape: tuple[int, ...], transposed: bool) -> torch.Tensor:
+        if not transposed:
+            return torch.randn(shape, generator=gen)
+        return torch.randn((*shape[:-2], shape[-1], shape[-2]), generator=gen).transpose(-1, -2)
+
     bad = 0
-    for m in range(2, 17):
-        for c_in, c_out, k, bl in shapes:
-            w = torch.randn(m, c_out, c_in, k, generator=gen)
-            gu = torch.randn(m, k * c_out, bl, generator=gen)
-            x2 = torch.randn(m, c_in, bl, generator=gen)
-            w_all = mm._tap_major(w)
-            together = (
-                mm._wx(w_all.transpose(-1, -2), gu),
-                mm._weight_grad(gu, x2),
-                mm._wx(w_all, x2),
+    for name, a_shape, a_t, b_shape, shared in sorted(shapes):
+        fn = getattr(mm, name)
+        for m in range(2, 17):
+            a = rand((m, *a_shape), a_t)
+            b = torch.randn(b_shape if shared else (m, *b_shape), generator=gen)
+            together = fn(a, b)
+            bad += sum(
+                not torch.equal(together[i], fn(a[i], b if shared else b[i])) for i in range(m)
             )
-            for i in range(m):
-                wi = mm._tap_major(w[i])
-                apart = (
-                    mm._wx(wi.transpose(-1, -2), gu[i]),
-                    mm._weight_grad(gu[i], x2[i]),
-                    mm._wx(wi, x2[i]),
-                )
-                bad += sum(not torch.equal(t[i], a) for t, a in zip(together, apart, strict=True))
+    rows = {(a_shape[-2], b_shape[-1]) for _, a_shape, _, b_shape, _ in shapes}
     sums = 0  # BatchNorm's reductions: row sums of (M * C, B * L), against one model's rows
     for m in range(2, 17):
-        for c_in, _, _, bl in shapes:
-            g = torch.randn(m * c_in, bl, generator=gen)
+        for c, n in rows:
+            g = torch.randn(m * c, n, generator=gen)
             together = g.sum(1)
             sums += sum(
-                not torch.equal(
-                    together[i * c_in : (i + 1) * c_in], g[i * c_in : (i + 1) * c_in].sum(1)
-                )
+                not torch.equal(together[i * c : (i + 1) * c], g[i * c : (i + 1) * c].sum(1))
                 for i in range(m)
             )
     print(
-        f"3. convolution products (input gradient, weight gradient, forward) at "
-        f"{len(shapes)} shapes x M = 2..16: {bad} per-model results differ between bmm and mm; "
-        f"BatchNorm row sums: {sums} per-model results differ"
+        f"3. the network's {len(shapes)} kinds of matrix product (convolutions forward, input "
+        f"and weight gradients; the stem's shared input included) x M = 2..16: {bad} "
+        f"per-model results differ between M models at once and one model; BatchNorm-like "
+        f"row sums at {len(rows)} shapes: {sums} differ"
     )
 
 
