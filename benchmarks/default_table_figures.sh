@@ -8,7 +8,7 @@
 #
 #   bash benchmarks/default_table_figures.sh                       # the shipped table, 1-2 h
 #   bash benchmarks/default_table_figures.sh --table T.h5 --out results/figs_T
-#   bash benchmarks/default_table_figures.sh --quick               # a smoke run, about a minute
+#   bash benchmarks/default_table_figures.sh --quick               # a smoke run, 1-2 minutes
 #
 # Each stage writes OUT/<stage>.log (its command, its output, its wall and CPU time) and is
 # skipped when that log is complete and ran the same command, so an interrupted run resumes
@@ -27,8 +27,10 @@ QUICK=0
 FORCE=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --table) TABLE=$(realpath -m "${2:?--table needs a table file}"); shift 2 ;;
-    --out) OUT=$(realpath -m "${2:?--out needs a folder}"); shift 2 ;;
+    --table|--out)
+      [ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
+      if [ "$1" = --table ]; then TABLE=$(realpath -m "$2"); else OUT=$(realpath -m "$2"); fi
+      shift 2 ;;
     --quick) QUICK=1; shift ;;
     --force) FORCE=1; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$SCRIPT"; exit 0 ;;
@@ -37,7 +39,7 @@ while [ $# -gt 0 ]; do
 done
 cd "$(dirname "$SCRIPT")/.."
 [ -n "$OUT" ] || OUT=results/default_table_figures$([ "$QUICK" = 1 ] && echo _quick || true)
-[ -f "$TABLE" ] || { echo "no table file $TABLE (from $HERE)" >&2; exit 2; }
+[ -f "$TABLE" ] || { echo "no table file $(realpath -m "$TABLE") (from $HERE)" >&2; exit 2; }
 NBS=(python -m nasbench_sim)
 
 # full run / smoke run: seeds of each comparison, one-shot epochs and seeds, predictor sizes
@@ -50,13 +52,14 @@ else
   SEEDS=100; MO_SEEDS=50; OS_SEEDS="0 1 2"; OS_EPOCHS=""; SPOS_CELLS=""; PRED=""
   GAP_SEEDS=20; AUDIT_SEEDS=20
 fi
-mkdir -p "$OUT"
 SUM=$(sha256sum "$TABLE" | cut -d' ' -f1)
-if [ -f "$OUT/table.source" ] && [ "$(cat "$OUT/table.source")" != "$SUM" ]; then
-  echo "$OUT holds the figures of another table (or of an earlier version of this one):" \
-    "use another --out, or delete it" >&2
+if [ -d "$OUT" ] && [ -n "$(ls -A "$OUT")" ] \
+    && { [ ! -f "$OUT/table.source" ] || [ "$(cat "$OUT/table.source")" != "$SUM" ]; }; then
+  echo "$(realpath -m "$OUT") holds the figures of another table (or of an earlier version of" \
+    "this one, or of an older version of this script): use another --out, or delete it" >&2
   exit 2
 fi
+mkdir -p "$OUT"
 echo "$SUM" > "$OUT/table.source"
 
 stage() {  # stage NAME COMMAND...: run COMMAND once, logging it with its times
