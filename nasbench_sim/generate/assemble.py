@@ -146,8 +146,8 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
     alone in any shard.
 
     Raises:
-        BuildError: fewer than one input, a protocol/seed/numerics/chunk-size mismatch, or a
-            cell in two inputs.
+        BuildError: fewer than one input, a protocol/seed/numerics mismatch, pieces of a
+            grouped trainer from other (or unrecorded) build plans, or a cell in two inputs.
 
     Example:
         >>> merge_tables(["T.shard0.h5", "T.shard1.h5"], "T.h5")  # doctest: +SKIP
