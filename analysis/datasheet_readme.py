@@ -139,6 +139,26 @@ def _cpu_lines(prov: dict[str, Any]) -> list[str]:
     return [text + " (wall time depends on what else ran on the machine)"]
 
 
+def _same_numbers(numerics: dict[str, Any], rebuild: dict[str, Any]) -> str:
+    """What retraining needs for the same bits: the numerics, and the chunks for a trainer
+    that trains cells together."""
+    needs = ", ".join(f"{k} {v}" for k, v in sorted(numerics.items()))
+    differ = "another trainer, thread count, device, torch or CPU capability"
+    chunks = ""
+    if rebuild.get("grouped"):
+        chunks = (
+            " and its chunks (this command's cells and `--chunk-size`)"
+            if rebuild.get("chunk_size")
+            else " and its chunks (cells and chunk size, which this table does not record)"
+        )
+        differ += ", or a cell trained in another chunk,"
+    return (
+        f"The same numbers, bit for bit, need the build's numerics ({needs}){chunks}: {differ} "
+        "gives curves that agree only statistically (float32 trajectories diverge; see "
+        "docs/generator.md). `--data-dir DIR` for torchvision datasets."
+    )
+
+
 def _readme_tail(data: dict[str, Any]) -> list[str]:
     """Protocol, build and rebuild sections of the README."""
     lines = ["", "## Protocol", "", "```json", json.dumps(data["protocol"], indent=1), "```"]
@@ -154,26 +174,7 @@ def _readme_tail(data: dict[str, Any]) -> list[str]:
         lines += ["```bash", rebuild["command"], "```"]
         numerics = rebuild.get("numerics")
         if numerics:
-            lines.append(
-                "The same numbers, bit for bit, need the build's numerics ("
-                + ", ".join(f"{k} {v}" for k, v in sorted(numerics.items()))
-                + ")"
-                + (
-                    (
-                        " and its chunks (this command's cells and `--chunk-size`)"
-                        if rebuild.get("chunk_size")
-                        else " and its chunks (cells and chunk size, which this table does not "
-                        "record)"
-                    )
-                    + ": another trainer, thread count, device, torch or CPU capability, or a "
-                    "cell trained in another chunk,"
-                    if rebuild.get("grouped")
-                    else ": another trainer, thread count, device, torch or CPU capability"
-                )
-                + " gives curves that agree only statistically (float32 "
-                "trajectories diverge; see docs/generator.md). `--data-dir DIR` for "
-                "torchvision datasets."
-            )
+            lines.append(_same_numbers(numerics, rebuild))
         if rebuild["python_only_fields"]:
             lines.append(
                 "Protocol fields no flag sets (use `build_table` in Python): "
