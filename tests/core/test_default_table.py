@@ -20,6 +20,11 @@ from nasbench_sim.table import make_synthetic_table, write_table
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _no_table_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NASBENCH_SIM_TABLE", raising=False)
+
+
 def _places(tmp_path: Path, source_tree: bool) -> tuple[Path, ...]:
     root = tmp_path / "src"
     (root / "data").mkdir(parents=True)
@@ -43,37 +48,27 @@ def test_locations_in_order(tmp_path: Path) -> None:
     )
 
 
-def test_an_install_uses_the_first_prefix_holding_the_table(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("NASBENCH_SIM_TABLE", raising=False)
-    source, prefix, user = _places(tmp_path, source_tree=False)
-    _put(user)
-    assert default_table_path((source, prefix, user)) == user
-    _put(prefix)
-    assert default_table_path((source, prefix, user)) == prefix
+def test_an_install_uses_the_first_prefix_holding_the_table(tmp_path: Path) -> None:
+    places = _places(tmp_path, source_tree=False)
+    for found in places[:0:-1]:  # the user base, then the prefix before it
+        _put(found)
+        assert default_table_path(places) == found
 
 
-def test_a_source_tree_uses_its_own_data_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_source_tree_uses_its_own_data_only(tmp_path: Path) -> None:
     """An editable install copies data/'s table under its prefix too; when the tree's own
     table is gone (being rebuilt), that stale copy is not used."""
-    monkeypatch.delenv("NASBENCH_SIM_TABLE", raising=False)
-    source, prefix, user = _places(tmp_path, source_tree=True)
-    _put(prefix)
-    assert default_table_path((source, prefix, user)) == source
-    _put(source)
-    assert default_table_path((source, prefix, user)) == source
-    assert default_table_path((source,)) == source
+    places = _places(tmp_path, source_tree=True)
+    _put(places[1])
+    assert default_table_path(places) == places[0]
+    _put(places[0])
+    assert default_table_path(places) == places[0]
+    assert default_table_path(places[:1]) == places[0]
 
 
-def test_without_a_table_the_path_reported_is_where_it_would_be(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_without_a_table_the_path_reported_is_where_it_would_be(tmp_path: Path) -> None:
     """A source tree reports its own data/ (where a build in progress lives); an installed
     wheel reports its prefix's share/nasbench-sim/."""
-    monkeypatch.delenv("NASBENCH_SIM_TABLE", raising=False)
     clone = _places(tmp_path / "clone", source_tree=True)
     assert default_table_path(clone) == clone[0]
     wheel = _places(tmp_path / "wheel", source_tree=False)
