@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from nasbench_sim.bench.discrimination import discrimination
+from nasbench_sim.bench.tau_projection import ProjectedTau
 from nasbench_sim.generate.assemble import assemble_parts
 from nasbench_sim.generate.chunks import parts_dir, read_manifest
 from nasbench_sim.table import read_table
@@ -106,41 +107,19 @@ def _pilot(table, pilot, total: int, resamples: int) -> None:  # type: ignore[no
     _both_trained(table, pilot)
 
 
-def _pair_signs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``sign(x_i - x_j) * sign(y_i - y_j)`` for rows ``i`` of ``a`` and ``j`` of ``b`` (each
-    ``(rows, 2)``: the two seeds' accuracies)."""
-    return np.sign(a[:, None, 0] - b[None, :, 0]) * np.sign(a[:, None, 1] - b[None, :, 1])
-
-
 def _projected_tau(table, pilot, above: np.ndarray, total: int, resamples: int) -> None:  # type: ignore[no-untyped-def]
-    """Weighted τ-a over the committed rows (weight 1) and the pilot's rows above them (weight
-    ``w`` each): the sums over committed pairs and committed-pilot pairs are computed once;
-    a bootstrap sample of the pilot rows, with multiplicities ``m``, adds ``w * m @ s_bd``
-    and ``w**2 * m @ S_dd @ m / 2`` and counts the pairs of distinct pilot rows only."""
+    """τ-a(seed 0, seed 1) over the committed rows and the pilot's rows above them
+    (:class:`~nasbench_sim.bench.tau_projection.ProjectedTau`)."""
     left = total - table.n_cells
     seeds_t, seeds_p = list(table.seeds), list(pilot.seeds)
     built = table.metrics["valid_acc"][:, [seeds_t.index(0), seeds_t.index(1)], -1]
     drawn = pilot.metrics["valid_acc"][above][:, [seeds_p.index(0), seeds_p.index(1)], -1]
-    built, drawn = built.astype(np.float64), drawn.astype(np.float64)
-    nb, nd, w = len(built), len(drawn), left / len(drawn)
-    s_bb = sum(float(_pair_signs(built[i : i + 512], built).sum()) for i in range(0, nb, 512)) / 2
-    s_bd = _pair_signs(drawn, built).sum(axis=1)  # per pilot row, over the committed rows
-    s_dd = _pair_signs(drawn, drawn)
-    n_bb = nb * (nb - 1) / 2
-
-    def tau(m: np.ndarray) -> float:
-        distinct_pairs = (m.sum() ** 2 - (m**2).sum()) / 2
-        num = s_bb + w * (m @ s_bd) + w * w * (m @ s_dd @ m) / 2
-        return float(num / (n_bb + w * nb * m.sum() + w * w * distinct_pairs))
-
-    rng = np.random.default_rng(0)
-    boot = [tau(np.bincount(rng.integers(0, nd, nd), minlength=nd)) for _ in range(resamples)]
-    low, high = np.percentile(boot, [5, 95])
+    est = ProjectedTau(built, drawn, left).interval(resamples)
     print(
-        f"projected τ-a(seed 0, seed 1) over all {total:,} classes: {tau(np.ones(nd)):.3f}, "
-        f"bootstrap 90 % [{low:.3f}, {high:.3f}] ({nb:,} committed rows, and {nd} pilot rows "
-        f"standing for the {left:,} classes left; the committed rows alone: τ-a "
-        f"{s_bb / n_bb:.3f})"
+        f"projected τ-a(seed 0, seed 1) over all {total:,} classes: {est.tau:.3f}, "
+        f"bootstrap 90 % [{est.low:.3f}, {est.high:.3f}] ({len(built):,} committed rows, and "
+        f"{len(drawn)} pilot rows standing for the {left:,} classes left; the committed rows "
+        f"alone: τ-a {est.committed_tau:.3f})"
     )
 
 
