@@ -395,5 +395,5 @@ class TabularBenchmark(Benchmark):
             **self.discrimination(),
             "protocol": dict(self.table.protocol),
             "provenance": dict(self.table.provenance),
-            "created": self.table.created,
+            "created": self.table.created or ("not yet" if self.source.in_progress else ""),
         }

@@ -4,6 +4,7 @@ import argparse
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ def test_info_json(tiny_table_path: Path, capsys: pytest.CaptureFixture[str]) ->
     d = json.loads(capsys.readouterr().out)
     assert d["rows"] == 40 and d["epochs"] == 5 and d["seeds"] == [0, 1, 2]
     assert d["synthetic"] is True and "valid_acc" in d["metrics"]
+    assert datetime.fromisoformat(d["created"]).year >= 2024  # when the table was written
     assert main(["info", str(tiny_table_path)]) == 0
     assert "SYNTHETIC" in capsys.readouterr().out
 

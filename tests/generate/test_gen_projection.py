@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ def test_committed_chunks_are_counted_and_the_rest_projected(
     out = capsys.readouterr().out
     assert "BUILD IN PROGRESS" in out and "7 of 9 chunks" in out
     assert f"CPU: {part.cpu_h_done:.1f} core-hours so far" in out
+    assert re.search(r"^ *created: not yet$", out, re.M)  # no table written yet
 
 
 def test_a_linear_cost_is_projected_exactly(parts: Path) -> None:
