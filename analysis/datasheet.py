@@ -282,16 +282,18 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
             command, rest = build_command(proto, cells, path.name)
         except (GenerateError, TypeError):
             pass
-    from nasbench_sim.generate.assemble import GROUPED_TRAINERS
+    from nasbench_sim.generate.assemble import depends_on_chunk
+    from nasbench_sim.generate.grad_sum import recorded_grad_sum
 
     numerics = bench.table.provenance.get("numerics")
     chunk_size = bench.table.provenance.get("chunk_size")
     if command and is_int(chunk_size):
         command += f" --chunk-size {chunk_size}"
-    trainer = numerics.get("trainer") if isinstance(numerics, dict) else None
-    grouped = bool(command) and trainer in GROUPED_TRAINERS
+    grouped = bool(command) and depends_on_chunk(numerics)
     if command and isinstance(numerics, dict) and numerics.get("trainer"):
         command += f" --trainer {numerics['trainer']}"
+        if recorded_grad_sum(numerics) is not None:
+            command += f" --grad-sum {recorded_grad_sum(numerics)}"
         if numerics.get("device") == "cpu" and numerics.get("threads"):
             command += f" --threads {numerics['threads']}"
         elif numerics.get("device") == "cuda":

@@ -37,6 +37,7 @@ from scipy import stats
 from nasbench_sim.bench.discrimination import discrimination
 from nasbench_sim.generate import Protocol, build_table
 from nasbench_sim.generate.chunks import parts_dir
+from nasbench_sim.generate.grad_sum import GRAD_SUMS
 from nasbench_sim.generate.worker import TRAINERS
 from nasbench_sim.table import read_table
 
@@ -67,6 +68,11 @@ def _args() -> argparse.Namespace:
     ap.add_argument("--data-sizes", type=_sizes, default=None, metavar="TRAIN,VALID,TEST")
     ap.add_argument("--test-every", type=int, default=d.test_every)
     ap.add_argument("--trainer", default="matmul", choices=TRAINERS)
+    ap.add_argument(
+        "--grad-sum", default=None, choices=GRAD_SUMS,
+        help="matmul trainers' gradient order (default: ordered; the pilot in data/pilot/ "
+        "and the default table's build: autograd)",
+    )  # fmt: skip
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--chunk-size", type=int, default=8)
     ap.add_argument("--out", required=True, help="pilot table (.h5); OUT.parts/ while it runs")
@@ -139,7 +145,7 @@ def main() -> None:
         build_table(
             protocol, out, cells=args.k, cells_seed=args.cells_seed, chunk_size=args.chunk_size,
             resume=args.resume or parts_dir(out).exists(), trainer=args.trainer,
-            workers=args.workers, threads=1, progress=_progress,
+            grad_sum=args.grad_sum, workers=args.workers, threads=1, progress=_progress,
         )  # fmt: skip
         print(f"\n  built in {time.perf_counter() - start:.0f} s wall", file=sys.stderr)
     r = pilot_stats(out)

@@ -19,6 +19,10 @@ default table's build) and its protocol, and prints:
 
     python benchmarks/stack_mates.py                       # chunk 11, 1 step, model 2
     python benchmarks/stack_mates.py --chunk 0 --steps 5 --model 0
+    python benchmarks/stack_mates.py --steps 5 --grad-sum ordered   # new builds' numerics
+
+``--grad-sum`` (default: the build's, ``autograd``) is the order a cell node's gradients are
+added in, stacked and alone alike (:mod:`nasbench_sim.generate.grad_sum`).
 
 One thread, as the build trains; about 20 s.
 """
@@ -38,6 +42,7 @@ from nasbench_sim.generate import matmul_model as mm
 from nasbench_sim.generate._loop import train_models
 from nasbench_sim.generate.chunks import chunk_path, parts_dir, read_chunk, read_manifest
 from nasbench_sim.generate.datasets import dataset_for
+from nasbench_sim.generate.grad_sum import GRAD_SUMS
 from nasbench_sim.generate.matmul_stacked import StackedMatmulNetwork
 from nasbench_sim.generate.train_reference import reference_model
 from nasbench_sim.space import Cell
@@ -51,32 +56,39 @@ def main() -> None:
     p.add_argument("--chunk", type=int, default=11)
     p.add_argument("--steps", type=int, default=1, help="SGD steps for part 1 (default: 1)")
     p.add_argument("--model", type=int, default=2, help="the stack's model for part 2")
+    p.add_argument(
+        "--grad-sum", choices=GRAD_SUMS, default="autograd",
+        help="the order a cell node's gradients are added in (default: the build's, autograd)",
+    )  # fmt: skip
     args = p.parse_args()
+    ordered = args.grad_sum == "ordered"
     torch.set_num_threads(1)
     parts = parts_dir(args.table)
     protocol = Protocol.from_dict(read_manifest(parts)["protocol"])
     cells = [Cell.from_index(int(i)) for i in read_chunk(chunk_path(parts, args.chunk)).arch_index]
     data = dataset_for(protocol, "cpu")
     print(f"chunk {args.chunk}: {len(cells)} cells {[c.index for c in cells]}")
-    _weights_after_steps(protocol, cells, data, args.steps)
-    _bn_gradients(protocol, cells, data, args.model)
+    _weights_after_steps(protocol, cells, data, args.steps, ordered)
+    _bn_gradients(protocol, cells, data, args.model, ordered)
     _matrix_products(protocol, cells, data)
 
 
-def _weights_after_steps(protocol: Protocol, cells: list[Cell], data: Any, steps: int) -> None:
+def _weights_after_steps(
+    protocol: Protocol, cells: list[Cell], data: Any, steps: int, ordered: bool
+) -> None:
     """Part 1: train the stack and each cell alone for ``steps`` mini-batches."""
     short = dataclasses.replace(
         protocol, epochs=1, train_subset=steps * protocol.batch_size, test_every=1
     )
     sub = dataset_for(short, "cpu")
     refs = [reference_model(short, c, 0, sub, "cpu") for c in cells]
-    stack = StackedMatmulNetwork(refs)
+    stack = StackedMatmulNetwork(refs, ordered)
     train_models(stack, stack, len(cells), short, 0, sub)
     stack.export(refs)
     differ = []
     for j, cell in enumerate(cells):
         alone = reference_model(short, cell, 0, sub, "cpu")
-        one = mm.MatmulNetwork(alone)
+        one = mm.MatmulNetwork(alone, ordered)
         train_models(one, lambda xb, one=one: one(xb).unsqueeze(1), 1, short, 0, sub)
         a, b = refs[j].state_dict(), alone.state_dict()
         diffs = [
@@ -92,7 +104,7 @@ def _weights_after_steps(protocol: Protocol, cells: list[Cell], data: Any, steps
     )
 
 
-def _bn_gradients(protocol: Protocol, cells: list[Cell], data: Any, j: int) -> None:
+def _bn_gradients(protocol: Protocol, cells: list[Cell], data: Any, j: int, ordered: bool) -> None:
     """Part 2: the gradient reaching each BatchNorm of model ``j``, stacked and alone."""
     calls: list[dict[str, Any]] = []
     original = mm._BatchNormTrain.apply
@@ -118,11 +130,13 @@ def _bn_gradients(protocol: Protocol, cells: list[Cell], data: Any, j: int) -> N
 
     mm._BatchNormTrain.apply = recording  # type: ignore[method-assign]
     try:
-        stack = StackedMatmulNetwork([reference_model(protocol, c, 0, data, "cpu") for c in cells])
+        refs = [reference_model(protocol, c, 0, data, "cpu") for c in cells]
+        stack = StackedMatmulNetwork(refs, ordered)
         out_stack = stack.train()(xb)
         loss(out_stack).backward()
         stacked, calls[:] = list(calls), []
-        one = mm.MatmulNetwork(reference_model(protocol, cells[j], 0, data, "cpu")).train()
+        ref = reference_model(protocol, cells[j], 0, data, "cpu")
+        one = mm.MatmulNetwork(ref, ordered).train()
         out_one = one(xb).unsqueeze(1)
         loss(out_one).backward()
         alone = list(calls)

@@ -22,6 +22,7 @@ import numpy as np
 
 from nasbench_sim.generate import Protocol
 from nasbench_sim.generate.chunks import chunk_path, parts_dir, read_chunk, read_manifest
+from nasbench_sim.generate.grad_sum import recorded_grad_sum
 from nasbench_sim.generate.worker import numerics, train_chunk
 
 DEFAULT = Path(__file__).resolve().parents[1] / "data" / "nb201_mnist1d.h5"
@@ -36,7 +37,10 @@ def main() -> int:
     parts = parts_dir(args.table)
     manifest = read_manifest(parts)
     built = manifest.get("numerics") or {}
-    here = numerics(manifest["trainer"], "cpu", built.get("dtype", "float32"), built.get("threads"))
+    grad_sum = recorded_grad_sum(built)
+    here = numerics(
+        manifest["trainer"], "cpu", built.get("dtype", "float32"), built.get("threads"), grad_sum
+    )
     if built != here:
         print(f"this machine's numerics {here} differ from the build's {built}: not comparable")
         return 2
@@ -46,7 +50,7 @@ def main() -> int:
     t0 = time.perf_counter()
     got = train_chunk(
         Protocol.from_dict(manifest["protocol"]), chunk.arch_index, seeds, "cpu",
-        trainer=manifest["trainer"], threads=int(built.get("threads", 1)),
+        trainer=manifest["trainer"], threads=int(built.get("threads", 1)), grad_sum=grad_sum,
     )  # fmt: skip
     print(f"retrained chunk {args.chunk}, seeds {seeds}: {time.perf_counter() - t0:.0f} s")
     same = True

@@ -20,6 +20,7 @@ from nasbench_sim.generate import (
     build_table,
     merge_tables,
 )
+from nasbench_sim.generate.grad_sum import GRAD_SUMS
 from nasbench_sim.generate.protocol import BUILD_FLAGS
 from nasbench_sim.generate.ray_backend import RayOptions
 from nasbench_sim.generate.worker import TRAINERS
@@ -105,6 +106,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--threads", type=int, default=1,
         help="torch CPU threads of each training run (default: 1); part of the table's "
         "numerics: tables built with different values are not merged",
+    )  # fmt: skip
+    p.add_argument(
+        "--grad-sum", choices=GRAD_SUMS, default=None,
+        help="matmul trainers: the order a cell node's gradients are added in; ordered "
+        "(default): edge order, so a cell's numbers do not depend on the cells trained with "
+        "it; autograd: autograd's order, which follows the stack (to resume or reproduce a "
+        "table built before this option, whose numerics record no grad_sum)",
     )  # fmt: skip
     p.add_argument(
         "--backend",
@@ -229,17 +237,6 @@ class _Bar:
             self.bar.close()
 
 
-def _auto_trainer(protocol: Protocol, on_cpu: bool) -> str:
-    """The trainer ``--trainer auto`` picks: the CPU fast path for 1-D data (stacked where
-    stacking pays, see :func:`~nasbench_sim.generate.train_matmul.stack_size`), else the
-    grouped network."""
-    if not (on_cpu and protocol.dataset in ("mnist1d",)):
-        return "batched"
-    from nasbench_sim.generate.train_matmul import stack_size
-
-    return "matmul_stacked" if stack_size(protocol) > 1 else "matmul"
-
-
 def _build(args: argparse.Namespace) -> int:
     try:
         import torch
@@ -251,9 +248,6 @@ def _build(args: argparse.Namespace) -> int:
         raise GenerateError(f"--workers must be >= 1, got {args.workers}")
     protocol = protocol_from_args(args)
     on_cpu = str(args.device) == "cpu"
-    trainer = args.trainer
-    if trainer == "auto":
-        trainer = _auto_trainer(protocol, on_cpu)
     workers = args.workers or ((os.cpu_count() or 1) if on_cpu else 1)
     del torch
     bar = _Bar(enabled=not args.no_progress)
@@ -267,9 +261,10 @@ def _build(args: argparse.Namespace) -> int:
             shard=args.shard,
             resume=args.resume,
             restart=args.restart,
-            trainer=trainer,
+            trainer=args.trainer,
             workers=workers,
             threads=args.threads,
+            grad_sum=args.grad_sum,
             data_dir=args.data_dir,
             keep_parts=args.keep_parts,
             cells_seed=args.cells_seed,

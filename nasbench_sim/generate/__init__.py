@@ -18,6 +18,7 @@ from nasbench_sim.generate.assemble import assemble_parts, merge_tables
 from nasbench_sim.generate.build import (
     TRAINERS,
     BuildProgress,
+    auto_trainer,
     build_table,
     parse_shard,
     resolve_cells,
@@ -47,6 +48,7 @@ __all__ = [
     "NB201Network",
     "Protocol",
     "assemble_parts",
+    "auto_trainer",
     "build_model",
     "build_status",
     "build_table",

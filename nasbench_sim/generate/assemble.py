@@ -14,13 +14,14 @@ import numpy as np
 
 from nasbench_sim.generate.chunks import chunk_path, read_chunk, read_manifest
 from nasbench_sim.generate.errors import BuildError
+from nasbench_sim.generate.grad_sum import recorded_grad_sum
 from nasbench_sim.generate.protocol import Protocol
 from nasbench_sim.generate.stacking import stack_size
 from nasbench_sim.generate.timing_model import fit_timing_model
 from nasbench_sim.table import METRICS, TableData, read_table, write_table
 from nasbench_sim.table.io import software_versions
 
-__all__ = ["assemble_parts", "merge_tables"]
+__all__ = ["assemble_parts", "depends_on_chunk", "merge_tables"]
 
 MEASURED = "train_time_measured_s"
 
@@ -109,7 +110,7 @@ def assemble_parts(
         "shard": manifest["shard"],
         "chunk_size": manifest["chunk_size"],  # with the cells, fixes each cell's chunk-mates
         "plan": plan_digest(manifest["cells"], manifest["chunk_size"]),
-        **_stacks(manifest["trainer"], manifest["protocol"], infos),
+        **_stacks(manifest, infos),
         "n_chunks": len(chunks),
         "devices": sorted({str(i.get("device_name")) for i in infos}),
         "hosts": sorted({str(i.get("host")) for i in infos}),
@@ -223,8 +224,22 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
 
 GROUPED_TRAINERS: tuple[str, ...] = ("batched", "matmul_stacked")
 """Trainers that train several cells together (a chunk as one grouped network, or stacks of
-a chunk's cells), so that a cell's curves depend in their last bits on the cells trained
-with it; the others train cell by cell."""
+a chunk's cells); the others train cell by cell."""
+
+
+def depends_on_chunk(numerics: Mapping[str, Any] | None) -> bool:
+    """Whether, under ``numerics``, a cell's curves depend in their last bits on the cells
+    trained with it: the grouped trainers', except ``matmul_stacked`` with the ``"ordered"``
+    gradient sum (:mod:`~nasbench_sim.generate.grad_sum`).
+
+    Example:
+        >>> depends_on_chunk({"trainer": "matmul_stacked"})  # a table built before grad_sum
+        True
+        >>> depends_on_chunk({"trainer": "matmul_stacked", "grad_sum": "ordered"})
+        False
+    """
+    trainer = numerics.get("trainer") if isinstance(numerics, Mapping) else None
+    return trainer in GROUPED_TRAINERS and recorded_grad_sum(numerics) != "ordered"
 
 
 def plan_digest(cells: Sequence[int], chunk_size: int) -> str:
@@ -234,16 +249,17 @@ def plan_digest(cells: Sequence[int], chunk_size: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _stacks(
-    trainer: str, protocol: Mapping[str, Any], infos: Sequence[Mapping[str, Any]]
-) -> dict[str, int]:
+def _stacks(manifest: Mapping[str, Any], infos: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """The stack size a ``matmul_stacked`` build trained with, for its provenance: as its
-    chunks record it, or (chunks committed before they recorded it) by today's rule."""
-    if trainer != "matmul_stacked":
+    chunks record it, or (chunks committed before they recorded it) by today's rule. Mixed
+    sizes are refused where a cell's curves depend on its stack; otherwise none is recorded."""
+    if manifest["trainer"] != "matmul_stacked":
         return {}
     sizes = {int(i["stack_size"]) for i in infos if "stack_size" in i}
     if any("stack_size" not in i for i in infos):
-        sizes.add(stack_size(Protocol.from_dict(dict(protocol))))
+        sizes.add(stack_size(Protocol.from_dict(dict(manifest["protocol"]))))
+    if len(sizes) > 1 and not depends_on_chunk(manifest.get("numerics")):
+        return {}
     if len(sizes) > 1:
         raise BuildError(
             f"the chunks were trained with stack sizes {sorted(sizes)} (those that do not record "
@@ -258,9 +274,10 @@ def _check_groups(
 ) -> None:
     """Refuse to merge pieces whose cells were trained in other groups (another plan: cell
     list and chunk size; another stack size), for the trainers whose numbers depend on them."""
-    trainer = (ref.get("numerics") or {}).get("trainer") or ref.get("trainer")
-    if trainer not in GROUPED_TRAINERS:
+    numerics = ref.get("numerics") or {"trainer": ref.get("trainer")}
+    if not depends_on_chunk(numerics):
         return
+    trainer = numerics.get("trainer")
     keys = (
         ("plan", "chunk_size", "stack_size")
         if trainer == "matmul_stacked"

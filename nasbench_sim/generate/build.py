@@ -36,9 +36,11 @@ from nasbench_sim.generate.chunks import (
     write_manifest,
 )
 from nasbench_sim.generate.errors import BuildError, GenerateError
+from nasbench_sim.generate.grad_sum import recorded_grad_sum, resolve_grad_sum
 from nasbench_sim.generate.plan import parse_shard, plan_chunks, resolve_cells
 from nasbench_sim.generate.protocol import Protocol
 from nasbench_sim.generate.ray_backend import RayOptions
+from nasbench_sim.generate.stacking import stack_size
 from nasbench_sim.generate.worker import TRAINERS, numerics, resolve_device, train_chunk
 from nasbench_sim.table import write_table
 
@@ -46,6 +48,7 @@ __all__ = [
     "BACKENDS",
     "TRAINERS",
     "BuildProgress",
+    "auto_trainer",
     "build_table",
     "parse_shard",
     "resolve_cells",
@@ -91,7 +94,7 @@ def build_table(
     chunk_size: int = 64,
     shard: str | tuple[int, int] = (0, 1),
     resume: bool = False,
-    trainer: str = "batched",
+    trainer: str = "auto",
     data_dir: str | os.PathLike[str] | None = None,
     keep_parts: bool = False,
     restart: bool = False,
@@ -101,6 +104,7 @@ def build_table(
     ray_options: RayOptions | None = None,
     workers: int = 1,
     threads: int = 1,
+    grad_sum: str | None = None,
 ) -> Path:
     """Train ``cells`` under ``protocol`` and write the table ``out``.
 
@@ -113,8 +117,9 @@ def build_table(
         chunk_size: cells per chunk (the batched trainer trains a chunk as one network).
         shard: ``(i, n)`` or ``"i/n"``: train only chunks with ``chunk_id % n == i``.
         resume: continue a build whose ``OUT.parts/`` exists, skipping committed chunks.
-        trainer: ``"batched"``, ``"reference"`` or ``"matmul"`` (the fast path on CPUs, 1-D
-            data only).
+        trainer: ``"auto"`` (default: :func:`auto_trainer`), or one of
+            :data:`~nasbench_sim.generate.worker.TRAINERS` (see
+            :func:`~nasbench_sim.generate.worker.train_chunk`).
         data_dir: where file-based datasets live (torchvision's layout; never downloaded).
         keep_parts: keep ``OUT.parts/`` after assembling (default: remove it).
         restart: discard an existing ``OUT.parts/`` (an unfinished or failed build) first.
@@ -129,6 +134,10 @@ def build_table(
         threads: torch CPU threads of every training run. Part of the table's numerics
             (recorded in its provenance; merge refuses tables whose numerics differ): with the
             same value, every backend and worker count gives bitwise the same table.
+        grad_sum: for the matmul trainers, the order a cell node's gradients are added in
+            (:mod:`~nasbench_sim.generate.grad_sum`): ``"ordered"`` (default; a cell's numbers
+            do not depend on its chunk) or ``"autograd"`` (tables built before the choice
+            existed). Part of the numerics.
 
     Returns:
         ``out`` as a :class:`~pathlib.Path`.
@@ -156,11 +165,13 @@ def build_table(
     started = time.perf_counter()
     if seeds is not None:
         protocol = dataclasses.replace(protocol, seeds=tuple(int(s) for s in seeds))
-    _check_options(trainer, backend, chunk_size, workers, threads)
     dev = resolve_device(device)
+    trainer = auto_trainer(protocol, dev) if trainer == "auto" else trainer
+    _check_options(trainer, backend, chunk_size, workers, threads)
+    grad_sum = resolve_grad_sum(trainer, grad_sum)
     out = Path(out)
     plan, mine, manifest = plan_chunks(protocol, cells, cells_seed, chunk_size, shard, trainer)
-    manifest["numerics"] = numerics(trainer, dev, protocol.dtype, threads)
+    manifest["numerics"] = numerics(trainer, dev, protocol.dtype, threads, grad_sum)
     data = None
     if backend == "local":  # fail on missing data before any state is written
         from nasbench_sim.generate.datasets import dataset_for
@@ -189,7 +200,7 @@ def build_table(
         _train(
             protocol, {cid: plan[cid] for cid in todo}, dev, commit, backend=backend,
             trainer=trainer, data=data, data_dir=data_dir, workers=workers,
-            threads=threads, ray_options=ray_options, parts=parts,
+            threads=threads, ray_options=ray_options, parts=parts, grad_sum=grad_sum,
         )  # fmt: skip
     except BaseException:
         if created and not committed:  # nothing of value: leave no stale build behind
@@ -200,6 +211,25 @@ def build_table(
     if not keep_parts:
         shutil.rmtree(parts)
     return out
+
+
+def auto_trainer(protocol: Protocol, device: str | Any) -> str:
+    """The trainer ``"auto"`` picks: on a CPU with 1-D data the matmul fast path, stacked
+    where stacking pays (:func:`~nasbench_sim.generate.stacking.stack_size`); else the
+    grouped network (``"batched"``, the GPU path).
+
+    Example:
+        >>> auto_trainer(Protocol(dataset="mnist1d", batch_size=64), "cpu")
+        'matmul_stacked'
+        >>> auto_trainer(Protocol(dataset="mnist1d", batch_size=256), "cpu")
+        'matmul'
+        >>> auto_trainer(Protocol(dataset="digits"), "cpu")
+        'batched'
+    """
+    on_cpu = str(device).split(":")[0] == "cpu"
+    if not (on_cpu and protocol.dataset in ("mnist1d",)):
+        return "batched"
+    return "matmul_stacked" if stack_size(protocol) > 1 else "matmul"
 
 
 def _check_chunk_numerics(cid: int, result: ChunkResult, want: dict[str, Any]) -> None:
@@ -286,6 +316,7 @@ def _train(
     threads: int,
     ray_options: RayOptions | None,
     parts: Path,
+    grad_sum: str | None,
 ) -> None:
     """Train the chunks of ``todo`` on the chosen backend, committing each as it finishes."""
     if not todo:
@@ -295,7 +326,7 @@ def _train(
 
         failed = train_chunks_ray(
             protocol, todo, str(dev), commit, trainer=trainer, data_dir=data_dir,
-            options=ray_options, threads=threads,
+            options=ray_options, threads=threads, grad_sum=grad_sum,
         )  # fmt: skip
         if failed:
             detail = "; ".join(f"chunk {c}: {e}" for c, e in sorted(failed.items()))
@@ -308,13 +339,14 @@ def _train(
 
         train_chunks_local(
             protocol, todo, str(dev), commit, workers=workers, trainer=trainer,
-            threads=threads, data_dir=data_dir,
+            threads=threads, data_dir=data_dir, grad_sum=grad_sum,
         )  # fmt: skip
     else:
         for cid, cells in todo.items():
             result = train_chunk(
-                protocol, cells, protocol.seeds, dev, trainer=trainer, data=data, threads=threads
-            )
+                protocol, cells, protocol.seeds, dev, trainer=trainer, data=data,
+                threads=threads, grad_sum=grad_sum,
+            )  # fmt: skip
             commit(cid, result)
 
 
@@ -322,8 +354,15 @@ def _check_manifest(parts: Path, want: dict[str, Any], discard: str) -> None:
     have = read_manifest(parts)
     diff = [k for k in want if have.get(k) != want[k]]
     if diff:
+        started, asked = (
+            recorded_grad_sum(have.get("numerics")),
+            recorded_grad_sum(want.get("numerics")),
+        )
+        hint = ""
+        if started != asked and started is not None and asked is not None:
+            hint = f" (it was started with --grad-sum {started}, this call asks for {asked})"
         raise BuildError(
-            f"{parts} belongs to a different build (differs in: {', '.join(diff)}); resume with "
-            "the same protocol, cells, chunk size, shard, trainer and numerics, or "
-            f"{discard}"
+            f"{parts} belongs to a different build (differs in: {', '.join(diff)}){hint}; "
+            "resume with the same protocol, cells, chunk size, shard, trainer and numerics, "
+            f"or {discard}"
         )

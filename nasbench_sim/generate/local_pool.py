@@ -52,12 +52,13 @@ def _chunk_task(
     trainer: str,
     data_dir: str | None,
     threads: int,
+    grad_sum: str | None,
 ) -> ChunkResult:
     from nasbench_sim.generate.worker import train_chunk
 
     return train_chunk(
         protocol, cells, protocol.seeds, device, trainer=trainer, data_dir=data_dir,
-        threads=threads,
+        threads=threads, grad_sum=grad_sum,
     )  # fmt: skip
 
 
@@ -71,6 +72,7 @@ def train_chunks_local(
     trainer: str,
     threads: int,
     data_dir: str | os.PathLike[str] | None = None,
+    grad_sum: str | None = None,
 ) -> None:
     """Train ``chunks`` (chunk id → cell indices) in ``workers`` processes; ``commit`` each
     result in this process as it arrives.
@@ -83,7 +85,9 @@ def train_chunks_local(
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
     try:
         pending: dict[Future[ChunkResult], int] = {
-            pool.submit(_chunk_task, protocol, cells, device, trainer, data_dir_s, threads): cid
+            pool.submit(
+                _chunk_task, protocol, cells, device, trainer, data_dir_s, threads, grad_sum
+            ): cid
             for cid, cells in chunks.items()
         }
         while pending:

@@ -24,11 +24,12 @@ No weight or statistic is shared between models and the training loss is the sum
 per-model losses, so each model's gradient is its own and, with the elementwise SGD of the
 training loop, each model follows its reference trajectory up to the order of floating-point
 additions. Every reduction runs over one model's own rows (the head's bias gradient is
-reduced model by model) and ``bmm`` runs one ``gemm`` per model, yet the order of some
-additions follows the stack's grouping: for small protocols a model's trajectory is the
-one-model network's bit for bit (``tests/generate/test_gen_stacked.py``), but not for every
-stack (docs/generator.md, "A cell's stack-mates"); a chunk's numbers are reproducible, a
-cell's outside its chunk only statistically. :meth:`StackedMatmulNetwork.export`
+reduced model by model) and ``bmm`` runs one ``gemm`` per model. The gradients that meet at
+a cell node are added in edge order with ``ordered_grads`` (the default of builds,
+:mod:`~nasbench_sim.generate.grad_sum`): then a model's trajectory is the one-model
+network's (with ``ordered_grads`` too) bit for bit, whoever its stack-mates are. Without it,
+autograd's order follows the stack's grouping, and a cell's numbers reproduce only within its
+chunk (docs/generator.md, "A cell's stack-mates"). :meth:`StackedMatmulNetwork.export`
 writes the trained weights and BatchNorm statistics back into reference networks.
 """
 
@@ -41,7 +42,14 @@ import torch
 from torch import nn
 
 from nasbench_sim.generate.errors import GenerateError
-from nasbench_sim.generate.matmul_model import batch_norm, conv, pool2, pool3
+from nasbench_sim.generate.matmul_model import (
+    OUT_EDGES,
+    batch_norm,
+    conv,
+    edge_inputs,
+    pool2,
+    pool3,
+)
 from nasbench_sim.generate.model import NB201Cell, NB201Network, ReLUConvBN, ResBlock
 from nasbench_sim.space import OPS, Cell
 
@@ -227,9 +235,11 @@ class _Cell(nn.Module):
         cells: Sequence[NB201Cell],
         plan: tuple[tuple[EdgeGroup, ...], ...],
         pool_cache: dict[tuple[int, torch.dtype], torch.Tensor],
+        ordered_grads: bool,
     ) -> None:
         super().__init__()
         self.plan = plan
+        self.ordered_grads = ordered_grads
         self.routes = [_EdgeRoute(groups, len(cells)) for groups in plan]
         self.pool_cache = pool_cache
         self.convs = nn.ModuleDict()
@@ -275,12 +285,17 @@ class _Cell(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]
+        inputs: dict[int, torch.Tensor] = {}
         k = 0
         for target in (1, 2, 3):
             acc: torch.Tensor | None = None
             owned = False
             for source in range(target):
-                acc, owned = self._edge(k, nodes[source], acc, owned)
+                if k == OUT_EDGES[source][0]:  # the node is complete: split it to its edges
+                    live = [e for e in OUT_EDGES[source] if self.routes[e].ops]
+                    inputs.update(edge_inputs(nodes[source], live, self.ordered_grads))
+                if k in inputs:
+                    acc, owned = self._edge(k, inputs[k], acc, owned)
                 k += 1
             nodes.append(x.new_zeros(x.shape) if acc is None else acc)
         return nodes[3]
@@ -299,9 +314,11 @@ class StackedMatmulNetwork(nn.Module):
 
     Built from M reference networks, whose weights and BatchNorm statistics it copies (so
     each model starts from its reference initialisation); it does not train them in place
-    (:meth:`export` copies the trained state back). ``forward(x)`` takes ``(batch, channels,
-    length)`` and returns logits ``(batch, M, classes)``: model ``m``'s logits are those of
-    the ``m``-th network.
+    (:meth:`export` copies the trained state back). ``ordered_grads``: add the gradients
+    meeting at a cell node in edge order
+    (:func:`~nasbench_sim.generate.matmul_model.edge_inputs`). ``forward(x)`` takes
+    ``(batch, channels, length)`` and returns logits ``(batch, M, classes)``: model ``m``'s
+    logits are those of the ``m``-th network.
 
     Example:
         >>> from nasbench_sim.generate.model import build_model
@@ -313,7 +330,7 @@ class StackedMatmulNetwork(nn.Module):
         ((8, 2, 10), True)
     """
 
-    def __init__(self, refs: Sequence[NB201Network]) -> None:
+    def __init__(self, refs: Sequence[NB201Network], ordered_grads: bool = False) -> None:
         super().__init__()
         if not refs:
             raise ValueError("StackedMatmulNetwork needs at least one network")
@@ -334,7 +351,8 @@ class StackedMatmulNetwork(nn.Module):
             if isinstance(block, ResBlock):
                 blocks.append(_ResBlock(_typed(members, ResBlock)))
             else:
-                blocks.append(_Cell(_typed(members, NB201Cell), self.plan, self._pool_cache))
+                cells = _typed(members, NB201Cell)
+                blocks.append(_Cell(cells, self.plan, self._pool_cache, ordered_grads))
         self.blocks = nn.ModuleList(blocks)
         self.last_bn = _BN(_typed((r.last_bn for r in refs), nn.BatchNorm1d))
         self.head_weight = nn.Parameter(_stack([r.classifier.weight for r in refs], cat=False))

@@ -67,6 +67,7 @@ def _chunk_task(
     data_dir: str | None,
     chunk_id: int,
     threads: int,
+    grad_sum: str | None = None,
 ) -> ChunkResult:
     """What one Ray task runs (module level, so Ray can ship it by reference; looked up when
     the tasks are submitted). ``chunk_id`` names the chunk in Ray's logs and errors."""
@@ -75,7 +76,10 @@ def _chunk_task(
     from nasbench_sim.generate.worker import train_chunk
 
     data = dataset_for(protocol, device, data_dir)
-    return train_chunk(protocol, cells, seeds, device, trainer=trainer, data=data, threads=threads)
+    return train_chunk(
+        protocol, cells, seeds, device, trainer=trainer, data=data, threads=threads,
+        grad_sum=grad_sum,
+    )  # fmt: skip
 
 
 def train_chunks_ray(
@@ -88,6 +92,7 @@ def train_chunks_ray(
     data_dir: str | os.PathLike[str] | None = None,
     options: RayOptions | None = None,
     threads: int = 1,
+    grad_sum: str | None = None,
 ) -> dict[int, str]:
     """Train ``chunks`` (chunk id → cell indices) as Ray tasks; ``commit`` each result.
 
@@ -129,6 +134,7 @@ def train_chunks_ray(
                 data_dir_s,
                 cid,
                 threads,
+                grad_sum,
             ): cid
             for cid, cells in chunks.items()
         }

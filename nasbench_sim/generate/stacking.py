@@ -3,9 +3,11 @@ assembling and merging tables can record it).
 
 The stacks are the numerics of a ``matmul_stacked`` build as much as its trainer is: a model's
 curves depend in their last bits on the models stacked with it (docs/generator.md, "A cell's
-stack-mates"), so **changing** :data:`MAX_STACK` **or** :func:`stack_size` **changes what
-retraining a committed chunk gives**: a build in progress must finish with the values it
-started with (``benchmarks/verify_chunk.py`` checks a committed chunk).
+stack-mates") when their gradients are added in autograd's order (the default table's build;
+:mod:`~nasbench_sim.generate.grad_sum`), so **changing** :data:`MAX_STACK` **or**
+:func:`stack_size` **changes what retraining such a committed chunk gives**: a build in
+progress must finish with the values it started with (``benchmarks/verify_chunk.py`` checks a
+committed chunk).
 """
 
 from __future__ import annotations

@@ -53,9 +53,16 @@ def stack_eval_batch(protocol: Protocol, n_models: int) -> int:
 
 
 def train_matmul(
-    protocol: Protocol, cell: Cell, seed: int, data: Dataset, device: torch.device | str
+    protocol: Protocol,
+    cell: Cell,
+    seed: int,
+    data: Dataset,
+    device: torch.device | str,
+    ordered_grads: bool = False,
 ) -> CurveResult:
     """Train ``cell`` once with training seed ``seed``; curves shaped ``(1, epochs)``.
+    ``ordered_grads``: add a cell node's gradients in edge order
+    (:mod:`~nasbench_sim.generate.grad_sum`).
 
     Example:
         >>> from nasbench_sim.generate.datasets import load_dataset
@@ -68,16 +75,22 @@ def train_matmul(
         (1, 1)
     """
     start = time.perf_counter()
-    model = MatmulNetwork(reference_model(protocol, cell, seed, data, device))
+    model = MatmulNetwork(reference_model(protocol, cell, seed, data, device), ordered_grads)
     curves, steps = train_models(model, lambda xb: model(xb).unsqueeze(1), 1, protocol, seed, data)
     return CurveResult(metrics=curves, steps=steps, wall_s=time.perf_counter() - start)
 
 
 def stacked_model(
-    protocol: Protocol, cells: Sequence[Cell], seed: int, data: Dataset, device: torch.device | str
+    protocol: Protocol,
+    cells: Sequence[Cell],
+    seed: int,
+    data: Dataset,
+    device: torch.device | str,
+    ordered_grads: bool = False,
 ) -> StackedMatmulNetwork:
     """The stacked network of ``cells``, each model initialised as the reference would."""
-    return StackedMatmulNetwork([reference_model(protocol, c, seed, data, device) for c in cells])
+    refs = [reference_model(protocol, c, seed, data, device) for c in cells]
+    return StackedMatmulNetwork(refs, ordered_grads)
 
 
 def train_matmul_stacked(
@@ -86,10 +99,13 @@ def train_matmul_stacked(
     seed: int,
     data: Dataset,
     device: torch.device | str,
+    ordered_grads: bool = False,
 ) -> CurveResult:
     """Train ``cells`` together, stacked, with training seed ``seed``; curves shaped
     ``(len(cells), epochs)``. Cells that share their leading edges (consecutive indices)
-    share most of the work's calls.
+    share most of the work's calls. ``ordered_grads``: add a cell node's gradients in edge
+    order, so that each cell's curves are the same whoever its stack-mates are
+    (:mod:`~nasbench_sim.generate.grad_sum`).
 
     Example:
         >>> from nasbench_sim.generate.datasets import load_dataset
@@ -104,9 +120,9 @@ def train_matmul_stacked(
     if not cells:
         raise ValueError("train_matmul_stacked needs at least one cell")
     if len(cells) == 1:  # the same trajectory, a little faster
-        return train_matmul(protocol, cells[0], seed, data, device)
+        return train_matmul(protocol, cells[0], seed, data, device, ordered_grads)
     start = time.perf_counter()
-    model = stacked_model(protocol, cells, seed, data, device)
+    model = stacked_model(protocol, cells, seed, data, device, ordered_grads)
     curves, steps = train_models(
         model, model, len(cells), protocol, seed, data, stack_eval_batch(protocol, len(cells))
     )

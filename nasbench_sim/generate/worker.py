@@ -20,6 +20,7 @@ import numpy as np
 from nasbench_sim.checks import require_int
 from nasbench_sim.generate.chunks import ChunkResult
 from nasbench_sim.generate.errors import GenerateError, MissingTrainingDependency
+from nasbench_sim.generate.grad_sum import resolve_grad_sum
 from nasbench_sim.generate.protocol import Protocol
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ def train_chunk(
     data: Dataset | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     threads: int | None = 1,
+    grad_sum: str | None = None,
 ) -> ChunkResult:
     """Train ``cell_indices`` with every seed and measure their costs (pure: same arguments,
     same curves; only the timings vary).
@@ -84,9 +86,13 @@ def train_chunk(
         threads: torch CPU threads of each training run (part of its numerics: the same
             chunk trained with another thread count may differ in the last bits, which
             float32 training amplifies); ``None`` leaves the process's setting alone.
+        grad_sum: for the matmul trainers, the order a cell node's gradients are added in
+            (:mod:`~nasbench_sim.generate.grad_sum`; default ``"ordered"``, part of the
+            numerics); leave it ``None`` for the others.
     """
     if trainer not in TRAINERS:
         raise GenerateError(f"unknown trainer {trainer!r}; valid trainers: {', '.join(TRAINERS)}")
+    grad_sum = resolve_grad_sum(trainer, grad_sum)
     torch = _torch()
     start = time.perf_counter()
     cpu_start = time.process_time()
@@ -98,7 +104,7 @@ def train_chunk(
         with deterministic_cuda(dev):
             return _train_chunk(
                 torch, protocol, np.asarray(cell_indices, dtype=np.int64), seeds, dev, trainer,
-                data, data_dir, start, cpu_start,
+                grad_sum, data, data_dir, start, cpu_start,
             )  # fmt: skip
     finally:
         torch.set_num_threads(threads_before)
@@ -138,9 +144,17 @@ def deterministic_cuda(dev: torch.device) -> Iterator[None]:
         cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = before[2:]
 
 
-def numerics(trainer: str, device: Any, dtype: str, threads: int | None = None) -> dict[str, Any]:
+def numerics(
+    trainer: str,
+    device: Any,
+    dtype: str,
+    threads: int | None = None,
+    grad_sum: str | None = None,
+) -> dict[str, Any]:
     """What fixes the floating-point results of a training run besides the protocol: two
-    tables can be merged only when these agree."""
+    tables can be merged only when these agree. ``grad_sum`` (a matmul trainer's; default
+    ``"ordered"``) is recorded when ``"ordered"``: numerics without it are autograd's order,
+    as every table built before the choice existed."""
     torch = _torch()
     dev = torch.device(device)
     out: dict[str, Any] = {
@@ -149,6 +163,8 @@ def numerics(trainer: str, device: Any, dtype: str, threads: int | None = None) 
         "dtype": dtype,
         "torch": str(torch.__version__).split("+")[0],
     }
+    if resolve_grad_sum(trainer, grad_sum) == "ordered":
+        out["grad_sum"] = "ordered"
     if dev.type == "cuda":
         # deterministic_cuda: deterministic kernels, no TF32; results also depend on the GPU.
         out["deterministic"] = True
@@ -169,6 +185,7 @@ def _train_chunk(
     seeds: Sequence[int],
     dev: Any,
     trainer: str,
+    grad_sum: str | None,
     data: Dataset | None,
     data_dir: str | os.PathLike[str] | None,
     start: float,
@@ -192,18 +209,20 @@ def _train_chunk(
     k, s, e = len(cells), len(seeds), protocol.epochs
     metrics: dict[str, np.ndarray] = {}
     model_steps = 0
+    ordered = grad_sum == "ordered"
     for j, seed in enumerate(seeds):
         if trainer == "batched":
             results = [train_batched(protocol, cells, int(seed), data, dev)]
         elif trainer == "matmul_stacked":
             m = stack_size(protocol)
             results = [
-                train_matmul_stacked(protocol, cells[a : a + m], int(seed), data, dev)
+                train_matmul_stacked(protocol, cells[a : a + m], int(seed), data, dev, ordered)
                 for a in range(0, k, m)
             ]
+        elif trainer == "matmul":
+            results = [train_matmul(protocol, c, int(seed), data, dev, ordered) for c in cells]
         else:
-            one = train_matmul if trainer == "matmul" else train_reference
-            results = [one(protocol, c, int(seed), data, dev) for c in cells]
+            results = [train_reference(protocol, c, int(seed), data, dev) for c in cells]
         for name in results[0].metrics:
             block = np.concatenate([r.metrics[name] for r in results])
             metrics.setdefault(name, np.full((k, s, e), np.nan, dtype=np.float32))[:, j] = block
@@ -235,7 +254,7 @@ def _train_chunk(
         "train_wall_s": train_wall,
         "wall_s": time.perf_counter() - start,
         "cpu_s": time.process_time() - cpu_start,
-        "numerics": numerics(trainer, dev, protocol.dtype, torch.get_num_threads()),
+        "numerics": numerics(trainer, dev, protocol.dtype, torch.get_num_threads(), grad_sum),
         **({"stack_size": stack_size(protocol)} if trainer == "matmul_stacked" else {}),
         "model_steps": model_steps,
         "splits": data.sizes,

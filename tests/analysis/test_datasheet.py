@@ -90,8 +90,16 @@ def test_the_rebuild_command_carries_the_builds_numerics(tmp_path: Path) -> None
     args = build_parser().parse_args(shlex.split(cmd)[1:])
     assert protocol_from_args(args) == PROTO
     assert (args.trainer, args.threads, args.chunk_size) == ("matmul_stacked", 1, 16)
+    assert args.grad_sum == "autograd"  # numerics without grad_sum: built before it existed
     assert "bit for bit, need the build's numerics (cpu_capability AVX512, device cpu" in text
     assert "and its chunks (this command's cells and `--chunk-size`)" in text
+    # the ordered gradient sum: a cell's curves do not depend on its chunk
+    ordered = {**numerics, "grad_sum": "ordered"}
+    t = dataclasses.replace(t, provenance={"numerics": ordered, "chunk_size": 16})
+    text = write_datasheet(write_table(tmp_path / "o.h5", t), tmp_path / "do").read_text()
+    cmd = text.split("```bash\n")[1].split("\n```")[0]
+    assert build_parser().parse_args(shlex.split(cmd)[1:]).grad_sum == "ordered"
+    assert "its chunks" not in text
     # a trainer that trains cell by cell: its chunks do not matter, and the note says none
     numerics = {**numerics, "trainer": "matmul"}
     t = dataclasses.replace(t, provenance={"numerics": numerics, "chunk_size": 16})

@@ -126,11 +126,20 @@ def test_a_stacked_build_records_its_stack_size() -> None:
     from nasbench_sim.generate.assemble import _stacks
 
     proto = Protocol(dataset="mnist1d", batch_size=64).to_dict()  # today's rule: 16
-    assert _stacks("matmul_stacked", proto, [{}, {}]) == {"stack_size": 16}
-    assert _stacks("matmul_stacked", proto, [{"stack_size": 8}] * 2) == {"stack_size": 8}
+    old = {
+        "trainer": "matmul_stacked",
+        "protocol": proto,
+        "numerics": {"trainer": "matmul_stacked"},
+    }
+    assert _stacks(old, [{}, {}]) == {"stack_size": 16}
+    assert _stacks(old, [{"stack_size": 8}] * 2) == {"stack_size": 8}
     with pytest.raises(BuildError, match=r"stack sizes \[8, 16\]"):
-        _stacks("matmul_stacked", proto, [{"stack_size": 8}, {}])
-    assert _stacks("matmul", proto, [{}]) == {}
+        _stacks(old, [{"stack_size": 8}, {}])
+    assert _stacks({**old, "trainer": "matmul"}, [{}]) == {}
+    # with the ordered gradient sum the stack does not matter: mixed sizes are no error
+    ordered = {**old, "numerics": {"trainer": "matmul_stacked", "grad_sum": "ordered"}}
+    assert _stacks(ordered, [{"stack_size": 8}, {}]) == {}
+    assert _stacks(ordered, [{"stack_size": 8}]) == {"stack_size": 8}
 
 
 def test_pieces_that_do_not_record_their_plan_are_refused(tmp_path: Path, tiny: Protocol) -> None:

@@ -35,15 +35,35 @@ BUILD_NUMERICS = {
 FINGERPRINT = "35d13a560e48d8a2bf7b645b4f695ad6c6ec54b221fc6872e6cd8b819afa12ce"
 
 
-def test_the_table_protocols_arithmetic_is_unchanged() -> None:
-    if numerics("matmul_stacked", "cpu", "float32", 1) != BUILD_NUMERICS:
+STACK_MATES = [3349, 3371, 3372, 3373, 3374, 3406, 3407, 3408, 3409, 3411, 3412, 3413, 3414,
+               3416, 3417, 3418]  # fmt: skip
+"""Build chunk 11: a stack whose gradient order autograd takes from the grouping."""
+CASES = [
+    ("autograd", CELLS, FINGERPRINT),
+    ("autograd", STACK_MATES, "e761f50c259b795826dcece7a7c0e988eca1a91ae8b6565032cb3fb3a2ffbe7b"),
+    ("ordered", STACK_MATES, "541ad118e7485b3704aa897102300bdf7213014c042d6f22baed9c2a8c531d3b"),
+]
+"""``autograd``: the default table's build (its numerics record no grad_sum); ``ordered``:
+new builds (on CELLS the two orders agree; on STACK_MATES they do not)."""
+
+
+@pytest.mark.parametrize(
+    ("grad_sum", "cells", "fingerprint"), CASES, ids=["build", "build-chunk11", "ordered-chunk11"]
+)
+def test_the_table_protocols_arithmetic_is_unchanged(
+    grad_sum: str, cells: list[int], fingerprint: str
+) -> None:
+    want = {**BUILD_NUMERICS, **({"grad_sum": grad_sum} if grad_sum == "ordered" else {})}
+    if numerics("matmul_stacked", "cpu", "float32", 1, grad_sum) != want:
         pytest.skip("not the default table's numerics (torch 2.13.0, AVX-512)")
-    result = train_chunk(SHORT, CELLS, [0], "cpu", trainer="matmul_stacked", threads=1)
+    result = train_chunk(
+        SHORT, cells, [0], "cpu", trainer="matmul_stacked", threads=1, grad_sum=grad_sum
+    )
     h = hashlib.sha256()
     for name in sorted(result.metrics):
         h.update(name.encode())
         h.update(np.ascontiguousarray(result.metrics[name]).tobytes())
-    assert h.hexdigest() == FINGERPRINT, (
+    assert h.hexdigest() == fingerprint, (
         "the training arithmetic changed: chunks trained now would not match the committed "
         "ones (run benchmarks/verify_chunk.py)"
     )

@@ -153,8 +153,9 @@ def test_cuda_numerics_name_the_determinism_and_leave_cpu_numerics_as_built() ->
     cuda = numerics("batched", "cuda", "float32")
     assert cuda["deterministic"] is True and cuda["tf32"] is False
     assert {"gpu", "cuda", "cudnn"} <= set(cuda) and "threads" not in cuda
-    cpu = numerics("matmul_stacked", "cpu", "float32", 1)
+    cpu = numerics("matmul_stacked", "cpu", "float32", 1, "autograd")  # the default table's
     assert set(cpu) == {"trainer", "device", "dtype", "torch", "threads", "cpu_capability"}
+    assert numerics("matmul_stacked", "cpu", "float32", 1) == {**cpu, "grad_sum": "ordered"}
 
 
 def test_a_chunk_with_other_numerics_is_refused_before_it_is_committed(

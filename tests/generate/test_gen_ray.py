@@ -89,7 +89,7 @@ def _kill_first_attempt(monkeypatch: pytest.MonkeyPatch, chunk_id: int, marker: 
     mark = str(marker)
 
     def task(*args: object) -> object:
-        if args[-2] == chunk_id and not os.path.exists(mark):
+        if args[6] == chunk_id and not os.path.exists(mark):  # _chunk_task's chunk_id
             with open(mark, "w") as fh:
                 fh.write(f"fault injected into chunk {chunk_id}\n")
             os._exit(1)
