@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -87,18 +88,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("query", help="look up one architecture")
     p.add_argument(
-        "arch", help="a NAS-Bench-201 cell string (|op~0|+|op~0|op~1|+|...|) or an index 0..15624"
+        "arch",
+        help="an index into the table's space (NAS-Bench-201: 0..15624), or a cell string "
+        "(NAS-Bench-201: |op~0|+|op~0|op~1|+|...|; NAS-Bench-101: its graph string or hash)",
     )
     add_table_arg(p)
     p.add_argument(
-        "--epochs", type=int, default=None, help="epochs trained, 1..the table's (default: all)"
-    )
+        "--epochs", type=int, default=None,
+        help="epochs trained: one of the table's budgets (`info` lists them; default: all)",
+    )  # fmt: skip
     p.add_argument(
         "--repeat",
-        "--seed",  # the old name of the flag
-        dest="repeat",
         default=None,
         help="which stored repeat: an index 0..n-1, or 'mean' (default: the run seed's draw)",
+    )
+    p.add_argument(  # the old name of --repeat, easily taken for a run seed: deprecated
+        "--seed", dest="old_seed", default=None, help=argparse.SUPPRESS
     )
     p.add_argument(
         "--training-seed",
@@ -250,6 +255,15 @@ def _arch(text: str, size: int) -> Any:
 
 
 def _query(args: argparse.Namespace) -> int:
+    if args.old_seed is not None:
+        if args.repeat is not None:
+            raise ValueError("give --repeat only (--seed is its deprecated old name)")
+        print(
+            "nasbench-sim query: --seed is deprecated: it picks the k-th stored repeat, not a "
+            "training or run seed; write --repeat (or --training-seed, --run-seed)",
+            file=sys.stderr,
+        )
+        args.repeat = args.old_seed
     bench = nasbench_sim.open(args.table, run_seed=args.run_seed)
     arch = _arch(args.arch, bench.space.size)
     result = bench.query(

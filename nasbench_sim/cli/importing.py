@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
         help="import a published benchmark (NATS-Bench, NAS-Bench-201, NAS-Bench-101, "
-        "HW-NAS-Bench, CSV)",
+        "HW-NAS-Bench, CSV or Parquet)",
         description=(
             "Read a published benchmark without running code from it (an allow-list "
             "unpickler; torch files read without torch) and write one table per (dataset, "

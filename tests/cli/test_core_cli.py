@@ -138,3 +138,16 @@ def test_every_flag_with_a_default_shows_it_in_help() -> None:
             if "default" not in text:
                 missing.append(f"{name} {action.option_strings[0]}")
     assert not missing, missing
+
+
+def test_query_seed_is_the_deprecated_name_of_repeat(capsys: pytest.CaptureFixture[str]) -> None:
+    """`query --seed k` still picks repeat k, and says it is deprecated; with --repeat too it
+    is refused."""
+    assert main(["query", "5", "--table", "synthetic", "--repeat", "1", "--json"]) == 0
+    want = json.loads(capsys.readouterr().out)
+    assert main(["query", "5", "--table", "synthetic", "--seed", "1", "--json"]) == 0
+    got = capsys.readouterr()
+    assert json.loads(got.out) == want and want["repeat"] == 1
+    assert "--seed is deprecated: it picks the k-th stored repeat" in got.err
+    assert main(["query", "5", "--table", "synthetic", "--seed", "1", "--repeat", "0"]) == 2
+    assert "give --repeat only" in capsys.readouterr().err
