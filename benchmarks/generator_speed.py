@@ -37,11 +37,12 @@ sample, which a busy machine disturbs less.
     python benchmarks/generator_speed.py --cpu-paths --channels 8 --cells-per-stage 1 \\
         --cells 16 --steps 6 --stack-m 8,16
 
-With ``--ordered``, each stacked configuration also runs with the ordered gradient sum
-(:mod:`nasbench_sim.generate.grad_sum`), one process, beside the same in autograd's order:
+The matmul paths run with the ordered gradient sum (:mod:`nasbench_sim.generate.grad_sum`,
+the default of new builds). With ``--both-orders`` each stacked configuration also runs in
+autograd's order (the default table's build), one process:
 
     python benchmarks/generator_speed.py --cpu-paths --channels 8 --cells-per-stage 3 \\
-        --batch-size 64 --cells 16 --steps 6 --stack-m 16 --ordered
+        --batch-size 64 --cells 16 --steps 6 --stack-m 16 --both-orders
 
 ``--stack-sweep`` measures how the one-thread paths' CPU time per model-sample depends on
 the stack size and the batch size: the reference, the one-model matmul network and the
@@ -124,7 +125,8 @@ def _cpu_jobs(
     """(model, forward, models, flat parameters or None) per trained unit of a CPU path:
     ``reference``, ``batched`` (all cells as one grouped network), ``matmul`` (one at a
     time) or ``stacked:M`` (consecutive groups of M cells as stacked matmul networks;
-    ``stacked:M:ordered`` with the ordered gradient sum)."""
+    ``stacked:M:autograd`` in autograd's order of gradient additions, the default table's; the
+    others with the ordered sum, the default of new builds)."""
     from nasbench_sim.generate._loop import flat_parameters
     from nasbench_sim.generate.matmul_model import MatmulNetwork
     from nasbench_sim.generate.train_matmul import stacked_model
@@ -135,7 +137,7 @@ def _cpu_jobs(
         )
         return [(group, group, len(cells), None)]
     if trainer.startswith("stacked:"):
-        m, ordered = int(trainer.split(":")[1]), trainer.endswith(":ordered")
+        m, ordered = int(trainer.split(":")[1]), not trainer.endswith(":autograd")
         jobs: list[Any] = []
         for a in range(0, len(cells), m):
             net = stacked_model(protocol, cells[a : a + m], 0, data, "cpu", ordered)
@@ -257,9 +259,9 @@ def cpu_paths(args: argparse.Namespace, protocol: Protocol, indices: list[int]) 
             continue
         configs.append((f"stacked M={m}, 1 process x 1 thread", f"stacked:{m}", 1, 1))
         configs.append((f"stacked M={m}, {cores} processes x 1 thread", f"stacked:{m}", 1, cores))
-        if args.ordered:
-            configs.append((f"stacked M={m} ordered, 1 process x 1 thread", f"stacked:{m}:ordered",
-                            1, 1))  # fmt: skip
+        if args.both_orders:
+            configs.append((f"stacked M={m} autograd, 1 process x 1 thread",
+                            f"stacked:{m}:autograd", 1, 1))  # fmt: skip
     rates: dict[str, list[float]] = {c[0]: [] for c in configs}
     cpu_us: dict[str, list[float]] = {c[0]: [] for c in configs}
     for r in range(args.rounds):
@@ -373,8 +375,9 @@ def main() -> None:
         "for every --sweep-n x --sweep-batch",
     )  # fmt: skip
     ap.add_argument(
-        "--ordered", action="store_true",
-        help="--cpu-paths: also the stacked network with the ordered gradient sum (one process)",
+        "--both-orders", action="store_true",
+        help="--cpu-paths: also the stacked network in autograd's order of gradient additions "
+        "(the default table's build), one process, beside the ordered sum (the default)",
     )  # fmt: skip
     ap.add_argument("--sweep-n", default="1,2,3", help="cells per stage of --stack-sweep")
     ap.add_argument("--sweep-batch", default="32,64,128,256", help="batch sizes of --stack-sweep")

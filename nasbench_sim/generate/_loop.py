@@ -114,14 +114,22 @@ def batch_order(
     return list(perm.split(batch_size))
 
 
+def _by_model(values: torch.Tensor) -> torch.Tensor:
+    """``(b, M)`` per-sample values as ``(M, b)`` contiguous rows: one model's row is reduced
+    the same way whatever ``M`` is."""
+    return values.t().contiguous()
+
+
 def evaluate(
     forward: Callable[[torch.Tensor], torch.Tensor],
     x: torch.Tensor,
     y: torch.Tensor,
     batch_size: int,
     n_models: int,
+    rowwise: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean cross-entropy and accuracy per model; ``forward`` returns ``(b, M, classes)``."""
+    """Mean cross-entropy and accuracy per model; ``forward`` returns ``(b, M, classes)``.
+    ``rowwise``: see :func:`train_models`."""
     loss = torch.zeros(n_models, dtype=torch.float64, device=x.device)
     correct = torch.zeros(n_models, dtype=torch.float64, device=x.device)
     with torch.no_grad():
@@ -132,7 +140,7 @@ def evaluate(
             ce = F.cross_entropy(
                 logits.reshape(b * n_models, -1), yb.repeat_interleave(n_models), reduction="none"
             ).view(b, n_models)
-            loss += ce.sum(0).double()
+            loss += (_by_model(ce).sum(1) if rowwise else ce.sum(0)).double()
             correct += (logits.argmax(-1) == yb[:, None]).sum(0).double()
     n = max(int(y.shape[0]), 1)
     return (loss / n).cpu().numpy(), (correct / n).cpu().numpy()
@@ -146,13 +154,17 @@ def train_models(
     seed: int,
     data: Dataset,
     eval_batch_size: int | None = None,
+    rowwise_losses: bool = False,
 ) -> tuple[dict[str, np.ndarray], int]:
     """Train ``model`` (whose ``forward`` gives ``(b, M, classes)``) for the protocol's epochs
     with the mini-batch order of training seed ``seed``; return the curves ``(M, epochs)`` and
     the steps taken. The loss is the sum over models of each model's mean loss. Evaluation
     passes run ``eval_batch_size`` samples at a time (default the protocol's); the batch size
     changes the order of the loss sums and may change how the BLAS blocks the matrix
-    products (the last bits of the logits)."""
+    products (the last bits of the logits). ``rowwise_losses`` (the ordered numerics,
+    :mod:`~nasbench_sim.generate.grad_sum`): each model's recorded losses are reduced over its
+    own contiguous row, so that their last bits do not depend on how many models train
+    together; otherwise over a column of the ``(b, M)`` losses (the gradients are the same)."""
     x, y = data.train_x, data.train_y
     n = int(y.shape[0])
     spe = steps_per_epoch(protocol, n)
@@ -170,16 +182,13 @@ def train_models(
             xb, yb = x.index_select(0, idx), y.index_select(0, idx)
             b = yb.shape[0]
             logits = forward(xb)
-            per_model = (
-                F.cross_entropy(
-                    logits.reshape(b * n_models, -1),
-                    yb.repeat_interleave(n_models),
-                    label_smoothing=protocol.label_smoothing,
-                    reduction="none",
-                )
-                .view(b, n_models)
-                .mean(0)
-            )
+            ce = F.cross_entropy(
+                logits.reshape(b * n_models, -1),
+                yb.repeat_interleave(n_models),
+                label_smoothing=protocol.label_smoothing,
+                reduction="none",
+            ).view(b, n_models)
+            per_model = _by_model(ce).mean(1) if rowwise_losses else ce.mean(0)
             opt.zero_grad(set_to_none=False)
             per_model.sum().backward()
             opt.step()
@@ -201,6 +210,7 @@ def train_models(
                 getattr(data, f"{split}_y"),
                 eval_batch,
                 n_models,
+                rowwise_losses,
             )
             out[f"{split}_loss"][:, epoch] = loss
             out[f"{split}_acc"][:, epoch] = acc

@@ -196,16 +196,17 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         n for n in ref.cost if n != "train_time_s" and all(n in t.cost for _, t in tables)
     ]
     cost = {n: np.concatenate([np.asarray(t.cost[n]) for _, t in tables]) for n in cost_names}
+    shared = [  # one build's shards share these; pieces of other plans (under shards) do not
+        k
+        for k in ("plan", "chunk_size", "stack_size")
+        if k in ref.provenance and all(t.provenance.get(k) == ref.provenance[k] for _, t in tables)
+    ]
     prov = {
         "generator": "nasbench_sim.generate (merge)",
         "merged_from": [str(p) for p, _ in tables],
         "shards": [dict(t.provenance) for _, t in tables],
         "numerics": ref.provenance.get("numerics"),
-        **{
-            k: ref.provenance[k]
-            for k in ("plan", "chunk_size", "stack_size")
-            if k in ref.provenance
-        },
+        **{k: ref.provenance[k] for k in shared},
         "cpu_s": float(sum(float(t.provenance.get("cpu_s", 0.0)) for _, t in tables)),
         "train_wall_s": float(sum(float(t.provenance.get("train_wall_s", 0.0)) for _, t in tables)),
         "model_steps": int(sum(int(t.provenance.get("model_steps", 0)) for _, t in tables)),
@@ -258,7 +259,8 @@ def _stacks(manifest: Mapping[str, Any], infos: Sequence[Mapping[str, Any]]) -> 
     sizes = {int(i["stack_size"]) for i in infos if "stack_size" in i}
     if any("stack_size" not in i for i in infos):
         sizes.add(stack_size(Protocol.from_dict(dict(manifest["protocol"]))))
-    if len(sizes) > 1 and not depends_on_chunk(manifest.get("numerics")):
+    numerics = manifest.get("numerics") or {"trainer": manifest["trainer"]}
+    if len(sizes) > 1 and not depends_on_chunk(numerics):
         return {}
     if len(sizes) > 1:
         raise BuildError(

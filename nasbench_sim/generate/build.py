@@ -166,9 +166,15 @@ def build_table(
     if seeds is not None:
         protocol = dataclasses.replace(protocol, seeds=tuple(int(s) for s in seeds))
     dev = resolve_device(device)
-    trainer = auto_trainer(protocol, dev) if trainer == "auto" else trainer
-    _check_options(trainer, backend, chunk_size, workers, threads)
-    grad_sum = resolve_grad_sum(trainer, grad_sum)
+    picked = auto_trainer(protocol, dev) if trainer == "auto" else trainer
+    _check_options(picked, backend, chunk_size, workers, threads)
+    try:
+        grad_sum = resolve_grad_sum(picked, grad_sum)
+    except GenerateError as exc:
+        if trainer != "auto":
+            raise
+        raise GenerateError(f"{exc} (trainer 'auto' picked {picked!r} here)") from None
+    trainer = picked
     out = Path(out)
     plan, mine, manifest = plan_chunks(protocol, cells, cells_seed, chunk_size, shard, trainer)
     manifest["numerics"] = numerics(trainer, dev, protocol.dtype, threads, grad_sum)
@@ -359,7 +365,9 @@ def _check_manifest(parts: Path, want: dict[str, Any], discard: str) -> None:
             recorded_grad_sum(want.get("numerics")),
         )
         hint = ""
-        if started != asked and started is not None and asked is not None:
+        if "trainer" in diff:
+            hint = f" (it was started with trainer {have.get('trainer')!r}: pass that trainer)"
+        elif started != asked and started is not None and asked is not None:
             hint = f" (it was started with --grad-sum {started}, this call asks for {asked})"
         raise BuildError(
             f"{parts} belongs to a different build (differs in: {', '.join(diff)}){hint}; "

@@ -7,10 +7,11 @@ it runs the edges' backward passes in), that order follows the graph, and in a s
 grouped by op the graph follows the stack-mates: a cell's curves then depend on the cells
 trained with it (docs/generator.md, "A cell's stack-mates").
 
-* ``"ordered"`` (the default for new builds): every edge reads its own copy of the node, and
-  the copies' gradients are added in edge order. A cell's numbers are then the same whoever
-  it is stacked with, in whatever chunk, and the same as trained alone by the ``matmul``
-  trainer.
+* ``"ordered"`` (the default for new builds): every edge reads its own view of the node, and
+  the views' gradients are added in edge order; each model's recorded losses are reduced over
+  its own row of the ``(batch, M)`` losses. A cell's numbers, every metric, are then the same
+  whoever it is stacked with, in whatever chunk, and the same as trained alone by the
+  ``matmul`` trainer.
 * ``"autograd"``: autograd's order, as every table built before this option was (their
   numerics record no ``grad_sum``). Only to resume or reproduce such a build.
 
@@ -48,8 +49,8 @@ def resolve_grad_sum(trainer: str, grad_sum: str | None) -> str | None:
     if trainer not in GRAD_SUM_TRAINERS:
         if grad_sum is not None:
             raise GenerateError(
-                f"grad_sum applies to the trainers {', '.join(GRAD_SUM_TRAINERS)} only, not "
-                f"{trainer!r}; leave it unset"
+                f"grad_sum (--grad-sum) applies to the trainers {', '.join(GRAD_SUM_TRAINERS)} "
+                f"only, not {trainer!r}; leave it unset"
             )
         return None
     if grad_sum is None:

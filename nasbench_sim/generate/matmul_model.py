@@ -226,18 +226,18 @@ class _AvgPool3(torch.autograd.Function):
 
 
 class _FanOut(torch.autograd.Function):
-    """``n`` copies of ``x`` whose gradients are added in copy order (absent ones skipped)."""
+    """``n`` views of ``x`` whose gradients are added in view order (a view no op reads gets
+    a zero gradient: autograd materialises it)."""
 
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, n: int) -> tuple[torch.Tensor, ...]:
         return tuple(x.view_as(x) for _ in range(n))  # views: no copy (none is written to)
 
     @staticmethod
-    def backward(ctx: Any, *grads: torch.Tensor | None) -> tuple[torch.Tensor | None, None]:
-        total = None
-        for g in grads:
-            if g is not None:
-                total = g if total is None else total + g
+    def backward(ctx: Any, *grads: torch.Tensor) -> tuple[torch.Tensor, None]:
+        total = grads[0]
+        for g in grads[1:]:
+            total = total + g
         return total, None
 
 
@@ -317,9 +317,10 @@ class MatmulNetwork(nn.Module):
     """Runs a 1-D :class:`~nasbench_sim.generate.model.NB201Network` as matrix products.
 
     The wrapped network's parameters and BatchNorm buffers are used and updated in place, so
-    ``MatmulNetwork(net).parameters()`` are ``net``'s, in ``net``'s order. ``ordered_grads``:
-    add the gradients meeting at a cell node in edge order (:func:`edge_inputs`), as the
-    stacked network does with it. ``forward`` takes
+    ``MatmulNetwork(net).parameters()`` are ``net``'s, in ``net``'s order. ``ordered_grads``
+    (default): add the gradients meeting at a cell node in edge order (:func:`edge_inputs`),
+    as the stacked network does with it; ``False``: autograd's order (tables built before
+    :mod:`~nasbench_sim.generate.grad_sum` existed). ``forward`` takes
     and returns what ``net`` does: ``(batch, channels, length)`` in, logits out.
 
     Example:
@@ -332,7 +333,7 @@ class MatmulNetwork(nn.Module):
         True
     """
 
-    def __init__(self, net: NB201Network, ordered_grads: bool = False) -> None:
+    def __init__(self, net: NB201Network, ordered_grads: bool = True) -> None:
         super().__init__()
         if net.ndim != 1:
             raise GenerateError(

@@ -314,8 +314,9 @@ class StackedMatmulNetwork(nn.Module):
 
     Built from M reference networks, whose weights and BatchNorm statistics it copies (so
     each model starts from its reference initialisation); it does not train them in place
-    (:meth:`export` copies the trained state back). ``ordered_grads``: add the gradients
-    meeting at a cell node in edge order
+    (:meth:`export` copies the trained state back). ``ordered_grads`` (default; ``False``:
+    autograd's order, as tables built before it): add the gradients meeting at a cell node
+    in edge order
     (:func:`~nasbench_sim.generate.matmul_model.edge_inputs`). ``forward(x)`` takes
     ``(batch, channels, length)`` and returns logits ``(batch, M, classes)``: model ``m``'s
     logits are those of the ``m``-th network.
@@ -330,7 +331,7 @@ class StackedMatmulNetwork(nn.Module):
         ((8, 2, 10), True)
     """
 
-    def __init__(self, refs: Sequence[NB201Network], ordered_grads: bool = False) -> None:
+    def __init__(self, refs: Sequence[NB201Network], ordered_grads: bool = True) -> None:
         super().__init__()
         if not refs:
             raise ValueError("StackedMatmulNetwork needs at least one network")

@@ -58,11 +58,12 @@ def train_matmul(
     seed: int,
     data: Dataset,
     device: torch.device | str,
-    ordered_grads: bool = False,
+    ordered_grads: bool = True,
 ) -> CurveResult:
     """Train ``cell`` once with training seed ``seed``; curves shaped ``(1, epochs)``.
-    ``ordered_grads``: add a cell node's gradients in edge order
-    (:mod:`~nasbench_sim.generate.grad_sum`).
+    ``ordered_grads``: the ordered numerics (:mod:`~nasbench_sim.generate.grad_sum`): a cell
+    node's gradients added in edge order and each model's losses reduced over its own row;
+    ``False``: autograd's order, as tables built before the choice.
 
     Example:
         >>> from nasbench_sim.generate.datasets import load_dataset
@@ -76,7 +77,10 @@ def train_matmul(
     """
     start = time.perf_counter()
     model = MatmulNetwork(reference_model(protocol, cell, seed, data, device), ordered_grads)
-    curves, steps = train_models(model, lambda xb: model(xb).unsqueeze(1), 1, protocol, seed, data)
+    curves, steps = train_models(
+        model, lambda xb: model(xb).unsqueeze(1), 1, protocol, seed, data,
+        rowwise_losses=ordered_grads,
+    )  # fmt: skip
     return CurveResult(metrics=curves, steps=steps, wall_s=time.perf_counter() - start)
 
 
@@ -86,7 +90,7 @@ def stacked_model(
     seed: int,
     data: Dataset,
     device: torch.device | str,
-    ordered_grads: bool = False,
+    ordered_grads: bool = True,
 ) -> StackedMatmulNetwork:
     """The stacked network of ``cells``, each model initialised as the reference would."""
     refs = [reference_model(protocol, c, seed, data, device) for c in cells]
@@ -99,13 +103,13 @@ def train_matmul_stacked(
     seed: int,
     data: Dataset,
     device: torch.device | str,
-    ordered_grads: bool = False,
+    ordered_grads: bool = True,
 ) -> CurveResult:
     """Train ``cells`` together, stacked, with training seed ``seed``; curves shaped
     ``(len(cells), epochs)``. Cells that share their leading edges (consecutive indices)
-    share most of the work's calls. ``ordered_grads``: add a cell node's gradients in edge
-    order, so that each cell's curves are the same whoever its stack-mates are
-    (:mod:`~nasbench_sim.generate.grad_sum`).
+    share most of the work's calls. ``ordered_grads``: the ordered numerics, so that each
+    cell's curves are the same whoever its stack-mates are
+    (:mod:`~nasbench_sim.generate.grad_sum`; ``False``: autograd's order).
 
     Example:
         >>> from nasbench_sim.generate.datasets import load_dataset
@@ -124,6 +128,7 @@ def train_matmul_stacked(
     start = time.perf_counter()
     model = stacked_model(protocol, cells, seed, data, device, ordered_grads)
     curves, steps = train_models(
-        model, model, len(cells), protocol, seed, data, stack_eval_batch(protocol, len(cells))
-    )
+        model, model, len(cells), protocol, seed, data, stack_eval_batch(protocol, len(cells)),
+        rowwise_losses=ordered_grads,
+    )  # fmt: skip
     return CurveResult(metrics=curves, steps=steps, wall_s=time.perf_counter() - start)

@@ -11,15 +11,18 @@ import pytest
 from nasbench_sim.generate import BuildError, GenerateError, build_table, merge_tables
 from nasbench_sim.generate.assemble import depends_on_chunk
 from nasbench_sim.generate.grad_sum import recorded_grad_sum, resolve_grad_sum
-from nasbench_sim.generate.stacking import stack_size
 from nasbench_sim.generate.worker import numerics
-from nasbench_sim.table import read_table
+from nasbench_sim.table import TableData, read_table
+from tests.generate.test_gen_golden import STACK_MATES, TABLE
 from tests.tiny_protocol import TINY
 
 # 1-D data at batch 64: the stacked trainer stacks up to 16 cells
 P = dataclasses.replace(TINY, dataset="mnist1d", batch_size=64, epochs=2, seeds=(0,),
                         timing_cells_per_chunk=0)  # fmt: skip
-CELLS = list(range(9860, 9868))  # consecutive cells: every grouping of ops on their edges
+CELLS = list(range(9860, 9868))
+# the default table's network and batch, three SGD steps: where autograd's order shows
+Q = dataclasses.replace(TABLE, epochs=1, train_subset=3 * TABLE.batch_size, eval_subset=64,
+                        seeds=(0,), timing_cells_per_chunk=0)  # fmt: skip
 
 
 def test_the_option_resolves_per_trainer() -> None:
@@ -42,31 +45,39 @@ def test_numerics_record_the_ordered_sum_and_old_tables_read_as_autograd() -> No
     assert depends_on_chunk({"trainer": "batched"}) and not depends_on_chunk({"trainer": "matmul"})
 
 
+def _build(out: Path, cells: list[int], chunk: int, grad_sum: str) -> TableData:
+    kw = {"trainer": "matmul_stacked", "workers": 1, "grad_sum": grad_sum}
+    return read_table(build_table(Q, out, cells=cells, chunk_size=chunk, **kw))
+
+
+def _same(a: TableData, b: TableData) -> bool:
+    return all(np.array_equal(a.metrics[n], b.metrics[n]) for n in a.metrics)
+
+
 def test_ordered_pieces_of_other_plans_merge_into_the_same_numbers(tmp_path: Path) -> None:
-    """With the ordered sum, a cell's weights do not depend on its stack: the same cells built
-    in one stack of 8 and in stacks of 3, 3 and 2 (two plans) have the same accuracies bit for
-    bit, and losses to float32 rounding (the recorded losses are averaged over the batch in an
-    order that depends on the stack's size). Pieces of the two plans merge."""
-    assert stack_size(P) == 16
-    kw = {"trainer": "matmul_stacked", "workers": 1}
-    one = read_table(build_table(P, tmp_path / "one.h5", cells=CELLS, chunk_size=8, **kw))
-    three = read_table(build_table(P, tmp_path / "three.h5", cells=CELLS, chunk_size=3, **kw))
+    """Build chunk 11's 16 cells at the default table's network as one chunk, and as pieces
+    of 5 and 11 cells (other plans, other stacks). With the ordered numerics every metric of
+    every row is the same bits, losses included, and the pieces merge; in autograd's order
+    the numbers differ and the pieces are refused."""
+    cells = STACK_MATES
+    one = _build(tmp_path / "one.h5", cells, 16, "ordered")
+    a = tmp_path / "a.h5"
+    _build(a, cells[:5], 5, "ordered")
+    _build(tmp_path / "b.h5", cells[5:], 11, "ordered")
+    merged = read_table(merge_tables([a, tmp_path / "b.h5"], tmp_path / "m.h5"))
+    assert merged.arch_index.tolist() == cells and _same(merged, one)
     assert one.provenance["numerics"]["grad_sum"] == "ordered"
-    assert one.provenance["plan"] != three.provenance["plan"]
-    for name, values in one.metrics.items():
-        if name.endswith("_acc"):
-            np.testing.assert_array_equal(three.metrics[name], values, err_msg=name)
-        else:
-            np.testing.assert_allclose(three.metrics[name], values, rtol=1e-6, err_msg=name)
-    a = build_table(P, tmp_path / "a.h5", cells=CELLS[:4], chunk_size=4, **kw)
-    b = build_table(P, tmp_path / "b.h5", cells=CELLS[4:], chunk_size=2, **kw)
-    merged = read_table(merge_tables([a, b], tmp_path / "m.h5"))
-    assert merged.arch_index.tolist() == CELLS
-    np.testing.assert_array_equal(merged.metrics["valid_acc"], one.metrics["valid_acc"])
-    # autograd's order: pieces of other plans are refused, as for every grouped trainer
-    kw["grad_sum"] = "autograd"
-    c = build_table(P, tmp_path / "c.h5", cells=CELLS[:4], chunk_size=4, **kw)
-    d = build_table(P, tmp_path / "d.h5", cells=CELLS[4:], chunk_size=2, **kw)
+    # the pieces' plans differ: the merged table records none (each piece's is under shards)
+    assert "plan" not in merged.provenance and "chunk_size" not in merged.provenance
+    assert [s["chunk_size"] for s in merged.provenance["shards"]] == [5, 11]
+    # autograd's order (the control): other stacks, other numbers; the pieces are refused
+    old = _build(tmp_path / "one_old.h5", cells, 16, "autograd")
+    c, d = tmp_path / "c.h5", tmp_path / "d.h5"
+    _build(c, cells[:5], 5, "autograd")
+    _build(d, cells[5:], 11, "autograd")
+    pieces = [read_table(c), read_table(d)]
+    rows = {n: np.concatenate([p.metrics[n] for p in pieces]) for n in old.metrics}
+    assert not all(np.array_equal(rows[n], old.metrics[n]) for n in rows)
     with pytest.raises(BuildError, match="a cell's curves depend on the cells trained with it"):
         merge_tables([c, d], tmp_path / "bad.h5")
     # ... and the two orders' pieces never merge (their numerics differ)
@@ -103,3 +114,19 @@ def test_the_cli_flag_reaches_the_table(tmp_path: Path, capsys: pytest.CaptureFi
     assert recorded_grad_sum(t.provenance["numerics"]) == "autograd"
     assert main([*args, "--grad-sum", "sorted"]) == 2  # argparse's choices, before any work
     assert "invalid choice: 'sorted' (choose from 'ordered', 'autograd')" in capsys.readouterr().err
+
+
+def test_errors_say_what_auto_picked_and_which_trainer_a_build_started_with(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(GenerateError, match=r"not 'batched'.*trainer 'auto' picked 'batched' here"):
+        build_table(TINY, tmp_path / "d.h5", cells=[5], grad_sum="ordered")  # 2-D data
+    out = tmp_path / "t.h5"
+
+    def stop(_: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_table(P, out, cells=CELLS[:2], chunk_size=1, trainer="matmul", progress=stop)
+    with pytest.raises(BuildError, match=r"started with trainer 'matmul': pass that trainer"):
+        build_table(P, out, cells=CELLS[:2], chunk_size=1, trainer="reference", resume=True)
