@@ -216,10 +216,12 @@ def test_a_models_trajectory_does_not_depend_on_its_stack_mates() -> None:
                 assert torch.equal(a, b)
 
 
-def test_stacked_chunk_gives_the_matmul_trainers_accuracies() -> None:
+@pytest.mark.parametrize("grad_sum", ["ordered", "autograd"])
+def test_stacked_chunk_gives_the_matmul_trainers_accuracies(grad_sum: str) -> None:
     """A chunk trained by ``matmul_stacked`` (stacks of ``stack_size`` consecutive cells
-    and a shorter tail) has the ``matmul`` trainer's accuracies exactly and its losses to
-    float32 rounding."""
+    and a shorter tail) has the ``matmul`` trainer's accuracies exactly; its losses too with
+    the ordered numerics, to float32 rounding in autograd's order (reduced down a column of
+    the ``(batch, M)`` losses)."""
     from nasbench_sim.generate.train_matmul import stack_size
     from nasbench_sim.generate.worker import train_chunk
 
@@ -227,13 +229,13 @@ def test_stacked_chunk_gives_the_matmul_trainers_accuracies() -> None:
                             timing_cells_per_chunk=0)  # fmt: skip
     assert stack_size(p) == 16
     cells = list(range(9860, 9880))  # 20 consecutive cells: a stack of 16 and one of 4
-    a = train_chunk(p, cells, [0, 1], "cpu", trainer="matmul_stacked")
-    b = train_chunk(p, cells, [0, 1], "cpu", trainer="matmul")
+    a = train_chunk(p, cells, [0, 1], "cpu", trainer="matmul_stacked", grad_sum=grad_sum)
+    b = train_chunk(p, cells, [0, 1], "cpu", trainer="matmul", grad_sum=grad_sum)
     assert a.info["numerics"]["trainer"] == "matmul_stacked" and a.info["stack_size"] == 16
     assert "stack_size" not in b.info
     for name, values in b.metrics.items():
-        if name.endswith("_acc"):
-            np.testing.assert_array_equal(a.metrics[name], values)
+        if name.endswith("_acc") or grad_sum == "ordered":
+            np.testing.assert_array_equal(a.metrics[name], values, err_msg=name)
         else:
             np.testing.assert_allclose(a.metrics[name], values, rtol=1e-6)
     assert np.unique(a.metrics["train_loss"]).size == len(cells) * 2
