@@ -17,6 +17,7 @@ from nasbench_sim.generate import (
     GenerateError,
     MissingTrainingDependency,
     Protocol,
+    build_status,
     build_table,
     merge_tables,
 )
@@ -212,14 +213,17 @@ class _Bar:
         self.start = time.perf_counter()
         self.steps = 0
         self.skipped = 0
+        if enabled:  # shown from the start: the first chunk may take minutes
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=None, unit="cell", file=sys.stderr, smoothing=0.1)
+            self.start = time.perf_counter()  # the bar's cells/s and model-steps/s: one clock
 
     def __call__(self, ev: BuildProgress) -> None:
         if not self.enabled:
             return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=ev.cells_total, unit="cell", file=sys.stderr, smoothing=0.1)
+        if self.bar.total is None:
+            self.bar.total = ev.cells_total
         if ev.skipped:  # already committed: not part of this run's rate or ETA
             self.skipped += ev.chunk_cells
             self.bar.total -= ev.chunk_cells  # shown at the next trained chunk: no line per skip
@@ -278,6 +282,18 @@ def _build(args: argparse.Namespace) -> int:
                 num_cpus=args.ray_num_cpus,
             ),
         )
+    except KeyboardInterrupt:
+        status = build_status(args.out)
+        if status is None:  # nothing was committed: the build left nothing behind
+            raise
+        bar.close()
+        print(  # and a normal exit: the workers are stopped, their queues released
+            f"\nnasbench-sim: interrupted; {status['chunks_done']} of {status['chunks_total']} "
+            f"chunks committed in {status['parts']}; rerun the same command with --resume to "
+            "continue",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         bar.close()
     _summary(str(out))

@@ -96,8 +96,12 @@ def train_chunks_local(
                 cid = pending.pop(fut)
                 commit(cid, fut.result())
     except BaseException:
+        procs = list((getattr(pool, "_processes", None) or {}).values())  # shutdown clears it
         pool.shutdown(wait=False, cancel_futures=True)
-        for proc in list(getattr(pool, "_processes", {}).values()):
+        for proc in procs:
             proc.terminate()
+        for proc in procs:
+            proc.join(timeout=10)
+        pool.shutdown(wait=True)  # its queues' semaphores released now, not leaked at exit
         raise
     pool.shutdown(wait=True)

@@ -91,3 +91,36 @@ def test_an_interrupt_cancels_a_multi_objective_comparison(
         )  # fmt: skip
     assert time.perf_counter() - raised[0] < 3
     assert not multiprocessing.active_children()
+
+
+def test_ctrl_c_on_a_build_with_workers_says_what_it_kept(tmp_path: Path) -> None:
+    """Ctrl-C while two worker processes train: one line saying how many chunks are committed
+    and how to continue (no traceback), exit 130; the committed chunks stay for --resume."""
+    pytest.importorskip("torch")
+    out = tmp_path / "t.h5"
+    cmd = [
+        sys.executable, "-m", "nasbench_sim", "build", "--dataset", "mnist1d", "--cells", "400",
+        "--epochs", "1", "--channels", "4", "--cells-per-stage", "1", "--train-subset", "256",
+        "--eval-subset", "128", "--chunk-size", "2", "--workers", "2", "--out", str(out),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parts = tmp_path / "t.h5.parts"
+    try:
+        deadline = time.monotonic() + 120
+        while not list(parts.glob("chunk-*.npz")) and time.monotonic() < deadline:
+            time.sleep(0.2)  # the workers have started and committed a chunk
+        assert list(parts.glob("chunk-*.npz")), "no chunk committed in 120 s"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "Traceback" not in err, err
+        last = [line for line in err.replace("\r", "\n").splitlines() if line.strip()][-1]
+        n = len(list(parts.glob("chunk-*.npz")))
+        assert last == (
+            f"nasbench-sim: interrupted; {n} of 200 chunks committed in {parts}; rerun the same "
+            "command with --resume to continue"
+        )
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
