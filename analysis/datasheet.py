@@ -157,9 +157,18 @@ def _cells_arg(bench: TabularBenchmark) -> tuple[str, str]:
     reps = np.sort(bench.space.representatives())
     if rows.size == reps.size and np.array_equal(np.sort(rows), reps):
         return "classes", ""
+    prov = bench.table.provenance
+    seed = prov.get("cells_seed")
+    if is_int(seed):  # a build's draw (shards of one build share it): _rebuild adds the seed
+        return str(rows.size), ""
+    if prov.get("merged_from"):
+        return str(rows.size), (
+            f"The table merges {len(prov['merged_from'])} pieces whose cells no single draw "
+            "gives: rebuild each piece (their provenance is under `shards`) and merge them"
+        )
     return str(rows.size), (
         f"The table holds {rows.size} sampled cells: `--cells {rows.size}` draws that many class "
-        "representatives with `--cells-seed` (not recorded in the table; 0 by default)"
+        "representatives with `--cells-seed`, which this table does not record (0 by default)"
     )
 
 
@@ -287,6 +296,8 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
 
     numerics = bench.table.provenance.get("numerics")
     chunk_size = bench.table.provenance.get("chunk_size")
+    if command and cells.isdigit() and is_int(bench.table.provenance.get("cells_seed")):
+        command += f" --cells-seed {bench.table.provenance['cells_seed']}"
     if command and is_int(chunk_size):
         command += f" --chunk-size {chunk_size}"
     grouped = bool(command) and depends_on_chunk(numerics)

@@ -110,6 +110,7 @@ def assemble_parts(
         "shard": manifest["shard"],
         "chunk_size": manifest["chunk_size"],  # with the cells, fixes each cell's chunk-mates
         "plan": plan_digest(manifest["cells"], manifest["chunk_size"]),
+        **({"cells_seed": manifest["cells_seed"]} if "cells_seed" in manifest else {}),
         **_stacks(manifest, infos),
         "n_chunks": len(chunks),
         "devices": sorted({str(i.get("device_name")) for i in infos}),
@@ -198,7 +199,7 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
     cost = {n: np.concatenate([np.asarray(t.cost[n]) for _, t in tables]) for n in cost_names}
     shared = [  # one build's shards share these; pieces of other plans (under shards) do not
         k
-        for k in ("plan", "chunk_size", "stack_size")
+        for k in ("plan", "chunk_size", "stack_size", "cells_seed")
         if k in ref.provenance and all(t.provenance.get(k) == ref.provenance[k] for _, t in tables)
     ]
     prov = {

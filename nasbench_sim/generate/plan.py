@@ -108,5 +108,7 @@ def plan_chunks(
         "n_chunks": len(plan),
         "shard": [shard_i, shard_n],
         "trainer": trainer,
+        # a draw's seed (--cells-seed): with it a datasheet's rebuild command draws these cells
+        **({"cells_seed": int(cells_seed)} if isinstance(cells, (int, np.integer)) else {}),
     }
     return plan, mine, manifest

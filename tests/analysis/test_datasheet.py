@@ -221,3 +221,25 @@ def test_a_datasheet_beside_a_table_without_costs_removes_its_stale_cost_plot(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["LICENSE", "README.md", "accuracy_hist.png", "datasheet.json", "t.h5"]
     )
+
+
+def test_the_rebuild_command_draws_the_same_sampled_cells(tmp_path: Path) -> None:
+    """A build of a drawn sample records its --cells-seed, and the rebuild command carries
+    it (before, it said --cells N only, which draws other cells); pieces of other draws,
+    merged, get a note instead."""
+    pytest.importorskip("torch")
+    from nasbench_sim.generate import build_table, merge_tables, resolve_cells
+    from tests.tiny_protocol import TINY
+
+    kw = {"chunk_size": 3, "trainer": "reference"}  # trains cell by cell: pieces merge
+    a = build_table(TINY, tmp_path / "a.h5", cells=3, cells_seed=7, **kw)
+    text = write_datasheet(a, tmp_path / "da").read_text()
+    cmd = text.split("```bash\n")[1].split("\n```")[0]
+    args = build_parser().parse_args(shlex.split(cmd)[1:])
+    assert (args.cells, args.cells_seed) == ("3", 7) and "sampled cells" not in text
+    drawn = np.sort(resolve_cells(int(args.cells), args.cells_seed))
+    assert np.array_equal(drawn, read_table(a).arch_index)
+    b = build_table(TINY, tmp_path / "b.h5", cells=[42, 43, 44], **kw)
+    merged = merge_tables([a, b], tmp_path / "m.h5")
+    text = write_datasheet(merged, tmp_path / "dm").read_text()
+    assert "merges 2 pieces whose cells no single draw gives" in text
