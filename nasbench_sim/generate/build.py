@@ -356,21 +356,42 @@ def _train(
             commit(cid, result)
 
 
+def _differences(have: dict[str, Any], want: dict[str, Any]) -> list[str]:
+    """``key`` for each key whose values differ; ``key (field: started → asked, ...)`` where
+    both are mappings (the protocol, the numerics); the cells' list only by its length."""
+    out = []
+    for key in want:
+        old, new = have.get(key), want[key]
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            fields = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+            shown = ", ".join(f"{k}: {old.get(k, 'unset')} → {new.get(k, 'unset')}" for k in fields)
+            out.append(f"{key} ({shown})")
+        elif key == "cells" and isinstance(old, list) and isinstance(new, list):
+            n_old, n_new = len(old), len(new)
+            same_count = "cells (others, as many)"
+            out.append(f"cells ({n_old} → {n_new})" if n_old != n_new else same_count)
+        else:
+            out.append(f"{key} ({old} → {new})")
+    return out
+
+
 def _check_manifest(parts: Path, want: dict[str, Any], discard: str) -> None:
     have = read_manifest(parts)
-    diff = [k for k in want if have.get(k) != want[k]]
+    diff = _differences(have, want)
     if diff:
         started, asked = (
             recorded_grad_sum(have.get("numerics")),
             recorded_grad_sum(want.get("numerics")),
         )
         hint = ""
-        if "trainer" in diff:
+        if have.get("trainer") != want.get("trainer"):
             hint = f" (it was started with trainer {have.get('trainer')!r}: pass that trainer)"
         elif started != asked and started is not None and asked is not None:
             hint = f" (it was started with --grad-sum {started}, this call asks for {asked})"
         raise BuildError(
-            f"{parts} belongs to a different build (differs in: {', '.join(diff)}){hint}; "
+            f"{parts} belongs to a different build (started → asked: {'; '.join(diff)}){hint}; "
             "resume with the same protocol, cells, chunk size, shard, trainer and numerics, "
             f"or {discard}"
         )

@@ -182,10 +182,17 @@ def test_resume_rules(tmp_path: Path, tiny: Protocol) -> None:
     # ...but not with another protocol, cell list or chunk size
     build_table(tiny, tmp_path / "u.h5", cells=[1, 2], chunk_size=1, keep_parts=True)
     (tmp_path / "u.h5").unlink()
+    said = {  # the message names what differs, started → asked
+        "cells": "cells (others, as many)",
+        "chunk_size": "chunk_size (1 → 2)",
+        "seeds": "protocol (seeds: [0] → [4])",
+        "shard": "shard ([0, 1] → [1, 2])",
+    }
     for kw in ({"cells": [1, 3]}, {"chunk_size": 2}, {"seeds": [4]}, {"shard": "1/2"}):
         args = {"cells": [1, 2], "chunk_size": 1, **kw}
-        with pytest.raises(BuildError, match="different build"):
+        with pytest.raises(BuildError, match="different build") as err:
             build_table(tiny, tmp_path / "u.h5", resume=True, **args)  # type: ignore[arg-type]
+        assert said[next(iter(kw))] in str(err.value), str(err.value)
     manifest = json.loads((parts_dir(tmp_path / "u.h5") / "manifest.json").read_text())
     assert manifest["cells"] == [1, 2] and manifest["protocol"]["dataset"] == "digits"
     # an existing finished table is never overwritten by a fresh build
