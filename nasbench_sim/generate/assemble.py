@@ -175,11 +175,18 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         if not np.array_equal(t.seeds, ref.seeds):
             raise BuildError(f"{path}: seeds {t.seeds.tolist()} differ from {ref.seeds.tolist()}")
         if t.provenance.get("numerics") != ref.provenance.get("numerics"):
+            mine, theirs = t.provenance.get("numerics") or {}, ref.provenance.get("numerics") or {}
+            fields = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+            if "grad_sum" in fields:  # absent: autograd's order (built before the choice)
+                mine = {**mine, "grad_sum": recorded_grad_sum(mine)}
+                theirs = {**theirs, "grad_sum": recorded_grad_sum(theirs)}
+            shown = ", ".join(
+                f"{k} {mine.get(k, 'unset')} vs {theirs.get(k, 'unset')}" for k in fields
+            )
             raise BuildError(
-                f"{path}: trained with numerics {t.provenance.get('numerics')}, {ref_path} with "
-                f"{ref.provenance.get('numerics')}; tables trained with another trainer, "
-                "thread count, precision, device or torch build differ beyond rounding and "
-                "cannot be merged"
+                f"{path} and {ref_path} were trained with other numerics ({shown}); tables "
+                "trained with another trainer, gradient sum (--grad-sum), thread count, "
+                "precision, device or torch build differ beyond rounding and cannot be merged"
             )
         _check_groups(path, t.provenance, ref_path, ref.provenance)
         for i in t.arch_index.tolist():
@@ -293,9 +300,14 @@ def _check_groups(
             f"{_said(keys, theirs)}: with the "
             f"{trainer} trainer a cell's curves depend on the cells trained with it "
             '(docs/generator.md, "A cell\'s stack-mates"), so only pieces of one build '
-            "plan merge, and a piece must record its plan. A piece assembled by an older "
-            "version does not: merge its parts directory instead, if it was kept (assembled "
-            "again, it records them)."
+            "plan merge: build the pieces as shards of one build (--shard i/n)"
+            + (
+                ", or train them with --grad-sum ordered, whose pieces merge whatever their plan"
+                if trainer == "matmul_stacked"
+                else ""
+            )
+            + ". A piece must record its plan; one assembled by an older version does not: "
+            "merge its parts directory instead, if it was kept."
         )
 
 
