@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nasbench_sim.units import duration
+
 __all__ = ["readme_text"]
 
 _BUILD_KEYS = (
@@ -133,9 +135,9 @@ def _cpu_lines(prov: dict[str, Any]) -> list[str]:
     if not isinstance(cpu_s, (int, float)) or cpu_s <= 0:
         return []
     cores = (prov.get("hardware") or {}).get("cpu_count")
-    text = f"- CPU time of the training processes: {cpu_s / 3600:.2f} core-hours"
+    text = f"- CPU time of the training processes: {duration(cpu_s, 'core-')}"
     if isinstance(cores, int) and cores > 0:
-        text += f", {cpu_s / 3600 / cores:.2f} h on {cores} cores at full use"
+        text += f", {duration(cpu_s / cores)} on {cores} cores at full use"
     return [text + " (wall time depends on what else ran on the machine)"]
 
 

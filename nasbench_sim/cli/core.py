@@ -15,6 +15,7 @@ from nasbench_sim.bench import Benchmark, default_table_path
 from nasbench_sim.cli.args import TABLE_HELP, add_table_arg, positive_int
 from nasbench_sim.space import SPACES, NB101Cell, get_space
 from nasbench_sim.table import make_synthetic_table, write_table
+from nasbench_sim.units import duration
 
 __all__ = ["coverage_note", "register", "synthetic_banner"]
 
@@ -167,9 +168,10 @@ def _build_status(table: str | None, as_json: bool) -> dict[str, Any] | None:
         if projection is not None:
             p = projection
             print(
-                f"CPU: {p.cpu_h_done:.1f} core-hours so far; the whole shard projects to "
-                f"{p.cpu_h_total:.1f} core-hours at the rate measured so far (fit error "
-                f"{100 * p.fit_mape:.1f} %), {p.hours_left:.1f} h more on {p.cores} busy cores"
+                f"CPU: {duration(3600 * p.cpu_h_done, 'core-')} so far; the whole shard projects "
+                f"to {duration(3600 * p.cpu_h_total, 'core-')} at the rate measured so far (fit "
+                f"error {100 * p.fit_mape:.1f} %), {duration(3600 * p.hours_left)} more on "
+                f"{p.cores} busy cores"
             )
     return status
 

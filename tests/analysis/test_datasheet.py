@@ -69,7 +69,7 @@ def test_datasheet_of_a_generated_table(tmp_path: Path) -> None:
     assert set(data["plots"]) == {"accuracy_hist.png", "cost_pareto.png"}
     text = readme.read_text()
     assert "| n_seeds | 2 | >= 3 | FAIL |" in text and "NVIDIA H100" in text
-    assert "2.00 core-hours, 1.00 h on 2 cores at full use" in text
+    assert "2.0 core-hours, 60.0 minutes on 2 cores at full use" in text
     assert f"mean of 2 seeds (Spearman-Brown) is {r * 2 / (1 + r):.4g}" in text
     # the README's rebuild command trains the same protocol
     cmd = text.split("```bash\n")[1].split("\n```")[0]

@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "nasbench_sim.atomic",
         "nasbench_sim.registry",
         "nasbench_sim._version",
+        "nasbench_sim.units",
     ),
     ("nasbench_sim.space",),
     ("nasbench_sim.table",),

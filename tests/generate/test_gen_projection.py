@@ -11,6 +11,7 @@ import pytest
 from nasbench_sim.generate import Protocol, build_table, parts_dir
 from nasbench_sim.generate.chunks import chunk_path, read_chunk
 from nasbench_sim.generate.projection import MIN_CHUNKS, project_build
+from nasbench_sim.units import duration
 
 CELLS = [0, 7, 55, 1234, 3001, 5555, 9000, 12000, 14000]
 
@@ -46,7 +47,7 @@ def test_committed_chunks_are_counted_and_the_rest_projected(
     assert main(["info", "--table", str(parts)]) == 0
     out = capsys.readouterr().out
     assert "BUILD IN PROGRESS" in out and "7 of 9 chunks" in out
-    assert f"CPU: {part.cpu_h_done:.1f} core-hours so far" in out
+    assert f"CPU: {duration(3600 * part.cpu_h_done, 'core-')} so far" in out
     assert re.search(r"^ *created: not yet$", out, re.M)  # no table written yet
 
 
