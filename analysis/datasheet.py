@@ -90,7 +90,8 @@ def fronts_figure_of_costs(fronts: dict[str, ExactFront], title: str) -> Figure:
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for ax, front in zip(axes.flat, fronts.values(), strict=False):
         front_axes(ax, front, 1, 0)
-        ax.set_title(f"{front.front_rows.size} cells on the front", fontsize=8)
+        n_front = front.front_rows.size
+        ax.set_title(f"{n_front} cell{'s' * (n_front != 1)} on the front", fontsize=8)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     handles, labels = axes[0][0].get_legend_handles_labels()

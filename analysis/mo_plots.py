@@ -60,6 +60,11 @@ def front_axes(
     if span.size and span.min() > 0 and span.max() > 10 * span.min():  # a decade or more
         ax.set_xscale("log")
         log_ticks(ax.xaxis, float(span.min()), float(span.max()))
+    else:  # large counts (FLOPs) in few short labels, the power of ten beside the axis
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-4, 5), useMathText=True)
     xlabel = objs[x].label
     if ax.get_xscale() == "log":
         xlabel = xlabel[:-1] + ", log scale)" if xlabel.endswith(")") else xlabel + " (log scale)"
