@@ -87,7 +87,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=_datasheet)
 
-    p = sub.add_parser("query", help="look up one architecture")
+    p = sub.add_parser(
+        "query",
+        help="look up one architecture",
+        description="What a search sees of one architecture at a budget: training and "
+        "validation metrics and costs. Test metrics are withheld, as from a search; --test "
+        "adds them (the analysis path: the held-out split, never for choosing a cell).",
+    )
     p.add_argument(
         "arch",
         help="an index into the table's space (NAS-Bench-201: 0..15624), or a cell string "
@@ -113,6 +119,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the repeat trained with this seed (see `info`'s seeds)",
     )
     p.add_argument("--run-seed", type=int, default=0, help="run seed of the repeat draw")
+    p.add_argument(
+        "--test", action="store_true",
+        help="also print the held-out test loss and accuracy (of the same repeat; the mean "
+        "over repeats with --repeat mean), for analysis, never for a search",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_query)
 
@@ -292,6 +303,10 @@ def _query(args: argparse.Namespace) -> int:
         "flops": result.flops,
         "latency_s": result.latency,
     }
+    if args.test:
+        repeat = "mean" if result.repeat < 0 else result.repeat  # -1: the mean over repeats
+        test = bench.test_result(result.arch, result.epoch, repeat)
+        out.update(test_loss=test.test_loss, test_acc=test.test_acc)
     if args.json:
         print(
             json.dumps(

@@ -151,3 +151,18 @@ def test_query_seed_is_the_deprecated_name_of_repeat(capsys: pytest.CaptureFixtu
     assert "--seed is deprecated: it picks the k-th stored repeat" in got.err
     assert main(["query", "5", "--table", "synthetic", "--seed", "1", "--repeat", "0"]) == 2
     assert "give --repeat only" in capsys.readouterr().err
+
+
+def test_query_withholds_test_metrics_unless_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    """As a search sees it, without test metrics; --test adds those of the same repeat (or the
+    repeat mean), equal to the analysis path's."""
+    import nasbench_sim
+
+    assert main(["query", "5", "--table", "synthetic", "--repeat", "1", "--json"]) == 0
+    assert "test_acc" not in json.loads(capsys.readouterr().out)
+    bench = nasbench_sim.open("synthetic")
+    for repeat, want in (("1", 1), ("mean", "mean")):
+        assert main(["query", "5", "--table", "synthetic", "--repeat", repeat, "--test",
+                     "--json"]) == 0  # fmt: skip
+        got = json.loads(capsys.readouterr().out)
+        assert got["test_acc"] == bench.test_result(5, repeat=want).test_acc  # type: ignore[arg-type]
