@@ -118,10 +118,10 @@ def _final_dots(
     jitter = rng.uniform(-0.18, 0.18, size=d.shape)
     zero = (d == 0.0) & ~none
     plain = ~zero & ~none
-    ax.scatter(d[plain], p + jitter[plain], s=6, color=color, alpha=0.55, lw=0)
+    dots = {"s": 9, "color": color, "edgecolors": "black", "linewidths": 0.4, "zorder": 3}
+    ax.scatter(d[plain], p + jitter[plain], alpha=0.8, **dots)  # above the box, as the zeros
     strip = -0.5 * margin + rng.uniform(-0.3, 0.3, size=int(zero.sum())) * margin
-    ax.scatter(strip, p + jitter[zero], s=9, color=color, edgecolors="black", linewidths=0.4,
-               zorder=3)  # fmt: skip
+    ax.scatter(strip, p + jitter[zero], **dots)
     ax.scatter(d[none], p + jitter[none], marker="x", s=16, color=color, lw=0.9, zorder=3)
     if d.size:
         ax.scatter([d.mean()], [p], marker="D", s=28, color="black", zorder=4)

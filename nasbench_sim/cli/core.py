@@ -304,8 +304,10 @@ def _query(args: argparse.Namespace) -> int:
         "latency_s": result.latency,
     }
     if args.test:
-        repeat = "mean" if result.repeat < 0 else result.repeat  # -1: the mean over repeats
-        test = bench.test_result(result.arch, result.epoch, repeat)
+        if result.repeat < 0:  # -1: the mean over repeats
+            test = bench.test_result(result.arch, result.epoch, "mean")
+        else:
+            test = bench.test_result(result.arch, result.epoch, result.repeat)
         out.update(test_loss=test.test_loss, test_acc=test.test_acc)
     if args.json:
         print(
