@@ -79,7 +79,8 @@ def _draw_curve(
     start: float | None = None,
 ) -> tuple[float | None, tuple[float, float] | None]:
     """One strategy's mean line and CI band; returns the lower end of the drawn band and, on
-    the results axis, where the longest run ends ``(x, mean final regret)``. ``start``: the x
+    the results axis where the longest run ends, on the time axis where the line ends:
+    ``(x, mean final regret)``. ``start``: the x
     from which every run has a result (the mean at each x is then over the runs whose regret
     is known there); ``None``: the first x at which no run's regret is NaN."""
     color, band_alpha, name = style
@@ -106,21 +107,28 @@ def _draw_curve(
     end = None
     if queries and longest > 0 and np.isfinite(mean[longest - 1]):
         end = (float(xs[longest - 1]), float(mean[longest - 1]))
+    elif not queries and np.isfinite(mean).any():  # the time axis: the line's last point
+        last = int(np.flatnonzero(np.isfinite(mean))[-1])
+        end = (float(xs[last]), float(mean[last]))
     low = float(np.nanmin(mean - np.nan_to_num(half))) if np.isfinite(mean).any() else None
     return low, end
 
 
-def _end_marks(ax: Any, ends: Sequence[tuple[float, float, Any]], floor: float) -> None:
-    """A dot at each line's mean final regret; a triangle on the axis floor for a mean of 0,
-    which a log axis cannot show."""
+def _end_marks(
+    ax: Any, ends: Sequence[tuple[float, float, Any]], floor: float, dots: bool = True
+) -> None:
+    """A dot at each line's mean final regret (``dots``); a triangle on the axis floor for a
+    mean of 0, which a log axis cannot show."""
     zero = False
     for x, y, color in ends:
         if y > floor:
-            ax.plot(x, y, "o", color=color, ms=3.5)
+            if dots:
+                ax.plot(x, y, "o", color=color, ms=3.5)
         else:
             ax.plot(x, floor, "v", color=color, ms=5, clip_on=False)
             zero = True
-    ax.plot([], [], "o", color="0.35", ms=3.5, label="all runs ended: mean final regret")
+    if dots:
+        ax.plot([], [], "o", color="0.35", ms=3.5, label="all runs ended: mean final regret")
     if zero:
         ax.plot([], [], "v", color="0.35", ms=5, label="mean final regret 0 (every run optimal)")
 
@@ -158,7 +166,8 @@ def anytime_figure(
 
     On the results axis runs have different lengths: a run that has ended keeps its final
     regret (as ``summary.csv`` scores it), each line turns dashed where the shortest of its
-    runs ended, and a dot at the end of the longest marks the mean final regret of all runs.
+    runs ended, and a dot at the end of the longest marks the mean final regret of all runs (a
+    triangle on the floor where it is 0, on the time axis too).
 
     Args:
         curves: strategy → regret array ``(n_seeds, len(times))`` (see
@@ -207,8 +216,7 @@ def anytime_figure(
     positive = [v for v in lows if v > 0]
     floor = max(min(positive) * 0.7, 1e-4) if positive else 1e-4
     ax.set_ylim(bottom=floor)
-    if queries:
-        _end_marks(ax, ends, floor)
+    _end_marks(ax, ends, floor, dots=queries)  # time: every line runs to the end, zeros marked
     log_y_ticks(ax, floor, max(highs, default=1.0))
     span = times[times > 0] / scale
     if span.size:  # no minor labels (``2×10⁻¹``) on a short axis
