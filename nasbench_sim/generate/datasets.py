@@ -90,6 +90,23 @@ def dataset_for(
     )
 
 
+def _check_subsets(
+    name: str, train: int | None, evals: int | None, n_train: int, n_eval: int
+) -> None:
+    """A subset larger than its split would be recorded in the protocol but not used."""
+    more = " (mnist1d generates more: data_sizes, --data-sizes)" if name == "mnist1d" else ""
+    if train is not None and train > n_train:
+        raise DatasetError(
+            f"train_subset {train} exceeds the {n_train} training samples of {name}; give at "
+            f"most {n_train}{more}"
+        )
+    if evals is not None and evals > n_eval:
+        raise DatasetError(
+            f"eval_subset {evals} exceeds the {n_eval} samples of {name}'s smaller evaluation "
+            f"split (validation or test); give at most {n_eval}{more}"
+        )
+
+
 def load_dataset(
     name: str,
     *,
@@ -134,6 +151,7 @@ def load_dataset(
     else:
         arrays = _torchvision(name, seed, data_dir)
     xtr, ytr, xva, yva, xte, yte = arrays
+    _check_subsets(name, train_subset, eval_subset, len(ytr), min(len(yva), len(yte)))
     if train_subset is not None:
         xtr, ytr = xtr[:train_subset], ytr[:train_subset]
     if eval_subset is not None:

@@ -192,3 +192,15 @@ def test_torchvision_datasets_are_split_and_laid_out_channels_first(
     assert not torch.equal(ds.valid_y, other.valid_y)  # the split follows the seed
     fm = load_dataset("fashion_mnist", seed=0, device="cpu", data_dir=tmp_path, eval_subset=50)
     assert fm.input_shape == (1, 28, 28) and fm.sizes["test"] == 50
+
+
+def test_a_subset_larger_than_its_split_is_refused() -> None:
+    """Recorded in the protocol but not used, it would misdescribe the table."""
+    from nasbench_sim.generate import DatasetError, load_dataset
+
+    with pytest.raises(DatasetError, match=r"train_subset 4000 exceeds the 3000 training"):
+        load_dataset("mnist1d", seed=0, device="cpu", train_subset=4000)
+    with pytest.raises(DatasetError, match=r"eval_subset 2000 exceeds the 1000 samples"):
+        load_dataset("mnist1d", seed=0, device="cpu", eval_subset=2000)
+    ds = load_dataset("mnist1d", seed=0, device="cpu", train_subset=4000, sizes=(4000, 50, 50))
+    assert ds.sizes["train"] == 4000
