@@ -209,11 +209,13 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         for k in ("plan", "chunk_size", "stack_size", "cells_seed")
         if k in ref.provenance and all(t.provenance.get(k) == ref.provenance[k] for _, t in tables)
     ]
+    provs = [t.provenance for _, t in tables]
     prov = {
         "generator": "nasbench_sim.generate (merge)",
         "merged_from": [str(p) for p, _ in tables],
-        "shards": [dict(t.provenance) for _, t in tables],
+        "shards": [dict(p) for p in provs],
         "numerics": ref.provenance.get("numerics"),
+        **_union(provs),
         **{k: ref.provenance[k] for k in shared},
         "cpu_s": float(sum(float(t.provenance.get("cpu_s", 0.0)) for _, t in tables)),
         "train_wall_s": float(sum(float(t.provenance.get("train_wall_s", 0.0)) for _, t in tables)),
@@ -309,6 +311,24 @@ def _check_groups(
             + ". A piece must record its plan; one assembled by an older version does not: "
             "merge its parts directory instead, if it was kept."
         )
+
+
+def _union(provs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the pieces' builds ran on, for the merged table's datasheet: the trainer, devices
+    and hosts of all, and their hardware and training software (one value when all agree, else
+    the list of distinct ones)."""
+    out: dict[str, Any] = {}
+    if provs and all("trainer" in p for p in provs):
+        out["trainer"] = provs[0]["trainer"]  # one numerics: one trainer
+    for key in ("devices", "hosts"):
+        if any(key in p for p in provs):
+            out[key] = sorted({str(v) for p in provs for v in p.get(key, [])})
+    for key in ("hardware", "software"):
+        seen = [p[key] for p in provs if key in p]
+        distinct = [v for i, v in enumerate(seen) if v not in seen[:i]]
+        if distinct:
+            out[key] = distinct[0] if len(distinct) == 1 else distinct
+    return out
 
 
 def _said(keys: Sequence[str], values: Sequence[Any]) -> str:

@@ -94,6 +94,10 @@ def test_shards_merge_to_the_full_build(tmp_path: Path, tiny: Protocol) -> None:
     _assert_same_training(full, merged)
     assert merged.protocol == full.protocol
     assert merged.provenance["merged_from"] == [str(s) for s in shards[::-1]]
+    # what the pieces ran on, for the datasheet: the trainer, devices, hosts, software
+    prov = merged.provenance
+    assert prov["trainer"] == "batched" and prov["devices"] == full.provenance["devices"]
+    assert prov["hosts"] == full.provenance["hosts"] and "torch" in prov["software"]
     assert np.isfinite(merged.cost["train_time_s"]).all()
     # overlapping shards, or shards of different protocols, are refused
     with pytest.raises(BuildError, match="in both"):
