@@ -47,6 +47,7 @@ __all__ = [
     "compare",
     "comparison_figures",
     "format_summary",
+    "identical_strategies",
     "regret_landscape",
     "sanity_check",
     "write_comparison",
@@ -227,6 +228,25 @@ def sanity_check(summary: pd.DataFrame) -> tuple[bool, str] | None:
         )
     )
     return ok, text
+
+
+def identical_strategies(runs: pd.DataFrame) -> list[list[str]]:
+    """Groups of strategies whose runs made the same queries (cells and budgets, in the same
+    order) seed by seed: their curves coincide, and the plots show only the one drawn last
+    (e.g. Hyperband on a table whose budgets leave it no early stopping is random search).
+
+    Example:
+        >>> runs = pd.DataFrame({"strategy": ["a", "b", "c"], "seed": 0, "index": [5, 5, 6],
+        ...                      "epoch": 12})
+        >>> identical_strategies(runs)
+        [['a', 'b']]
+    """
+    groups: dict[bytes, list[str]] = {}
+    for name, g in runs.groupby("strategy", sort=False, observed=True):
+        g = g.sort_values("seed", kind="stable")  # each seed's queries stay in finish order
+        key = np.ascontiguousarray(g[["seed", "index", "epoch"]].to_numpy(np.int64)).tobytes()
+        groups.setdefault(key, []).append(str(name))
+    return [names for names in groups.values() if len(names) > 1]
 
 
 def regret_landscape(bench: Benchmark) -> str:

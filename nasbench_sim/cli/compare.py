@@ -189,10 +189,12 @@ def _compare(args: argparse.Namespace) -> int:
         OUTPUT_FILES,
         compare,
         format_summary,
+        identical_strategies,
         regret_landscape,
         sanity_check,
         write_comparison,
     )
+    from analysis.plots import label
 
     s = _setup(args, OUTPUT_FILES)
     bench, names = s["bench"], s["selection"].names
@@ -233,6 +235,11 @@ def _compare(args: argparse.Namespace) -> int:
     files = write_comparison(comp, args.out)
     print()
     print(format_summary(comp.summary))
+    for same in identical_strategies(comp.replays.runs):
+        print(
+            f"\nnote: {' and '.join(label(n) for n in same)} made the same queries in every "
+            "seed: their lines coincide in the plots"
+        )
     check = sanity_check(comp.summary)
     if check is not None:
         print(f"\nsanity check ({'PASS' if check[0] else 'not met'}): {check[1]}")
