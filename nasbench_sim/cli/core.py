@@ -87,6 +87,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=_datasheet)
 
+    _register_query(sub)
+
+    p = sub.add_parser(
+        "synthetic", help="write a clearly labelled SYNTHETIC table (for tests and demos)"
+    )
+    p.add_argument("--out", required=True, help="output .h5 path")
+    p.add_argument("--seed", type=int, default=0, help="seed of the landscape and the noise")
+    p.add_argument("--seeds", type=positive_int, default=3, help="repeats per cell")
+    p.add_argument("--epochs", type=positive_int, default=20, help="epochs per learning curve")
+    p.add_argument(
+        "--cells",
+        default="classes",
+        help="'classes' (one row per equivalence class), 'all' (15,625 rows) or a number N "
+        "of class representatives (a partial table)",
+    )
+    p.set_defaults(func=_synthetic)
+
+
+def _register_query(sub: argparse._SubParsersAction) -> None:
+    """The `query` command (its own function: `register` stays short)."""
     p = sub.add_parser(
         "query",
         help="look up one architecture",
@@ -126,21 +146,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_query)
-
-    p = sub.add_parser(
-        "synthetic", help="write a clearly labelled SYNTHETIC table (for tests and demos)"
-    )
-    p.add_argument("--out", required=True, help="output .h5 path")
-    p.add_argument("--seed", type=int, default=0, help="seed of the landscape and the noise")
-    p.add_argument("--seeds", type=positive_int, default=3, help="repeats per cell")
-    p.add_argument("--epochs", type=positive_int, default=20, help="epochs per learning curve")
-    p.add_argument(
-        "--cells",
-        default="classes",
-        help="'classes' (one row per equivalence class), 'all' (15,625 rows) or a number N "
-        "of class representatives (a partial table)",
-    )
-    p.set_defaults(func=_synthetic)
 
 
 def _space(args: argparse.Namespace) -> int:
