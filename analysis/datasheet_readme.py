@@ -145,7 +145,7 @@ def _same_numbers(numerics: dict[str, Any], rebuild: dict[str, Any]) -> str:
     """What retraining needs for the same bits: the numerics, and the chunks for a trainer
     that trains cells together."""
     needs = ", ".join(f"{k} {v}" for k, v in sorted(numerics.items()))
-    differ = "another trainer, thread count, device, torch or CPU capability"
+    differ = "another trainer, gradient sum, thread count, device, torch or CPU capability"
     chunks = ""
     if rebuild.get("grouped"):
         chunks = (
