@@ -300,3 +300,20 @@ def test_merge_errors(tmp_path: Path) -> None:
     (tmp_path / "p").mkdir()
     with pytest.raises(BuildError, match="manifest"):
         merge_tables([tmp_path / "p"], tmp_path / "m.h5")
+
+
+def test_a_draw_started_before_builds_recorded_its_seed_resumes(
+    tmp_path: Path, tiny: Protocol
+) -> None:
+    """A build of a drawn sample whose manifest predates ``cells_seed`` resumes (its cell
+    list decides); a new one records the seed in the manifest and the table."""
+    out = tmp_path / "t.h5"
+    build_table(tiny, out, cells=2, cells_seed=5, chunk_size=1, keep_parts=True)
+    manifest_path = parts_dir(out) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["cells_seed"] == 5 and read_table(out).provenance["cells_seed"] == 5
+    del manifest["cells_seed"]  # as an older version wrote it
+    manifest_path.write_text(json.dumps(manifest))
+    out.unlink()
+    t = read_table(build_table(tiny, out, cells=2, cells_seed=5, chunk_size=1, resume=True))
+    assert t.n_cells == 2 and "cells_seed" not in t.provenance
