@@ -134,7 +134,8 @@ def _cpu_lines(prov: dict[str, Any]) -> list[str]:
     cpu_s = prov.get("cpu_s")
     if not isinstance(cpu_s, (int, float)) or cpu_s <= 0:
         return []
-    cores = (prov.get("hardware") or {}).get("cpu_count")
+    hardware = prov.get("hardware")  # a merge of pieces from several machines: a list
+    cores = hardware.get("cpu_count") if isinstance(hardware, dict) else None
     text = f"- CPU time of the training processes: {duration(cpu_s, 'core-')}"
     if isinstance(cores, int) and cores > 0:
         text += f", {duration(cpu_s / cores)} on {cores} cores at full use"
