@@ -24,17 +24,16 @@ to rounding (float64: ~1e-12; see ``tests/generate/test_gen_equivalence.py``). O
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
 from nasbench_sim.generate.errors import GenerateError
+from nasbench_sim.generate.fan_out import OUT_EDGES, node_inputs
 from nasbench_sim.generate.model import NB201Cell, NB201Network, ReLUConvBN, ResBlock, Zero
-from nasbench_sim.space import EDGES
 
-__all__ = ["OUT_EDGES", "MatmulNetwork", "batch_norm", "conv", "edge_inputs", "pool2", "pool3"]
+__all__ = ["MatmulNetwork", "batch_norm", "conv", "pool2", "pool3"]
 
 
 def _taps(length: int, kernel: int, stride: int) -> tuple[int, list[tuple[slice, slice]]]:
@@ -225,42 +224,6 @@ class _AvgPool3(torch.autograd.Function):
         return gx, None
 
 
-class _FanOut(torch.autograd.Function):
-    """``n`` views of ``x`` whose gradients are added in view order (a view no op reads gets
-    a zero gradient: autograd materialises it)."""
-
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, n: int) -> tuple[torch.Tensor, ...]:
-        return tuple(x.view_as(x) for _ in range(n))  # views: no copy (none is written to)
-
-    @staticmethod
-    def backward(ctx: Any, *grads: torch.Tensor) -> tuple[torch.Tensor, None]:
-        total = grads[0]
-        for g in grads[1:]:
-            total = total + g
-        return total, None
-
-
-OUT_EDGES: tuple[tuple[int, ...], ...] = tuple(
-    tuple(k for k, (src, _) in enumerate(EDGES) if src == node) for node in range(3)
-)
-"""The edges (indices into :data:`~nasbench_sim.space.EDGES`) leaving cell nodes 0, 1, 2."""
-
-
-def edge_inputs(node: torch.Tensor, edges: Sequence[int], ordered: bool) -> dict[int, torch.Tensor]:
-    """What each of ``edges`` (the live edges leaving one cell node, in edge order) reads.
-
-    ``ordered``: each edge reads its own copy of ``node``, and the node's gradient is the sum
-    of the edges' gradients in edge order, whatever order autograd runs them in. Otherwise
-    every edge reads ``node`` itself and autograd adds their gradients in the order it runs
-    them, which follows the graph: in a stack of models grouped by op, the grouping
-    (docs/generator.md, "A cell's stack-mates").
-    """
-    if ordered and len(edges) > 1:
-        return dict(zip(edges, _FanOut.apply(node, len(edges)), strict=True))
-    return dict.fromkeys(edges, node)
-
-
 def conv(x: torch.Tensor, weight: torch.Tensor, stride: int) -> torch.Tensor:
     """Convolution (padding ``k // 2``, no bias) as one matrix product per model: ``x (C_in,
     B, L)`` with ``weight (C_out, C_in, k)``, or M models at once (see :class:`_Conv`)."""
@@ -318,7 +281,8 @@ class MatmulNetwork(nn.Module):
 
     The wrapped network's parameters and BatchNorm buffers are used and updated in place, so
     ``MatmulNetwork(net).parameters()`` are ``net``'s, in ``net``'s order. ``ordered_grads``
-    (default): add the gradients meeting at a cell node in edge order (:func:`edge_inputs`),
+    (default): add the gradients meeting at a cell node in edge order
+    (:func:`~nasbench_sim.generate.fan_out.node_inputs`),
     as the stacked network does with it; ``False``: autograd's order (tables built before
     :mod:`~nasbench_sim.generate.grad_sum` existed). ``forward`` takes
     and returns what ``net`` does: ``(batch, channels, length)`` in, logits out.
@@ -384,8 +348,8 @@ class MatmulNetwork(nn.Module):
             acc: torch.Tensor | None = None
             for source in range(target):
                 if k == OUT_EDGES[source][0]:  # the node is complete: split it to its edges
-                    live = [e for e in OUT_EDGES[source] if not isinstance(cell.edges[e], Zero)]
-                    inputs.update(edge_inputs(nodes[source], live, self.ordered_grads))
+                    live = lambda e: not isinstance(cell.edges[e], Zero)  # noqa: E731
+                    inputs.update(node_inputs(nodes[source], source, live, self.ordered_grads))
                 y = self._edge(inputs[k], cell.edges[k]) if k in inputs else None
                 k += 1
                 if y is not None:

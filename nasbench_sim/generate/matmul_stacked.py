@@ -42,11 +42,10 @@ import torch
 from torch import nn
 
 from nasbench_sim.generate.errors import GenerateError
+from nasbench_sim.generate.fan_out import OUT_EDGES, node_inputs
 from nasbench_sim.generate.matmul_model import (
-    OUT_EDGES,
     batch_norm,
     conv,
-    edge_inputs,
     pool2,
     pool3,
 )
@@ -292,8 +291,8 @@ class _Cell(nn.Module):
             owned = False
             for source in range(target):
                 if k == OUT_EDGES[source][0]:  # the node is complete: split it to its edges
-                    live = [e for e in OUT_EDGES[source] if self.routes[e].ops]
-                    inputs.update(edge_inputs(nodes[source], live, self.ordered_grads))
+                    live = lambda e: bool(self.routes[e].ops)  # noqa: E731
+                    inputs.update(node_inputs(nodes[source], source, live, self.ordered_grads))
                 if k in inputs:
                     acc, owned = self._edge(k, inputs[k], acc, owned)
                 k += 1
@@ -317,7 +316,7 @@ class StackedMatmulNetwork(nn.Module):
     (:meth:`export` copies the trained state back). ``ordered_grads`` (default; ``False``:
     autograd's order, as tables built before it): add the gradients meeting at a cell node
     in edge order
-    (:func:`~nasbench_sim.generate.matmul_model.edge_inputs`). ``forward(x)`` takes
+    (:func:`~nasbench_sim.generate.fan_out.node_inputs`). ``forward(x)`` takes
     ``(batch, channels, length)`` and returns logits ``(batch, M, classes)``: model ``m``'s
     logits are those of the ``m``-th network.
 
