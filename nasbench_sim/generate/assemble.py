@@ -21,7 +21,7 @@ from nasbench_sim.generate.timing_model import fit_timing_model
 from nasbench_sim.table import METRICS, TableData, read_table, write_table
 from nasbench_sim.table.io import software_versions
 
-__all__ = ["assemble_parts", "depends_on_chunk", "merge_tables"]
+__all__ = ["assemble_parts", "changed_fields", "depends_on_chunk", "merge_tables"]
 
 MEASURED = "train_time_measured_s"
 
@@ -176,13 +176,10 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
             raise BuildError(f"{path}: seeds {t.seeds.tolist()} differ from {ref.seeds.tolist()}")
         if t.provenance.get("numerics") != ref.provenance.get("numerics"):
             mine, theirs = t.provenance.get("numerics") or {}, ref.provenance.get("numerics") or {}
-            fields = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
-            if "grad_sum" in fields:  # absent: autograd's order (built before the choice)
+            if mine.get("grad_sum") != theirs.get("grad_sum"):  # absent: autograd's order
                 mine = {**mine, "grad_sum": recorded_grad_sum(mine)}
                 theirs = {**theirs, "grad_sum": recorded_grad_sum(theirs)}
-            shown = ", ".join(
-                f"{k} {mine.get(k, 'unset')} vs {theirs.get(k, 'unset')}" for k in fields
-            )
+            shown = ", ".join(changed_fields(mine, theirs, " vs "))
             raise BuildError(
                 f"{path} and {ref_path} were trained with other numerics ({shown}); tables "
                 "trained with another trainer, gradient sum (--grad-sum), thread count, "
@@ -251,6 +248,17 @@ def depends_on_chunk(numerics: Mapping[str, Any] | None) -> bool:
     """
     trainer = numerics.get("trainer") if isinstance(numerics, Mapping) else None
     return trainer in GROUPED_TRAINERS and recorded_grad_sum(numerics) != "ordered"
+
+
+def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any], sep: str) -> list[str]:
+    """``"key: old{sep}new"`` for each key whose values differ (``unset`` where absent).
+
+    Example:
+        >>> changed_fields({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4}, " → ")
+        ['b: 2 → 3', 'c: unset → 4']
+    """
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return [f"{k}: {old.get(k, 'unset')}{sep}{new.get(k, 'unset')}" for k in keys]
 
 
 def plan_digest(cells: Sequence[int], chunk_size: int) -> str:

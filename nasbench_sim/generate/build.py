@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.checks import require_int
-from nasbench_sim.generate.assemble import assemble_parts
+from nasbench_sim.generate.assemble import assemble_parts, changed_fields
 from nasbench_sim.generate.chunks import (
     ChunkResult,
     chunk_path,
@@ -365,9 +365,7 @@ def _differences(have: dict[str, Any], want: dict[str, Any]) -> list[str]:
         if old == new or (key == "cells_seed" and key not in have):  # older manifests: the
             continue  # cell list, compared too, is what the draw gave
         if isinstance(old, dict) and isinstance(new, dict):
-            fields = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-            shown = ", ".join(f"{k}: {old.get(k, 'unset')} → {new.get(k, 'unset')}" for k in fields)
-            out.append(f"{key} ({shown})")
+            out.append(f"{key} ({', '.join(changed_fields(old, new, ' → '))})")
         elif key == "cells" and isinstance(old, list) and isinstance(new, list):
             n_old, n_new = len(old), len(new)
             same_count = "cells (others, as many)"

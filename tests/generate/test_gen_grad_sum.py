@@ -83,7 +83,7 @@ def test_ordered_pieces_of_other_plans_merge_into_the_same_numbers(tmp_path: Pat
     ):
         merge_tables([c, d], tmp_path / "bad.h5")
     # ... and the two orders' pieces never merge (their numerics differ)
-    with pytest.raises(BuildError, match=r"other numerics \(grad_sum autograd vs ordered\)"):
+    with pytest.raises(BuildError, match=r"other numerics \(grad_sum: autograd vs ordered\)"):
         merge_tables([a, d], tmp_path / "bad2.h5")
 
 
