@@ -150,27 +150,39 @@ def _plots(
     return names
 
 
-def _cells_arg(bench: TabularBenchmark) -> tuple[str, str]:
-    """The ``--cells`` value that selects the table's rows, and a note when none does."""
+def _cells_arg(bench: TabularBenchmark) -> tuple[str, int | None, str]:
+    """The ``--cells`` value and, for a draw, the ``--cells-seed`` that select the table's
+    rows, and a note when none does."""
     rows = np.asarray(bench.table.arch_index)
     if rows.size == bench.space.size:
-        return "all", ""
+        return "all", None, ""
     reps = np.sort(bench.space.representatives())
     if rows.size == reps.size and np.array_equal(np.sort(rows), reps):
-        return "classes", ""
+        return "classes", None, ""
     prov = bench.table.provenance
     seed = prov.get("cells_seed")
-    if is_int(seed):  # a build's draw (shards of one build share it): _rebuild adds the seed
-        return str(rows.size), ""
-    if prov.get("merged_from"):
-        return str(rows.size), (
+    if is_int(seed):  # a build's draw, if its rows are the whole draw (not one shard of it)
+        from nasbench_sim.generate.plan import resolve_cells
+
+        if np.array_equal(np.sort(resolve_cells(int(rows.size), int(seed))), np.sort(rows)):
+            return str(rows.size), int(seed), ""
+    if is_int(seed) and not prov.get("merged_from"):
+        note = (
+            f"The table holds {rows.size} cells of a draw with `--cells-seed {seed}`, not the "
+            "whole draw (one shard of a build?): rebuild with that build's `--cells` and `--shard`"
+        )
+    elif prov.get("merged_from"):
+        note = (
             f"The table merges {len(prov['merged_from'])} pieces whose cells no single draw "
             "gives: rebuild each piece (their provenance is under `shards`) and merge them"
         )
-    return str(rows.size), (
-        f"The table holds {rows.size} sampled cells: `--cells {rows.size}` draws that many class "
-        "representatives with `--cells-seed`, which this table does not record (0 by default)"
-    )
+    else:
+        note = (
+            f"The table holds {rows.size} sampled cells: `--cells {rows.size}` draws that many "
+            "class representatives with `--cells-seed`, which this table does not record (0 by "
+            "default)"
+        )
+    return str(rows.size), None, note
 
 
 def write_datasheet(
@@ -283,7 +295,7 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
     from nasbench_sim.generate.errors import GenerateError
     from nasbench_sim.generate.protocol import Protocol, build_command
 
-    cells, cells_note = _cells_arg(bench)
+    cells, cells_seed, cells_note = _cells_arg(bench)
     command = ""
     rest: dict[str, Any] = {}
     if bench.table.protocol and "generator" not in bench.table.protocol:
@@ -297,8 +309,8 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
 
     numerics = bench.table.provenance.get("numerics")
     chunk_size = bench.table.provenance.get("chunk_size")
-    if command and cells.isdigit() and is_int(bench.table.provenance.get("cells_seed")):
-        command += f" --cells-seed {bench.table.provenance['cells_seed']}"
+    if command and cells_seed is not None:
+        command += f" --cells-seed {cells_seed}"
     if command and is_int(chunk_size):
         command += f" --chunk-size {chunk_size}"
     grouped = bool(command) and depends_on_chunk(numerics)

@@ -239,6 +239,9 @@ def test_the_rebuild_command_draws_the_same_sampled_cells(tmp_path: Path) -> Non
     assert (args.cells, args.cells_seed) == ("3", 7) and "sampled cells" not in text
     drawn = np.sort(resolve_cells(int(args.cells), args.cells_seed))
     assert np.array_equal(drawn, read_table(a).arch_index)
+    shard = build_table(TINY, tmp_path / "s.h5", cells=4, cells_seed=7, shard="0/2", **kw)
+    text = write_datasheet(shard, tmp_path / "ds").read_text()  # half a draw: no --cells-seed
+    assert "--cells-seed 7`, not the whole draw" in text and "--cells-seed 7 " not in text
     b = build_table(TINY, tmp_path / "b.h5", cells=[42, 43, 44], **kw)
     merged = merge_tables([a, b], tmp_path / "m.h5")
     text = write_datasheet(merged, tmp_path / "dm").read_text()
