@@ -121,9 +121,9 @@ def _end_marks(
     mean of 0, which a log axis cannot show."""
     zero = False
     for x, y, color in ends:
-        if y > floor:
+        if y > 0:  # below the floor but not 0: a dot on the floor, never "every run optimal"
             if dots:
-                ax.plot(x, y, "o", color=color, ms=3.5)
+                ax.plot(x, max(y, floor), "o", color=color, ms=3.5, clip_on=False)
         else:
             ax.plot(x, floor, "v", color=color, ms=5, clip_on=False)
             zero = True
