@@ -205,14 +205,17 @@ def _cells(text: str) -> str | int:
 
 
 class _Bar:
-    """Turns :class:`BuildProgress` events into a tqdm bar (cells/s, model-steps/s, ETA)."""
+    """Turns :class:`BuildProgress` events into a tqdm bar (cells/s, model-steps/s, ETA).
+
+    The bar counts the shard's cells; on a resume the committed ones fill it from the start
+    and are left out of the rates and the ETA (tqdm's ``initial``).
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.bar: Any = None
         self.start = time.perf_counter()
         self.steps = 0
-        self.skipped = 0
         if enabled:  # shown from the start: the first chunk may take minutes
             from tqdm import tqdm
 
@@ -224,20 +227,25 @@ class _Bar:
             return
         if self.bar.total is None:
             self.bar.total = ev.cells_total
-        if ev.skipped:  # already committed: not part of this run's rate or ETA
-            self.skipped += ev.chunk_cells
-            self.bar.total -= ev.chunk_cells  # shown at the next trained chunk: no line per skip
+        if ev.skipped:  # already committed: counted, but not part of this run's rate or ETA
+            for field in ("n", "initial", "last_print_n"):
+                setattr(self.bar, field, getattr(self.bar, field) + ev.chunk_cells)
+            self.bar.set_postfix({"resumed": str(self.bar.initial)}, refresh=False)
+            if sys.stderr.isatty():  # a terminal's line is redrawn; a log gets no line per skip
+                self.bar.refresh()
             return
         self.steps += ev.model_steps
         rate = self.steps / max(time.perf_counter() - self.start, 1e-9)
         post = {"model-steps/s": f"{rate:.1f}", "chunk": f"{ev.chunks_done}/{ev.chunks_total}"}
-        if self.skipped:
-            post["resumed"] = str(self.skipped)
+        if self.bar.initial:
+            post["resumed"] = str(self.bar.initial)
         self.bar.set_postfix(post, refresh=False)
         self.bar.update(ev.chunk_cells)
 
-    def close(self) -> None:
+    def close(self, failed: bool = False) -> None:
         if self.bar is not None:
+            if failed and self.bar.n == 0:  # an early error: no empty bar left above it
+                self.bar.leave = False
             self.bar.close()
 
 
@@ -285,6 +293,7 @@ def _build(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         status = build_status(args.out)
         if status is None:  # nothing was committed: the build left nothing behind
+            bar.close(failed=True)
             raise
         bar.close()
         print(  # and a normal exit: the workers are stopped, their queues released
@@ -294,6 +303,9 @@ def _build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    except Exception:
+        bar.close(failed=True)
+        raise
     finally:
         bar.close()
     _summary(str(out))

@@ -152,5 +152,19 @@ def test_resume_bar_prints_no_line_per_skipped_chunk(
     capsys.readouterr()
     assert main([a for a in args if a != "--no-progress"] + ["--resume"]) == 0
     err = capsys.readouterr().err
-    assert "2/2" in err and "resumed=4" in err  # the trained chunk, out of what was left
-    assert "0/4" not in err  # no line for the second committed chunk
+    # the bar counts all six cells, the committed four from the start, with no line per skip
+    assert "6/6" in err and "resumed=4" in err and "chunk=3/3" in err
+    assert "2/6" not in err and "4/6 [" not in err
+
+
+def test_bar_of_a_build_that_fails_early_is_cleared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An error before any chunk leaves no empty ``0cell`` bar on the last line above it."""
+    out = tmp_path / "t.h5"
+    out.write_bytes(b"")  # the table exists already: refused before any training
+    args = ["build", "--out", str(out), "--cells", "6", *TINY_ARGS]
+    assert main([a for a in args if a != "--no-progress"]) != 0
+    err = capsys.readouterr().err
+    assert "exists" in err
+    assert "0cell" not in err.split("\r")[-1]  # cleared: the line was overwritten
