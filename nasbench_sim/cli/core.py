@@ -314,6 +314,8 @@ def _query(args: argparse.Namespace) -> int:
         else:
             test = bench.test_result(result.arch, result.epoch, result.repeat)
         out.update(test_loss=test.test_loss, test_acc=test.test_acc)
+        if math.isnan(test.test_acc):
+            out["test_note"] = _no_test_note(bench, result.arch, result.epoch, test.repeat)
     if args.json:
         print(
             json.dumps(
@@ -327,6 +329,18 @@ def _query(args: argparse.Namespace) -> int:
         for k, v in out.items():
             print(f"{k:>12}: {v}")
     return 0
+
+
+def _no_test_note(bench: Any, arch: Any, epoch: int, repeat: int) -> str:
+    """Why ``query --test`` shows no test metrics: the epochs that have them, if any."""
+    rep: Any = "mean" if repeat < 0 else repeat
+    tested = [e for e in bench.budgets if not math.isnan(bench.test_result(arch, e, rep).test_acc)]
+    if not tested:
+        return "this table holds no test metrics for this cell"
+    return (
+        f"the test set was not evaluated after epoch {epoch}; this table has test metrics "
+        f"after epochs {', '.join(map(str, tested))}"
+    )
 
 
 def _synthetic(args: argparse.Namespace) -> int:

@@ -166,3 +166,27 @@ def test_query_withholds_test_metrics_unless_asked(capsys: pytest.CaptureFixture
                      "--json"]) == 0  # fmt: skip
         got = json.loads(capsys.readouterr().out)
         assert got["test_acc"] == bench.test_result(5, repeat=want).test_acc  # type: ignore[arg-type]
+
+
+def test_query_test_says_which_epochs_have_test_metrics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A table that evaluated its test set every few epochs (``--test-every``): at another
+    epoch ``query --test`` shows null with a note of the epochs that have test metrics."""
+    import numpy as np
+
+    from nasbench_sim.table import make_synthetic_table, write_table
+
+    table = make_synthetic_table(0, n_seeds=2, n_epochs=6, cells=20)
+    arch = str(table.arch_index[0])
+    for name in ("test_acc", "test_loss"):
+        table.metrics[name][:, :, [0, 1, 3, 4]] = np.nan  # tested after epochs 3 and 6 only
+    path = tmp_path / "t.h5"
+    write_table(path, table)
+    for epochs, note in (("3", None), ("4", "not evaluated after epoch 4; this table has test "
+                                             "metrics after epochs 3, 6")):  # fmt: skip
+        args = ["query", arch, "--table", str(path), "--epochs", epochs, "--test", "--json"]
+        assert main(args) == 0
+        got = json.loads(capsys.readouterr().out)
+        assert (got["test_acc"] is None) == (note is not None)
+        assert (note is None and "test_note" not in got) or note in got["test_note"]
