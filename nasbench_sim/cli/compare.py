@@ -238,7 +238,7 @@ def _compare(args: argparse.Namespace) -> int:
     for same in identical_strategies(comp.replays.runs):
         print(
             f"\nnote: {' and '.join(label(n) for n in same)} made the same queries in every "
-            "seed: their lines coincide in the plots"
+            "seed, at the same simulated times: their lines coincide in the plots"
         )
     check = sanity_check(comp.summary)
     if check is not None:

@@ -128,3 +128,22 @@ def test_strategies_all_says_which_were_left_out_and_why(table_with_supernets: P
     sel = select_strategies("all", "synthetic")
     assert set(sel.left_out) == {"spos", "darts", "gdas"}
     assert "super-network" in sel.left_out["gdas"]
+
+
+def test_identical_strategies_coincide_on_the_time_axis_too() -> None:
+    """On a one-budget table Hyperband has no early stopping to do: it queries as random
+    search does, and compare's note groups them. Charged their own (measured) compute time,
+    the same queries finish at other times, so their time-axis lines differ: no group."""
+    from analysis.compare import identical_strategies
+
+    bench = TabularBenchmark(make_synthetic_table(0, n_epochs=1, cells=200))
+    budget = Budget(time_s=20 * bench.full_training_time)
+    names = ["random", "hyperband", "evolution"]
+    comp = compare(bench, names, range(2), budget)
+    assert identical_strategies(comp.replays.runs) == [["random", "hyperband"]]
+    charged = compare(bench, names, range(2), budget, charge_strategy_time=True)
+    runs = charged.replays.runs
+    a, b = (runs[runs.strategy == n].query("seed == 0") for n in ("random", "hyperband"))
+    k = min(len(a), len(b))  # the budget may end one query apart
+    assert k > 5 and (a["index"].to_numpy()[:k] == b["index"].to_numpy()[:k]).all()
+    assert identical_strategies(runs) == []
