@@ -80,7 +80,8 @@ def _draw_curve(
 ) -> tuple[float | None, tuple[float, float] | None]:
     """One strategy's mean line and CI band; returns the lower end of the drawn band and, on
     the results axis where the longest run ends, on the time axis where the line ends:
-    ``(x, mean final regret)``. ``start``: the x
+    ``(x, mean final regret)``; for a mean final regret of 0, the x from which the mean stays
+    0 (where the log axis drops the line). ``start``: the x
     from which every run has a result (the mean at each x is then over the runs whose regret
     is known there); ``None``: the first x at which no run's regret is NaN."""
     color, band_alpha, name = style
@@ -104,11 +105,16 @@ def _draw_curve(
     ax.fill_between(
         xs, np.maximum(mean - half, 1e-6), mean + half, color=color, alpha=band_alpha, lw=0
     )
-    end = None
+    last = None
     if queries and longest > 0 and np.isfinite(mean[longest - 1]):
-        end = (float(xs[longest - 1]), float(mean[longest - 1]))
+        last = longest - 1
     elif not queries and np.isfinite(mean).any():  # the time axis: the line's last point
         last = int(np.flatnonzero(np.isfinite(mean))[-1])
+    end = None
+    if last is not None:
+        if mean[last] == 0:  # the log axis drops the line where its mean reaches 0 for good:
+            nonzero = np.flatnonzero(mean[: last + 1] != 0)  # the mark goes there (NaN != 0)
+            last = int(nonzero[-1]) + 1 if nonzero.size else 0
         end = (float(xs[last]), float(mean[last]))
     low = float(np.nanmin(mean - np.nan_to_num(half))) if np.isfinite(mean).any() else None
     return low, end
@@ -166,8 +172,9 @@ def anytime_figure(
 
     On the results axis runs have different lengths: a run that has ended keeps its final
     regret (as ``summary.csv`` scores it), each line turns dashed where the shortest of its
-    runs ended, and a dot at the end of the longest marks the mean final regret of all runs (a
-    triangle on the floor where it is 0, on the time axis too).
+    runs ended, and a dot at the end of the longest marks the mean final regret of all runs. A
+    mean final regret of 0, which a log axis cannot show, gets a triangle on the floor where
+    the mean reaches 0 for good (on the time axis too).
 
     Args:
         curves: strategy → regret array ``(n_seeds, len(times))`` (see

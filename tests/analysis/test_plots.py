@@ -236,3 +236,24 @@ def test_a_table_whose_build_is_in_progress_says_so_in_every_title() -> None:
         dataclasses.replace(src, in_progress=False), "cifar10", Budget(queries=2), n_seeds=1
     )
     assert done.heading == "table nb201_mnist1d.h5 (cifar10)"
+
+
+@pytest.mark.parametrize("x_axis", ["time", "queries"])
+def test_zero_regret_marks_sit_where_each_mean_reaches_zero(x_axis: str) -> None:
+    """A mean final regret of 0 is a triangle on the floor where that strategy's mean reaches 0
+    for good (a dip to 0 and back does not count), not on one spot at the budget."""
+    times = np.arange(1.0, 9.0)
+    curves = {
+        "a": np.array([[0.3, 0.2, 0.0, 0.1, 0.0, 0.0, 0.0, 0.0]] * 2),  # 0 for good at x=5
+        "b": np.array([[0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.0, 0.0]] * 2),  # at x=7
+        "c": np.array([[0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.05]] * 2),  # never 0
+    }
+    fig = anytime_figure(curves, times, x_axis=x_axis)
+    ax = fig.axes[0]
+    marks = sorted(
+        float(line.get_xdata()[0])
+        for line in ax.lines
+        if line.get_marker() == "v" and len(line.get_xdata()) == 1
+    )
+    assert marks == [5.0, 7.0]
+    plt.close(fig)
