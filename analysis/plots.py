@@ -198,9 +198,8 @@ def anytime_figure(
     unit, scale = time_unit(float(times[-1])) if not queries else ("", 1.0)
     if budget_s is None and context is not None and not queries:
         budget_s = context.budget_s
-    ncol, rows = legend_grid([label(n) for n in names], width_in=6.5)
     band_alpha = 0.18 if len(names) <= 8 else 0.07  # many overlapping bands: lighter
-    fig = Figure(figsize=(6.5, 3.7 + 0.17 * rows), layout="constrained")
+    fig = Figure(figsize=(6.5, 3.7), layout="constrained")
     ax = fig.subplots()
     lows, highs, ends = [], [], []  # drawn band ends: the y-axis range; lines' end points
     for name in names:
@@ -231,6 +230,8 @@ def anytime_figure(
     n = max((c.shape[0] for c in curves.values()), default=0)
     _label_anytime(ax, title, confidence, n, queries, unit, context, quantity)
     handles, labels = ax.get_legend_handles_labels()
+    ncol, rows = legend_grid(labels, width_in=6.5)  # the markers' entries are the longest
+    fig.set_size_inches(6.5, 3.7 + 0.17 * rows)
     fig.legend(handles, labels, loc="outside lower center", frameon=False, ncol=ncol)
     return fig
 

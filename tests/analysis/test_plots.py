@@ -257,3 +257,21 @@ def test_zero_regret_marks_sit_where_each_mean_reaches_zero(x_axis: str) -> None
     )
     assert marks == [5.0, 7.0]
     plt.close(fig)
+
+
+def test_anytime_legend_fits_the_figure_with_the_markers_entries() -> None:
+    """The markers' legend entries are longer than short strategy names: the grid is sized
+    for every entry, so none is cut at the figure's edges."""
+    times = np.arange(1.0, 9.0)
+    rng = np.random.default_rng(0)
+    names = ["random", "evolution", "hyperband", "asha", "bohb", "bananas", "reinforce", "pnas"]
+    curves = {n: np.sort(rng.uniform(0.01, 0.3, (3, 8)))[:, ::-1].copy() for n in names}
+    curves["random"][:, 5:] = 0.0  # a zero-regret triangle: its entry is the longest
+    curves["asha"][0, 6:] = np.nan  # a run that ended early: the dashed entry and the dots
+    fig = anytime_figure(curves, times, x_axis="queries")
+    fig.canvas.draw()
+    box = fig.legends[0].get_window_extent()
+    width, _ = fig.canvas.get_width_height()
+    assert len(fig.legends[0].get_texts()) == len(names) + 3
+    assert box.x0 >= 0 and box.x1 <= width and box.y0 >= 0
+    plt.close(fig)
