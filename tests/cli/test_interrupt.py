@@ -18,6 +18,36 @@ from nasbench_sim.search.experiment import run_many
 from nasbench_sim.strategies import STRATEGIES
 
 ROOT = Path(__file__).resolve().parents[2]
+# Ctrl-C at a terminal signals the whole foreground process group, the worker processes
+# included; `kill -INT` of the command signals the parent alone. Both must end cleanly.
+WHO = pytest.mark.parametrize("group", [False, True], ids=["parent", "process-group"])
+
+
+def _start(cmd: list[str]) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(  # its own process group, which the group test signals
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def _interrupt(proc: subprocess.Popen[str], group: bool) -> None:
+    if group:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
+
+
+def _no_process_left(group_id: int, wait_s: float = 5.0) -> bool:
+    """True once no process of the command's group is left (no orphaned worker)."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group_id, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_an_interrupt_cancels_the_pending_runs(synthetic_bench: TabularBenchmark) -> None:
@@ -39,14 +69,14 @@ def test_an_interrupt_cancels_the_pending_runs(synthetic_bench: TabularBenchmark
     assert took < 3, took
 
 
-def test_ctrl_c_on_compare_prints_one_line_and_writes_nothing(tmp_path: Path) -> None:
+@WHO
+def test_ctrl_c_on_compare_prints_one_line_and_writes_nothing(tmp_path: Path, group: bool) -> None:
     out = tmp_path / "c"
     cmd = [
         sys.executable, "-m", "nasbench_sim", "compare", "--table", "synthetic",
         "--strategies", "bo_xgb", "--seeds", "5000", "--jobs", "2", "--out", str(out),
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _start(cmd)
     try:
         assert proc.stderr is not None
         deadline = time.monotonic() + 120
@@ -58,17 +88,18 @@ def test_ctrl_c_on_compare_prints_one_line_and_writes_nothing(tmp_path: Path) ->
         assert "replaying" in seen, seen
         time.sleep(1.0)
         t0 = time.monotonic()
-        proc.send_signal(signal.SIGINT)
+        _interrupt(proc, group)
         _, err = proc.communicate(timeout=30)
         took = time.monotonic() - t0
         assert proc.returncode == 130
         assert took < 5, took
+        assert _no_process_left(proc.pid)
         last = [line for line in err.replace("\r", "\n").splitlines() if line.strip()][-1]
         assert last.startswith("nasbench-sim: interrupted") and "Traceback" not in err
         assert not out.exists() and list(tmp_path.iterdir()) == []
     finally:  # never leave 5,000 runs going on the shared cores
         if proc.poll() is None:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
 
@@ -93,7 +124,8 @@ def test_an_interrupt_cancels_a_multi_objective_comparison(
     assert not multiprocessing.active_children()
 
 
-def test_ctrl_c_on_a_build_with_workers_says_what_it_kept(tmp_path: Path) -> None:
+@WHO
+def test_ctrl_c_on_a_build_with_workers_says_what_it_kept(tmp_path: Path, group: bool) -> None:
     """Ctrl-C while two worker processes train: one line saying how many chunks are committed
     and how to continue (no traceback), exit 130; the committed chunks stay for --resume."""
     pytest.importorskip("torch")
@@ -103,17 +135,17 @@ def test_ctrl_c_on_a_build_with_workers_says_what_it_kept(tmp_path: Path) -> Non
         "--epochs", "1", "--channels", "4", "--cells-per-stage", "1", "--train-subset", "256",
         "--eval-subset", "128", "--chunk-size", "2", "--workers", "2", "--out", str(out),
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _start(cmd)
     parts = tmp_path / "t.h5.parts"
     try:
         deadline = time.monotonic() + 120
         while not list(parts.glob("chunk-*.npz")) and time.monotonic() < deadline:
             time.sleep(0.2)  # the workers have started and committed a chunk
         assert list(parts.glob("chunk-*.npz")), "no chunk committed in 120 s"
-        proc.send_signal(signal.SIGINT)
+        _interrupt(proc, group)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130 and "Traceback" not in err, err
+        assert _no_process_left(proc.pid)
         last = [line for line in err.replace("\r", "\n").splitlines() if line.strip()][-1]
         n = len(list(parts.glob("chunk-*.npz")))
         assert last == (
@@ -122,5 +154,5 @@ def test_ctrl_c_on_a_build_with_workers_says_what_it_kept(tmp_path: Path) -> Non
         )
     finally:
         if proc.poll() is None:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
