@@ -16,7 +16,8 @@
 # holds its checksum): another table needs another OUT. One-shot methods store their
 # super-networks in the table they train against, so they run on a copy (OUT/table.h5); the
 # given table is only read. The commands run this checkout's code (python -m nasbench_sim).
-# The comparison figures are quoted from OUT/*/summary.csv and the logs.
+# The figures are quoted from OUT/report.md, which benchmarks/figures_report.py writes at the
+# end from OUT/*/summary.csv, the other stages' files and the logs.
 set -euo pipefail
 SCRIPT=$(realpath "$0")
 HERE=$PWD
@@ -115,3 +116,4 @@ stage 10_oneshot_vs_blackbox "${NBS[@]}" compare --table "$OUT/table.h5" \
   --strategies random,evolution,local_search,spos,darts,gdas --seeds "$GAP_SEEDS" \
   --out "$OUT/oneshot_vs_blackbox"
 echo "all stages done: $OUT"
+python benchmarks/figures_report.py "$OUT"  # OUT/report.md: every figure above, for the docs

@@ -104,8 +104,9 @@ def _split(
         raise PredictorError(f"test_size must be >= 2, got {test_size}")
     if test_size + n_train > pool.shape[0]:
         raise PredictorError(
-            f"the table has {pool.shape[0]} cells: too few for test_size={test_size} plus "
-            f"{n_train} training cells; lower --train-sizes or test_size"
+            f"the table has {pool.shape[0]} cells: too few for {test_size} test cells plus "
+            f"{n_train} training cells; lower the training sizes (--train-sizes) or the test "
+            "size (--test-size)"
         )
     perm = np.random.default_rng(np.random.SeedSequence([seed, trial])).permutation(pool)
     return perm[test_size : test_size + n_train], perm[:test_size]

@@ -45,6 +45,12 @@ def table_protocol(table: TableData, **overrides: Any) -> Protocol:
     from nasbench_sim.generate.errors import GenerateError
     from nasbench_sim.generate.protocol import Protocol
 
+    if table.is_synthetic:
+        raise OneShotError(
+            "a synthetic table records no training protocol (its curves were drawn, not "
+            "trained), and one-shot methods train a real super-network: give a table built by "
+            "`nasbench-sim build`"
+        )
     try:
         proto = Protocol.from_dict(table.protocol)
     except (GenerateError, TypeError) as exc:

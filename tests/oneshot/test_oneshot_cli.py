@@ -101,6 +101,13 @@ def test_protocol_overrides_are_checked(built_table: Path) -> None:
         run_oneshot(built_table, "spos", protocol=proto, overrides={"chanels": 2}, write=False)
 
 
+def test_a_synthetic_table_is_refused_with_the_reason() -> None:
+    from nasbench_sim.table import make_synthetic_table
+
+    with pytest.raises(OneShotError, match=r"synthetic table records no training protocol.*build"):
+        table_protocol(make_synthetic_table(0, cells=20, n_epochs=2))
+
+
 def test_cli_errors_are_clear(
     tiny_table_path: Path, table_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
