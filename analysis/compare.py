@@ -230,27 +230,27 @@ def sanity_check(summary: pd.DataFrame) -> tuple[bool, str] | None:
     return ok, text
 
 
-def identical_strategies(runs: pd.DataFrame) -> list[list[str]]:
+def identical_strategies(runs: pd.DataFrame, times: bool = False) -> list[list[str]]:
     """Groups of strategies whose runs made the same queries (cells and budgets, in the same
-    order, finishing at the same simulated times where ``runs`` has a ``finish`` column) seed
-    by seed: their curves coincide on both axes, and the plots show only the one drawn last
-    (e.g. Hyperband on a table whose budgets leave it no early stopping is random search).
-    With ``--charge-strategy-time`` the same queries can finish at other times, so such
-    strategies are not grouped.
+    order) seed by seed: their curves against results received coincide, and the plots show
+    only the one drawn last (e.g. Hyperband on a table whose budgets leave it no early
+    stopping is random search). ``times``: the queries must also finish at the same
+    simulated times (a ``finish`` column), so that the curves against time coincide too; with
+    ``--charge-strategy-time`` the same queries can finish at other times.
 
     Example:
         >>> runs = pd.DataFrame({"strategy": ["a", "b", "c"], "seed": 0, "index": [5, 5, 6],
-        ...                      "epoch": 12, "finish": [1.0, 1.0, 1.0]})
+        ...                      "epoch": 12, "finish": [1.0, 1.5, 1.0]})
         >>> identical_strategies(runs)
         [['a', 'b']]
-        >>> identical_strategies(runs.assign(finish=[1.0, 1.5, 1.0]))
+        >>> identical_strategies(runs, times=True)
         []
     """
     groups: dict[bytes, list[str]] = {}
     for name, g in runs.groupby("strategy", sort=False, observed=True):
         g = g.sort_values("seed", kind="stable")  # each seed's queries stay in finish order
         key = np.ascontiguousarray(g[["seed", "index", "epoch"]].to_numpy(np.int64)).tobytes()
-        if "finish" in g:
+        if times:
             key += np.ascontiguousarray(g["finish"].to_numpy(np.float64)).tobytes()
         groups.setdefault(key, []).append(str(name))
     return [names for names in groups.values() if len(names) > 1]

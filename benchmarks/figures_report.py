@@ -31,11 +31,17 @@ COMPARISONS = (  # folder, stage log, what it compares
 
 
 def _num(v: object, digits: int = 4) -> str:
+    """A cell of the report: ``digits`` significant digits, whole numbers from 1,000 up."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
     if isinstance(v, float):
-        return f"{v:.{digits}g}" if abs(v) < 1e4 else f"{v:,.0f}"
+        return f"{v:.{digits}g}" if abs(v) < 1000 else f"{v:,.0f}"
     return str(v)
+
+
+def _ran(info: dict[str, object]) -> str:
+    """A stage's command and its times, as the report quotes them."""
+    return f"`{info['command']}`: {_num(info['wall_s'], 3)} s wall, {_num(info['cpu_s'], 3)} s CPU"
 
 
 def _markdown(frame: pd.DataFrame) -> str:
@@ -68,46 +74,42 @@ def _comparison(out: Path, folder: str, log: str, what: str) -> list[str]:
     if info is None or not info["done"] or not summary.is_file():
         return [f"### {what}", "", f"not measured yet (`{out / folder}` missing or unfinished)"]
     s = pd.read_csv(summary)
-    p_col = next(c for c in s.columns if c.startswith("p_vs_"))
-    cols = {
+    cols: dict[str, object] = {
         "strategy": s["strategy"],
         "runs": s["runs"],
         "mean regret [95% CI]": [
             f"{m:.4f} [{lo:.4f}, {hi:.4f}]"
             for m, lo, hi in zip(s["mean_regret"], s["ci_low"], s["ci_high"], strict=True)
         ],
-        "median": s["median_regret"],
+        "median": [f"{m:.4f}" for m in s["median_regret"]],
         "mean rank": s["mean_rank"],
-        p_col.replace("_", " "): s[p_col],
     }
-    for extra in ("mean_igd", "mean_acc_regret", "no_result", "unscored"):
-        if extra in s and (extra.startswith("mean") or (s[extra] > 0).any()):
+    p_col = next((c for c in s.columns if c.startswith("p_vs_")), None)  # none: no baseline
+    extras = [p_col] if p_col else []
+    for extra in (*extras, "mean_igd", "mean_acc_regret", "no_result", "unscored"):
+        if extra in s and (extra.startswith(("p_vs_", "mean")) or (s[extra] > 0).any()):
             cols[extra.replace("_", " ")] = s[extra]
-    return [
-        f"### {what}",
-        "",
-        f"`{info['command']}`: {_num(info['wall_s'], 3)} s wall, {_num(info['cpu_s'], 3)} s CPU",
-        "",
-        _markdown(pd.DataFrame(cols)),
-    ]
+    return [f"### {what}", "", _ran(info), "", _markdown(pd.DataFrame(cols))]
 
 
 def _predictors(out: Path) -> list[str]:
+    from predictors.evaluate import summarize
+
     info, path = stage_log(out, "05_predictors"), out / "predictors" / "predictors.csv"
     if info is None or not info["done"] or not path.is_file():
         return ["### predictors", "", "not measured yet"]
-    p = pd.read_csv(path)
     metrics = ["kendall_tau", "spearman_rho", "r2", "precision_top5", "fit_time_s"]
-    g = p.groupby(["predictor", "train_size"], sort=True)
-    table = g[metrics].mean().reset_index()
-    table.insert(2, "trials", g.size().to_numpy())
+    summary = summarize(pd.read_csv(path), metrics=metrics)
+    table = summary[["predictor", "train_size", "n"]].rename(columns={"n": "trials"})
+    for m in metrics:  # one trial has no interval
+        table[m] = [
+            f"{_num(v)} ± {_num(ci, 2)}" if n > 1 else _num(v)
+            for v, ci, n in zip(summary[m], summary[m + "_ci"], summary["n"], strict=True)
+        ]
     return [
-        "### predictors (means over trials)",
-        "",
-        f"`{info['command']}`: {_num(info['wall_s'], 3)} s wall, {_num(info['cpu_s'], 3)} s CPU",
-        "",
+        "### predictors (mean ± 95% CI half-width over trials)", "", _ran(info), "",
         _markdown(table),
-    ]
+    ]  # fmt: skip
 
 
 def _audit(out: Path) -> list[str]:
@@ -116,12 +118,9 @@ def _audit(out: Path) -> list[str]:
         return ["### audit", "", "not measured yet"]
     a = pd.read_csv(path)[["source", "kendall_tau_vs_table", "mean_abs_shift", "max_abs_shift"]]
     return [
-        "### audit (how far surrogates move the strategies' ranking)",
-        "",
-        f"`{info['command']}`: {_num(info['wall_s'], 3)} s wall, {_num(info['cpu_s'], 3)} s CPU",
-        "",
+        "### audit (how far surrogates move the strategies' ranking)", "", _ran(info), "",
         _markdown(a),
-    ]
+    ]  # fmt: skip
 
 
 def _oneshot(out: Path) -> list[str]:
@@ -130,32 +129,34 @@ def _oneshot(out: Path) -> list[str]:
     for log in logs:
         info = stage_log(out, log.stem)
         assert info is not None
+        if not info["done"]:
+            lines.append(f"- `{log.stem}`: unfinished (see {log.name})")
+            continue
         said = [ln for ln in str(info["text"]).splitlines() if ln and not ln.startswith("#")]
-        state = "" if info["done"] else " (unfinished)"
-        lines.append(
-            f"- `{log.stem}`{state}: {_num(info['wall_s'], 3)} s wall, "
-            f"{_num(info['cpu_s'], 3)} s CPU; " + "; ".join(said[-2:])
-        )
-    gap = out / "gap" / "gap.json"
-    if gap.is_file():
+        wrote = [ln for ln in said if ln.startswith("wrote ")][:1]  # its costs; then the result
+        lines.append(f"- `{log.stem}`: {_ran(info)}; " + "; ".join([*wrote, *said[-1:]]))
+    if not logs:
+        lines.append("not measured yet")
+    gap, gap_log = out / "gap" / "gap.json", stage_log(out, "09_gap")
+    if gap.is_file() and gap_log is not None and gap_log["done"]:
         rows = []
         for method, d in json.loads(gap.read_text()).items():
-            spread = d.get("seed_spread", {})
-            final = d.get("final_standalone_valid_acc", {})
+            spread, runs = d.get("seed_spread", {}), d.get("runs", [])
+            top = runs[0].get("top_fraction") if runs else None
             rows.append(
                 {
                     "method": method,
-                    "seeds": len(d.get("runs", [])),
-                    "Kendall τ (mean)": spread.get("kendall_tau", {}).get("mean"),
-                    "τ s.d.": spread.get("kendall_tau", {}).get("std"),
+                    "seeds": len(runs),
+                    "Kendall tau (mean)": spread.get("kendall_tau", {}).get("mean"),
+                    "tau s.d.": spread.get("kendall_tau", {}).get("std"),
                     "Spearman rho": spread.get("spearman_rho", {}).get("mean"),
-                    "top-10% τ": spread.get("top_kendall_tau", {}).get("mean"),
-                    "derived cell's valid acc": final.get("mean"),
+                    f"tau in the top {_num(100 * top if top else None, 3)}%": spread.get(
+                        "top_kendall_tau", {}
+                    ).get("mean"),
+                    "derived cell's valid acc": d.get("final_standalone_valid_acc", {}).get("mean"),
                 }
             )
-        lines += ["", "Gap study (`gap/gap.json`):", "", _markdown(pd.DataFrame(rows))]
-    if not logs:
-        lines.append("not measured yet")
+        lines += ["", f"Gap study: {_ran(gap_log)}", "", _markdown(pd.DataFrame(rows))]
     return lines
 
 

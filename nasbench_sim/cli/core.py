@@ -337,9 +337,10 @@ def _no_test_note(bench: Any, arch: Any, epoch: int, repeat: int) -> str:
     tested = [e for e in bench.budgets if not math.isnan(bench.test_result(arch, e, rep).test_acc)]
     if not tested:
         return "this table holds no test metrics for this cell"
+    shown = [*map(str, tested[:3]), "...", str(tested[-1])] if len(tested) > 6 else tested
     return (
         f"the test set was not evaluated after epoch {epoch}; this table has test metrics "
-        f"after epochs {', '.join(map(str, tested))}"
+        f"after epochs {', '.join(map(str, shown))}"
     )
 
 

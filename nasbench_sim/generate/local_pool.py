@@ -31,7 +31,10 @@ __all__ = ["train_chunks_local"]
 
 def _init_worker() -> None:
     """Make a worker die with the driver: on Linux, ask the kernel to send it SIGTERM when its
-    parent exits (a killed driver otherwise leaves workers training orphaned chunks)."""
+    parent exits (a killed driver otherwise leaves workers training orphaned chunks). Ctrl-C
+    reaches every process of the terminal's group: the driver handles it and stops the
+    workers, so a worker ignores it rather than print a traceback between two chunks."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         import ctypes
 

@@ -130,20 +130,33 @@ def test_strategies_all_says_which_were_left_out_and_why(table_with_supernets: P
     assert "super-network" in sel.left_out["gdas"]
 
 
-def test_identical_strategies_coincide_on_the_time_axis_too() -> None:
+def test_identical_strategies_coincide_on_the_time_axis_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     """On a one-budget table Hyperband has no early stopping to do: it queries as random
     search does, and compare's note groups them. Charged their own (measured) compute time,
-    the same queries finish at other times, so their time-axis lines differ: no group."""
+    the same queries finish at other times: their lines coincide against results received,
+    not against time, and the note says so."""
     from analysis.compare import identical_strategies
+    from nasbench_sim.cli import main
 
     bench = TabularBenchmark(make_synthetic_table(0, n_epochs=1, cells=200))
     budget = Budget(time_s=20 * bench.full_training_time)
     names = ["random", "hyperband", "evolution"]
-    comp = compare(bench, names, range(2), budget)
-    assert identical_strategies(comp.replays.runs) == [["random", "hyperband"]]
-    charged = compare(bench, names, range(2), budget, charge_strategy_time=True)
-    runs = charged.replays.runs
-    a, b = (runs[runs.strategy == n].query("seed == 0") for n in ("random", "hyperband"))
-    k = min(len(a), len(b))  # the budget may end one query apart
-    assert k > 5 and (a["index"].to_numpy()[:k] == b["index"].to_numpy()[:k]).all()
-    assert identical_strategies(runs) == []
+    runs = compare(bench, names, range(2), budget).replays.runs
+    assert identical_strategies(runs) == identical_strategies(runs, times=True)
+    assert identical_strategies(runs) == [["random", "hyperband"]]
+    charged = compare(bench, names, range(2), budget, charge_strategy_time=True).replays.runs
+    assert identical_strategies(charged, times=True) == []
+    path = tmp_path / "t.h5"
+    write_table(path, make_synthetic_table(0, n_epochs=1, cells=200))
+    base = [
+        "compare", "--table", str(path), "--strategies", ",".join(names), "--seeds", "2",
+        "--budget", "20x", "--out", str(tmp_path / "c"), "--jobs", "1",
+    ]  # fmt: skip
+    charge = ["--charge-strategy-time"]
+    for flag, said in (([], "coincide in the plots"), (charge, "finish at other times")):
+        args = [*base, *flag]
+        assert main(args) == 0
+        out = capsys.readouterr().out
+        assert "note: Random search and Hyperband made the same queries" in out and said in out

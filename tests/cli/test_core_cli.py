@@ -190,3 +190,18 @@ def test_query_test_says_which_epochs_have_test_metrics(
         got = json.loads(capsys.readouterr().out)
         assert (got["test_acc"] is None) == (note is not None)
         assert (note is None and "test_note" not in got) or note in got["test_note"]
+    for name in ("test_acc", "test_loss"):
+        table.metrics[name][0] = np.nan  # this cell has no test metrics at all
+    path = write_table(tmp_path / "untested.h5", table)
+    assert main(["query", arch, "--table", str(path), "--epochs", "3", "--test", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["test_note"] == (
+        "this table holds no test metrics for this cell"
+    )
+    long = make_synthetic_table(0, n_seeds=2, n_epochs=12, cells=20)
+    for name in ("test_acc", "test_loss"):
+        long.metrics[name][:, :, 4] = np.nan  # tested after every epoch but the fifth
+    path = write_table(tmp_path / "long.h5", long)
+    assert main(["query", arch, "--table", str(path), "--epochs", "5", "--test", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["test_note"].endswith(
+        "after epochs 1, 2, 3, ..., 12"
+    )  # a long list is cut short
