@@ -1,0 +1,91 @@
+"""Step 3 of ``benchmarks/finish_default_table.sh``: what a shipped default table must be.
+
+Checks the table file's size (at most 50 MB), that ``nasbench_sim.open()`` with no argument
+opens it, that every one of the 6,466 classes has all 3 seeds, prints the datasheet's
+criteria (Kendall tau between seeds, best mean test accuracy, validation/test correlation)
+with the reliability of the seed mean, and builds a wheel to check that it ships the table.
+Exits non-zero, saying why, when a check fails.
+
+    python benchmarks/finish_checks.py data/nb201_mnist1d.h5
+    NASBENCH_SIM_TABLE=T.h5 python benchmarks/finish_checks.py T.h5 --quick  # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+import nasbench_sim
+from nasbench_sim.table import read_table
+
+MAX_MB = 50
+CLASSES, SEEDS = 6466, 3
+
+
+def checks(path: Path, quick: bool) -> list[str]:
+    """The failed checks' reasons (empty when all pass); prints what each measured."""
+    failed = []
+    mb = path.stat().st_size / 2**20
+    print(f"size: {mb:.1f} MB (at most {MAX_MB})")
+    if mb > MAX_MB:
+        failed.append(f"the table takes {mb:.1f} MB, more than {MAX_MB}")
+    bench = nasbench_sim.open()  # no argument: the shipped table
+    print(f"open() with no argument reads {bench.source.describe()}")
+    if Path(bench.source.origin).resolve() != path.resolve():
+        failed.append(f"open() with no argument found {bench.source.origin}, not {path}")
+    table = read_table(path)
+    valid = np.asarray(table.metrics["valid_acc"])[:, :, -1]
+    missing = int(np.isnan(valid).sum())
+    seeds = [int(s) for s in table.seeds]
+    print(f"rows: {table.n_cells}, seeds {seeds}, final valid_acc missing in {missing}")
+    if missing:
+        failed.append(f"{missing} (row, seed) pairs have no final validation accuracy")
+    if not quick and (table.n_cells, len(table.seeds)) != (CLASSES, SEEDS):
+        failed.append(f"{table.n_cells} rows x {len(table.seeds)} seeds, not {CLASSES} x {SEEDS}")
+    sheet = json.loads((path.parent / "datasheet.json").read_text())
+    for c in sheet["criteria"]:  # --quick: a smoke run on a partial table may miss them
+        print(f"criterion {c['statistic']}: {c['value']:.4g} (needs {c['needs']}): "
+              f"{'met' if c['ok'] else 'NOT MET'}")  # fmt: skip
+        if not c["ok"] and not quick:
+            failed.append(f"criterion {c['statistic']} not met")
+    reliability = sheet["stats"].get("seed_mean_reliability")
+    print(f"reliability of the {len(table.seeds)}-seed mean: {reliability}")
+    if not quick:
+        failed += _wheel_holds(path)
+    return failed
+
+
+def _wheel_holds(path: Path) -> list[str]:
+    with tempfile.TemporaryDirectory() as d:
+        pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", ".", "-w", d]
+        subprocess.run(pip, check=True, cwd=Path(__file__).resolve().parents[1])
+        wheel = next(Path(d).glob("*.whl"))
+        held = [n for n in zipfile.ZipFile(wheel).namelist() if n.endswith("/" + path.name)]
+    print(f"{wheel.name} holds {held}")
+    return [] if held else [f"the wheel does not hold {path.name}"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("table", type=Path, help="the finished table (data/nb201_mnist1d.h5)")
+    ap.add_argument(
+        "--quick", action="store_true",
+        help="a smoke run on a partial table: the row count, the wheel and unmet criteria do "
+        "not fail it",
+    )  # fmt: skip
+    args = ap.parse_args(argv)
+    failed = checks(args.table, args.quick)
+    for reason in failed:
+        print(f"FAILED: {reason}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
