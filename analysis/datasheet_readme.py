@@ -5,6 +5,7 @@ metrics and exact Pareto fronts, the protocol, the build and the command that re
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from pathlib import Path
 from typing import Any
@@ -12,21 +13,6 @@ from typing import Any
 from nasbench_sim.units import duration
 
 __all__ = ["readme_text"]
-
-_BUILD_KEYS = (
-    "devices",
-    "hosts",
-    "hardware",
-    "trainer",
-    "train_wall_s",
-    "build_wall_s_last_run",
-    "model_steps",
-    "timing_model_cv_mape",
-    "timing_model_method",
-    "costs_remeasured",
-    "costs_at_build",
-    "software",
-)
 
 
 def readme_text(path: Path, info: dict[str, Any], data: dict[str, Any]) -> str:
@@ -48,6 +34,17 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     return "n/a" if v is None else str(v)
+
+
+def _when(iso: str | None) -> str:
+    """An ISO timestamp as ``2026-12-01 03:01 UTC`` (the text itself when it is not one)."""
+    if not iso:
+        return "n/a"
+    try:
+        when = _dt.datetime.fromisoformat(iso).astimezone(_dt.UTC)
+    except (TypeError, ValueError):
+        return str(iso)
+    return when.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _front_lines(fronts: dict[str, Any]) -> list[str]:
@@ -91,7 +88,7 @@ def _readme_head(path: Path, info: dict[str, Any], data: dict[str, Any]) -> list
         f"{label} space `{info['space']}` on `{info['dataset']}`: {info['rows']} rows "
         f"covering {info['cells_covered']} of {info['space_size']} cells, "
         f"{len(info['seeds'])} training seed(s) {info['seeds']}, {epochs}. Table created "
-        f"{info['created'] or 'n/a'}.",
+        f"{_when(info['created'])}.",
         "",
         "## Discrimination",
         "",
@@ -162,15 +159,88 @@ def _same_numbers(numerics: dict[str, Any], rebuild: dict[str, Any]) -> str:
     )
 
 
+def _machines(prov: dict[str, Any]) -> str:
+    """Where the build trained: trainer, devices, machines and hosts, in words."""
+    hardware = prov.get("hardware")
+    boxes = hardware if isinstance(hardware, list) else [hardware] if hardware else []
+    boxes = [h for h in boxes if isinstance(h, dict)]
+    said = [f"{h.get('processor') or h.get('machine', '?')}, {h.get('cpu_count', '?')} CPUs"
+            for h in boxes]  # fmt: skip
+    named = {str(h.get(k)) for h in boxes for k in ("processor", "machine")}
+    devices = [str(d) for d in prov.get("devices", []) if str(d) not in named]  # GPUs
+    parts = [f"trainer `{prov['trainer']}`"] if prov.get("trainer") else []
+    if devices:
+        parts.append(f"device(s) {', '.join(devices)}")
+    if said:
+        parts.append(f"machine(s) {'; '.join(said)}")
+    if prov.get("hosts"):
+        parts.append(f"host(s) {', '.join(map(str, prov['hosts']))}")
+    return f"- {'; '.join(parts)}" if parts else ""
+
+
+def _timing_lines(prov: dict[str, Any]) -> list[str]:
+    """How ``train_time_s`` was made, and the re-measurement of the costs if there was one."""
+    lines = []
+    if prov.get("timing_model_method"):
+        mape = prov.get("timing_model_cv_mape")
+        error = f"; cross-validated error {mape:.1%}" if isinstance(mape, float) else ""
+        n = prov.get("timing_model_n_measured")
+        rows = f" on {n} measured rows" if n else ""
+        lines.append(
+            f"- `train_time_s`: predicted by a training-time model fitted{rows}{error} "
+            f"({prov['timing_model_method']})"
+        )
+    rec = prov.get("costs_remeasured")
+    if isinstance(rec, dict):
+        at_build = (prov.get("costs_at_build") or {}).get("timing_model_cv_mape")
+        before = (
+            f"; the model's error at build, on shared cores, was {at_build:.1%}"
+            if isinstance(at_build, float)
+            else ""
+        )
+        lines.append(
+            f"- latency and training times re-measured {_when(rec.get('when'))} on "
+            f"{rec.get('host', '?')} ({rec.get('processor', '?')}, {rec.get('cpu_count', '?')} "
+            f"CPUs, {rec.get('threads', '?')} thread(s)): latency the "
+            f"median of {rec.get('latency_repeats', '?')} forward passes per row, the steps of "
+            f"{rec.get('timed_cells', '?')} rows timed, in "
+            f"{duration(float(rec.get('seconds', 0.0)))}{before}"
+        )
+    return lines
+
+
+def _build_lines(prov: dict[str, Any]) -> list[str]:
+    """The Build section: where and how long it trained, how its costs were measured, with
+    which software."""
+    lines = [line for line in [_machines(prov)] if line]
+    lines += _cpu_lines(prov)
+    if isinstance(prov.get("train_wall_s"), (int, float)):
+        lines.append(f"- training wall time summed over chunks: {duration(prov['train_wall_s'])}")
+    if isinstance(prov.get("build_wall_s_last_run"), (int, float)):
+        last = duration(prov["build_wall_s_last_run"])
+        lines.append(f"- the last run of the build command (it resumes): {last}")
+    if isinstance(prov.get("model_steps"), int):
+        lines.append(f"- optimiser steps over all models and seeds: {prov['model_steps']:,}")
+    lines += _timing_lines(prov)
+    software = prov.get("software")
+    if isinstance(software, dict):
+        lines.append("- software: " + ", ".join(f"{k} {v}" for k, v in software.items()))
+    elif isinstance(software, list):  # merged pieces that ran different versions
+        lines.append(f"- software (the pieces differ): {software}")
+    return lines
+
+
+def _protocol_lines(protocol: dict[str, Any]) -> list[str]:
+    """The protocol as a table of fields (``datasheet.json`` holds it as JSON)."""
+    lines = ["", "## Protocol", "", "| field | value |", "| --- | --- |"]
+    lines += [f"| `{k}` | `{json.dumps(v)}` |" for k, v in protocol.items()]
+    return lines
+
+
 def _readme_tail(data: dict[str, Any]) -> list[str]:
     """Protocol, build and rebuild sections of the README."""
-    lines = ["", "## Protocol", "", "```json", json.dumps(data["protocol"], indent=1), "```"]
-    lines += ["", "## Build", ""]
-    prov = data["provenance"]
-    lines += _cpu_lines(prov)
-    for key in _BUILD_KEYS:
-        if key in prov:
-            lines.append(f"- {key}: {_fmt(prov[key])}")
+    lines = _protocol_lines(data["protocol"])
+    lines += ["", "## Build", "", *_build_lines(data["provenance"])]
     lines += ["", "## Rebuild", ""]
     rebuild = data["rebuild"]
     if rebuild["command"]:

@@ -246,3 +246,55 @@ def test_the_rebuild_command_draws_the_same_sampled_cells(tmp_path: Path) -> Non
     merged = merge_tables([a, b], tmp_path / "m.h5")
     text = write_datasheet(merged, tmp_path / "dm").read_text()
     assert "merges 2 pieces whose cells no single draw gives" in text
+
+
+def test_the_build_section_reads_as_sentences_not_records(tmp_path: Path) -> None:
+    """The Build section of a re-measured table merged from two machines: no raw dict or
+    list; the protocol is a table of fields; the creation time is readable."""
+    t = make_synthetic_table(0, n_seeds=2, n_epochs=4)
+    prov = {
+        "trainer": "matmul_stacked",
+        "devices": ["x86_64", "NVIDIA H100"],
+        "hosts": ["a", "b"],
+        "hardware": [
+            {"machine": "x86_64", "processor": "", "cpu_count": 2},
+            {"machine": "x86_64", "processor": "EPYC", "cpu_count": 16},
+        ],
+        "cpu_s": 7200.0,
+        "train_wall_s": 5400.0,
+        "model_steps": 2101248,
+        "timing_model_method": "a linear model",
+        "timing_model_n_measured": 400,
+        "timing_model_cv_mape": 0.078,
+        "costs_at_build": {"timing_model_cv_mape": 0.666},
+        "costs_remeasured": {
+            "when": "2026-12-01T03:01:26.7+00:00",
+            "host": "a",
+            "processor": "x86_64",
+            "cpu_count": 2,
+            "threads": 1,
+            "latency_repeats": 15,
+            "timed_cells": 400,
+            "seconds": 1700.0,
+        },
+        "software": {"torch": "2.13.0", "numpy": "2.4"},
+    }
+    t = dataclasses.replace(t, protocol=PROTO.to_dict(), provenance=prov)
+    text = write_datasheet(write_table(tmp_path / "t.h5", t), tmp_path / "ds").read_text()
+    build = text.split("## Build\n")[1].split("## Rebuild")[0]
+    assert "{" not in build and "[" not in build, build
+    assert (
+        "- trainer `matmul_stacked`; device(s) NVIDIA H100; machine(s) x86_64, 2 CPUs; EPYC, "
+        "16 CPUs; host(s) a, b" in build
+    )
+    assert "- training wall time summed over chunks: 90.0 minutes" in build
+    assert "- optimiser steps over all models and seeds: 2,101,248" in build
+    assert "fitted on 400 measured rows; cross-validated error 7.8% (a linear model)" in build
+    assert (
+        "re-measured 2026-12-01 03:01 UTC on a (x86_64, 2 CPUs, 1 thread(s)): latency the "
+        "median of 15 forward passes per row, the steps of 400 rows timed, in 28.3 minutes; "
+        "the model's error at build, on shared cores, was 66.6%" in build
+    )
+    assert "- software: numpy 2.4, torch 2.13.0" in build  # sorted, as HDF5 stores them
+    assert "| `data_sizes` |" in text and "| `lr` | `0.05` |" in text
+    assert "Table created 20" in text and " UTC." in text.split("\n\n")[1]
