@@ -1,10 +1,10 @@
 """Step 3 of ``benchmarks/finish_default_table.sh``: what a shipped default table must be.
 
-Checks the table file's size (at most 50 MB), that ``nasbench_sim.open()`` with no argument
-opens it, that every one of the 6,466 classes has all 3 seeds, prints the datasheet's
-criteria (Kendall tau between seeds, best mean test accuracy, validation/test correlation)
-with the reliability of the seed mean, and builds a wheel to check that it ships the table.
-Exits non-zero, saying why, when a check fails.
+Checks the table file's size (at most 50 MB), that ``nasbench_sim.open()`` and
+``Benchmark.load()`` with no argument open it, that every one of the 6,466 classes has all 3
+seeds, prints the datasheet's criteria (Kendall tau between seeds, best mean test accuracy,
+validation/test correlation) with the reliability of the seed mean, and builds a wheel to check
+that it ships the table. Exits non-zero, saying why, when a check fails.
 
     python benchmarks/finish_checks.py data/nb201_mnist1d.h5
     NASBENCH_SIM_TABLE=T.h5 python benchmarks/finish_checks.py T.h5 --quick  # a smoke run
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import nasbench_sim
+from nasbench_sim.bench import Benchmark
 from nasbench_sim.table import read_table
 
 MAX_MB = 50
@@ -36,10 +37,11 @@ def checks(path: Path, quick: bool) -> list[str]:
     print(f"size: {mb:.1f} MB (at most {MAX_MB})")
     if mb > MAX_MB:
         failed.append(f"the table takes {mb:.1f} MB, more than {MAX_MB}")
-    bench = nasbench_sim.open()  # no argument: the shipped table
-    print(f"open() with no argument reads {bench.source.describe()}")
-    if Path(bench.source.origin).resolve() != path.resolve():
-        failed.append(f"open() with no argument found {bench.source.origin}, not {path}")
+    for name, opener in (("open()", nasbench_sim.open), ("Benchmark.load()", Benchmark.load)):
+        bench = opener()  # no argument: the shipped table
+        print(f"{name} with no argument reads {bench.source.describe()}")
+        if Path(bench.source.origin).resolve() != path.resolve():
+            failed.append(f"{name} with no argument found {bench.source.origin}, not {path}")
     table = read_table(path)
     valid = np.asarray(table.metrics["valid_acc"])[:, :, -1]
     missing = int(np.isnan(valid).sum())
