@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +161,8 @@ def _same_numbers(numerics: dict[str, Any], rebuild: dict[str, Any]) -> str:
 
 
 def _machines(prov: dict[str, Any]) -> str:
-    """Where the build trained: trainer, devices, machines and hosts, in words."""
+    """Where the build trained: trainer, devices, hosts, and the machine(s) that assembled
+    the table (``hardware``), which are the training machines when one host did it all."""
     hardware = prov.get("hardware")
     boxes = hardware if isinstance(hardware, list) else [hardware] if hardware else []
     boxes = [h for h in boxes if isinstance(h, dict)]
@@ -168,13 +170,15 @@ def _machines(prov: dict[str, Any]) -> str:
             for h in boxes]  # fmt: skip
     named = {str(h.get(k)) for h in boxes for k in ("processor", "machine")}
     devices = [str(d) for d in prov.get("devices", []) if str(d) not in named]  # GPUs
+    hosts = [str(h) for h in prov.get("hosts", [])]
     parts = [f"trainer `{prov['trainer']}`"] if prov.get("trainer") else []
     if devices:
         parts.append(f"device(s) {', '.join(devices)}")
     if said:
-        parts.append(f"machine(s) {'; '.join(said)}")
-    if prov.get("hosts"):
-        parts.append(f"host(s) {', '.join(map(str, prov['hosts']))}")
+        alone = len(hosts) <= 1 and all(str(h.get("node")) in (*hosts, "None") for h in boxes)
+        parts.append(f"{'machine' if alone else 'assembled on'} {'; '.join(said)}")
+    if hosts:
+        parts.append(f"host(s) {', '.join(hosts)}")
     return f"- {'; '.join(parts)}" if parts else ""
 
 
@@ -194,7 +198,7 @@ def _timing_lines(prov: dict[str, Any]) -> list[str]:
     if isinstance(rec, dict):
         at_build = (prov.get("costs_at_build") or {}).get("timing_model_cv_mape")
         before = (
-            f"; the model's error at build, on shared cores, was {at_build:.1%}"
+            f"; the model's error at build was {at_build:.1%}"
             if isinstance(at_build, float)
             else ""
         )
@@ -226,15 +230,27 @@ def _build_lines(prov: dict[str, Any]) -> list[str]:
     if isinstance(software, dict):
         lines.append("- software: " + ", ".join(f"{k} {v}" for k, v in software.items()))
     elif isinstance(software, list):  # merged pieces that ran different versions
-        lines.append(f"- software (the pieces differ): {software}")
+        pieces = [", ".join(f"{k} {v}" for k, v in sw.items()) for sw in software
+                  if isinstance(sw, dict)]  # fmt: skip
+        lines.append("- software (the pieces differ): " + "; ".join(pieces))
+    if prov.get("partial"):
+        lines.append("- **partial**: assembled from the chunks committed so far, not all of them")
     return lines
 
 
 def _protocol_lines(protocol: dict[str, Any]) -> list[str]:
     """The protocol as a table of fields (``datasheet.json`` holds it as JSON)."""
     lines = ["", "## Protocol", "", "| field | value |", "| --- | --- |"]
-    lines += [f"| `{k}` | `{json.dumps(v)}` |" for k, v in protocol.items()]
+    lines += [f"| `{k}` | {_code(json.dumps(v))} |" for k, v in protocol.items()]
     return lines
+
+
+def _code(text: str) -> str:
+    """``text`` as an inline code span inside a Markdown table cell: a fence longer than
+    any run of backticks in it, and ``|`` escaped (a bare one would end the cell)."""
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
 
 
 def _readme_tail(data: dict[str, Any]) -> list[str]:

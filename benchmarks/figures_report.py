@@ -89,7 +89,12 @@ def _comparison(out: Path, folder: str, log: str, what: str) -> list[str]:
     for extra in (*extras, "mean_igd", "mean_acc_regret", "no_result", "unscored"):
         if extra in s and (extra.startswith(("p_vs_", "mean")) or (s[extra] > 0).any()):
             cols[extra.replace("_", " ")] = s[extra]
-    return [f"### {what}", "", _ran(info), "", _markdown(pd.DataFrame(cols))]
+    said = [  # what compare concluded: its notes, sanity check and the table's regret scale
+        f"- {ln}"
+        for ln in str(info["text"]).splitlines()
+        if ln.startswith(("note:", "sanity check", "regret scale"))
+    ]
+    return [f"### {what}", "", _ran(info), "", _markdown(pd.DataFrame(cols)), "", *said]
 
 
 def _predictors(out: Path) -> list[str]:
@@ -103,7 +108,7 @@ def _predictors(out: Path) -> list[str]:
     table = summary[["predictor", "train_size", "n"]].rename(columns={"n": "trials"})
     for m in metrics:  # one trial has no interval
         table[m] = [
-            f"{_num(v)} ± {_num(ci, 2)}" if n > 1 else _num(v)
+            f"{_num(v)} ± {_num(ci, 2)}" if n > 1 and ci > 0 else _num(v)
             for v, ci, n in zip(summary[m], summary[m + "_ci"], summary["n"], strict=True)
         ]
     return [
@@ -150,9 +155,9 @@ def _oneshot(out: Path) -> list[str]:
                     "Kendall tau (mean)": spread.get("kendall_tau", {}).get("mean"),
                     "tau s.d.": spread.get("kendall_tau", {}).get("std"),
                     "Spearman rho": spread.get("spearman_rho", {}).get("mean"),
-                    f"tau in the top {_num(100 * top if top else None, 3)}%": spread.get(
-                        "top_kendall_tau", {}
-                    ).get("mean"),
+                    f"tau in the top {_num(100 * top, 3)}%"
+                    if top
+                    else "tau in the top": spread.get("top_kendall_tau", {}).get("mean"),
                     "derived cell's valid acc": d.get("final_standalone_valid_acc", {}).get("mean"),
                 }
             )

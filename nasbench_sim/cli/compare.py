@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import nasbench_sim
@@ -180,6 +181,23 @@ def _note_runs(final: Any, flag: str, text: str) -> None:
         print(f"note: {len(marked)} run(s) " + text.format(who=who))
 
 
+def _where_they_coincide(
+    same: list[str], timed: list[list[str]], label: Callable[[str], str]
+) -> str:
+    """Which plots show the lines of strategies that made the same queries as one: all of
+    them, or (charged their own compute time) only those against results received, save the
+    subgroups that also finish at the same times."""
+    if same in timed:
+        return "their lines coincide in the plots"
+    text = (
+        "their lines coincide against results received (anytime_queries.png, final.png); "
+        "charged their own compute time, they finish at other times"
+    )
+    for sub in (g for g in timed if set(g) <= set(same)):
+        text += f", except {' and '.join(label(n) for n in sub)}, whose times agree too"
+    return text
+
+
 def _compare(args: argparse.Namespace) -> int:
     if args.objectives:
         from nasbench_sim.cli.compare_mo import run_compare_mo
@@ -237,21 +255,15 @@ def _compare(args: argparse.Namespace) -> int:
     print(format_summary(comp.summary))
     timed = identical_strategies(comp.replays.runs, times=True)
     for same in identical_strategies(comp.replays.runs):
-        where = (
-            "their lines coincide in the plots"
-            if same in timed
-            else "their lines coincide against results received (anytime_queries.png, "
-            "final.png); charged their own compute time, they finish at other times"
-        )
         print(
             f"\nnote: {' and '.join(label(n) for n in same)} made the same queries in every "
-            f"seed: {where}"
+            f"seed: {_where_they_coincide(same, timed, label)}"
         )
     check = sanity_check(comp.summary)
     if check is not None:
         print(f"\nsanity check ({'PASS' if check[0] else 'not met'}): {check[1]}")
         if not check[0]:
-            print(f"regret scale of this table: {regret_landscape(s['bench'])}")
+            print(f"regret scale of this table: {regret_landscape(s['bench'], s['seeds'])}")
     took = comp.wall_time_s + time.perf_counter() - t0
     print(f"\nwrote {args.out}/: {', '.join(f.name for f in files)}  ({took:.1f} s)")
     return 0

@@ -337,11 +337,21 @@ def _no_test_note(bench: Any, arch: Any, epoch: int, repeat: int) -> str:
     tested = [e for e in bench.budgets if not math.isnan(bench.test_result(arch, e, rep).test_acc)]
     if not tested:
         return "this table holds no test metrics for this cell"
-    shown = [*map(str, tested[:3]), "...", str(tested[-1])] if len(tested) > 6 else tested
     return (
         f"the test set was not evaluated after epoch {epoch}; this table has test metrics "
-        f"after epochs {', '.join(map(str, shown))}"
+        f"after epochs {_ranges(tested)}"
     )
+
+
+def _ranges(numbers: list[int]) -> str:
+    """Sorted integers as runs: ``[1, 2, 3, 4, 6, 8]`` → ``"1-4, 6, 8"``."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
 def _synthetic(args: argparse.Namespace) -> int:

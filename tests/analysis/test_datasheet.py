@@ -284,8 +284,8 @@ def test_the_build_section_reads_as_sentences_not_records(tmp_path: Path) -> Non
     build = text.split("## Build\n")[1].split("## Rebuild")[0]
     assert "{" not in build and "[" not in build, build
     assert (
-        "- trainer `matmul_stacked`; device(s) NVIDIA H100; machine(s) x86_64, 2 CPUs; EPYC, "
-        "16 CPUs; host(s) a, b" in build
+        "- trainer `matmul_stacked`; device(s) NVIDIA H100; assembled on x86_64, 2 CPUs; "
+        "EPYC, 16 CPUs; host(s) a, b" in build
     )
     assert "- training wall time summed over chunks: 90.0 minutes" in build
     assert "- optimiser steps over all models and seeds: 2,101,248" in build
@@ -293,8 +293,16 @@ def test_the_build_section_reads_as_sentences_not_records(tmp_path: Path) -> Non
     assert (
         "re-measured 2026-12-01 03:01 UTC on a (x86_64, 2 CPUs, 1 thread(s)): latency the "
         "median of 15 forward passes per row, the steps of 400 rows timed, in 28.3 minutes; "
-        "the model's error at build, on shared cores, was 66.6%" in build
+        "the model's error at build was 66.6%" in build
     )
     assert "- software: numpy 2.4, torch 2.13.0" in build  # sorted, as HDF5 stores them
+    # pieces that ran other software; a partial assembly; a protocol value holding a "|"
+    prov = {**prov, "software": [{"torch": "2.13.0"}, {"torch": "2.12.0"}], "partial": True}
+    odd = {**PROTO.to_dict(), "note": "a|b"}
+    t = dataclasses.replace(t, protocol=odd, provenance=prov)
+    text = write_datasheet(write_table(tmp_path / "p.h5", t), tmp_path / "dp").read_text()
+    assert "- software (the pieces differ): torch 2.13.0; torch 2.12.0" in text
+    assert "- **partial**: assembled from the chunks committed so far" in text
+    assert '| `note` | `"a\\|b"` |' in text
     assert "| `data_sizes` |" in text and "| `lr` | `0.05` |" in text
     assert "Table created 20" in text and " UTC." in text.split("\n\n")[1]

@@ -203,5 +203,5 @@ def test_query_test_says_which_epochs_have_test_metrics(
     path = write_table(tmp_path / "long.h5", long)
     assert main(["query", arch, "--table", str(path), "--epochs", "5", "--test", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["test_note"].endswith(
-        "after epochs 1, 2, 3, ..., 12"
-    )  # a long list is cut short
+        "after epochs 1-4, 6-12"
+    )  # runs of epochs as ranges
