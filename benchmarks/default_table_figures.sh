@@ -63,23 +63,10 @@ fi
 mkdir -p "$OUT"
 echo "$SUM" > "$OUT/table.source"
 
-stage() {  # stage NAME COMMAND...: run COMMAND once, logging it with its times
-  local name=$1; shift
-  local log="$OUT/$name.log"
-  if [ "$FORCE" = 0 ] && [ -f "$log" ] && tail -n 1 "$log" | grep -q '^# done' \
-      && [ "$(head -n 1 "$log")" = "# $*" ]; then
-    echo "skip $name (done: $log)"; return
-  fi
-  echo "== $name: $*"
-  { echo "# $*"; echo "# started $(date -u +%FT%TZ) on $(nproc) cores"; } > "$log"
-  local start=$SECONDS
-  TIMEFORMAT="# wall %R s, user %U s, sys %S s"
-  if ! { time "$@" ; } >> "$log" 2>&1; then
-    tail -n 5 "$log"; echo "FAILED $name: see $log" >&2; exit 1
-  fi
-  echo "# done in $((SECONDS - start)) s" >> "$log"
-  tail -n 3 "$log"
-}
+LOGS=$OUT STEP_FORCE=$FORCE
+# shellcheck source=benchmarks/_step.sh
+source benchmarks/_step.sh
+stage() { step "$@"; }  # stage NAME COMMAND...: run COMMAND once, logging it with its times
 
 stage 00_info "${NBS[@]}" info --table "$TABLE"
 stage 01_compare "${NBS[@]}" compare --table "$TABLE" --seeds "$SEEDS" --out "$OUT/compare"

@@ -65,24 +65,8 @@ if [ "$QUICK" = 1 ]; then  # a copy, which the recost and the datasheet change; 
   FIGURES=(--quick --table "$TABLE" --out "$LOGS/figures")
 fi
 
-step() {  # step NAME COMMAND...: run COMMAND once for this table, logging it with its times
-  local name=$1; shift
-  local log="$LOGS/$name.log"
-  if [ -f "$log" ] && tail -n 1 "$log" | grep -q '^# done' \
-      && [ "$(sed -n 3p "$log")" = "# table $(sum "$TABLE")" ]; then
-    echo "skip $name (done: $log)"; return
-  fi
-  echo "== $name: $*"
-  { echo "# $*"; echo "# started $(date -u +%FT%TZ) on $(nproc) cores"
-    echo "# table $(sum "$TABLE")"; } > "$log"
-  local start=$SECONDS
-  TIMEFORMAT="# wall %R s, user %U s, sys %S s"
-  if ! { time "$@" ; } >> "$log" 2>&1; then
-    tail -n 5 "$log"; echo "FAILED $name: see $log" >&2; exit 1
-  fi
-  echo "# done in $((SECONDS - start)) s" >> "$log"
-  tail -n 3 "$log"
-}
+# shellcheck source=benchmarks/_step.sh
+source benchmarks/_step.sh  # step NAME COMMAND...; each step here is keyed to the table's sum
 
 recosted=$(python -c 'import sys; from nasbench_sim.table import read_table
 print(int("costs_remeasured" in read_table(sys.argv[1]).provenance))' "$TABLE")
@@ -93,17 +77,17 @@ if [ "$recosted" = 0 ]; then
       "them as re-measured; stop it, or pass --allow-busy" >&2
     exit 2
   fi
-  step 1_recost python -m nasbench_sim recost "$TABLE" "${RECOST[@]}" "$TABLE"
+  STEP_KEY="table $(sum "$TABLE")" step 1_recost python -m nasbench_sim recost "$TABLE" "${RECOST[@]}" "$TABLE"
 else
   echo "skip 1_recost ($TABLE records a re-measurement)"
 fi
-step 2_datasheet python -m nasbench_sim datasheet --table "$TABLE" --beside
+STEP_KEY="table $(sum "$TABLE")" step 2_datasheet python -m nasbench_sim datasheet --table "$TABLE" --beside
 if [ "$QUICK" = 1 ]; then  # open() with no argument: the copy
-  NASBENCH_SIM_TABLE=$TABLE step 3_checks python benchmarks/finish_checks.py "$TABLE" --quick
+  NASBENCH_SIM_TABLE=$TABLE STEP_KEY="table $(sum "$TABLE")" step 3_checks python benchmarks/finish_checks.py "$TABLE" --quick
 else  # open() with no argument: data/'s table, whatever the caller's environment says
-  step 3_checks env -u NASBENCH_SIM_TABLE python benchmarks/finish_checks.py "$TABLE"
+  STEP_KEY="table $(sum "$TABLE")" step 3_checks env -u NASBENCH_SIM_TABLE python benchmarks/finish_checks.py "$TABLE"
 fi
-step 4_figures bash benchmarks/default_table_figures.sh "${FIGURES[@]}"
+STEP_KEY="table $(sum "$TABLE")" step 4_figures bash benchmarks/default_table_figures.sh "${FIGURES[@]}"
 echo "finished: the figures are in $([ "$QUICK" = 1 ] && echo "$LOGS/figures" \
   || echo results/default_table_figures)/report.md"
 if grep -q "NOT MET" "$LOGS/3_checks.log"; then
