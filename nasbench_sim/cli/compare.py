@@ -20,6 +20,7 @@ from nasbench_sim.cli.args import (
     seeds,
 )
 from nasbench_sim.cli.core import coverage_note, synthetic_banner
+from nasbench_sim.cli.progress import progress_bar
 from nasbench_sim.oneshot.strategy import describe_records
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.strategies import DEFAULT_STRATEGIES, select_strategies, strategy_kwargs
@@ -166,9 +167,7 @@ def _setup(args: argparse.Namespace, outputs: tuple[str, ...]) -> dict[str, Any]
 
 
 def _progress(total: int) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="run", desc="replaying")
+    return progress_bar(total=total, unit="run", desc="replaying")
 
 
 def _note_runs(final: Any, flag: str, text: str) -> None:

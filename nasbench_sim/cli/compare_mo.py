@@ -11,6 +11,7 @@ import nasbench_sim
 from nasbench_sim.atomic import check_output_dir
 from nasbench_sim.bench import Benchmark
 from nasbench_sim.cli.core import coverage_note, synthetic_banner
+from nasbench_sim.cli.progress import progress_bar
 from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.experiment import parse_budget
 from nasbench_sim.search.mo.objectives import ObjectiveSet
@@ -85,8 +86,6 @@ def _setup(args: argparse.Namespace, outputs: tuple[str, ...]) -> dict[str, Any]
 
 def run_compare_mo(args: argparse.Namespace, jobs: int) -> int:
     """The ``compare`` command with ``--objectives`` (``jobs``: processes)."""
-    from tqdm import tqdm
-
     from analysis.compare_mo import (
         MO_OUTPUT_FILES,
         compare_mo,
@@ -101,7 +100,7 @@ def run_compare_mo(args: argparse.Namespace, jobs: int) -> int:
         f"{', '.join(f'{o.name} ({o.direction})' for o in objectives.objectives)}; "
         f"budget {args.budget}; {args.workers} simulated worker(s); {jobs} process(es)"
     )
-    with tqdm(total=len(names) * len(args.seeds), unit="run", desc="replaying") as bar:
+    with progress_bar(total=len(names) * len(args.seeds), unit="run", desc="replaying") as bar:
         comp = compare_mo(
             bench, names, args.seeds, args.budget, objectives, baseline=s["baseline"],
             n_workers=args.workers, n_jobs=jobs, progress=bar.update,

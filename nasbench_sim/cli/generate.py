@@ -11,6 +11,7 @@ import sys
 import time
 from typing import Any
 
+from nasbench_sim.cli.progress import progress_bar
 from nasbench_sim.generate import (
     DATASETS,
     BuildProgress,
@@ -217,9 +218,7 @@ class _Bar:
         self.start = time.perf_counter()
         self.steps = 0
         if enabled:  # shown from the start: the first chunk may take minutes
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=None, unit="cell", file=sys.stderr, smoothing=0.1)
+            self.bar = progress_bar(total=None, unit="cell", smoothing=0.1)
             self.start = time.perf_counter()  # the bar's cells/s and model-steps/s: one clock
 
     def __call__(self, ev: BuildProgress) -> None:
@@ -317,15 +316,13 @@ def _recost(args: argparse.Namespace) -> int:
         import torch  # noqa: F401
     except ImportError:
         raise MissingTrainingDependency("torch") from None
-    from tqdm import tqdm
-
     from nasbench_sim.generate.recost import check_arguments, recost_table
     from nasbench_sim.table import read_table
 
     check_arguments(args.timed_cells, args.repeats, args.threads)
     rows = read_table(args.table).n_cells  # a bad path or file fails here, before any bar
     total = rows + min(rows, args.timed_cells)
-    with tqdm(total=total, unit="measurement", desc="re-measuring", file=sys.stderr) as bar:
+    with progress_bar(total=total, unit="measurement", desc="re-measuring") as bar:
         report = recost_table(
             args.table, args.out, timed_cells=args.timed_cells, repeats=args.repeats,
             threads=args.threads, seed=args.seed, data_dir=args.data_dir, progress=bar.update,

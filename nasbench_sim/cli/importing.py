@@ -6,6 +6,7 @@ import argparse
 import os
 from typing import Any
 
+from nasbench_sim.cli.progress import progress_bar
 from nasbench_sim.importers import FORMATS, import_benchmark
 
 __all__ = ["register"]
@@ -183,8 +184,6 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     opts = _options(args)
     bars: list[Any] = []  # made at the first report of work, not before the source is checked
     if args.format in (*_FAMILY, "nb101"):
@@ -193,7 +192,7 @@ def _import(args: argparse.Namespace) -> int:
         def bar() -> Any:
             if not bars:
                 bars.append(
-                    tqdm(unit=unit, unit_scale=unit == "B", desc=f"importing {args.format}")
+                    progress_bar(unit=unit, unit_scale=unit == "B", desc=f"importing {args.format}")
                 )
             return bars[0]
 

@@ -7,13 +7,13 @@ torch is imported only inside the ``oneshot`` handler, so the rest of the CLI wo
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nasbench_sim.atomic import check_output_dir
+from nasbench_sim.cli.progress import progress_bar
 from nasbench_sim.oneshot import (
     GAP_FILES,
     METHODS,
@@ -101,12 +101,8 @@ class _Bar:
             return
         bar = self.bars.get(ev.stage)
         if bar is None:
-            from tqdm import tqdm
-
             unit = "epoch" if ev.stage == "train" else "cell"
-            bar = self.bars[ev.stage] = tqdm(
-                total=ev.total, unit=unit, desc=ev.stage, file=sys.stderr
-            )
+            bar = self.bars[ev.stage] = progress_bar(total=ev.total, unit=unit, desc=ev.stage)
         bar.update(ev.done - bar.n)
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from nasbench_sim.cli.args import (
     non_negative_int,
     positive_int,
 )
+from nasbench_sim.cli.progress import progress_bar
 from nasbench_sim.errors import NasBenchSimError
 
 __all__ = ["DEFAULT_PREDICTOR_NAMES", "register"]
@@ -123,9 +124,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _progress_bar(desc: str) -> tuple[Any, Any]:
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, desc=desc, unit="fit", leave=False)
+    bar = progress_bar(total=0, desc=desc, unit="fit", leave=False)
 
     def update(done: int, total: int) -> None:
         if bar.total != total:
