@@ -154,12 +154,15 @@ def _cells_arg(bench: TabularBenchmark) -> tuple[str, int | None, str]:
     """The ``--cells`` value and, for a draw, the ``--cells-seed`` that select the table's
     rows, and a note when none does."""
     rows = np.asarray(bench.table.arch_index)
+    prov = bench.table.provenance
+    planned = prov.get("planned") if prov.get("partial") else None
+    if isinstance(planned, dict) and is_int(planned.get("cells")):
+        return _planned_cells(bench, planned)
     if rows.size == bench.space.size:
         return "all", None, ""
     reps = np.sort(bench.space.representatives())
     if rows.size == reps.size and np.array_equal(np.sort(rows), reps):
         return "classes", None, ""
-    prov = bench.table.provenance
     seed = prov.get("cells_seed")
     if is_int(seed):  # a build's draw, if its rows are the whole draw (not one shard of it)
         from nasbench_sim.generate.plan import resolve_cells
@@ -288,6 +291,34 @@ def _criteria(stats: dict[str, Any]) -> list[dict[str, Any]]:
         ok = value is not None and float(value) >= threshold
         checks.append({"statistic": key, "value": value, "needs": f"{op} {threshold:g}", "ok": ok})
     return checks
+
+
+def _planned_cells(bench: TabularBenchmark, planned: dict[str, Any]) -> tuple[str, int | None, str]:
+    """:func:`_cells_arg` of a table assembled from a build that was still running: the
+    ``--cells`` of the whole build, and a note that says so."""
+    rows = np.asarray(bench.table.arch_index)
+    prov = bench.table.provenance
+    n, seed = int(planned["cells"]), prov.get("cells_seed")
+    reps = bench.space.representatives()
+    if n == bench.space.size:
+        cells, cells_seed = "all", None
+    elif n == reps.size and not is_int(seed) and np.isin(rows, reps).all():
+        cells, cells_seed = "classes", None
+    else:
+        cells, cells_seed = str(n), int(seed) if is_int(seed) else None
+    shard = prov.get("shard")
+    on = ""
+    if isinstance(shard, list | tuple) and len(shard) == 2 and is_int(shard[1]) and shard[1] > 1:
+        on = f" (shard `--shard {shard[0]}/{shard[1]}`)"
+    note = (
+        f"This table was assembled from {prov.get('n_chunks', '?')} of the "
+        f"{planned.get('chunks', '?')} chunks of a build still running{on}: {rows.size:,} of "
+        f"its {n:,} cells. The command is the whole build's; run it with `--resume` beside "
+        "the build's parts directory to finish it"
+    )
+    if cells_seed is None and cells not in ("all", "classes"):
+        note += ", with the build's own cells (this table does not record how they were drawn)"
+    return cells, cells_seed, note
 
 
 def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:

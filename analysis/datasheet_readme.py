@@ -234,7 +234,15 @@ def _build_lines(prov: dict[str, Any]) -> list[str]:
                   if isinstance(sw, dict)]  # fmt: skip
         lines.append("- software (the pieces differ): " + "; ".join(pieces))
     if prov.get("partial"):
-        lines.append("- **partial**: assembled from the chunks committed so far, not all of them")
+        planned = prov.get("planned")
+        of = (
+            f" ({prov['n_chunks']} of {planned['chunks']} chunks)"
+            if isinstance(planned, dict) and "chunks" in planned and "n_chunks" in prov
+            else ""
+        )
+        lines.append(
+            f"- **partial**: assembled from the chunks committed so far{of}, not all of them"
+        )
     return lines
 
 

@@ -120,8 +120,9 @@ def assemble_parts(
         "hardware": _hardware(),
         "software": {**software_versions(), **first.get("software", {})},
     }
-    if missing:
+    if missing:  # a build still running: what the whole build (every shard) will hold
         prov["partial"] = True
+        prov["planned"] = {"chunks": len(ids), "cells": len(manifest["cells"])}
     prov.update(dict(provenance or {}))
     return _table_from_rows(
         manifest["space"],

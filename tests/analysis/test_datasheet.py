@@ -306,3 +306,39 @@ def test_the_build_section_reads_as_sentences_not_records(tmp_path: Path) -> Non
     assert '| `note` | `"a\\|b"` |' in text
     assert "| `data_sizes` |" in text and "| `lr` | `0.05` |" in text
     assert "Table created 20" in text and " UTC." in text.split("\n\n")[1]
+
+
+def test_a_table_of_a_build_still_running_gets_the_whole_builds_command(tmp_path: Path) -> None:
+    """A table assembled from part of a build's chunks (``Benchmark.load`` of a build that
+    is still running): the rebuild command is the whole build's, with a note saying how far
+    it was (before, it was a command that drew another random sample of the same size)."""
+    pytest.importorskip("torch")
+    from nasbench_sim.generate import build_table
+    from nasbench_sim.generate.assemble import assemble_parts
+    from nasbench_sim.generate.chunks import chunk_path, parts_dir
+    from tests.tiny_protocol import TINY
+
+    out = build_table(TINY, tmp_path / "b.h5", cells=4, cells_seed=7, chunk_size=2,
+                      trainer="reference", keep_parts=True)  # fmt: skip
+    chunk_path(parts_dir(out), 1).unlink()
+    partial = assemble_parts(parts_dir(out), allow_partial=True)
+    assert partial.provenance["planned"] == {"chunks": 2, "cells": 4}
+    text = write_datasheet(write_table(tmp_path / "p.h5", partial), tmp_path / "dp").read_text()
+    cmd = text.split("```bash\n")[1].split("\n```")[0]
+    args = build_parser().parse_args(shlex.split(cmd)[1:])
+    assert (args.cells, args.cells_seed, args.chunk_size) == ("4", 7, 2)
+    assert "assembled from 1 of the 2 chunks of a build still running: 2 of its 4 cells" in text
+    assert "run it with `--resume`" in text and "sampled cells" not in text
+    assert "- **partial**: assembled from the chunks committed so far (1 of 2 chunks)" in text
+    # a build of every class, still running on shard 1 of 2: `--cells classes`, and the shard
+    prov = {k: v for k, v in partial.provenance.items() if k != "cells_seed"}
+    classes = TabularBenchmark(partial).space.representatives().size
+    prov.update(planned={"chunks": 203, "cells": classes}, shard=[1, 2])
+    t = dataclasses.replace(partial, provenance=prov)
+    text = write_datasheet(write_table(tmp_path / "c.h5", t), tmp_path / "dc").read_text()
+    cmd = text.split("```bash\n")[1].split("\n```")[0]
+    assert build_parser().parse_args(shlex.split(cmd)[1:]).cells == "classes"
+    assert (
+        f"1 of the 203 chunks of a build still running (shard `--shard 1/2`): 2 of its {classes:,}"
+        in text
+    )
