@@ -99,8 +99,8 @@ def final_figure(
     note = "◆ mean, box quartiles"
     default = f"Final {quantity.name} at the budget ({n_runs} seeds; {note})"
     if context is not None:
-        default = f"{context.heading}: final {quantity.name} at the budget\n{context.setup}; {note}"
-    ax.set_title(title or default)
+        default = context.title(f"final {quantity.name} at the budget", f"{context.setup}; {note}")
+    ax.set_title(title or default, wrap=True)
     return fig
 
 

@@ -106,6 +106,10 @@ HV_REGRET = Quantity(
 """Multi-objective regret: the exact front's hypervolume minus the incumbent front's."""
 
 
+TITLE_CHARS = 90
+"""Characters of a title line that fit a comparison plot's width at its font size."""
+
+
 @dataclass(frozen=True)
 class RunContext:
     """How the runs behind a comparison's plots were made, for titles a reader can cite.
@@ -122,6 +126,8 @@ class RunContext:
         kind: ``"table"`` or ``"surrogate"`` (see :class:`~nasbench_sim.bench.Source`).
         in_progress: the table holds what a running build has committed so far (the heading
             says so: its results are of the cells trained so far, not of the finished table).
+        reads: what the searches' queries read where it is not the run seed's draw (see
+            :meth:`~nasbench_sim.bench.Benchmark.with_default_repeat`); the heading says it.
 
     Example:
         >>> ctx = RunContext("synthetic:0", 30, "150x", budget_s=34500.0, synthetic=True)
@@ -139,6 +145,7 @@ class RunContext:
     dataset: str = ""
     kind: str = "table"
     in_progress: bool = False
+    reads: str = ""
 
     @classmethod
     def of(
@@ -170,23 +177,39 @@ class RunContext:
             dataset=dataset,
             kind=source.kind,
             in_progress=source.in_progress,
+            reads=source.reads,
         )
 
     @property
     def heading(self) -> str:
         """The table, said once, with SYNTHETIC when it is."""
         name = self.table
+        reads = [f"queries read {self.reads}"] if self.reads else []
         if self.synthetic and name.lower().startswith("synthetic"):  # the CLI's synthetic[:SEED]
             seed = name.partition(":")[2] or "0"
-            return f"SYNTHETIC {self.kind} (table seed {seed})"
+            return f"SYNTHETIC {self.kind} ({'; '.join([f'table seed {seed}', *reads])})"
         said = name.lower() + (" synthetic" if self.synthetic else "")
         dataset = self.dataset.removesuffix(" (surrogate)")  # the kind says so
         notes = [dataset] if dataset and dataset.lower() not in said else []
         if self.in_progress:
             notes.append("BUILD IN PROGRESS")
+        notes += reads
         if notes:
             name += f" ({'; '.join(notes)})"
         return f"SYNTHETIC {self.kind} {name}" if self.synthetic else f"{self.kind} {name}"
+
+    def title(self, what: str, detail: str) -> str:
+        """A plot's title: the heading and ``what`` the plot shows on one line (two when they
+        would not fit a figure's width), then ``detail``.
+
+        Example:
+            >>> RunContext("T.h5", 10).title("final regret", "10 seeds")
+            'table T.h5: final regret\\n10 seeds'
+        """
+        head = f"{self.heading}: {what}"
+        if len(head) > TITLE_CHARS:
+            head = f"{self.heading}\n{what[:1].upper()}{what[1:]}"
+        return f"{head}\n{detail}"
 
     @property
     def setup(self) -> str:

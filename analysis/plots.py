@@ -257,11 +257,10 @@ def _label_anytime(
     what = "results received" if queries else "simulated time"
     default = f"Mean {quantity.name}, {confidence:.0%} CI band, {n} seeds"
     if context is not None:
-        default = (
-            f"{context.heading}: mean {quantity.name} against {what}"
-            f"\n{confidence:.0%} CI band; {context.setup}"
+        default = context.title(
+            f"mean {quantity.name} against {what}", f"{confidence:.0%} CI band; {context.setup}"
         )
-    ax.set_title(title or default)
+    ax.set_title(title or default, wrap=True)
 
 
 def _budget_line(ax: Any, x: float, unit: str) -> None:

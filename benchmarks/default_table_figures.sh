@@ -70,6 +70,9 @@ stage() { step "$@"; }  # stage NAME COMMAND...: run COMMAND once, logging it wi
 
 stage 00_info "${NBS[@]}" info --table "$TABLE"
 stage 01_compare "${NBS[@]}" compare --table "$TABLE" --seeds "$SEEDS" --out "$OUT/compare"
+# the same searches reading the seeds' mean: how much of the regret is the seeds' noise
+stage 01_compare_mean "${NBS[@]}" compare --table "$TABLE" --seeds "$SEEDS" \
+  --search-repeat mean --out "$OUT/compare_mean"
 for w in 1 8; do
   stage "02_multifidelity_w$w" "${NBS[@]}" compare --table "$TABLE" \
     --strategies random,successive_halving,hyperband,asha --seeds "$SEEDS" --workers "$w" \

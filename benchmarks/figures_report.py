@@ -22,6 +22,7 @@ import pandas as pd
 
 COMPARISONS = (  # folder, stage log, what it compares
     ("compare", "01_compare", "the default strategies"),
+    ("compare_mean", "01_compare_mean", "the default strategies, queries reading the seed mean"),
     ("multifidelity_w1", "02_multifidelity_w1", "multi-fidelity strategies, 1 worker"),
     ("multifidelity_w8", "02_multifidelity_w8", "multi-fidelity strategies, 8 workers"),
     ("tpe", "03_tpe", "Optuna's TPE with and without Hyperband pruning"),

@@ -14,6 +14,11 @@ which one a query reads:
 * ``k`` (int) — the ``k``-th stored repeat (``0 <= k < n_seeds``): a position, not a seed.
 * ``"mean"`` — the mean over repeats (missing values ignored).
 
+A search never names a repeat: its queries read the run seed's draw, one training run per cell,
+as a real search sees one. :meth:`Benchmark.with_default_repeat` makes a view whose queries
+without ``repeat`` read another (``"mean"``: the seeds' mean, a less noisy benchmark than any
+real search has; ``k``: always the k-th repeat), and whose :attr:`Benchmark.source` says so.
+
 ``training_seed=S`` asks for the repeat that was trained with seed ``S`` (a label from
 :attr:`Benchmark.training_seeds`).
 
@@ -31,6 +36,8 @@ The keyword ``seed=`` of earlier versions meant ``repeat=``; it still works, wit
 from __future__ import annotations
 
 import abc
+import copy
+import dataclasses
 import os
 import warnings
 from dataclasses import dataclass
@@ -69,6 +76,8 @@ class Source:
         detail: what it holds, e.g. ``"6466 rows"`` or ``"xgb fitted on 20% of 6466 rows"``.
         in_progress: a table of the chunks a running build has committed so far.
         fitted_on: for a surrogate, the source of the benchmark it was fitted on.
+        reads: what queries without a repeat read, where it is not the run seed's draw (a
+            view of :meth:`Benchmark.with_default_repeat`), e.g. ``"the mean of 3 repeats"``.
 
     Example:
         >>> Source("table", True, "synthetic:0", "6466 rows").describe()
@@ -81,14 +90,16 @@ class Source:
     detail: str = ""
     in_progress: bool = False
     fitted_on: Source | None = None
+    reads: str = ""
 
     def describe(self) -> str:
         """One line for a report header."""
         head = "SURROGATE" if self.kind == "surrogate" else "table"
         text = f"{'SYNTHETIC ' if self.synthetic else ''}{head} {self.origin}"
-        if self.in_progress:
-            text += " (build in progress)"
-        return f"{text} ({self.detail})" if self.detail else text
+        progress = "build in progress" if self.in_progress else ""
+        reads = f"queries read {self.reads}" if self.reads else ""
+        notes = [n for n in (progress, self.detail, reads) if n]
+        return f"{text} ({'; '.join(notes)})" if notes else text
 
 
 class Benchmark(abc.ABC):
@@ -125,6 +136,10 @@ class Benchmark(abc.ABC):
     nested_budgets: bool = True
     """True when a result at ``e`` epochs is the first ``e`` epochs of the full training run
     (a learning curve); False when each budget is a training run of its own (NAS-Bench-101)."""
+    default_repeat: Repeat = None
+    """What a query without ``repeat`` reads: ``None``, the run seed's draw; ``"mean"`` or an
+    index in a view of :meth:`with_default_repeat`."""
+    _source: Source
 
     @property
     def budgets(self) -> tuple[int, ...]:
@@ -141,9 +156,9 @@ class Benchmark(abc.ABC):
 
     # -- what it is and what it covers -------------------------------------------------------
     @property
-    @abc.abstractmethod
     def source(self) -> Source:
-        """Where the numbers come from (kind, synthetic or not, origin)."""
+        """Where the numbers come from (kind, synthetic or not, origin; what queries read)."""
+        return self._source
 
     @property
     def training_seeds(self) -> tuple[int, ...]:
@@ -270,6 +285,28 @@ class Benchmark(abc.ABC):
     def with_run_seed(self, run_seed: int) -> Benchmark:
         """A view of the same data whose ``repeat=None`` draws follow ``run_seed``."""
 
+    def with_default_repeat(self, repeat: Repeat) -> Benchmark:
+        """A view of the same data whose queries without ``repeat`` (every search's) read
+        ``repeat``: ``"mean"``, the mean over the stored repeats (the noise of one training run
+        averaged away, as NAS-Bench-201's ``is_random=False``), ``k`` the k-th stored repeat,
+        ``None`` the run seed's draw again. Run-seed views of it keep the setting, and its
+        :attr:`source` says it, so every report made from it does.
+
+        Raises:
+            QueryError: ``repeat`` is not ``None``, ``"mean"`` or a stored repeat's index.
+        """
+        rep = None if repeat is None else self.resolve_repeat(repeat, None, _UNSET)
+        view = copy.copy(self)
+        view.default_repeat = rep
+        if rep is None:
+            reads = ""
+        elif rep == "mean":
+            reads = f"the mean of {self.n_seeds} repeats"
+        else:
+            reads = f"repeat {rep} (training seed {self.training_seeds[int(rep)]})"
+        view._source = dataclasses.replace(self.source, reads=reads)
+        return view
+
     def info(self) -> dict[str, Any]:
         """A JSON-able summary; benchmarks add what they know."""
         return {
@@ -324,7 +361,9 @@ class Benchmark(abc.ABC):
                     f"with seeds {', '.join(map(str, labels))}"
                 )
             return labels.index(training_seed)
-        if repeat is None or (isinstance(repeat, str) and repeat == "mean"):
+        if repeat is None:
+            return self.default_repeat
+        if isinstance(repeat, str) and repeat == "mean":
             return repeat
         if not is_int(repeat):
             raise QueryError(f"repeat must be None, 'mean' or an int index, got {repeat!r}")

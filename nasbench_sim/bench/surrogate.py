@@ -92,10 +92,6 @@ class SurrogateBenchmark(Benchmark):
 
     # -- the interface's descriptions --------------------------------------------------------
     @property
-    def source(self) -> Source:
-        return self._source
-
-    @property
     def training_seeds(self) -> tuple[int, ...]:
         return self.model.training_seeds or tuple(range(self.n_seeds))
 

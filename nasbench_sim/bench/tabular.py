@@ -147,10 +147,6 @@ class TabularBenchmark(Benchmark):
 
     # -- the interface's descriptions --------------------------------------------------------
     @property
-    def source(self) -> Source:
-        return self._source
-
-    @property
     def training_seeds(self) -> tuple[int, ...]:
         return tuple(int(s) for s in self.table.seeds)
 
@@ -244,7 +240,9 @@ class TabularBenchmark(Benchmark):
         return np.where(np.isfinite(run), run, per_epoch)
 
     def repeat_for(self, arch: Any) -> int:
-        """The repeat that ``repeat=None`` answers with for ``arch`` under this run seed."""
+        """The repeat that ``repeat=None`` answers with for ``arch`` (-1: the mean)."""
+        if self.default_repeat is not None:
+            return -1 if self.default_repeat == "mean" else int(self.default_repeat)
         return int(self._repeat_of_row[self._index(arch)[2]])
 
     @property

@@ -8,12 +8,14 @@ import argparse
 import re
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "BUDGET_FORMS",
     "HelpFormatter",
     "add_budget_args",
     "add_oneshot_args",
+    "add_search_repeat_arg",
     "add_table_arg",
     "budget_text",
     "fraction",
@@ -23,7 +25,9 @@ __all__ = [
     "non_negative_int",
     "parse_seeds",
     "positive_int",
+    "search_repeat",
     "seeds",
+    "with_search_repeat",
 ]
 
 BUDGET_FORMS = "'150x' (median full trainings), '36000s' or '36000' (seconds), '10h', '200q'"
@@ -176,6 +180,50 @@ def add_budget_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="add the strategy's own measured compute time to the simulated clock",
     )
+
+
+def search_repeat(text: str) -> str | int | None:
+    """``--search-repeat``: ``draw`` (``None``), ``mean``, or a stored repeat's index."""
+    value = text.strip().lower()
+    if value in ("draw", "mean"):
+        return None if value == "draw" else "mean"
+    if value.isdigit():
+        return int(value)
+    raise argparse.ArgumentTypeError(
+        f"{text!r}: give 'draw' (one stored repeat per cell, drawn from the run seed), 'mean' "
+        "(the mean over the stored repeats) or K, the K-th stored repeat (0, 1, ...)"
+    )
+
+
+def add_search_repeat_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--search-repeat",
+        type=search_repeat,
+        default=None,
+        metavar="draw|mean|K",
+        help=(
+            "what the searches' queries read: 'draw', one stored training run per cell drawn "
+            "from the run seed, as a real search sees one training; 'mean', the mean over the "
+            "table's training seeds (their noise averaged away: no real search sees that); K, "
+            "always the K-th stored repeat (default: draw)"
+        ),
+    )
+
+
+def with_search_repeat(bench: Any, args: argparse.Namespace) -> Any:
+    """``bench`` read as ``--search-repeat`` says (see
+    :meth:`~nasbench_sim.bench.Benchmark.with_default_repeat`)."""
+    repeat = getattr(args, "search_repeat", None)
+    if repeat is None:
+        return bench
+    n = bench.n_seeds
+    if repeat != "mean" and not 0 <= repeat < n:
+        seeds = ", ".join(map(str, bench.training_seeds))
+        raise ValueError(
+            f"--search-repeat {repeat}: the table holds {n} repeat(s) of each cell, 0..{n - 1} "
+            f"(trained with seeds {seeds}); or give 'draw' or 'mean'"
+        )
+    return bench.with_default_repeat(repeat)
 
 
 def add_oneshot_args(p: argparse.ArgumentParser) -> None:

@@ -9,17 +9,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import nasbench_sim
 from nasbench_sim.atomic import check_output_dir
 from nasbench_sim.cli.args import (
     add_budget_args,
     add_oneshot_args,
+    add_search_repeat_arg,
     add_table_arg,
     fractions,
     jobs,
     seeds,
 )
-from nasbench_sim.cli.core import coverage_note, synthetic_banner
+from nasbench_sim.cli.core import open_for_search, search_notes
 from nasbench_sim.cli.progress import progress_bar
 from nasbench_sim.oneshot.strategy import describe_records
 from nasbench_sim.search.experiment import parse_budget
@@ -65,6 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     _common(p, "100")
+    add_search_repeat_arg(p)
     p.add_argument(
         "--baseline",
         default=None,
@@ -144,10 +145,9 @@ def _baseline(given: str | None, names: tuple[str, ...]) -> str | None:
 def _setup(args: argparse.Namespace, outputs: tuple[str, ...]) -> dict[str, Any]:
     """Everything both commands check and open before any work starts."""
     check_output_dir(args.out, outputs)
-    bench = nasbench_sim.open(args.table)
-    for note in (synthetic_banner(bench), coverage_note(bench)):
-        if note:
-            print(note)
+    bench = open_for_search(args)
+    for note in search_notes(bench):
+        print(note)
     selection = select_strategies(args.strategies, args.table, bench=bench)
     for name, why in selection.left_out.items():
         print(f"left out {name}: {why}")

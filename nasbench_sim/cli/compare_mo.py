@@ -7,10 +7,9 @@ import argparse
 import time
 from typing import Any
 
-import nasbench_sim
 from nasbench_sim.atomic import check_output_dir
 from nasbench_sim.bench import Benchmark
-from nasbench_sim.cli.core import coverage_note, synthetic_banner
+from nasbench_sim.cli.core import open_for_search, search_notes
 from nasbench_sim.cli.progress import progress_bar
 from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.experiment import parse_budget
@@ -73,10 +72,9 @@ def _setup(args: argparse.Namespace, outputs: tuple[str, ...]) -> dict[str, Any]
     """Everything checked and opened before any work starts."""
     objectives = ObjectiveSet.parse(args.objectives)  # a typo fails before any work
     check_output_dir(args.out, outputs)
-    bench = nasbench_sim.open(args.table)
-    for note in (synthetic_banner(bench), coverage_note(bench)):
-        if note:
-            print(note)
+    bench = open_for_search(args)
+    for note in search_notes(bench):
+        print(note)
     objectives = objectives.bind(bench)
     strategies = _strategies(args.strategies, bench)
     parse_budget(args.budget, bench)  # "1h" on a table without times: refused now

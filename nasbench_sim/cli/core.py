@@ -12,12 +12,19 @@ from typing import Any
 
 import nasbench_sim
 from nasbench_sim.bench import Benchmark, default_table_path
-from nasbench_sim.cli.args import TABLE_HELP, add_table_arg, positive_int
+from nasbench_sim.cli.args import TABLE_HELP, add_table_arg, positive_int, with_search_repeat
 from nasbench_sim.space import SPACES, NB101Cell, get_space
 from nasbench_sim.table import make_synthetic_table, write_table
 from nasbench_sim.units import duration
 
-__all__ = ["coverage_note", "register", "synthetic_banner"]
+__all__ = [
+    "coverage_note",
+    "open_for_search",
+    "reads_note",
+    "register",
+    "search_notes",
+    "synthetic_banner",
+]
 
 
 def coverage_note(bench: Benchmark) -> str | None:
@@ -31,6 +38,33 @@ def coverage_note(bench: Benchmark) -> str | None:
         f"({bench.distinct_cells.size:,} rows): strategies draw, mutate and step only among "
         "them, and regret is measured against the best covered cell"
     )
+
+
+def open_for_search(args: argparse.Namespace) -> Benchmark:
+    """The benchmark ``search`` and ``compare`` replay against: ``--table``, read as
+    ``--search-repeat`` says."""
+    return with_search_repeat(nasbench_sim.open(args.table), args)
+
+
+def search_notes(bench: Benchmark) -> list[str]:
+    """What a search's output says first about its benchmark: synthetic, partial coverage, a
+    ``--search-repeat`` other than the draw."""
+    return [n for n in (synthetic_banner(bench), coverage_note(bench), reads_note(bench)) if n]
+
+
+def reads_note(bench: Benchmark) -> str | None:
+    """What searches read when ``--search-repeat`` is not the default draw (``None``: the
+    draw, one stored training run per cell, as a real search sees one)."""
+    reads = bench.source.reads
+    if not reads:
+        return None
+    if bench.default_repeat == "mean":
+        return (
+            f"note: every query reads {reads} (--search-repeat mean): the seeds' noise is "
+            "averaged away, so these regrets are of a less noisy benchmark than any real "
+            "search faces"
+        )
+    return f"note: every query reads {reads} (--search-repeat), for every cell and run seed"
 
 
 def synthetic_banner(bench: Benchmark) -> str | None:

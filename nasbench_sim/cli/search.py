@@ -11,10 +11,11 @@ import nasbench_sim
 from nasbench_sim.cli.args import (
     add_budget_args,
     add_oneshot_args,
+    add_search_repeat_arg,
     add_table_arg,
     non_negative_int,
 )
-from nasbench_sim.cli.core import coverage_note, synthetic_banner
+from nasbench_sim.cli.core import open_for_search, search_notes
 from nasbench_sim.errors import TableError
 from nasbench_sim.registry import Entry
 from nasbench_sim.search.experiment import parse_budget
@@ -40,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_table_arg(p)
     add_budget_args(p)
+    add_search_repeat_arg(p)
     add_oneshot_args(p)
     p.add_argument("--json", action="store_true", help="print the whole query log as JSON")
     p.add_argument(
@@ -87,7 +89,7 @@ def _strategies(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    bench = nasbench_sim.open(args.table)
+    bench = open_for_search(args)
     budget = parse_budget(args.budget, bench)
     select_strategies([args.strategy], args.table, bench=bench)  # unknown, not here: say so
     skw = strategy_kwargs([args.strategy], args.table, spos_candidates=args.spos_candidates)
@@ -117,9 +119,8 @@ def _search(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, indent=1))
         return 0
-    for note in (synthetic_banner(bench), coverage_note(bench)):
-        if note:
-            print(note)
+    for note in search_notes(bench):
+        print(note)
     print(
         f"{args.strategy}, seed {args.seed}: {len(log)} queries, "
         f"{log['finish'].max() if len(log) else 0:,.0f} simulated s"

@@ -226,3 +226,32 @@ def test_a_partial_table_is_searched_within_its_cells(tmp_path, capsys) -> None:
     assert set(runs["index"]) <= set(bench.candidate_cells.tolist())
     assert main(["search", "--table", str(table), "--strategy", "local_search"]) == 0
     assert "best covered cell" in capsys.readouterr().out
+
+
+def test_compare_and_search_with_the_seed_mean(tmp_path, capsys) -> None:
+    """--search-repeat mean: the runs read the seeds' mean, the output and the records say so,
+    and the regrets differ from the default draw's; a bad value fails before any work."""
+    out = {}
+    for how in ("mean", "draw"):
+        out[how] = tmp_path / how
+        args = ["compare", "--table", "synthetic", "--strategies", "random,evolution",
+                "--seeds", "3", "--budget", "20x", "--jobs", "1", "--search-repeat", how,
+                "--out", str(out[how])]  # fmt: skip
+        assert main(args) == 0
+        text = capsys.readouterr().out
+        noted = "note: every query reads the mean of 3 repeats (--search-repeat mean)" in text
+        header = next(line for line in text.splitlines() if line.startswith("comparing"))
+        assert noted == (how == "mean") and ("queries read the mean" in header) == noted
+        meta = json.loads((out[how] / "meta.json").read_text())
+        assert ("queries read the mean of 3 repeats" in meta["source"]) == noted
+    mean, draw = (read_runs(out[h] / "runs.h5") for h in ("mean", "draw"))
+    assert (mean["repeat"] == -1).all() and (draw["repeat"] >= 0).all()
+    assert main(["search", "--strategy", "random", "--table", "synthetic", "--search-repeat",
+                 "1", "--budget", "5q", "--json"]) == 0  # fmt: skip
+    log = json.loads(capsys.readouterr().out)["log"]
+    assert {r["repeat"] for r in log} == {1}
+    assert main(["search", "--strategy", "random", "--table", "synthetic", "--search-repeat",
+                 "3"]) == 2  # fmt: skip
+    assert "--search-repeat 3: the table holds 3 repeat(s) of each cell, 0..2" in (
+        capsys.readouterr().err
+    )

@@ -52,3 +52,17 @@ def test_bad_objectives_or_strategies_fail_before_any_work(  # type: ignore[no-u
     assert main(["compare", "--table", "synthetic", "--out", str(out), *extra]) == 2
     assert fragment in capsys.readouterr().err
     assert not (out / "runs.h5").exists()
+
+
+def test_a_multi_objective_comparison_can_read_the_seed_mean(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "mo"
+    args = ["compare", "--table", "synthetic", "--objectives", "valid_acc,flops",
+            "--strategies", "mo_random", "--seeds", "2", "--budget", "10q", "--jobs", "1",
+            "--search-repeat", "mean", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    assert "note: every query reads the mean of 3 repeats" in capsys.readouterr().out
+    assert (read_runs(out / "runs.h5")["repeat"] == -1).all()
+    assert (
+        "queries read the mean of 3 repeats"
+        in json.loads((out / "meta.json").read_text())["source"]
+    )

@@ -224,3 +224,18 @@ def test_a_surrogate_of_a_synthetic_source_stays_synthetic(synthetic_bench) -> N
     assert second.source.kind == "surrogate"
     assert "SYNTHETIC SURROGATE" in second.source.describe()
     assert "fitted on" in second.source.detail and "SYNTHETIC table" in second.source.detail
+
+
+def test_a_surrogate_view_reads_the_seed_mean(surrogate) -> None:
+    """``with_default_repeat("mean")`` on a surrogate: queries without a repeat read its
+    predicted seed mean, for every run seed, and its source says so."""
+    cells = np.arange(0, 15625, 211)
+    mean = surrogate.with_default_repeat("mean")
+    want = surrogate.query_many(cells, epochs=5, repeat="mean").valid_acc
+    for view in (mean, mean.with_run_seed(9)):
+        got = view.query_many(cells, epochs=5)
+        np.testing.assert_array_equal(got.valid_acc, want)
+        assert (got.repeat == -1).all()
+    assert not np.array_equal(surrogate.query_many(cells, epochs=5).valid_acc, want)
+    assert "queries read the mean of" in mean.source.describe()
+    assert mean.source.fitted_on == surrogate.source.fitted_on
