@@ -202,9 +202,9 @@ def mo_comparison_figures(comp: MOComparison) -> dict[str, Figure]:
     figures = regret_figures(
         r.runs, r.final, comp.budget, order=order, context=ctx, quantity=HV_REGRET, prefix="hv_"
     )
-    title = (
-        f"{ctx.heading}: exact front ({r.front.front_rows.size} cells) and each "
-        f"strategy's final front\n(its median-hypervolume run); {ctx.setup}"
+    title = ctx.title(
+        f"exact front ({r.front.front_rows.size} cells) and each strategy's final front",
+        f"(its median-hypervolume run); {ctx.setup}",
     )
     figures["fronts.png"] = fronts_figure(r.front, r.fronts, order=order, title=title)
     acc_runs = r.runs.drop(columns=["regret"]).rename(columns={"acc_regret": "regret"})

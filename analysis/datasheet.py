@@ -15,6 +15,7 @@ import datetime as _dt
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -295,10 +296,11 @@ def _criteria(stats: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _planned_cells(bench: TabularBenchmark, planned: dict[str, Any]) -> tuple[str, int | None, str]:
     """:func:`_cells_arg` of a table assembled from a build that was still running: the
-    ``--cells`` of the whole build, and a note that says so."""
+    ``--cells`` of the whole build, and a note that says so (of one shard: how far it was)."""
     rows = np.asarray(bench.table.arch_index)
     prov = bench.table.provenance
-    n, seed = int(planned["cells"]), prov.get("cells_seed")
+    n = int(planned.get("build_cells", planned["cells"]))
+    seed = prov.get("cells_seed")
     reps = bench.space.representatives()
     if n == bench.space.size:
         cells, cells_seed = "all", None
@@ -306,19 +308,26 @@ def _planned_cells(bench: TabularBenchmark, planned: dict[str, Any]) -> tuple[st
         cells, cells_seed = "classes", None
     else:
         cells, cells_seed = str(n), int(seed) if is_int(seed) else None
-    shard = prov.get("shard")
-    on = ""
-    if isinstance(shard, list | tuple) and len(shard) == 2 and is_int(shard[1]) and shard[1] > 1:
-        on = f" (shard `--shard {shard[0]}/{shard[1]}`)"
+    shard = _split_shard(prov)
+    of = f"shard {shard} of a build" if shard else "a build"
     note = (
         f"This table was assembled from {prov.get('n_chunks', '?')} of the "
-        f"{planned.get('chunks', '?')} chunks of a build still running{on}: {rows.size:,} of "
-        f"its {n:,} cells. The command is the whole build's; run it with `--resume` beside "
-        "the build's parts directory to finish it"
+        f"{planned.get('chunks', '?')} chunks of {of} still running: {rows.size:,} of its "
+        f"{int(planned['cells']):,} cells. The command is the whole "
+        f"{'shard' if shard else 'build'}'s; run it with `--resume` beside the build's parts "
+        "directory to finish it"
     )
     if cells_seed is None and cells not in ("all", "classes"):
         note += ", with the build's own cells (this table does not record how they were drawn)"
     return cells, cells_seed, note
+
+
+def _split_shard(prov: Mapping[str, Any]) -> str:
+    """``"i/n"`` of a table built as one of several shards, else ``""``."""
+    shard = prov.get("shard")
+    if isinstance(shard, list | tuple) and len(shard) == 2 and is_int(shard[1]) and shard[1] > 1:
+        return f"{shard[0]}/{shard[1]}"
+    return ""
 
 
 def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
@@ -342,6 +351,8 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
     chunk_size = bench.table.provenance.get("chunk_size")
     if command and cells_seed is not None:
         command += f" --cells-seed {cells_seed}"
+    if command and bench.table.provenance.get("partial") and _split_shard(bench.table.provenance):
+        command += f" --shard {_split_shard(bench.table.provenance)}"  # --resume needs it
     if command and is_int(chunk_size):
         command += f" --chunk-size {chunk_size}"
     grouped = bool(command) and depends_on_chunk(numerics)

@@ -92,5 +92,5 @@ def fronts_figure(
     ncol, _ = legend_grid(labels, width_in=6.5)
     fig.legend(handles, labels, loc="outside lower center", frameon=False, ncol=ncol,
                markerscale=1.5)  # fmt: skip
-    fig.suptitle(title or f"Exact Pareto front ({front.front_rows.size} cells)")
+    fig.suptitle(title or f"Exact Pareto front ({front.front_rows.size} cells)", wrap=True)
     return fig

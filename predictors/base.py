@@ -9,7 +9,8 @@ it knows how to build that matrix for itself.
   for any candidate set. Predictors that need no learning curve (``needs_curve = False``)
   accept a bare :class:`~nasbench_sim.space.SearchSpace` in place of the benchmark; those
   that do (``needs_curve = True``) read the first ``epochs`` epochs of the validation curve
-  from the benchmark, as a search would see them (``repeat=None``: the run-seed draw).
+  from the benchmark, as a search would see them (``repeat=None``: the run-seed draw, or
+  the default of a :meth:`~nasbench_sim.bench.Benchmark.with_default_repeat` view).
 * ``fit(X, y) -> self`` and ``predict(X)`` follow scikit-learn; ``predict(X, return_std=True)``
   returns ``(mean, std)`` for predictors with ``has_std = True`` (the MLP ensemble, the random
   forest and :class:`~predictors.ensemble.EnsemblePredictor`, which gives any predictor a

@@ -57,7 +57,8 @@ if TYPE_CHECKING:
 __all__ = ["Benchmark", "Repeat", "Seed", "Source"]
 
 Repeat = int | Literal["mean"] | None
-"""Which stored repeat a query reads: ``None`` (the run-seed draw), an index, or ``"mean"``."""
+"""Which stored repeat a query reads: ``None`` (the run-seed draw, or a view's default: see
+:meth:`Benchmark.with_default_repeat`), an index, or ``"mean"``."""
 Seed = Repeat
 """Deprecated name of :data:`Repeat`."""
 
@@ -293,19 +294,44 @@ class Benchmark(abc.ABC):
         :attr:`source` says it, so every report made from it does.
 
         Raises:
-            QueryError: ``repeat`` is not ``None``, ``"mean"`` or a stored repeat's index.
+            QueryError: ``repeat`` is not ``None``, ``"mean"`` or a stored repeat's index, or
+                some covered cells lack repeat ``k`` (a search would be served no result).
         """
+        if is_int(repeat) and not 0 <= int(repeat) < self.n_seeds:
+            raise QueryError(
+                f"repeat {repeat} is not stored: this benchmark holds {self.n_seeds} repeat(s) "
+                f"of each cell, 0..{self.n_seeds - 1} (trained with seeds "
+                f"{', '.join(map(str, self.training_seeds))}), or 'mean'"
+            )
         rep = None if repeat is None else self.resolve_repeat(repeat, None, _UNSET)
-        view = copy.copy(self)
-        view.default_repeat = rep
+        lacking = [self._cells_lacking(k) for k in range(self.n_seeds)] if rep is not None else []
         if rep is None:
             reads = ""
         elif rep == "mean":
             reads = f"the mean of {self.n_seeds} repeats"
+            if any(lacking):  # a cell's mean is over the runs it has
+                reads = f"the mean of each cell's available repeats (up to {self.n_seeds})"
+        elif lacking[int(rep)]:
+            raise QueryError(
+                f"repeat {rep} is missing for {lacking[int(rep)]:,} of the "
+                f"{self.candidate_cells.size:,} covered cells that have other repeats: a search "
+                "would be served no result for them; read the run seed's draw or the mean "
+                "instead"
+            )
         else:
             reads = f"repeat {rep} (training seed {self.training_seeds[int(rep)]})"
+        view = copy.copy(self)
+        view.default_repeat = rep
         view._source = dataclasses.replace(self.source, reads=reads)
         return view
+
+    def _cells_lacking(self, k: int) -> int:
+        """Covered cells that have a final validation accuracy in some repeat but not in
+        repeat ``k`` (a cell whose every run failed has none in any)."""
+        cells, e = self.candidate_cells, self.n_epochs
+        acc = self._query_many(cells, e, k).valid_acc
+        some = self._query_many(cells, e, "mean").valid_acc
+        return int((np.isnan(acc) & ~np.isnan(some)).sum())
 
     def info(self) -> dict[str, Any]:
         """A JSON-able summary; benchmarks add what they know."""

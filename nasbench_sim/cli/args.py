@@ -213,17 +213,15 @@ def add_search_repeat_arg(p: argparse.ArgumentParser) -> None:
 def with_search_repeat(bench: Any, args: argparse.Namespace) -> Any:
     """``bench`` read as ``--search-repeat`` says (see
     :meth:`~nasbench_sim.bench.Benchmark.with_default_repeat`)."""
+    from nasbench_sim.errors import QueryError
+
     repeat = getattr(args, "search_repeat", None)
     if repeat is None:
         return bench
-    n = bench.n_seeds
-    if repeat != "mean" and not 0 <= repeat < n:
-        seeds = ", ".join(map(str, bench.training_seeds))
-        raise ValueError(
-            f"--search-repeat {repeat}: the table holds {n} repeat(s) of each cell, 0..{n - 1} "
-            f"(trained with seeds {seeds}); or give 'draw' or 'mean'"
-        )
-    return bench.with_default_repeat(repeat)
+    try:
+        return bench.with_default_repeat(repeat)
+    except QueryError as exc:  # the same typed error, naming the flag
+        raise QueryError(f"--search-repeat {repeat}: {exc}") from None
 
 
 def add_oneshot_args(p: argparse.ArgumentParser) -> None:

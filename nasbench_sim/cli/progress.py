@@ -34,4 +34,5 @@ def progress_bar(**kwargs: Any) -> Any:
     stream = kwargs.setdefault("file", sys.stderr)
     if not _is_terminal(stream) and "TQDM_MININTERVAL" not in os.environ:
         kwargs.setdefault("mininterval", LOG_INTERVAL_S)
+        kwargs.setdefault("maxinterval", LOG_INTERVAL_S)  # tqdm's monitor: every 10 s else
     return tqdm(**kwargs)

@@ -108,12 +108,12 @@ def _search(args: argparse.Namespace) -> int:
         if path.endswith((".h5", ".hdf5")):
             from nasbench_sim.search.runs_io import write_runs
 
-            write_runs(log, path)
+            write_runs(log, path, attrs={"source": bench.source.describe()})
         else:
             log.to_csv(path, index=False)
     if args.json:
         payload = {
-            "meta": result.meta,
+            "meta": {**result.meta, "source": bench.source.describe()},
             "final_regret": result.final_regret,
             "log": json.loads(log.to_json(orient="records")),
         }

@@ -120,9 +120,14 @@ def assemble_parts(
         "hardware": _hardware(),
         "software": {**software_versions(), **first.get("software", {})},
     }
-    if missing:  # a build still running: what the whole build (every shard) will hold
+    if missing:  # a build still running: what its shard and the whole build will hold
+        size, every = manifest["chunk_size"], manifest["cells"]
         prov["partial"] = True
-        prov["planned"] = {"chunks": len(ids), "cells": len(manifest["cells"])}
+        prov["planned"] = {
+            "chunks": len(ids),  # this shard's
+            "cells": sum(len(every[c * size : (c + 1) * size]) for c in ids),  # this shard's
+            "build_cells": len(every),  # every shard's: the build's --cells
+        }
     prov.update(dict(provenance or {}))
     return _table_from_rows(
         manifest["space"],

@@ -322,7 +322,7 @@ def test_a_table_of_a_build_still_running_gets_the_whole_builds_command(tmp_path
                       trainer="reference", keep_parts=True)  # fmt: skip
     chunk_path(parts_dir(out), 1).unlink()
     partial = assemble_parts(parts_dir(out), allow_partial=True)
-    assert partial.provenance["planned"] == {"chunks": 2, "cells": 4}
+    assert partial.provenance["planned"] == {"chunks": 2, "cells": 4, "build_cells": 4}
     text = write_datasheet(write_table(tmp_path / "p.h5", partial), tmp_path / "dp").read_text()
     cmd = text.split("```bash\n")[1].split("\n```")[0]
     args = build_parser().parse_args(shlex.split(cmd)[1:])
@@ -330,15 +330,14 @@ def test_a_table_of_a_build_still_running_gets_the_whole_builds_command(tmp_path
     assert "assembled from 1 of the 2 chunks of a build still running: 2 of its 4 cells" in text
     assert "run it with `--resume`" in text and "sampled cells" not in text
     assert "- **partial**: assembled from the chunks committed so far (1 of 2 chunks)" in text
-    # a build of every class, still running on shard 1 of 2: `--cells classes`, and the shard
+    # shard 1 of 2 of a build of every class, still running: `--cells classes --shard 1/2`
     prov = {k: v for k, v in partial.provenance.items() if k != "cells_seed"}
     classes = TabularBenchmark(partial).space.representatives().size
-    prov.update(planned={"chunks": 203, "cells": classes}, shard=[1, 2])
+    prov.update(planned={"chunks": 203, "cells": 3248, "build_cells": classes}, shard=[1, 2])
     t = dataclasses.replace(partial, provenance=prov)
     text = write_datasheet(write_table(tmp_path / "c.h5", t), tmp_path / "dc").read_text()
     cmd = text.split("```bash\n")[1].split("\n```")[0]
-    assert build_parser().parse_args(shlex.split(cmd)[1:]).cells == "classes"
-    assert (
-        f"1 of the 203 chunks of a build still running (shard `--shard 1/2`): 2 of its {classes:,}"
-        in text
-    )
+    args = build_parser().parse_args(shlex.split(cmd)[1:])
+    assert (args.cells, args.shard) == ("classes", "1/2")
+    assert "1 of the 203 chunks of shard 1/2 of a build still running: 2 of its 3,248 cells" in text
+    assert "The command is the whole shard's" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -246,12 +247,15 @@ def test_compare_and_search_with_the_seed_mean(tmp_path, capsys) -> None:
         assert ("queries read the mean of 3 repeats" in meta["source"]) == noted
     mean, draw = (read_runs(out[h] / "runs.h5") for h in ("mean", "draw"))
     assert (mean["repeat"] == -1).all() and (draw["repeat"] >= 0).all()
+    final = {h: pd.read_csv(out[h] / "final.csv")["final_regret"].to_numpy() for h in out}
+    assert not np.array_equal(final["mean"], final["draw"])
     assert main(["search", "--strategy", "random", "--table", "synthetic", "--search-repeat",
                  "1", "--budget", "5q", "--json"]) == 0  # fmt: skip
-    log = json.loads(capsys.readouterr().out)["log"]
-    assert {r["repeat"] for r in log} == {1}
+    payload = json.loads(capsys.readouterr().out)
+    assert {r["repeat"] for r in payload["log"]} == {1}
+    assert "queries read repeat 1 (training seed 1)" in payload["meta"]["source"]
     assert main(["search", "--strategy", "random", "--table", "synthetic", "--search-repeat",
                  "3"]) == 2  # fmt: skip
-    assert "--search-repeat 3: the table holds 3 repeat(s) of each cell, 0..2" in (
+    assert "--search-repeat 3: repeat 3 is not stored: this benchmark holds 3 repeat(s)" in (
         capsys.readouterr().err
     )

@@ -46,3 +46,14 @@ def test_the_environment_and_an_explicit_interval_win(monkeypatch: pytest.Monkey
     assert _redraws(io.StringIO(), monkeypatch) > 500
     monkeypatch.delenv("TQDM_MININTERVAL")
     assert _redraws(io.StringIO(), monkeypatch, mininterval=0) > 500
+
+
+def test_the_monitor_thread_waits_as_long_in_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tqdm's monitor thread forces a redraw every ``maxinterval`` (10 s) once a fast bar's
+    dynamic ``miniters`` grows: in a log it waits the same 30 s as the bar itself."""
+    monkeypatch.delenv("TQDM_MININTERVAL", raising=False)
+    with progress_bar(total=3, file=io.StringIO()) as bar:
+        assert bar.mininterval == bar.maxinterval == LOG_INTERVAL_S
+        assert bar.dynamic_miniters  # tqdm's default, which lets the monitor intervene
+    with progress_bar(total=3, file=_Terminal()) as bar:
+        assert (bar.mininterval, bar.maxinterval) == (0.1, 10.0)  # tqdm's defaults

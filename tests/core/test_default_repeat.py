@@ -81,3 +81,23 @@ def test_a_search_on_the_mean_view_sees_the_mean(synthetic_bench: TabularBenchma
     np.testing.assert_array_equal(log["valid_acc"].to_numpy(), want)
     drawn = run("evolution", synthetic_bench, budget, seed=3).log
     assert set(drawn["repeat"]) <= {0, 1, 2} and len(set(drawn["repeat"])) > 1
+
+
+def test_a_repeat_some_cells_lack_is_refused_and_the_mean_says_so(
+    nan_bench: TabularBenchmark,
+) -> None:
+    """Rows missing their last repeat: reading that repeat would serve searches no result
+    where the draw serves one, so it is refused; the mean is over each cell's runs."""
+    last, cells = nan_bench.n_seeds - 1, nan_bench.candidate_cells
+    without = np.isnan(nan_bench.query_many(cells, repeat=last).valid_acc)
+    first_ok = ~np.isnan(nan_bench.query_many(cells, repeat=0).valid_acc)
+    lacking = int((without & first_ok).sum())  # the fixture's rows lacking only the last
+    assert lacking > 100
+    with pytest.raises(QueryError, match=f"repeat {last} is missing for {lacking:,} of"):
+        nan_bench.with_default_repeat(last)
+    first = nan_bench.with_default_repeat(0)  # failed rows lack every repeat: not refused
+    assert first.source.reads == "repeat 0 (training seed 0)"
+    mean = nan_bench.with_default_repeat("mean")
+    assert mean.source.reads == "the mean of each cell's available repeats (up to 3)"
+    with pytest.raises(QueryError, match="repeat 3 is not stored: this benchmark holds 3"):
+        nan_bench.with_default_repeat(3)
