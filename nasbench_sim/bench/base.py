@@ -40,13 +40,13 @@ import copy
 import dataclasses
 import os
 import warnings
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from nasbench_sim.bench.results import Result, ResultBatch, TestBatch, TestResult
+from nasbench_sim.bench.source import Source
 from nasbench_sim.checks import is_int
 from nasbench_sim.errors import QueryError
 from nasbench_sim.space import SearchSpace
@@ -63,44 +63,6 @@ Seed = Repeat
 """Deprecated name of :data:`Repeat`."""
 
 _UNSET: Any = object()
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a benchmark's numbers come from.
-
-    Attributes:
-        kind: ``"table"`` (trained cells read from a table) or ``"surrogate"`` (predicted).
-        synthetic: the numbers derive from a synthetic table, not from training.
-        origin: the file or spec it was opened from (``"synthetic:0"``, a path), or
-            ``"memory"``.
-        detail: what it holds, e.g. ``"6466 rows"`` or ``"xgb fitted on 20% of 6466 rows"``.
-        in_progress: a table of the chunks a running build has committed so far.
-        fitted_on: for a surrogate, the source of the benchmark it was fitted on.
-        reads: what queries without a repeat read, where it is not the run seed's draw (a
-            view of :meth:`Benchmark.with_default_repeat`), e.g. ``"the mean of 3 repeats"``.
-
-    Example:
-        >>> Source("table", True, "synthetic:0", "6466 rows").describe()
-        'SYNTHETIC table synthetic:0 (6466 rows)'
-    """
-
-    kind: Literal["table", "surrogate"]
-    synthetic: bool
-    origin: str = "memory"
-    detail: str = ""
-    in_progress: bool = False
-    fitted_on: Source | None = None
-    reads: str = ""
-
-    def describe(self) -> str:
-        """One line for a report header."""
-        head = "SURROGATE" if self.kind == "surrogate" else "table"
-        text = f"{'SYNTHETIC ' if self.synthetic else ''}{head} {self.origin}"
-        progress = "build in progress" if self.in_progress else ""
-        reads = f"queries read {self.reads}" if self.reads else ""
-        notes = [n for n in (progress, self.detail, reads) if n]
-        return f"{text} ({'; '.join(notes)})" if notes else text
 
 
 class Benchmark(abc.ABC):
