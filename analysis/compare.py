@@ -289,8 +289,9 @@ def regret_landscape(bench: Benchmark, run_seeds: Sequence[int] = range(20)) -> 
 def exhaustive_search_regret(bench: Benchmark, run_seeds: Sequence[int] = range(20)) -> float:
     """The mean test regret of exhaustive search: every distinct cell queried once at its final
     epoch, as a search with each of ``run_seeds`` sees it (one stored repeat per cell, drawn
-    from the run seed, or what a view of ``with_default_repeat`` reads), the best validation accuracy kept and scored by its test accuracy
-    (the repeat mean), as a search's incumbent is. Where validation is noisy the best of many
+    from the run seed, or what a view of ``with_default_repeat`` reads), the best validation
+    accuracy kept and scored by its test accuracy (the repeat mean), as a search's incumbent
+    is. Where validation is noisy the best of many
     noisy values is often a lucky cell (the winner's curse), so a search that saw fewer cells
     can end below it; where validation ranks the cells as the test does, it is 0.
 
