@@ -351,8 +351,9 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
     chunk_size = bench.table.provenance.get("chunk_size")
     if command and cells_seed is not None:
         command += f" --cells-seed {cells_seed}"
-    if command and bench.table.provenance.get("partial") and _split_shard(bench.table.provenance):
-        command += f" --shard {_split_shard(bench.table.provenance)}"  # --resume needs it
+    shard = _split_shard(bench.table.provenance)
+    if command and shard and bench.table.provenance.get("partial"):
+        command += f" --shard {shard}"  # --resume needs it
     if command and is_int(chunk_size):
         command += f" --chunk-size {chunk_size}"
     grouped = bool(command) and depends_on_chunk(numerics)

@@ -259,26 +259,25 @@ class Benchmark(abc.ABC):
             QueryError: ``repeat`` is not ``None``, ``"mean"`` or a stored repeat's index, or
                 some covered cells lack repeat ``k`` (a search would be served no result).
         """
-        if is_int(repeat) and not 0 <= int(repeat) < self.n_seeds:
+        n = self.n_seeds
+        if not (repeat is None or repeat == "mean" or (is_int(repeat) and 0 <= repeat < n)):
             raise QueryError(
-                f"repeat {repeat} is not stored: this benchmark holds {self.n_seeds} repeat(s) "
-                f"of each cell, 0..{self.n_seeds - 1} (trained with seeds "
-                f"{', '.join(map(str, self.training_seeds))}), or 'mean'"
+                f"{repeat!r} is not a repeat to read: this benchmark holds {n} repeat(s) of each "
+                f"cell, 0..{n - 1} (trained with seeds {', '.join(map(str, self.training_seeds))})"
+                ", or None (the run seed's draw) or 'mean'"
             )
-        rep = None if repeat is None else self.resolve_repeat(repeat, None, _UNSET)
-        lacking = [self._cells_lacking(k) for k in range(self.n_seeds)] if rep is not None else []
+        rep = None if repeat is None else repeat if repeat == "mean" else int(repeat)
         if rep is None:
             reads = ""
         elif rep == "mean":
             reads = f"the mean of {self.n_seeds} repeats"
-            if any(lacking):  # a cell's mean is over the runs it has
+            if any(self._cells_lacking(k) for k in range(self.n_seeds)):  # over what it has
                 reads = f"the mean of each cell's available repeats (up to {self.n_seeds})"
-        elif lacking[int(rep)]:
+        elif lacking := self._cells_lacking(int(rep)):
             raise QueryError(
-                f"repeat {rep} is missing for {lacking[int(rep)]:,} of the "
-                f"{self.candidate_cells.size:,} covered cells that have other repeats: a search "
-                "would be served no result for them; read the run seed's draw or the mean "
-                "instead"
+                f"repeat {rep} is missing for {lacking:,} of the {self.candidate_cells.size:,} "
+                "covered cells that have other repeats: a search would be served no result for "
+                "them; read the run seed's draw or the mean instead"
             )
         else:
             reads = f"repeat {rep} (training seed {self.training_seeds[int(rep)]})"

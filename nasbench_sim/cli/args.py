@@ -8,7 +8,6 @@ import argparse
 import re
 import textwrap
 from collections.abc import Sequence
-from typing import Any
 
 __all__ = [
     "BUDGET_FORMS",
@@ -27,7 +26,6 @@ __all__ = [
     "positive_int",
     "search_repeat",
     "seeds",
-    "with_search_repeat",
 ]
 
 BUDGET_FORMS = "'150x' (median full trainings), '36000s' or '36000' (seconds), '10h', '200q'"
@@ -208,20 +206,6 @@ def add_search_repeat_arg(p: argparse.ArgumentParser) -> None:
             "always the K-th stored repeat (default: draw)"
         ),
     )
-
-
-def with_search_repeat(bench: Any, args: argparse.Namespace) -> Any:
-    """``bench`` read as ``--search-repeat`` says (see
-    :meth:`~nasbench_sim.bench.Benchmark.with_default_repeat`)."""
-    from nasbench_sim.errors import QueryError
-
-    repeat = getattr(args, "search_repeat", None)
-    if repeat is None:
-        return bench
-    try:
-        return bench.with_default_repeat(repeat)
-    except QueryError as exc:  # the same typed error, naming the flag
-        raise QueryError(f"--search-repeat {repeat}: {exc}") from None
 
 
 def add_oneshot_args(p: argparse.ArgumentParser) -> None:

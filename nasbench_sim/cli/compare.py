@@ -19,7 +19,7 @@ from nasbench_sim.cli.args import (
     jobs,
     seeds,
 )
-from nasbench_sim.cli.core import open_for_search, search_notes
+from nasbench_sim.cli.notes import open_for_search, search_notes
 from nasbench_sim.cli.progress import progress_bar
 from nasbench_sim.oneshot.strategy import describe_records
 from nasbench_sim.search.experiment import parse_budget

@@ -9,7 +9,7 @@ from typing import Any
 
 from nasbench_sim.atomic import check_output_dir
 from nasbench_sim.bench import Benchmark
-from nasbench_sim.cli.core import open_for_search, search_notes
+from nasbench_sim.cli.notes import open_for_search, search_notes
 from nasbench_sim.cli.progress import progress_bar
 from nasbench_sim.errors import StrategyConfigError
 from nasbench_sim.search.experiment import parse_budget

@@ -11,71 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import nasbench_sim
-from nasbench_sim.bench import Benchmark, default_table_path
-from nasbench_sim.cli.args import TABLE_HELP, add_table_arg, positive_int, with_search_repeat
+from nasbench_sim.bench import default_table_path
+from nasbench_sim.cli.args import TABLE_HELP, add_table_arg, positive_int
+from nasbench_sim.cli.notes import synthetic_banner
 from nasbench_sim.space import SPACES, NB101Cell, get_space
 from nasbench_sim.table import make_synthetic_table, write_table
 from nasbench_sim.units import duration
 
-__all__ = [
-    "coverage_note",
-    "open_for_search",
-    "reads_note",
-    "register",
-    "search_notes",
-    "synthetic_banner",
-]
-
-
-def coverage_note(bench: Benchmark) -> str | None:
-    """What a search on a table that covers only part of its space does (``None``: it covers
-    every cell)."""
-    if bench.covers_space:
-        return None
-    n, size = int(bench.candidate_cells.size), bench.space.size
-    return (
-        f"note: the table covers {n:,} of the {size:,} cells of {bench.space.name} "
-        f"({bench.distinct_cells.size:,} rows): strategies draw, mutate and step only among "
-        "them, and regret is measured against the best covered cell"
-    )
-
-
-def open_for_search(args: argparse.Namespace) -> Benchmark:
-    """The benchmark ``search`` and ``compare`` replay against: ``--table``, read as
-    ``--search-repeat`` says."""
-    return with_search_repeat(nasbench_sim.open(args.table), args)
-
-
-def search_notes(bench: Benchmark) -> list[str]:
-    """What a search's output says first about its benchmark: synthetic, partial coverage, a
-    ``--search-repeat`` other than the draw."""
-    return [n for n in (synthetic_banner(bench), coverage_note(bench), reads_note(bench)) if n]
-
-
-def reads_note(bench: Benchmark) -> str | None:
-    """What searches read when ``--search-repeat`` is not the default draw (``None``: the
-    draw, one stored training run per cell, as a real search sees one)."""
-    reads = bench.source.reads
-    if not reads:
-        return None
-    if bench.default_repeat == "mean":
-        return (
-            f"note: every query reads {reads} (--search-repeat mean): the seeds' noise is "
-            "averaged away, so these regrets are of a less noisy benchmark than any real "
-            "search faces"
-        )
-    return f"note: every query reads {reads} (--search-repeat), for every cell and run seed"
-
-
-def synthetic_banner(bench: Benchmark) -> str | None:
-    """The warning printed before any output computed from synthetic numbers."""
-    if not bench.source.synthetic:
-        return None
-    what = "this is" if bench.source.kind == "table" else "this surrogate was fitted on"
-    return (
-        f"NOTE: {what} a SYNTHETIC table (a parametric stand-in for tests and demos), "
-        "not a training result."
-    )
+__all__ = ["register"]
 
 
 def _table_args(p: argparse.ArgumentParser, help_text: str | None = None) -> None:

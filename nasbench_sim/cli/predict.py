@@ -178,7 +178,7 @@ def _predictor_names(text: str | None, bench: Any) -> list[str]:
 
 def _predictors(args: argparse.Namespace) -> int:
     from analysis.predictor_plots import PREDICTOR_FILES, write_predictor_study
-    from nasbench_sim.cli.core import synthetic_banner
+    from nasbench_sim.cli.notes import synthetic_banner
     from predictors.evaluate import predictor_study
 
     check_output_dir(args.out, PREDICTOR_FILES)
@@ -273,7 +273,7 @@ def _headline(summary: Any, lc: Any, ceiling: float, args: argparse.Namespace) -
 
 
 def _surrogate_fit(args: argparse.Namespace) -> int:
-    from nasbench_sim.cli.core import synthetic_banner
+    from nasbench_sim.cli.notes import synthetic_banner
     from predictors.surrogate import fit_surrogate
 
     bench = nasbench_sim.open(args.table)

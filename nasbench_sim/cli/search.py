@@ -15,7 +15,7 @@ from nasbench_sim.cli.args import (
     add_table_arg,
     non_negative_int,
 )
-from nasbench_sim.cli.core import open_for_search, search_notes
+from nasbench_sim.cli.notes import open_for_search, search_notes
 from nasbench_sim.errors import TableError
 from nasbench_sim.registry import Entry
 from nasbench_sim.search.experiment import parse_budget

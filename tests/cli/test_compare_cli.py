@@ -256,6 +256,6 @@ def test_compare_and_search_with_the_seed_mean(tmp_path, capsys) -> None:
     assert "queries read repeat 1 (training seed 1)" in payload["meta"]["source"]
     assert main(["search", "--strategy", "random", "--table", "synthetic", "--search-repeat",
                  "3"]) == 2  # fmt: skip
-    assert "--search-repeat 3: repeat 3 is not stored: this benchmark holds 3 repeat(s)" in (
+    assert "--search-repeat 3: 3 is not a repeat to read: this benchmark holds 3 repeat(s)" in (
         capsys.readouterr().err
     )
