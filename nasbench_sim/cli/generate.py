@@ -117,6 +117,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "table built before this option, whose numerics record no grad_sum)",
     )  # fmt: skip
     p.add_argument(
+        "--mixed-hardware", action="store_true",
+        help="with --resume: continue a build started on another kind of machine (another "
+        "CPU instruction set or GPU model; the rest of the numerics the same). Its cells then "
+        "round differently on each machine: the table records which machine trained which "
+        "cells",
+    )  # fmt: skip
+    p.add_argument(
         "--backend",
         default="local",
         choices=["local", "ray"],
@@ -276,6 +283,7 @@ def _build(args: argparse.Namespace) -> int:
             workers=workers,
             threads=args.threads,
             grad_sum=args.grad_sum,
+            mixed_hardware=args.mixed_hardware,
             data_dir=args.data_dir,
             keep_parts=args.keep_parts,
             cells_seed=args.cells_seed,

@@ -18,6 +18,7 @@ from nasbench_sim.generate.grad_sum import recorded_grad_sum
 from nasbench_sim.generate.protocol import Protocol
 from nasbench_sim.generate.stacking import stack_size
 from nasbench_sim.generate.timing_model import fit_timing_model
+from nasbench_sim.generate.worker import HARDWARE_FIELDS, hardware_only
 from nasbench_sim.table import METRICS, TableData, read_table, write_table
 from nasbench_sim.table.io import software_versions
 
@@ -96,12 +97,7 @@ def assemble_parts(
     metrics = {n: np.concatenate([ch.metrics[n] for ch in chunks]) for n in names}
     cost_names = list(chunks[0].cost)
     cost = {n: np.concatenate([ch.cost[n] for ch in chunks]) for n in cost_names}
-    seen = {json.dumps(i["numerics"], sort_keys=True) for i in infos if "numerics" in i}
-    if len(seen) > 1:
-        raise BuildError(
-            f"{parts}: chunks were trained with different numerics ({sorted(seen)}); their "
-            "numbers are not comparable: retrain them with one setting"
-        )
+    mixed = _mixed_hardware(parts, manifest, chunks, infos)
     prov: dict[str, Any] = {
         "generator": "nasbench_sim.generate",
         "trainer": manifest["trainer"],
@@ -119,6 +115,7 @@ def assemble_parts(
         "model_steps": int(sum(int(i.get("model_steps", 0)) for i in infos)),
         "hardware": _hardware(),
         "software": {**software_versions(), **first.get("software", {})},
+        **({"mixed_hardware": mixed} if mixed else {}),
     }
     if missing:  # a build still running: what its shard and the whole build will hold
         size, every = manifest["chunk_size"], manifest["cells"]
@@ -138,6 +135,41 @@ def assemble_parts(
         cost,
         prov,
     )
+
+
+def _mixed_hardware(
+    parts: Path, manifest: Mapping[str, Any], chunks: Sequence[Any], infos: Sequence[dict]
+) -> list[dict[str, Any]]:
+    """Check that the chunks share one numerics; in a build continued on other machines
+    (``manifest["mixed_hardware"]``) they may differ in the hardware fields only, and then
+    the list says which cells each machine trained (the largest group's as ``"rest"``, to
+    keep the provenance small); else ``[]``."""
+    groups: dict[str, list[int]] = {}
+    for ch, info in zip(chunks, infos, strict=True):
+        key = json.dumps(info.get("numerics", manifest.get("numerics")), sort_keys=True)
+        groups.setdefault(key, []).extend(int(i) for i in ch.arch_index)
+    if len(groups) == 1:
+        return []
+    found = [json.loads(k) for k in groups]
+    if not manifest.get("mixed_hardware"):
+        raise BuildError(
+            f"{parts}: chunks were trained with different numerics ({sorted(groups)}); their "
+            "numbers are not comparable: retrain them with one setting"
+        )
+    if not all(hardware_only(found[0], n) for n in found[1:]):
+        raise BuildError(
+            f"{parts}: chunks differ in their numerics beyond the machine ({sorted(groups)}); "
+            f"only {', '.join(HARDWARE_FIELDS)} may differ in a --mixed-hardware build"
+        )
+    by_size = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    return [
+        {
+            "hardware": {f: json.loads(key).get(f) for f in HARDWARE_FIELDS},
+            "n_cells": len(cells),
+            "cells": "rest" if rank == 0 else sorted(cells),
+        }
+        for rank, (key, cells) in enumerate(by_size)
+    ]
 
 
 def _load(path: Path) -> TableData:

@@ -25,23 +25,26 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim.checks import require_int
-from nasbench_sim.generate.assemble import assemble_parts, changed_fields
+from nasbench_sim.generate.assemble import assemble_parts
 from nasbench_sim.generate.chunks import (
     ChunkResult,
     chunk_path,
     parts_dir,
-    read_manifest,
-    remove_stale_temps,
     write_chunk,
-    write_manifest,
 )
 from nasbench_sim.generate.errors import BuildError, GenerateError
-from nasbench_sim.generate.grad_sum import recorded_grad_sum, resolve_grad_sum
+from nasbench_sim.generate.grad_sum import resolve_grad_sum
 from nasbench_sim.generate.plan import parse_shard, plan_chunks, resolve_cells
 from nasbench_sim.generate.protocol import Protocol
 from nasbench_sim.generate.ray_backend import RayOptions
+from nasbench_sim.generate.resume import open_parts
 from nasbench_sim.generate.stacking import stack_size
-from nasbench_sim.generate.worker import TRAINERS, numerics, resolve_device, train_chunk
+from nasbench_sim.generate.worker import (
+    TRAINERS,
+    numerics,
+    resolve_device,
+    train_chunk,
+)
 from nasbench_sim.table import write_table
 
 __all__ = [
@@ -105,6 +108,7 @@ def build_table(
     workers: int = 1,
     threads: int = 1,
     grad_sum: str | None = None,
+    mixed_hardware: bool = False,
 ) -> Path:
     """Train ``cells`` under ``protocol`` and write the table ``out``.
 
@@ -138,6 +142,14 @@ def build_table(
             (:mod:`~nasbench_sim.generate.grad_sum`): ``"ordered"`` (default; a cell's numbers
             do not depend on its chunk) or ``"autograd"`` (tables built before the choice
             existed). Part of the numerics.
+        mixed_hardware: let ``resume`` continue a build started on a machine of another
+            kind (another CPU instruction set or GPU model: the
+            :data:`~nasbench_sim.generate.worker.HARDWARE_FIELDS` of the numerics), every
+            other part of the numerics the same. Torch rounds differently on another
+            instruction set, so such a build's chunks are not bitwise what the first machine
+            would have given: the table records which cells each machine trained (provenance
+            ``mixed_hardware``), and ``benchmarks/hardware_effect.py`` measures the change
+            next to a seed's. Off by default: a build stays on one kind of machine.
 
     Returns:
         ``out`` as a :class:`~pathlib.Path`.
@@ -186,7 +198,7 @@ def build_table(
     parts = parts_dir(out)
     if restart and parts.exists():
         shutil.rmtree(parts)
-    created = _open_parts(parts, out, manifest, resume)
+    created = open_parts(parts, out, manifest, resume, mixed_hardware)
     progress_of = _Progress(plan, mine, progress)
     committed: list[int] = []
 
@@ -257,30 +269,6 @@ def _check_options(trainer: str, backend: str, chunk_size: int, workers: int, th
         raise GenerateError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
     for name, value in (("chunk_size", chunk_size), ("workers", workers), ("threads", threads)):
         require_int(name, value, 1, GenerateError, numpy=False)
-
-
-def _open_parts(parts: Path, out: Path, manifest: dict[str, Any], resume: bool) -> bool:
-    """Create ``parts`` with its manifest, or check an existing one for a resume; True when
-    this call created it."""
-    if parts.exists():
-        n = len(list(parts.glob("chunk-*.npz")))
-        discard = (
-            f"discard it (and its {n} committed chunk(s)) with --restart (restart=True) or "
-            f"`rm -r {parts}`"
-        )
-        if not resume:
-            raise BuildError(
-                f"{parts} exists (an unfinished build): pass --resume (resume=True) to continue "
-                f"it, or {discard}"
-            )
-        _check_manifest(parts, manifest, discard)
-        remove_stale_temps(parts)
-        return False
-    if out.exists():
-        raise BuildError(f"{out} exists already; remove it or choose another --out")
-    parts.mkdir(parents=True)
-    write_manifest(parts, manifest)
-    return True
 
 
 class _Progress:
@@ -354,42 +342,3 @@ def _train(
                 threads=threads, grad_sum=grad_sum,
             )  # fmt: skip
             commit(cid, result)
-
-
-def _differences(have: dict[str, Any], want: dict[str, Any]) -> list[str]:
-    """``key`` for each key whose values differ; ``key (field: started → asked, ...)`` where
-    both are mappings (the protocol, the numerics); the cells' list only by its length."""
-    out = []
-    for key in want:
-        old, new = have.get(key), want[key]
-        if old == new or (key == "cells_seed" and key not in have):  # older manifests: the
-            continue  # cell list, compared too, is what the draw gave
-        if isinstance(old, dict) and isinstance(new, dict):
-            out.append(f"{key} ({', '.join(changed_fields(old, new, ' → '))})")
-        elif key == "cells" and isinstance(old, list) and isinstance(new, list):
-            n_old, n_new = len(old), len(new)
-            same_count = "cells (others, as many)"
-            out.append(f"cells ({n_old} → {n_new})" if n_old != n_new else same_count)
-        else:
-            out.append(f"{key} ({old} → {new})")
-    return out
-
-
-def _check_manifest(parts: Path, want: dict[str, Any], discard: str) -> None:
-    have = read_manifest(parts)
-    diff = _differences(have, want)
-    if diff:
-        started, asked = (
-            recorded_grad_sum(have.get("numerics")),
-            recorded_grad_sum(want.get("numerics")),
-        )
-        hint = ""
-        if have.get("trainer") != want.get("trainer"):
-            hint = f" (it was started with trainer {have.get('trainer')!r}: pass that trainer)"
-        elif started != asked and started is not None and asked is not None:
-            hint = f" (it was started with --grad-sum {started}, this call asks for {asked})"
-        raise BuildError(
-            f"{parts} belongs to a different build (started → asked: {'; '.join(diff)}){hint}; "
-            "resume with the same protocol, cells, chunk size, shard, trainer and numerics, "
-            f"or {discard}"
-        )

@@ -12,7 +12,7 @@ import contextlib
 import os
 import platform
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,7 +28,20 @@ if TYPE_CHECKING:
 
     from nasbench_sim.generate.datasets import Dataset
 
-__all__ = ["TRAINERS", "deterministic_cuda", "numerics", "resolve_device", "train_chunk"]
+__all__ = [
+    "HARDWARE_FIELDS",
+    "TRAINERS",
+    "deterministic_cuda",
+    "hardware_only",
+    "numerics",
+    "resolve_device",
+    "train_chunk",
+]
+
+#: The fields of :func:`numerics` that name the machine rather than a choice of the build: the
+#: CPU's instruction set (torch picks its kernels by it) and the GPU model. A build continued
+#: on another machine (``build_table(mixed_hardware=True)``) may differ in these only.
+HARDWARE_FIELDS = ("cpu_capability", "gpu")
 
 TRAINERS: tuple[str, ...] = ("batched", "reference", "matmul", "matmul_stacked")
 
@@ -142,6 +155,25 @@ def deterministic_cuda(dev: torch.device) -> Iterator[None]:
     finally:
         torch.use_deterministic_algorithms(before[0], warn_only=before[1])
         cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = before[2:]
+
+
+def hardware_only(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
+    """Whether two ``numerics`` differ at most in :data:`HARDWARE_FIELDS`.
+
+    Example:
+        >>> hardware_only({"threads": 1, "cpu_capability": "AVX512"},
+        ...               {"threads": 1, "cpu_capability": "AVX2"})
+        True
+        >>> hardware_only({"threads": 1}, {"threads": 2})
+        False
+    """
+    if not isinstance(a, Mapping) or not isinstance(b, Mapping):
+        return False
+    return _choices(a) == _choices(b)
+
+
+def _choices(n: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in n.items() if k not in HARDWARE_FIELDS}
 
 
 def numerics(
