@@ -372,4 +372,5 @@ def _rebuild(bench: TabularBenchmark, path: Path) -> dict[str, Any]:
         "numerics": numerics if isinstance(numerics, dict) else None,
         "grouped": grouped,  # the curves depend on the chunks: the command's cells and size
         "chunk_size": chunk_size if is_int(chunk_size) else None,
+        "mixed_hardware": bool(bench.table.provenance.get("mixed_hardware")),
     }

@@ -140,6 +140,27 @@ def _cpu_lines(prov: dict[str, Any]) -> list[str]:
     return [text + " (wall time depends on what else ran on the machine)"]
 
 
+def _mixed_lines(prov: dict[str, Any]) -> list[str]:
+    """For a build continued on another kind of machine (``build --mixed-hardware``): how
+    many cells each kind trained."""
+    groups = prov.get("mixed_hardware")
+    if not isinstance(groups, list) or not groups:
+        return []
+    said = []
+    for g in groups:
+        kind = ", ".join(f"{k} {v}" for k, v in (g.get("hardware") or {}).items() if v)
+        n = g.get("n_cells")
+        count = f"{n:,} cell{'' if n == 1 else 's'}" if isinstance(n, int) else "? cells"
+        said.append(f"{count} on {kind or 'an unrecorded machine'}")
+    return [
+        f"- trained on {len(groups)} kinds of machine (the build was continued with "
+        f"`--mixed-hardware`): {'; '.join(said)}. Provenance `mixed_hardware` lists the "
+        "cells of each but the largest; another instruction set rounds differently, so a "
+        "cell's curves differ from the other kind's about as much as a partial change of seed "
+        "(`benchmarks/hardware_effect.py` measures it; docs/generator.md)"
+    ]
+
+
 def _same_numbers(numerics: dict[str, Any], rebuild: dict[str, Any]) -> str:
     """What retraining needs for the same bits: the numerics, and the chunks for a trainer
     that trains cells together."""
@@ -153,6 +174,8 @@ def _same_numbers(numerics: dict[str, Any], rebuild: dict[str, Any]) -> str:
             else " and its chunks (cells and chunk size, which this table does not record)"
         )
         differ += ", or a cell trained in another chunk,"
+    if rebuild.get("mixed_hardware"):
+        needs += "; each cell on the kind of machine that trained it (see Build)"
     return (
         f"The same numbers, bit for bit, need the build's numerics ({needs}){chunks}: {differ} "
         "gives curves that agree only statistically (float32 trajectories diverge; see "
@@ -217,6 +240,7 @@ def _build_lines(prov: dict[str, Any]) -> list[str]:
     """The Build section: where and how long it trained, how its costs were measured, with
     which software."""
     lines = [line for line in [_machines(prov)] if line]
+    lines += _mixed_lines(prov)
     lines += _cpu_lines(prov)
     if isinstance(prov.get("train_wall_s"), (int, float)):
         lines.append(f"- training wall time summed over chunks: {duration(prov['train_wall_s'])}")

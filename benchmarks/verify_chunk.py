@@ -7,8 +7,9 @@ after any change under ``nasbench_sim/generate/`` (or a new torch) before resumi
     python benchmarks/verify_chunk.py --chunk 0 --seeds 0       # about a minute on one core
 
 It prints, per metric, whether the retrained curves equal the committed ones and the largest
-difference. The machine must match the build's numerics (trainer, threads, torch, CPU
-capability: see the manifest), or the comparison says so and stops.
+difference. The machine must match the numerics the chunk was trained with (trainer, threads,
+torch, CPU capability: recorded in the chunk), or the comparison says so and stops (on
+another CPU, ``benchmarks/hardware_effect.py`` measures how far the numbers move).
 """
 
 from __future__ import annotations
@@ -36,15 +37,16 @@ def main() -> int:
     args = p.parse_args()
     parts = parts_dir(args.table)
     manifest = read_manifest(parts)
-    built = manifest.get("numerics") or {}
+    chunk = read_chunk(chunk_path(parts, args.chunk))
+    # the chunk's own numerics: in a --mixed-hardware build they name the machine that trained it
+    built = chunk.info.get("numerics") or manifest.get("numerics") or {}
     grad_sum = recorded_grad_sum(built)
     here = numerics(
         manifest["trainer"], "cpu", built.get("dtype", "float32"), built.get("threads"), grad_sum
     )
     if built != here:
-        print(f"this machine's numerics {here} differ from the build's {built}: not comparable")
+        print(f"this machine's numerics {here} differ from the chunk's {built}: not comparable")
         return 2
-    chunk = read_chunk(chunk_path(parts, args.chunk))
     seeds = [int(s) for s in args.seeds.split(",")]
     cols = [int(np.flatnonzero(chunk.seeds == s)[0]) for s in seeds]
     t0 = time.perf_counter()

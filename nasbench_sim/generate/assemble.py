@@ -18,7 +18,7 @@ from nasbench_sim.generate.grad_sum import recorded_grad_sum
 from nasbench_sim.generate.protocol import Protocol
 from nasbench_sim.generate.stacking import stack_size
 from nasbench_sim.generate.timing_model import fit_timing_model
-from nasbench_sim.generate.worker import HARDWARE_FIELDS, hardware_only
+from nasbench_sim.generate.worker import HARDWARE_FIELDS, cpu_name, hardware_only
 from nasbench_sim.table import METRICS, TableData, read_table, write_table
 from nasbench_sim.table.io import software_versions
 
@@ -59,7 +59,7 @@ def _table_from_rows(
 def _hardware() -> dict[str, Any]:
     return {
         "machine": platform.machine(),
-        "processor": platform.processor(),
+        "processor": cpu_name(),
         "cpu_count": os.cpu_count(),
         "node": platform.node(),
     }

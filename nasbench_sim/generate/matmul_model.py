@@ -224,6 +224,30 @@ class _AvgPool3(torch.autograd.Function):
         return gx, None
 
 
+class _Head(torch.autograd.Function):
+    """The classifier ``feats^T W^T + b`` of one model (``feats (4C, B)``), as autograd's
+    ``addmm`` computes it and its input and bias gradients, but with the weight gradient
+    formed as ``feats @ g``: the product the stacked network's ``bmm`` takes per model.
+    Autograd's ``addmm`` forms it as ``(g^T feats^T)^T``, whose sum over the batch the BLAS
+    orders differently on some CPUs (AVX2: the last bits differ; AVX-512: they agree), so the
+    ordered numerics use this one."""
+
+    @staticmethod
+    def forward(
+        ctx: Any, feats: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
+    ) -> torch.Tensor:
+        ctx.save_for_backward(feats, weight)
+        return torch.addmm(bias, feats.t(), weight.t())
+
+    @staticmethod
+    def backward(
+        ctx: Any, g: torch.Tensor
+    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
+        feats, weight = ctx.saved_tensors
+        gfeats = weight.t().mm(g.t()) if ctx.needs_input_grad[0] else None
+        return gfeats, feats.mm(g).t(), g.sum(0)
+
+
 def conv(x: torch.Tensor, weight: torch.Tensor, stride: int) -> torch.Tensor:
     """Convolution (padding ``k // 2``, no bias) as one matrix product per model: ``x (C_in,
     B, L)`` with ``weight (C_out, C_in, k)``, or M models at once (see :class:`_Conv`)."""
@@ -375,4 +399,6 @@ class MatmulNetwork(nn.Module):
         h = torch.relu(self._bn(h, net.last_bn))
         feats = h.mean(2)  # (4C, B)
         head = net.classifier
+        if self.ordered_grads:
+            return _Head.apply(feats, head.weight, head.bias)
         return torch.addmm(head.bias, feats.t(), head.weight.t())

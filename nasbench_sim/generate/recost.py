@@ -29,6 +29,7 @@ import numpy as np
 
 from nasbench_sim.checks import require_int
 from nasbench_sim.generate.errors import GenerateError
+from nasbench_sim.generate.worker import cpu_name
 from nasbench_sim.table import TableData, read_table, write_table
 
 __all__ = ["RecostReport", "check_arguments", "recost_table"]
@@ -221,7 +222,7 @@ def recost_table(
     prov = _provenance(table, timing, {
         "when": _dt.datetime.now(_dt.UTC).isoformat(),
         "host": platform.node(),
-        "processor": platform.processor() or platform.machine(),
+        "processor": cpu_name(),
         "cpu_count": os.cpu_count(),
         "threads": n_threads,
         "latency_repeats": repeats,

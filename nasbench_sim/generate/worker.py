@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = [
     "HARDWARE_FIELDS",
     "TRAINERS",
+    "cpu_name",
+    "cpuinfo",
     "deterministic_cuda",
     "hardware_only",
     "numerics",
@@ -279,7 +281,7 @@ def _train_chunk(
 
     info = {
         "device": str(dev),
-        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else _cpu_name(),
+        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_name(),
         "host": platform.node(),
         "pid": os.getpid(),
         "trainer": trainer,
@@ -304,5 +306,21 @@ def _train_chunk(
     )
 
 
-def _cpu_name() -> str:
-    return platform.processor() or platform.machine() or "cpu"
+def cpu_name() -> str:
+    """The CPU model (/proc/cpuinfo's model name), else what :mod:`platform` says."""
+    return cpuinfo("model name") or platform.processor() or platform.machine() or "cpu"
+
+
+def cpuinfo(field: str) -> str | None:
+    """The first value of ``field`` in /proc/cpuinfo (``"vendor_id"``, ``"model name"``), or
+    None where there is none (not Linux). Math libraries pick kernels by the CPU's vendor as
+    well as its instruction set."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == field:
+                    return value.strip()
+    except OSError:
+        pass
+    return None

@@ -75,6 +75,12 @@ def test_mixed_hardware_resume_records_each_machines_cells(
         "cells": [CELLS[0]],
     }
     assert table.provenance["numerics"]["cpu_capability"] == "FAKE512"  # the build's first
+    from analysis.datasheet import write_datasheet
+
+    readme = write_datasheet(out, out.parent / "sheet").read_text()
+    assert "trained on 2 kinds of machine" in readme
+    assert f"2 cells on cpu_capability {here}; 1 cell on cpu_capability FAKE512" in readme
+    assert "each cell on the kind of machine that trained it" in readme
 
 
 def test_mixed_hardware_does_not_excuse_other_numerics(
