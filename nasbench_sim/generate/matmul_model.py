@@ -225,26 +225,19 @@ class _AvgPool3(torch.autograd.Function):
 
 
 class _Head(torch.autograd.Function):
-    """The classifier ``feats^T W^T + b`` of one model (``feats (4C, B)``), as autograd's
-    ``addmm`` computes it and its input and bias gradients, but with the weight gradient
-    formed as ``feats @ g``: the product the stacked network's ``bmm`` takes per model.
-    Autograd's ``addmm`` forms it as ``(g^T feats^T)^T``, whose sum over the batch the BLAS
-    orders differently on some CPUs (AVX2: the last bits differ; AVX-512: they agree), so the
-    ordered numerics use this one."""
+    """The classifier ``feats^T W^T + b`` (``feats (4C, B)``) as ``addmm``, its weight
+    gradient formed as ``feats @ g``, the stacked network's per-model ``bmm``; autograd's
+    ``(g^T feats^T)^T`` sums the batch in another order on some CPUs (AVX2, not AVX-512)."""
 
     @staticmethod
-    def forward(
-        ctx: Any, feats: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
-    ) -> torch.Tensor:
-        ctx.save_for_backward(feats, weight)
-        return torch.addmm(bias, feats.t(), weight.t())
+    def forward(ctx: Any, feats: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(feats, w)
+        return torch.addmm(b, feats.t(), w.t())
 
     @staticmethod
-    def backward(
-        ctx: Any, g: torch.Tensor
-    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
-        feats, weight = ctx.saved_tensors
-        gfeats = weight.t().mm(g.t()) if ctx.needs_input_grad[0] else None
+    def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        feats, w = ctx.saved_tensors
+        gfeats = w.t().mm(g.t()) if ctx.needs_input_grad[0] else None  # autograd's form
         return gfeats, feats.mm(g).t(), g.sum(0)
 
 
