@@ -32,7 +32,8 @@ from scipy.stats import kendalltau, wilcoxon
 from nasbench_sim.generate import Protocol
 from nasbench_sim.generate.chunks import chunk_path, parts_dir, read_chunk, read_manifest
 from nasbench_sim.generate.grad_sum import recorded_grad_sum
-from nasbench_sim.generate.worker import hardware_only, numerics, train_chunk
+from nasbench_sim.generate.hardware import hardware_only
+from nasbench_sim.generate.worker import numerics, train_chunk
 
 DEFAULT = Path(__file__).resolve().parents[1] / "data" / "nb201_mnist1d.h5"
 

@@ -153,6 +153,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("merge", help="merge shard tables of one build into one table")
     p.add_argument("shards", nargs="+", help="shard tables (or complete OUT.parts/ dirs)")
     p.add_argument("--out", required=True, help="merged table to write (.h5)")
+    p.add_argument(
+        "--mixed-hardware", action="store_true",
+        help="merge pieces trained on different kinds of machine (CPU instruction set or GPU "
+        "model; the rest of the numerics the same), recording which cells each kind trained",
+    )  # fmt: skip
     p.set_defaults(func=_merge)
 
     _register_recost(sub)
@@ -340,7 +345,7 @@ def _recost(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    out = merge_tables(args.shards, args.out)
+    out = merge_tables(args.shards, args.out, mixed_hardware=args.mixed_hardware)
     _summary(str(out))
     return 0
 

@@ -15,10 +15,16 @@ import numpy as np
 from nasbench_sim.generate.chunks import chunk_path, read_chunk, read_manifest
 from nasbench_sim.generate.errors import BuildError
 from nasbench_sim.generate.grad_sum import recorded_grad_sum
+from nasbench_sim.generate.hardware import (
+    cells_by_hardware,
+    chunk_hardware,
+    cpu_name,
+    hardware_groups,
+    hardware_only,
+)
 from nasbench_sim.generate.protocol import Protocol
 from nasbench_sim.generate.stacking import stack_size
 from nasbench_sim.generate.timing_model import fit_timing_model
-from nasbench_sim.generate.worker import HARDWARE_FIELDS, cpu_name, hardware_only
 from nasbench_sim.table import METRICS, TableData, read_table, write_table
 from nasbench_sim.table.io import software_versions
 
@@ -97,7 +103,9 @@ def assemble_parts(
     metrics = {n: np.concatenate([ch.metrics[n] for ch in chunks]) for n in names}
     cost_names = list(chunks[0].cost)
     cost = {n: np.concatenate([ch.cost[n] for ch in chunks]) for n in cost_names}
-    mixed = _mixed_hardware(parts, manifest, chunks, infos)
+    trained = [(i.get("numerics", manifest.get("numerics")), ch.arch_index)
+               for ch, i in zip(chunks, infos, strict=True)]  # fmt: skip
+    mixed = chunk_hardware(str(parts), bool(manifest.get("mixed_hardware")), trained)
     prov: dict[str, Any] = {
         "generator": "nasbench_sim.generate",
         "trainer": manifest["trainer"],
@@ -137,53 +145,25 @@ def assemble_parts(
     )
 
 
-def _mixed_hardware(
-    parts: Path, manifest: Mapping[str, Any], chunks: Sequence[Any], infos: Sequence[dict]
-) -> list[dict[str, Any]]:
-    """Check that the chunks share one numerics; in a build continued on other machines
-    (``manifest["mixed_hardware"]``) they may differ in the hardware fields only, and then
-    the list says which cells each machine trained (the largest group's as ``"rest"``, to
-    keep the provenance small); else ``[]``."""
-    groups: dict[str, list[int]] = {}
-    for ch, info in zip(chunks, infos, strict=True):
-        key = json.dumps(info.get("numerics", manifest.get("numerics")), sort_keys=True)
-        groups.setdefault(key, []).extend(int(i) for i in ch.arch_index)
-    if len(groups) == 1:
-        return []
-    found = [json.loads(k) for k in groups]
-    if not manifest.get("mixed_hardware"):
-        raise BuildError(
-            f"{parts}: chunks were trained with different numerics ({sorted(groups)}); their "
-            "numbers are not comparable: retrain them with one setting"
-        )
-    if not all(hardware_only(found[0], n) for n in found[1:]):
-        raise BuildError(
-            f"{parts}: chunks differ in their numerics beyond the machine ({sorted(groups)}); "
-            f"only {', '.join(HARDWARE_FIELDS)} may differ in a --mixed-hardware build"
-        )
-    by_size = sorted(groups.items(), key=lambda kv: -len(kv[1]))
-    return [
-        {
-            "hardware": {f: json.loads(key).get(f) for f in HARDWARE_FIELDS},
-            "n_cells": len(cells),
-            "cells": "rest" if rank == 0 else sorted(cells),
-        }
-        for rank, (key, cells) in enumerate(by_size)
-    ]
-
-
 def _load(path: Path) -> TableData:
     if path.is_dir():
         return assemble_parts(path)
     return read_table(path)
 
 
-def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str]) -> Path:
+def merge_tables(
+    paths: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    mixed_hardware: bool = False,
+) -> Path:
     """Merge shard tables (or complete parts directories) into one table at ``out``.
 
-    The inputs must share space, dataset, protocol and seeds and hold disjoint cells; rows
-    come out sorted by cell index, and the training-time model is refitted on all cells timed
-    alone in any shard.
+    The inputs must share space, dataset, protocol, seeds and numerics and hold disjoint
+    cells; rows come out sorted by cell index, and the training-time model is refitted on all
+    cells timed alone in any shard. ``mixed_hardware``: accept inputs whose numerics differ in
+    the machine only (:data:`~nasbench_sim.generate.hardware.HARDWARE_FIELDS`). The merged
+    provenance ``mixed_hardware`` says which cells each kind of machine trained, whenever
+    the inputs (or the builds behind them) used more than one.
 
     Raises:
         BuildError: fewer than one input, a protocol/seed/numerics mismatch, pieces of a
@@ -212,8 +192,8 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
             raise BuildError(f"{path}: protocol differs from {ref_path}'s in {diff}")
         if not np.array_equal(t.seeds, ref.seeds):
             raise BuildError(f"{path}: seeds {t.seeds.tolist()} differ from {ref.seeds.tolist()}")
-        if t.provenance.get("numerics") != ref.provenance.get("numerics"):
-            mine, theirs = t.provenance.get("numerics") or {}, ref.provenance.get("numerics") or {}
+        mine, theirs = t.provenance.get("numerics") or {}, ref.provenance.get("numerics") or {}
+        if mine != theirs and not (mixed_hardware and hardware_only(mine, theirs)):
             if mine.get("grad_sum") != theirs.get("grad_sum"):  # absent: autograd's order
                 mine = {**mine, "grad_sum": recorded_grad_sum(mine)}
                 theirs = {**theirs, "grad_sum": recorded_grad_sum(theirs)}
@@ -222,6 +202,12 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
                 f"{path} and {ref_path} were trained with other numerics ({shown}); tables "
                 "trained with another trainer, gradient sum (--grad-sum), thread count, "
                 "precision, device or torch build differ beyond rounding and cannot be merged"
+                + (
+                    "; these differ in the machine only: --mixed-hardware merges them, "
+                    "recording which cells each kind trained"
+                    if hardware_only(mine, theirs)
+                    else ""
+                )
             )
         _check_groups(path, t.provenance, ref_path, ref.provenance)
         for i in t.arch_index.tolist():
@@ -256,6 +242,12 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         "train_wall_s": float(sum(float(t.provenance.get("train_wall_s", 0.0)) for _, t in tables)),
         "model_steps": int(sum(int(t.provenance.get("model_steps", 0)) for _, t in tables)),
     }
+    kinds: dict[str, list[int]] = {}
+    for _, t in tables:
+        for key, cells in cells_by_hardware(t.arch_index, t.provenance).items():
+            kinds.setdefault(key, []).extend(cells)
+    if len(kinds) > 1:
+        prov["mixed_hardware"] = hardware_groups(kinds)
     table = _table_from_rows(
         ref.space,
         ref.protocol,

@@ -144,7 +144,7 @@ def build_table(
             existed). Part of the numerics.
         mixed_hardware: let ``resume`` continue a build started on a machine of another
             kind (another CPU instruction set or GPU model: the
-            :data:`~nasbench_sim.generate.worker.HARDWARE_FIELDS` of the numerics), every
+            :data:`~nasbench_sim.generate.hardware.HARDWARE_FIELDS` of the numerics), every
             other part of the numerics the same. Torch rounds differently on another
             instruction set, so such a build's chunks are not bitwise what the first machine
             would have given: the table records which cells each machine trained (provenance

@@ -29,7 +29,7 @@ import numpy as np
 
 from nasbench_sim.checks import require_int
 from nasbench_sim.generate.errors import GenerateError
-from nasbench_sim.generate.worker import cpu_name
+from nasbench_sim.generate.hardware import cpu_name
 from nasbench_sim.table import TableData, read_table, write_table
 
 __all__ = ["RecostReport", "check_arguments", "recost_table"]

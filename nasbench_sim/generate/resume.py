@@ -10,7 +10,7 @@ from nasbench_sim.generate.assemble import changed_fields
 from nasbench_sim.generate.chunks import read_manifest, remove_stale_temps, write_manifest
 from nasbench_sim.generate.errors import BuildError
 from nasbench_sim.generate.grad_sum import recorded_grad_sum
-from nasbench_sim.generate.worker import hardware_only
+from nasbench_sim.generate.hardware import hardware_only
 
 __all__ = ["open_parts"]
 

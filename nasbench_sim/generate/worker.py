@@ -12,7 +12,7 @@ import contextlib
 import os
 import platform
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from nasbench_sim.checks import require_int
 from nasbench_sim.generate.chunks import ChunkResult
 from nasbench_sim.generate.errors import GenerateError, MissingTrainingDependency
 from nasbench_sim.generate.grad_sum import resolve_grad_sum
+from nasbench_sim.generate.hardware import cpu_name
 from nasbench_sim.generate.protocol import Protocol
 
 if TYPE_CHECKING:
@@ -29,21 +30,12 @@ if TYPE_CHECKING:
     from nasbench_sim.generate.datasets import Dataset
 
 __all__ = [
-    "HARDWARE_FIELDS",
     "TRAINERS",
-    "cpu_name",
-    "cpuinfo",
     "deterministic_cuda",
-    "hardware_only",
     "numerics",
     "resolve_device",
     "train_chunk",
 ]
-
-#: The fields of :func:`numerics` that name the machine rather than a choice of the build: the
-#: CPU's instruction set (torch picks its kernels by it) and the GPU model. A build continued
-#: on another machine (``build_table(mixed_hardware=True)``) may differ in these only.
-HARDWARE_FIELDS = ("cpu_capability", "gpu")
 
 TRAINERS: tuple[str, ...] = ("batched", "reference", "matmul", "matmul_stacked")
 
@@ -157,25 +149,6 @@ def deterministic_cuda(dev: torch.device) -> Iterator[None]:
     finally:
         torch.use_deterministic_algorithms(before[0], warn_only=before[1])
         cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = before[2:]
-
-
-def hardware_only(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
-    """Whether two ``numerics`` differ at most in :data:`HARDWARE_FIELDS`.
-
-    Example:
-        >>> hardware_only({"threads": 1, "cpu_capability": "AVX512"},
-        ...               {"threads": 1, "cpu_capability": "AVX2"})
-        True
-        >>> hardware_only({"threads": 1}, {"threads": 2})
-        False
-    """
-    if not isinstance(a, Mapping) or not isinstance(b, Mapping):
-        return False
-    return _choices(a) == _choices(b)
-
-
-def _choices(n: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in n.items() if k not in HARDWARE_FIELDS}
 
 
 def numerics(
@@ -304,23 +277,3 @@ def _train_chunk(
         cost=cost,
         info=info,
     )
-
-
-def cpu_name() -> str:
-    """The CPU model (/proc/cpuinfo's model name), else what :mod:`platform` says."""
-    return cpuinfo("model name") or platform.processor() or platform.machine() or "cpu"
-
-
-def cpuinfo(field: str) -> str | None:
-    """The first value of ``field`` in /proc/cpuinfo (``"vendor_id"``, ``"model name"``), or
-    None where there is none (not Linux). Math libraries pick kernels by the CPU's vendor as
-    well as its instruction set."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == field:
-                    return value.strip()
-    except OSError:
-        pass
-    return None

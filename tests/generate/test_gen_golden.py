@@ -18,7 +18,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from nasbench_sim.generate import Protocol  # noqa: E402
-from nasbench_sim.generate.worker import cpuinfo, numerics, train_chunk  # noqa: E402
+from nasbench_sim.generate.hardware import cpuinfo  # noqa: E402
+from nasbench_sim.generate.worker import numerics, train_chunk  # noqa: E402
 
 # The default table's protocol (see data/ and docs/protocol_pilot.md), shortened.
 TABLE = Protocol(

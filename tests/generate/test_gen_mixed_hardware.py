@@ -93,3 +93,43 @@ def test_mixed_hardware_does_not_excuse_other_numerics(
             mixed_hardware=True, threads=2,
         )  # fmt: skip
     assert not read_manifest(parts_dir(out)).get("mixed_hardware")
+
+
+def test_merge_of_pieces_from_two_kinds_of_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shards trained on two kinds of machine merge only with ``mixed_hardware``, and the
+    merged table says which cells each kind trained."""
+    import torch
+
+    from nasbench_sim.generate import merge_tables
+    from nasbench_sim.generate.hardware import cells_by_hardware, hardware_key
+    from tests.tiny_protocol import TINY
+
+    protocol = dataclasses.replace(
+        TINY, dataset="mnist1d", epochs=1, train_subset=32, timing_cells_per_chunk=0, seeds=(0,)
+    )
+    cells = [11, 222, 3333, 4444]
+    kw = {"cells": cells, "chunk_size": 1, "trainer": "matmul"}
+    with monkeypatch.context() as m:
+        m.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "FAKE512")
+        a = build_table(protocol, tmp_path / "a.h5", shard="0/2", **kw)
+    b = build_table(protocol, tmp_path / "b.h5", shard="1/2", **kw)
+    with pytest.raises(BuildError, match="machine only: --mixed-hardware"):
+        merge_tables([a, b], tmp_path / "m.h5")
+    merged = read_table(merge_tables([a, b], tmp_path / "m.h5", mixed_hardware=True))
+    here = str(torch.backends.cpu.get_cpu_capability())
+    by_kind = cells_by_hardware(merged.arch_index, merged.provenance)
+    assert by_kind == {
+        hardware_key({"cpu_capability": "FAKE512"}): [11, 3333],
+        hardware_key({"cpu_capability": here}): [222, 4444],
+    }
+    # merged again with a piece of the merged table's own numerics (its first piece's), no
+    # flag needed: the record of the cells it holds is kept
+    with monkeypatch.context() as m:
+        m.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "FAKE512")
+        c = build_table(protocol, tmp_path / "c.h5", cells=[5555], chunk_size=1, trainer="matmul")
+    again = read_table(merge_tables([tmp_path / "m.h5", c], tmp_path / "m2.h5"))
+    mine = cells_by_hardware(again.arch_index, again.provenance)
+    assert mine[hardware_key({"cpu_capability": here})] == [222, 4444]
+    assert sorted(mine[hardware_key({"cpu_capability": "FAKE512"})]) == [11, 3333, 5555]
