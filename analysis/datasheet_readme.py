@@ -199,6 +199,7 @@ def _machines(prov: dict[str, Any]) -> str:
         parts.append(f"device(s) {', '.join(devices)}")
     if said:
         alone = len(hosts) <= 1 and all(str(h.get("node")) in (*hosts, "None") for h in boxes)
+        alone = alone and not prov.get("mixed_hardware")  # trained on other kinds of machine
         parts.append(f"{'machine' if alone else 'assembled on'} {'; '.join(said)}")
     if hosts:
         parts.append(f"host(s) {', '.join(hosts)}")

@@ -9,7 +9,7 @@ order), and compares the final validation and test accuracies per cell:
 * hardware effect: this machine's run of seed s against the build's run of seed s;
 * seed effect: the build's seed s against its other seeds (same machine).
 
-    python benchmarks/hardware_effect.py --chunks 11,200 --seeds 0   # ~2 min per chunk-seed
+    python benchmarks/hardware_effect.py --chunks 11,200 --seeds 0   # ~3 min per chunk-seed
 
 It prints, for both, the mean, 90th percentile and maximum of |difference|, Kendall τ across
 the cells, and the mean signed difference (a shift) with its standard error and Wilcoxon's
@@ -32,7 +32,7 @@ from scipy.stats import kendalltau, wilcoxon
 from nasbench_sim.generate import Protocol
 from nasbench_sim.generate.chunks import chunk_path, parts_dir, read_chunk, read_manifest
 from nasbench_sim.generate.grad_sum import recorded_grad_sum
-from nasbench_sim.generate.hardware import hardware_only
+from nasbench_sim.generate.hardware import HARDWARE_FIELDS, hardware_only
 from nasbench_sim.generate.worker import numerics, train_chunk
 
 DEFAULT = Path(__file__).resolve().parents[1] / "data" / "nb201_mnist1d.h5"
@@ -68,17 +68,40 @@ def _retrain(parts: Path, manifest: dict, ids: list[int], seeds: list[int]) -> l
     return got
 
 
-def _load(files: list[Path]) -> tuple[list[int], list[int], list[dict]]:
-    ids, got, seeds = [], [], None
+def _load(files: list[Path]) -> tuple[list[int], list[int], list[dict], str]:
+    ids, got, seeds, machines = [], [], None, []
     for f in files:
         z = np.load(f)
         if seeds is not None and z["seeds"].tolist() != seeds:
             raise SystemExit(f"{f}: seeds {z['seeds'].tolist()}, the others {seeds}")
         seeds = z["seeds"].tolist()
+        machines.append(str(z["machine"]) if "machine" in z else "unrecorded")
         for cid in z["chunks"].tolist():
             ids.append(int(cid))
             got.append({k: z[f"{k}_{cid}"] for k in KEYS})
-    return ids, list(seeds or []), got
+    return ids, list(seeds or []), got, "; ".join(sorted(set(machines)))
+
+
+def _machine(n: dict) -> str:
+    return ", ".join(f"{k} {n[k]}" for k in HARDWARE_FIELDS if n.get(k))
+
+
+def _same_machine(a: dict, b: dict) -> bool:
+    """Equal in every hardware field both record (chunks from before the CPU vendor was
+    recorded have none)."""
+    return all(a[k] == b[k] for k in HARDWARE_FIELDS if k in a and k in b)
+
+
+def _check_chunks(parts: Path, manifest: dict, ids: list[int], here: dict) -> str | None:
+    """Why the chunks cannot measure this machine's effect, or None: each must have been
+    trained on another kind of machine, with the rest of its numerics this machine's."""
+    for cid in ids:
+        built = read_chunk(chunk_path(parts, cid)).info.get("numerics") or manifest["numerics"]
+        if not hardware_only(built, here):
+            return f"chunk {cid}: numerics differ beyond the machine: {built} vs here {here}"
+        if _same_machine(built, here):
+            return f"chunk {cid} was trained on this kind of machine ({_machine(built)})"
+    return None
 
 
 def main() -> int:
@@ -96,25 +119,29 @@ def main() -> int:
     manifest = read_manifest(parts)
     built = manifest.get("numerics") or {}
     if args.load:
-        ids, seeds, got = _load([Path(f) for f in args.load.split(",")])
-        print(f"build: {built.get('cpu_capability')}; retrained curves from {args.load}")
+        ids, seeds, got, machine = _load([Path(f) for f in args.load.split(",")])
+        print(f"retrained curves from {args.load} (retrained on {machine})")
     else:
         here = numerics(
             manifest["trainer"], "cpu", built.get("dtype", "float32"), built.get("threads"),
             recorded_grad_sum(built),
         )  # fmt: skip
-        if not hardware_only(built, here):
-            print(f"numerics differ beyond the hardware: {here} vs the build's {built}")
-            return 2
-        print(f"build: {built.get('cpu_capability')}; this machine: {here.get('cpu_capability')}")
         seeds = [int(s) for s in args.seeds.split(",")]
         ids = [int(c) for c in args.chunks.split(",")]
+        why = _check_chunks(parts, manifest, ids, here)
+        if why:
+            print(f"not comparable: {why}")
+            return 2
+        machine = _machine(here)
+        print(f"retraining on this machine: {machine}")
         got = _retrain(parts, manifest, ids, seeds)
-    stored = [read_chunk(chunk_path(parts, cid)).metrics for cid in ids]
+    chunks = [read_chunk(chunk_path(parts, cid)) for cid in ids]
+    trained_on = {_machine(c.info.get("numerics") or built) for c in chunks}
+    print(f"the build trained these chunks on: {'; '.join(sorted(trained_on))}")
     all_seeds = [int(s) for s in manifest["protocol"]["seeds"]]
     for metric in KEYS:
         new = np.concatenate([g[metric][:, :, -1] for g in got])  # (cells, retrained seeds)
-        old = np.concatenate([s[metric][:, :, -1] for s in stored])  # (cells, build seeds)
+        old = np.concatenate([c.metrics[metric][:, :, -1] for c in chunks])  # (cells, seeds)
         print(f"{metric}, final epoch, {new.shape[0]} cells:")
         for j, s in enumerate(seeds):
             col = all_seeds.index(s)
@@ -123,7 +150,9 @@ def main() -> int:
                 o_col = all_seeds.index(other)
                 print(_summary(f"seed {s} vs seed {other} (the build)", old[:, col], old[:, o_col]))
     if args.save and not args.load:
-        arrays: dict[str, np.ndarray] = {"chunks": np.array(ids), "seeds": np.array(seeds)}
+        arrays: dict[str, np.ndarray] = {
+            "chunks": np.array(ids), "seeds": np.array(seeds), "machine": np.array(machine),
+        }  # fmt: skip
         arrays.update({f"{k}_{c}": g[k] for c, g in zip(ids, got, strict=True) for k in g})
         np.savez_compressed(args.save, **arrays)  # type: ignore[arg-type]
     return 0

@@ -269,6 +269,10 @@ def _build(args: argparse.Namespace) -> int:
         raise GenerateError(f"--threads must be >= 1, got {args.threads}")
     if args.workers is not None and args.workers < 1:
         raise GenerateError(f"--workers must be >= 1, got {args.workers}")
+    if args.mixed_hardware and not args.resume:
+        raise GenerateError(
+            "--mixed-hardware continues a build on another machine: use it with --resume"
+        )
     protocol = protocol_from_args(args)
     on_cpu = str(args.device) == "cpu"
     workers = args.workers or ((os.cpu_count() or 1) if on_cpu else 1)

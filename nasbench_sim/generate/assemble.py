@@ -109,7 +109,8 @@ def assemble_parts(
     prov: dict[str, Any] = {
         "generator": "nasbench_sim.generate",
         "trainer": manifest["trainer"],
-        "numerics": manifest.get("numerics"),
+        # one kind of machine: the chunks' own; several: the one the build started on
+        "numerics": manifest.get("numerics") if mixed else trained[0][0],
         "cpu_s": float(sum(float(i.get("cpu_s", 0.0)) for i in infos)),
         "shard": manifest["shard"],
         "chunk_size": manifest["chunk_size"],  # with the cells, fixes each cell's chunk-mates

@@ -203,7 +203,7 @@ def build_table(
     committed: list[int] = []
 
     def commit(cid: int, result: ChunkResult) -> None:
-        _check_chunk_numerics(cid, result, manifest["numerics"])
+        result = _check_chunk_numerics(cid, result, manifest["numerics"])
         write_chunk(chunk_path(parts, cid), result)
         committed.append(cid)
         progress_of(cid, False, int(result.info["model_steps"]), float(result.info["wall_s"]))
@@ -250,16 +250,21 @@ def auto_trainer(protocol: Protocol, device: str | Any) -> str:
     return "matmul_stacked" if stack_size(protocol) > 1 else "matmul"
 
 
-def _check_chunk_numerics(cid: int, result: ChunkResult, want: dict[str, Any]) -> None:
+def _check_chunk_numerics(cid: int, result: ChunkResult, want: dict[str, Any]) -> ChunkResult:
     """Refuse a chunk trained with other numerics than the build's (a Ray worker on another
-    CPU or GPU model, or another torch) before it is committed, rather than at assembly."""
+    CPU or GPU model, or another torch) before it is committed, rather than at assembly; one
+    that records none is given the build's, so that assembly credits it to this machine."""
     got = result.info.get("numerics")
-    if got is not None and got != want:
+    if got is None:  # a backend that records none: this build's, as checked here
+        return dataclasses.replace(result, info={**result.info, "numerics": dict(want)})
+    if got != want:
         raise BuildError(
             f"chunk {cid} was trained on {result.info.get('host', 'a worker')} with numerics "
             f"{got}, but this build's are {want}: its numbers would not be comparable. One "
-            "build needs one kind of machine (CPU instruction set or GPU model, torch version)"
+            "build needs one kind of machine (CPU instruction set and vendor or GPU model, torch "
+            "version) at a time; `--resume --mixed-hardware` continues it on another kind"
         )
+    return result
 
 
 def _check_options(trainer: str, backend: str, chunk_size: int, workers: int, threads: int) -> None:

@@ -28,10 +28,10 @@ __all__ = [
 ]
 
 #: The fields of :func:`~nasbench_sim.generate.worker.numerics` that name the machine rather
-#: than a choice of the build: the CPU's instruction set (torch picks its kernels by it) and
-#: the GPU model. A build continued on another machine (``build_table(mixed_hardware=True)``)
-#: may differ in these only.
-HARDWARE_FIELDS = ("cpu_capability", "gpu")
+#: than a choice of the build: the CPU's instruction set (torch picks its kernels by it), its
+#: vendor (so do math libraries; recorded from 2026-12-01 on) and the GPU model. A build
+#: continued on another machine (``build_table(mixed_hardware=True)``) may differ in these only.
+HARDWARE_FIELDS = ("cpu_capability", "cpu_vendor", "gpu")
 
 
 def hardware_only(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:

@@ -85,7 +85,7 @@ def _check_manifest(
             hint = f" (it was started with trainer {have.get('trainer')!r}: pass that trainer)"
         elif started != asked and started is not None and asked is not None:
             hint = f" (it was started with --grad-sum {started}, this call asks for {asked})"
-        elif other_machine and len(diff) == 1:
+        elif other_machine and not mixed_hardware and len(diff) == 1:
             hint = (
                 " (it was started on another kind of machine: --mixed-hardware continues it "
                 "here, recording which cells each machine trained; see "

@@ -21,7 +21,7 @@ from nasbench_sim.checks import require_int
 from nasbench_sim.generate.chunks import ChunkResult
 from nasbench_sim.generate.errors import GenerateError, MissingTrainingDependency
 from nasbench_sim.generate.grad_sum import resolve_grad_sum
-from nasbench_sim.generate.hardware import cpu_name
+from nasbench_sim.generate.hardware import cpu_name, cpuinfo
 from nasbench_sim.generate.protocol import Protocol
 
 if TYPE_CHECKING:
@@ -182,6 +182,9 @@ def numerics(
     if dev.type == "cpu":
         out["threads"] = int(threads if threads is not None else torch.get_num_threads())
         out["cpu_capability"] = str(torch.backends.cpu.get_cpu_capability())
+        vendor = cpuinfo("vendor_id")
+        if vendor:
+            out["cpu_vendor"] = vendor
     return out
 
 

@@ -59,6 +59,8 @@ def test_mixed_hardware_resume_records_each_machines_cells(
 ) -> None:
     import torch
 
+    from nasbench_sim.generate.hardware import cpuinfo
+
     protocol, out = started_elsewhere
     build_table(
         protocol, out, cells=CELLS, chunk_size=1, trainer="matmul", resume=True,
@@ -70,7 +72,7 @@ def test_mixed_hardware_resume_records_each_machines_cells(
     assert set(groups) == {"FAKE512", here}
     assert groups[here]["n_cells"] == 2 and groups[here]["cells"] == "rest"
     assert groups["FAKE512"] == {
-        "hardware": {"cpu_capability": "FAKE512", "gpu": None},
+        "hardware": {"cpu_capability": "FAKE512", "cpu_vendor": cpuinfo("vendor_id"), "gpu": None},
         "n_cells": 1,
         "cells": [CELLS[0]],
     }
@@ -79,7 +81,11 @@ def test_mixed_hardware_resume_records_each_machines_cells(
 
     readme = write_datasheet(out, out.parent / "sheet").read_text()
     assert "trained on 2 kinds of machine" in readme
-    assert f"2 cells on cpu_capability {here}; 1 cell on cpu_capability FAKE512" in readme
+    v = cpuinfo("vendor_id")
+    assert (
+        f"2 cells on cpu_capability {here}, cpu_vendor {v}; 1 cell on cpu_capability FAKE512"
+        in readme
+    )
     assert "each cell on the kind of machine that trained it" in readme
 
 
@@ -103,7 +109,7 @@ def test_merge_of_pieces_from_two_kinds_of_machine(
     import torch
 
     from nasbench_sim.generate import merge_tables
-    from nasbench_sim.generate.hardware import cells_by_hardware, hardware_key
+    from nasbench_sim.generate.hardware import cells_by_hardware, cpuinfo, hardware_key
     from tests.tiny_protocol import TINY
 
     protocol = dataclasses.replace(
@@ -119,10 +125,13 @@ def test_merge_of_pieces_from_two_kinds_of_machine(
         merge_tables([a, b], tmp_path / "m.h5")
     merged = read_table(merge_tables([a, b], tmp_path / "m.h5", mixed_hardware=True))
     here = str(torch.backends.cpu.get_cpu_capability())
-    by_kind = cells_by_hardware(merged.arch_index, merged.provenance)
-    assert by_kind == {
-        hardware_key({"cpu_capability": "FAKE512"}): [11, 3333],
-        hardware_key({"cpu_capability": here}): [222, 4444],
+    vendor = cpuinfo("vendor_id")
+    fake, real = (
+        hardware_key({"cpu_capability": c, "cpu_vendor": vendor}) for c in ("FAKE512", here)
+    )
+    assert cells_by_hardware(merged.arch_index, merged.provenance) == {
+        fake: [11, 3333],
+        real: [222, 4444],
     }
     # merged again with a piece of the merged table's own numerics (its first piece's), no
     # flag needed: the record of the cells it holds is kept
@@ -131,5 +140,5 @@ def test_merge_of_pieces_from_two_kinds_of_machine(
         c = build_table(protocol, tmp_path / "c.h5", cells=[5555], chunk_size=1, trainer="matmul")
     again = read_table(merge_tables([tmp_path / "m.h5", c], tmp_path / "m2.h5"))
     mine = cells_by_hardware(again.arch_index, again.provenance)
-    assert mine[hardware_key({"cpu_capability": here})] == [222, 4444]
-    assert sorted(mine[hardware_key({"cpu_capability": "FAKE512"})]) == [11, 3333, 5555]
+    assert mine[real] == [222, 4444]
+    assert sorted(mine[fake]) == [11, 3333, 5555]
