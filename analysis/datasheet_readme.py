@@ -152,12 +152,18 @@ def _mixed_lines(prov: dict[str, Any]) -> list[str]:
         n = g.get("n_cells")
         count = f"{n:,} cell{'' if n == 1 else 's'}" if isinstance(n, int) else "? cells"
         said.append(f"{count} on {kind or 'an unrecorded machine'}")
+    costs = (
+        ""
+        if prov.get("costs_remeasured")
+        else "; its latencies and step times were measured on each kind too: `nasbench-sim "
+        "recost` measures them again on one machine"
+    )
     return [
         f"- trained on {len(groups)} kinds of machine (the build was continued with "
         f"`--mixed-hardware`): {'; '.join(said)}. Provenance `mixed_hardware` lists the "
         "cells of each but the largest; another instruction set rounds differently, so a "
         "cell's curves differ from the other kind's about as much as a partial change of seed "
-        "(`benchmarks/hardware_effect.py` measures it; docs/generator.md)"
+        f"(`benchmarks/hardware_effect.py` measures it; docs/generator.md){costs}"
     ]
 
 

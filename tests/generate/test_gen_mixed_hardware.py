@@ -87,6 +87,7 @@ def test_mixed_hardware_resume_records_each_machines_cells(
         in readme
     )
     assert "each cell on the kind of machine that trained it" in readme
+    assert "`nasbench-sim recost` measures them again on one machine" in readme
 
 
 def test_mixed_hardware_does_not_excuse_other_numerics(
@@ -142,3 +143,47 @@ def test_merge_of_pieces_from_two_kinds_of_machine(
     mine = cells_by_hardware(again.arch_index, again.provenance)
     assert mine[real] == [222, 4444]
     assert sorted(mine[fake]) == [11, 3333, 5555]
+
+
+def test_resume_on_the_first_machine_after_a_mixed_resume(
+    started_elsewhere: tuple[Protocol, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mixed build resumed again on the machine it started on needs no flag, and a resume
+    that differs beyond the machine while given the flag is not told to pass it."""
+    import torch
+
+    protocol, out = started_elsewhere
+    kw = {"cells": CELLS, "chunk_size": 1, "trainer": "matmul", "resume": True}
+    with pytest.raises(_Stop):  # here: one more chunk, then stop
+        build_table(protocol, out, mixed_hardware=True, progress=_stop_after_first_chunk, **kw)
+    assert read_manifest(parts_dir(out))["mixed_hardware"] is True
+    with pytest.raises(BuildError) as err:
+        build_table(protocol, out, **{**kw, "chunk_size": 2}, mixed_hardware=True)
+    assert "chunk_size" in str(err.value) and "--mixed-hardware continues" not in str(err.value)
+    here = str(torch.backends.cpu.get_cpu_capability())
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "FAKE512")
+    table = read_table(build_table(protocol, out, **kw))  # the first machine again: no flag
+    groups = table.provenance["mixed_hardware"]
+    assert {g["hardware"]["cpu_capability"]: g["n_cells"] for g in groups} == {
+        "FAKE512": 2,
+        here: 1,
+    }
+
+
+def test_assembly_refuses_chunks_of_other_numerics() -> None:
+    """Chunks of two machines assemble only in a build marked mixed, and never when they
+    differ beyond the machine."""
+    from nasbench_sim.generate.hardware import chunk_hardware
+
+    a = {"threads": 1, "cpu_capability": "AVX512"}
+    b = {"threads": 1, "cpu_capability": "AVX2", "cpu_vendor": "AuthenticAMD"}
+    assert chunk_hardware("p", False, [(a, [1, 2]), (a, [3])]) == []
+    with pytest.raises(BuildError, match="different numerics"):
+        chunk_hardware("p", False, [(a, [1, 2]), (b, [3])])
+    with pytest.raises(BuildError, match="beyond the machine"):
+        chunk_hardware("p", True, [(a, [1, 2]), ({**b, "threads": 2}, [3])])
+    groups = chunk_hardware("p", True, [(a, [1, 2]), (b, [3])])
+    assert [(g["hardware"]["cpu_capability"], g["cells"]) for g in groups] == [
+        ("AVX512", "rest"),
+        ("AVX2", [3]),
+    ]
