@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from nasbench_sim.generate.hardware import describe_groups
 from nasbench_sim.units import duration
 
 __all__ = ["readme_text"]
@@ -146,12 +147,6 @@ def _mixed_lines(prov: dict[str, Any]) -> list[str]:
     groups = prov.get("mixed_hardware")
     if not isinstance(groups, list) or not groups:
         return []
-    said = []
-    for g in groups:
-        kind = ", ".join(f"{k} {v}" for k, v in (g.get("hardware") or {}).items() if v)
-        n = g.get("n_cells")
-        count = f"{n:,} cell{'' if n == 1 else 's'}" if isinstance(n, int) else "? cells"
-        said.append(f"{count} on {kind or 'an unrecorded machine'}")
     costs = (
         ""
         if prov.get("costs_remeasured")
@@ -160,7 +155,7 @@ def _mixed_lines(prov: dict[str, Any]) -> list[str]:
     )
     return [
         f"- trained on {len(groups)} kinds of machine (the build was continued with "
-        f"`--mixed-hardware`): {'; '.join(said)}. Provenance `mixed_hardware` lists the "
+        f"`--mixed-hardware`): {describe_groups(groups)}. Provenance `mixed_hardware` lists the "
         "cells of each but the largest; another instruction set rounds differently, so a "
         "cell's curves differ from the other kind's about as much as a partial change of seed "
         f"(`benchmarks/hardware_effect.py` measures it; docs/generator.md){costs}"

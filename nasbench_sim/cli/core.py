@@ -187,7 +187,11 @@ def _info(args: argparse.Namespace) -> int:
     if banner:
         print(banner)
     proto = d.pop("protocol", {})
-    d.pop("provenance", None)
+    mixed = (d.pop("provenance", None) or {}).get("mixed_hardware")
+    if mixed:  # a build continued on other kinds of machine (build --mixed-hardware)
+        from nasbench_sim.generate.hardware import describe_groups
+
+        d["trained_on"] = describe_groups(mixed)
     d.pop("build", None)  # said in the BUILD IN PROGRESS lines above; whole in --json
     w = max(len(k) for k in [*d, "protocol"])
     for k, v in d.items():

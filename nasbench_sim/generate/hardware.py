@@ -22,6 +22,7 @@ __all__ = [
     "chunk_hardware",
     "cpu_name",
     "cpuinfo",
+    "describe_groups",
     "hardware_groups",
     "hardware_key",
     "hardware_only",
@@ -129,6 +130,22 @@ def chunk_hardware(
     for n, cells in chunks:
         groups.setdefault(hardware_key(n), []).extend(int(c) for c in cells)
     return hardware_groups(groups)
+
+
+def describe_groups(groups: Iterable[Mapping[str, Any]]) -> str:
+    """Provenance ``mixed_hardware`` in words: ``"5,152 cells on cpu_capability AVX512; ..."``.
+
+    Example:
+        >>> describe_groups([{"hardware": {"cpu_capability": "AVX2", "gpu": None}, "n_cells": 1}])
+        '1 cell on cpu_capability AVX2'
+    """
+    said = []
+    for g in groups:
+        kind = ", ".join(f"{k} {v}" for k, v in (g.get("hardware") or {}).items() if v)
+        n = g.get("n_cells")
+        count = f"{n:,} cell{'' if n == 1 else 's'}" if isinstance(n, int) else "? cells"
+        said.append(f"{count} on {kind or 'an unrecorded machine'}")
+    return "; ".join(said)
 
 
 def cpu_name() -> str:
