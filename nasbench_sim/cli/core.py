@@ -165,6 +165,12 @@ def _build_status(table: str | None, as_json: bool) -> dict[str, Any] | None:
                 f"to {duration(3600 * p.cpu_h_total, 'core-')} at the rate measured so far (fit "
                 f"error {100 * p.fit_mape:.1f} %), {duration(3600 * p.hours_left)} more on "
                 f"{p.cores} busy cores"
+                + (
+                    f" (the rest at the speed of the latest chunk's kind of machine, whose "
+                    f"chunks take {p.machine_factor:.2f} times the CPU time of most)"
+                    if p.machine_factor != 1.0
+                    else ""
+                )
             )
     return status
 

@@ -10,12 +10,18 @@ rate measured so far. Its in-sample error (mean absolute percentage over the com
 it was fitted on) is reported with it; on the default table's first 24 chunks, fitting the
 first 12 and predicting the next 12 erred by 5.2 % against 3.8 % in-sample. A committed chunk
 that records no CPU time (an older chunk format) counts as done at its predicted cost.
+
+A build continued on another kind of machine (``build --mixed-hardware``) runs at another
+speed there: when the timed chunks come from several kinds (by their recorded numerics), each
+kind gets its own speed factor on a shared fit (one least-squares solve, the most frequent
+kind's factor 1), and the chunks not yet trained are projected at the factor of the kind that
+committed the latest chunk (the machine the build runs on now, as far as the chunks tell).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -23,6 +29,7 @@ import numpy as np
 
 from nasbench_sim.generate.chunks import chunk_path, parts_dir, read_chunk_info, read_manifest
 from nasbench_sim.generate.errors import BuildError
+from nasbench_sim.generate.hardware import hardware_key
 from nasbench_sim.space import NB201Space
 
 __all__ = [
@@ -51,6 +58,9 @@ class BuildProjection:
         fit_mape: in-sample mean absolute percentage error of the fit on the committed chunks
             that record their CPU time.
         cores: the cores :attr:`hours_left` assumes busy (default: this machine's).
+        machine_factor: the speed factor the chunks not yet trained are projected at: the
+            latest chunk's kind of machine against the most frequent kind's (1 when all timed
+            chunks come from one kind).
     """
 
     chunks_done: int
@@ -58,6 +68,7 @@ class BuildProjection:
     cpu_h_total: float
     fit_mape: float
     cores: int
+    machine_factor: float = 1.0
 
     @property
     def hours_left(self) -> float:
@@ -71,6 +82,7 @@ class BuildProjection:
             "hours_left_at_full_use": round(self.hours_left, 1),
             "cores": self.cores,
             "projection_fit_mape": round(self.fit_mape, 3),
+            "machine_factor": round(self.machine_factor, 3),
         }
 
 
@@ -84,12 +96,17 @@ class ChunkCosts:
             #pool]`` (op counts over all its cells' edges).
         committed: the committed chunk ids.
         cpu_s: CPU seconds of the committed chunks that record them, by chunk id.
+        machine: the kind of machine (:func:`~nasbench_sim.generate.hardware.hardware_key` of
+            its numerics) that trained each committed chunk, by chunk id.
+        finished: when each committed chunk that records it finished (epoch seconds).
     """
 
     ids: list[int]
     features: np.ndarray
     committed: list[int]
     cpu_s: dict[int, float]
+    machine: dict[int, str] = field(default_factory=dict)
+    finished: dict[int, float] = field(default_factory=dict)
 
     @cached_property
     def _position(self) -> dict[int, int]:
@@ -123,11 +140,17 @@ def chunk_costs(out: str | os.PathLike[str]) -> ChunkCosts | None:
     features = np.vstack([_features(ops[c * size : (c + 1) * size]) for c in ids])
     committed = [c for c in ids if chunk_path(parts, c).exists()]
     spent: dict[int, float] = {}
+    machine: dict[int, str] = {}
+    finished: dict[int, float] = {}
     for c in committed:
-        cpu = read_chunk_info(chunk_path(parts, c)).get("cpu_s")
+        info = read_chunk_info(chunk_path(parts, c))
+        cpu, when = info.get("cpu_s"), info.get("finished")
         if isinstance(cpu, (int, float)) and cpu > 0:
             spent[c] = float(cpu)
-    return ChunkCosts(ids=ids, features=features, committed=committed, cpu_s=spent)
+        if isinstance(when, (int, float)):
+            finished[c] = float(when)
+        machine[c] = hardware_key(info.get("numerics", manifest.get("numerics")))
+    return ChunkCosts(ids, features, committed, spent, machine, finished)
 
 
 def fit_cost_model(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -149,13 +172,39 @@ def project_build(out: str | os.PathLike[str], cores: int | None = None) -> Buil
     timed = sorted(costs.cpu_s)
     a = np.vstack([costs.row(c) for c in timed])
     y = np.array([costs.cpu_s[c] for c in timed])
-    coef = fit_cost_model(a, y)
-    fit = a @ coef
-    cost = {c: costs.cpu_s.get(c, float(costs.row(c) @ coef)) for c in costs.ids}
+    kinds = [costs.machine.get(c, "") for c in timed]
+    coef, factor = _fit_with_machines(a, y, kinds)
+    fit = (a @ coef) * np.array([factor[k] for k in kinds])
+    latest = max(costs.committed, key=lambda c: (costs.finished.get(c, float("-inf")), c))
+    now = factor.get(costs.machine.get(latest, ""), 1.0)
+    cost = {c: costs.cpu_s.get(c, float(costs.row(c) @ coef) * now) for c in costs.ids}
     return BuildProjection(
         chunks_done=len(costs.committed),
         cpu_h_done=sum(cost[c] for c in costs.committed) / 3600,
         cpu_h_total=sum(cost.values()) / 3600,
         fit_mape=float(np.mean(np.abs(fit - y) / y)),
         cores=int(cores or os.cpu_count() or 1),
+        machine_factor=now,
     )
+
+
+def _fit_with_machines(
+    a: np.ndarray, y: np.ndarray, kinds: list[str]
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Coefficients and a speed factor per kind of machine, ``y ≈ (a @ coef) * factor[kind]``,
+    the most frequent kind's factor 1. Linear in ``coef`` and ``g = 1 / factor``: a row of
+    another kind asks ``a @ coef - y * g[kind] = 0``, one of the most frequent kind
+    ``a @ coef = y``; one non-negative least-squares solve."""
+    ref = max(set(kinds), key=lambda k: (kinds.count(k), k))
+    others = sorted(set(kinds) - {ref})
+    if not others:
+        return fit_cost_model(a, y), {ref: 1.0}
+    extra = np.zeros((len(y), len(others)))
+    for j, k in enumerate(others):
+        mine = np.array([kind == k for kind in kinds])
+        extra[mine, j] = -y[mine]
+    target = np.where(np.array([kind == ref for kind in kinds]), y, 0.0)
+    sol = fit_cost_model(np.hstack([a, extra]), target)
+    coef, g = sol[: a.shape[1]], sol[a.shape[1] :]
+    factor = {k: (1.0 / gk if gk > 0 else 1.0) for k, gk in zip(others, g, strict=True)}
+    return coef, {ref: 1.0, **factor}

@@ -109,3 +109,31 @@ def test_chunk_costs_read_each_chunks_info_and_count_its_ops(parts: Path) -> Non
     chunk_path(folder, 0).write_bytes(b"not a chunk")
     with pytest.raises(BuildError, match="cannot read chunk file"):
         read_chunk_info(chunk_path(folder, 0))
+
+
+def test_a_build_continued_on_a_slower_machine_is_projected_at_its_speed(parts: Path) -> None:
+    """Chunks of two kinds of machine, the second twice as slow and the latest: each kind
+    gets its factor on the shared fit (exact here), and the chunk not yet trained is projected
+    at the second kind's speed."""
+    import dataclasses
+
+    from nasbench_sim.generate.chunks import write_chunk
+    from nasbench_sim.space import NB201Space
+
+    folder = parts_dir(parts)
+    ops = NB201Space().ops_matrix(np.array(sorted(CELLS)))
+    weights = np.array([5.0, 0.5, 2.0, 7.0, 3.0])
+    base = [float(weights @ [1, *((o == k).sum() for k in (1, 2, 3, 4))]) for o in ops]
+    slow = {5, 6, 7, 8}  # trained on the second machine, after the others
+    cost = [b * (2.0 if c in slow else 1.0) for c, b in enumerate(base)]
+    for c in range(len(CELLS)):
+        chunk = read_chunk(chunk_path(folder, c))
+        numerics = {**chunk.info["numerics"], "cpu_capability": "B" if c in slow else "A"}
+        info = {**chunk.info, "cpu_s": cost[c], "numerics": numerics, "finished": 1000.0 + c}
+        write_chunk(chunk_path(folder, c), dataclasses.replace(chunk, info=info))
+    chunk_path(folder, 8).unlink()
+    p = project_build(parts, cores=1)
+    assert p is not None and p.machine_factor == pytest.approx(2.0, rel=1e-6)
+    assert p.fit_mape == pytest.approx(0, abs=1e-6)
+    assert p.cpu_h_total == pytest.approx(sum(cost) / 3600, rel=1e-6)  # chunk 8 at 2x
+    assert p.as_dict()["machine_factor"] == pytest.approx(2.0)
