@@ -193,23 +193,7 @@ def merge_tables(
             raise BuildError(f"{path}: protocol differs from {ref_path}'s in {diff}")
         if not np.array_equal(t.seeds, ref.seeds):
             raise BuildError(f"{path}: seeds {t.seeds.tolist()} differ from {ref.seeds.tolist()}")
-        mine, theirs = t.provenance.get("numerics") or {}, ref.provenance.get("numerics") or {}
-        if mine != theirs and not (mixed_hardware and hardware_only(mine, theirs)):
-            if mine.get("grad_sum") != theirs.get("grad_sum"):  # absent: autograd's order
-                mine = {**mine, "grad_sum": recorded_grad_sum(mine)}
-                theirs = {**theirs, "grad_sum": recorded_grad_sum(theirs)}
-            shown = ", ".join(changed_fields(mine, theirs, " vs "))
-            raise BuildError(
-                f"{path} and {ref_path} were trained with other numerics ({shown}); tables "
-                "trained with another trainer, gradient sum (--grad-sum), thread count, "
-                "precision, device or torch build differ beyond rounding and cannot be merged"
-                + (
-                    "; these differ in the machine only: --mixed-hardware merges them, "
-                    "recording which cells each kind trained"
-                    if hardware_only(mine, theirs)
-                    else ""
-                )
-            )
+        _check_numerics(path, t.provenance, ref_path, ref.provenance, mixed_hardware)
         _check_groups(path, t.provenance, ref_path, ref.provenance)
         for i in t.arch_index.tolist():
             if i in seen:
@@ -259,6 +243,30 @@ def merge_tables(
         prov,
     )
     return write_table(out, table)
+
+
+def _check_numerics(
+    path: Path, prov: Mapping[str, Any], ref_path: Path, ref: Mapping[str, Any], mixed: bool
+) -> None:
+    """Refuse to merge pieces of other numerics (``mixed``: but for the machine)."""
+    mine, theirs = prov.get("numerics") or {}, ref.get("numerics") or {}
+    if mine == theirs or (mixed and hardware_only(mine, theirs)):
+        return
+    if mine.get("grad_sum") != theirs.get("grad_sum"):  # absent: autograd's order
+        mine = {**mine, "grad_sum": recorded_grad_sum(mine)}
+        theirs = {**theirs, "grad_sum": recorded_grad_sum(theirs)}
+    shown = ", ".join(changed_fields(mine, theirs, " vs "))
+    hint = (
+        "; these differ in the machine only: --mixed-hardware merges them, recording which "
+        "cells each kind trained"
+        if hardware_only(mine, theirs)
+        else ""
+    )
+    raise BuildError(
+        f"{path} and {ref_path} were trained with other numerics ({shown}); tables trained "
+        "with another trainer, gradient sum (--grad-sum), thread count, precision, device or "
+        f"torch build differ beyond rounding and cannot be merged{hint}"
+    )
 
 
 GROUPED_TRAINERS: tuple[str, ...] = ("batched", "matmul_stacked")
