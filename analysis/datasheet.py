@@ -125,7 +125,7 @@ def accuracy_hist_figure(valid: np.ndarray, test: np.ndarray, title: str) -> Fig
         ax.axvline(q, color="0.3", ls=ls, lw=1)
     ax.set_xlabel("final accuracy, mean over training seeds")
     ax.set_ylabel("table rows (cells)")
-    ax.set_title(f"{title}: accuracy of every row (dashed: median, dotted: best test)")
+    ax.set_title(f"{title}\nAccuracy of every row (dashed: median, dotted: best test)")
     ax.legend(frameon=False)
     return fig
 

@@ -157,7 +157,7 @@ def _mixed_lines(prov: dict[str, Any]) -> list[str]:
         f"- trained on {len(groups)} kinds of machine (the build was continued with "
         f"`--mixed-hardware`): {describe_groups(groups)}. Provenance `mixed_hardware` lists the "
         "cells of each but the largest; another instruction set rounds differently, so a "
-        "cell's curves differ from the other kind's about as much as a partial change of seed "
+        "cell's curves differ from the other kind's by about half to two thirds of a seed change "
         f"(`benchmarks/hardware_effect.py` measures it; docs/generator.md){costs}"
     ]
 

@@ -32,7 +32,7 @@ from scipy.stats import kendalltau, wilcoxon
 from nasbench_sim.generate import Protocol
 from nasbench_sim.generate.chunks import chunk_path, parts_dir, read_chunk, read_manifest
 from nasbench_sim.generate.grad_sum import recorded_grad_sum
-from nasbench_sim.generate.hardware import HARDWARE_FIELDS, hardware_only
+from nasbench_sim.generate.hardware import describe_hardware, hardware_only, same_machine
 from nasbench_sim.generate.worker import numerics, train_chunk
 
 DEFAULT = Path(__file__).resolve().parents[1] / "data" / "nb201_mnist1d.h5"
@@ -82,16 +82,6 @@ def _load(files: list[Path]) -> tuple[list[int], list[int], list[dict], str]:
     return ids, list(seeds or []), got, "; ".join(sorted(set(machines)))
 
 
-def _machine(n: dict) -> str:
-    return ", ".join(f"{k} {n[k]}" for k in HARDWARE_FIELDS if n.get(k))
-
-
-def _same_machine(a: dict, b: dict) -> bool:
-    """Equal in every hardware field both record (chunks from before the CPU vendor was
-    recorded have none)."""
-    return all(a[k] == b[k] for k in HARDWARE_FIELDS if k in a and k in b)
-
-
 def _check_chunks(parts: Path, manifest: dict, ids: list[int], here: dict) -> str | None:
     """Why the chunks cannot measure this machine's effect, or None: each must have been
     trained on another kind of machine, with the rest of its numerics this machine's."""
@@ -99,8 +89,8 @@ def _check_chunks(parts: Path, manifest: dict, ids: list[int], here: dict) -> st
         built = read_chunk(chunk_path(parts, cid)).info.get("numerics") or manifest["numerics"]
         if not hardware_only(built, here):
             return f"chunk {cid}: numerics differ beyond the machine: {built} vs here {here}"
-        if _same_machine(built, here):
-            return f"chunk {cid} was trained on this kind of machine ({_machine(built)})"
+        if same_machine(built, here):
+            return f"chunk {cid} was trained on this kind of machine ({describe_hardware(built)})"
     return None
 
 
@@ -132,11 +122,11 @@ def main() -> int:
         if why:
             print(f"not comparable: {why}")
             return 2
-        machine = _machine(here)
+        machine = describe_hardware(here)
         print(f"retraining on this machine: {machine}")
         got = _retrain(parts, manifest, ids, seeds)
     chunks = [read_chunk(chunk_path(parts, cid)) for cid in ids]
-    trained_on = {_machine(c.info.get("numerics") or built) for c in chunks}
+    trained_on = {describe_hardware(c.info.get("numerics") or built) for c in chunks}
     print(f"the build trained these chunks on: {'; '.join(sorted(trained_on))}")
     all_seeds = [int(s) for s in manifest["protocol"]["seeds"]]
     for metric in KEYS:

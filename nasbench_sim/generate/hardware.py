@@ -23,9 +23,11 @@ __all__ = [
     "cpu_name",
     "cpuinfo",
     "describe_groups",
+    "describe_hardware",
     "hardware_groups",
     "hardware_key",
     "hardware_only",
+    "same_machine",
 ]
 
 #: The fields of :func:`~nasbench_sim.generate.worker.numerics` that name the machine rather
@@ -141,11 +143,34 @@ def describe_groups(groups: Iterable[Mapping[str, Any]]) -> str:
     """
     said = []
     for g in groups:
-        kind = ", ".join(f"{k} {v}" for k, v in (g.get("hardware") or {}).items() if v)
         n = g.get("n_cells")
         count = f"{n:,} cell{'' if n == 1 else 's'}" if isinstance(n, int) else "? cells"
-        said.append(f"{count} on {kind or 'an unrecorded machine'}")
+        said.append(f"{count} on {describe_hardware(g.get('hardware'))}")
     return "; ".join(said)
+
+
+def describe_hardware(numerics: Mapping[str, Any] | None) -> str:
+    """The hardware fields of ``numerics`` (or of a group's ``hardware``) in words.
+
+    Example:
+        >>> describe_hardware({"threads": 1, "cpu_capability": "AVX2", "gpu": None})
+        'cpu_capability AVX2'
+    """
+    n = numerics if isinstance(numerics, Mapping) else {}
+    said = ", ".join(f"{k} {n[k]}" for k in HARDWARE_FIELDS if n.get(k))
+    return said or "an unrecorded machine"
+
+
+def same_machine(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two ``numerics`` name the same kind of machine, in every hardware field both
+    record (chunks from before the CPU vendor was recorded have none).
+
+    Example:
+        >>> same_machine({"cpu_capability": "AVX2"},
+        ...              {"cpu_capability": "AVX2", "cpu_vendor": "AuthenticAMD"})
+        True
+    """
+    return all(a[k] == b[k] for k in HARDWARE_FIELDS if k in a and k in b)
 
 
 def cpu_name() -> str:

@@ -29,13 +29,7 @@ if TYPE_CHECKING:
 
     from nasbench_sim.generate.datasets import Dataset
 
-__all__ = [
-    "TRAINERS",
-    "deterministic_cuda",
-    "numerics",
-    "resolve_device",
-    "train_chunk",
-]
+__all__ = ["TRAINERS", "deterministic_cuda", "numerics", "resolve_device", "train_chunk"]
 
 TRAINERS: tuple[str, ...] = ("batched", "reference", "matmul", "matmul_stacked")
 
