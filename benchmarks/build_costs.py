@@ -35,7 +35,7 @@ import numpy as np
 from nasbench_sim.generate.assemble import assemble_parts
 from nasbench_sim.generate.chunks import parts_dir, read_manifest
 from nasbench_sim.generate.projection import chunk_costs, fit_cost_model, project_build
-from nasbench_sim.table import write_table
+from nasbench_sim.table import TableData, write_table
 
 DEFAULT = Path(__file__).resolve().parents[1] / "data" / "nb201_mnist1d.h5"
 
@@ -92,7 +92,7 @@ def main() -> None:
             _spos(table, Path(tmp), args.spos_cells)
 
 
-def _first_rows(table, n: int):  # type: ignore[no-untyped-def]
+def _first_rows(table: TableData, n: int) -> TableData:
     return dataclasses.replace(
         table,
         arch_index=table.arch_index[:n],
@@ -101,7 +101,7 @@ def _first_rows(table, n: int):  # type: ignore[no-untyped-def]
     )
 
 
-def _recost(table, tmp: Path, rows: int, timed: int) -> None:  # type: ignore[no-untyped-def]
+def _recost(table: TableData, tmp: Path, rows: int, timed: int) -> None:
     from nasbench_sim.generate.recost import recost_table
 
     small = write_table(tmp / "rows.h5", _first_rows(table, rows))
@@ -114,7 +114,7 @@ def _recost(table, tmp: Path, rows: int, timed: int) -> None:  # type: ignore[no
     )
 
 
-def _spos(table, tmp: Path, cells: int) -> None:  # type: ignore[no-untyped-def]
+def _spos(table: TableData, tmp: Path, cells: int) -> None:
     from nasbench_sim.oneshot.run import run_oneshot
 
     path = write_table(tmp / "spos.h5", table)

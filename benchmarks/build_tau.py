@@ -38,7 +38,7 @@ from nasbench_sim.bench.discrimination import discrimination
 from nasbench_sim.bench.tau_projection import ProjectedTau
 from nasbench_sim.generate.assemble import assemble_parts
 from nasbench_sim.generate.chunks import parts_dir, read_manifest
-from nasbench_sim.table import read_table
+from nasbench_sim.table import TableData, read_table
 
 DEFAULT = Path(__file__).resolve().parents[1] / "data" / "nb201_mnist1d.h5"
 IGNORED = {"seeds", "timing_cells_per_chunk", "timing_steps", "latency_repeats"}
@@ -60,7 +60,7 @@ def main() -> None:
         _pilot(table, read_table(args.pilot), total, args.resamples)
 
 
-def _tau(table, rows=slice(None)) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def _tau(table: TableData, rows: slice | np.ndarray = slice(None)) -> tuple[float, float]:
     """Seed Kendall τ-b (the mean over seed pairs, as a table's datasheet gives it) and the
     s.d. over cells of the seed-mean final validation accuracy, over ``rows`` (repeats
     allowed)."""
@@ -70,7 +70,7 @@ def _tau(table, rows=slice(None)) -> tuple[float, float]:  # type: ignore[no-unt
     return float("nan") if tau is None else tau, float(np.nanstd(mean))
 
 
-def _blocks(table, n: int) -> None:  # type: ignore[no-untyped-def]
+def _blocks(table: TableData, n: int) -> None:
     tau, spread = _tau(table)
     print(f"seed τ over the {table.n_cells} committed rows: {tau:.3f} (cell s.d. {spread:.3f})")
     for rows in np.array_split(np.arange(table.n_cells), n):
@@ -82,7 +82,7 @@ def _blocks(table, n: int) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-def _pilot(table, pilot, total: int, resamples: int) -> None:  # type: ignore[no-untyped-def]
+def _pilot(table: TableData, pilot: TableData, total: int, resamples: int) -> None:
     keys = {
         k
         for k in set(table.protocol) | set(pilot.protocol)
@@ -107,7 +107,9 @@ def _pilot(table, pilot, total: int, resamples: int) -> None:  # type: ignore[no
     _both_trained(table, pilot)
 
 
-def _projected_tau(table, pilot, above: np.ndarray, total: int, resamples: int) -> None:  # type: ignore[no-untyped-def]
+def _projected_tau(
+    table: TableData, pilot: TableData, above: np.ndarray, total: int, resamples: int
+) -> None:
     """τ-a(seed 0, seed 1) over the committed rows and the pilot's rows above them
     (:class:`~nasbench_sim.bench.tau_projection.ProjectedTau`)."""
     left = total - table.n_cells
@@ -123,7 +125,7 @@ def _projected_tau(table, pilot, above: np.ndarray, total: int, resamples: int) 
     )
 
 
-def _both_trained(table, pilot) -> None:  # type: ignore[no-untyped-def]
+def _both_trained(table: TableData, pilot: TableData) -> None:
     """The rows both tables trained, with the seeds both have: equal accuracy curves (the
     same weights give the same accuracies; a loss's last bits depend on how many models
     trained together), or how far apart."""

@@ -140,8 +140,8 @@ def _cpu_jobs(
         m, ordered = int(trainer.split(":")[1]), not trainer.endswith(":autograd")
         jobs: list[Any] = []
         for a in range(0, len(cells), m):
-            net = stacked_model(protocol, cells[a : a + m], 0, data, "cpu", ordered)
-            jobs.append((net, net, net.n_models, flat_parameters(net)))
+            stack = stacked_model(protocol, cells[a : a + m], 0, data, "cpu", ordered)
+            jobs.append((stack, stack, stack.n_models, flat_parameters(stack)))
         return jobs
     jobs = []
     for cell in cells:

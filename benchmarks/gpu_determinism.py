@@ -48,7 +48,7 @@ def main() -> None:
     deterministic = worker.deterministic_cuda
     seconds = {}
     for mode, context in (("deterministic", deterministic), ("torch defaults", _torch_defaults)):
-        worker.deterministic_cuda = context  # type: ignore[assignment]
+        worker.deterministic_cuda = context
         runs = []
         for _ in range(2):
             t0 = time.perf_counter()

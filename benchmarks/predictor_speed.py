@@ -34,7 +34,7 @@ def main() -> None:
     args = ap.parse_args()
 
     bench = nasbench_sim.open(args.table)
-    label = "SYNTHETIC table" if getattr(bench.table, "is_synthetic", False) else args.table
+    label = bench.source.describe()
     perm = np.random.default_rng(0).permutation(candidate_pool(bench))
     test, train = perm[: args.test], perm[args.test : args.test + args.train]
     y_train, y_test = target(bench, train), target(bench, test)

@@ -49,7 +49,7 @@ def _sizes(text: str) -> tuple[int, int, int]:
     values = tuple(int(v) for v in text.split(","))
     if len(values) != 3:
         raise argparse.ArgumentTypeError("--data-sizes takes TRAIN,VALID,TEST")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def _args() -> argparse.Namespace:

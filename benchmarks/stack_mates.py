@@ -36,6 +36,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from nasbench_sim.generate import Protocol
 from nasbench_sim.generate import matmul_model as mm
@@ -89,7 +90,11 @@ def _weights_after_steps(
     for j, cell in enumerate(cells):
         alone = reference_model(short, cell, 0, sub, "cpu")
         one = mm.MatmulNetwork(alone, ordered)
-        train_models(one, lambda xb, one=one: one(xb).unsqueeze(1), 1, short, 0, sub)
+
+        def forward(xb: torch.Tensor, one: nn.Module = one) -> torch.Tensor:
+            return one(xb).unsqueeze(1)
+
+        train_models(one, forward, 1, short, 0, sub)
         a, b = refs[j].state_dict(), alone.state_dict()
         diffs = [
             float((a[k] - b[k]).abs().max())
