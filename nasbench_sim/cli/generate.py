@@ -221,7 +221,8 @@ class _Bar:
     """Turns :class:`BuildProgress` events into a tqdm bar (cells/s, model-steps/s, ETA).
 
     The bar counts the shard's cells; on a resume the committed ones fill it from the start
-    and are left out of the rates and the ETA (tqdm's ``initial``).
+    and are left out of the rates and the ETA (tqdm's ``initial``); a log gets one line once
+    they are counted, rather than none until the first chunk this run trains.
     """
 
     def __init__(self, enabled: bool) -> None:
@@ -242,7 +243,8 @@ class _Bar:
             for field in ("n", "initial", "last_print_n"):
                 setattr(self.bar, field, getattr(self.bar, field) + ev.chunk_cells)
             self.bar.set_postfix({"resumed": str(self.bar.initial)}, refresh=False)
-            if sys.stderr.isatty():  # a terminal's line is redrawn; a log gets no line per skip
+            # a terminal's line is redrawn; a log gets one line, after the last skip
+            if sys.stderr.isatty() or ev.chunks_done == ev.chunks_resumed:
                 self.bar.refresh()
             return
         self.steps += ev.model_steps

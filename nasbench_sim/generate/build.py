@@ -74,6 +74,8 @@ class BuildProgress:
         chunk_cells: cells in this chunk.
         model_steps: optimiser steps summed over the chunk's models and seeds (0 if skipped).
         chunk_wall_s: seconds spent on this chunk (0 if skipped).
+        chunks_resumed: chunks of this shard an earlier run had committed when this one
+            began (they come first, as ``skipped`` events).
     """
 
     chunk_id: int
@@ -85,6 +87,7 @@ class BuildProgress:
     chunk_cells: int
     model_steps: int
     chunk_wall_s: float
+    chunks_resumed: int = 0
 
 
 def build_table(
@@ -208,12 +211,11 @@ def build_table(
         committed.append(cid)
         progress_of(cid, False, int(result.info["model_steps"]), float(result.info["wall_s"]))
 
-    todo = []
-    for cid in mine:
-        if chunk_path(parts, cid).exists():
-            progress_of(cid, True)
-        else:
-            todo.append(cid)
+    resumed = [cid for cid in mine if chunk_path(parts, cid).exists()]
+    todo = sorted(set(mine) - set(resumed), key=mine.index)
+    progress_of.n_resumed = len(resumed)
+    for cid in resumed:
+        progress_of(cid, True)
     try:
         _train(
             protocol, {cid: plan[cid] for cid in todo}, dev, commit, backend=backend,
@@ -287,7 +289,7 @@ class _Progress:
     ) -> None:
         self.plan, self.n_mine, self.callback = plan, len(mine), callback
         self.cells_total = sum(len(plan[c]) for c in mine)
-        self.n_done = self.cells_done = 0
+        self.n_done = self.cells_done = self.n_resumed = 0
 
     def __call__(self, cid: int, skipped: bool, steps: int = 0, wall: float = 0.0) -> None:
         self.n_done += 1
@@ -296,7 +298,7 @@ class _Progress:
             self.callback(
                 BuildProgress(
                     cid, skipped, self.n_done, self.n_mine, self.cells_done, self.cells_total,
-                    len(self.plan[cid]), steps, wall,
+                    len(self.plan[cid]), steps, wall, self.n_resumed,
                 )
             )  # fmt: skip
 

@@ -182,6 +182,7 @@ def test_resume_rules(tmp_path: Path, tiny: Protocol) -> None:
     events: list[BuildProgress] = []
     build_table(tiny, out, cells=[1, 2], chunk_size=1, resume=True, progress=events.append)
     assert [e.skipped for e in events] == [True, True]
+    assert [e.chunks_resumed for e in events] == [2, 2]  # known from the first event
     assert read_table(out).n_cells == 2
     # ...but not with another protocol, cell list or chunk size
     build_table(tiny, tmp_path / "u.h5", cells=[1, 2], chunk_size=1, keep_parts=True)
