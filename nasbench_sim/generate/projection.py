@@ -38,6 +38,7 @@ __all__ = [
     "ChunkCosts",
     "chunk_costs",
     "fit_cost_model",
+    "fit_with_machines",
     "project_build",
 ]
 
@@ -173,7 +174,7 @@ def project_build(out: str | os.PathLike[str], cores: int | None = None) -> Buil
     a = np.vstack([costs.row(c) for c in timed])
     y = np.array([costs.cpu_s[c] for c in timed])
     kinds = [costs.machine.get(c, "") for c in timed]
-    coef, factor = _fit_with_machines(a, y, kinds)
+    coef, factor = fit_with_machines(a, y, kinds)
     fit = (a @ coef) * np.array([factor[k] for k in kinds])
     latest = max(costs.committed, key=lambda c: (costs.finished.get(c, float("-inf")), c))
     now = factor.get(costs.machine.get(latest, ""), 1.0)
@@ -188,11 +189,12 @@ def project_build(out: str | os.PathLike[str], cores: int | None = None) -> Buil
     )
 
 
-def _fit_with_machines(
+def fit_with_machines(
     a: np.ndarray, y: np.ndarray, kinds: list[str]
 ) -> tuple[np.ndarray, dict[str, float]]:
     """Coefficients and a speed factor per kind of machine, ``y ≈ (a @ coef) * factor[kind]``,
-    the most frequent kind's factor 1. Linear in ``coef`` and ``g = 1 / factor``: a row of
+    the most frequent kind's factor 1 (``a``: chunk feature rows, ``y``: their CPU seconds,
+    ``kinds``: the kind of machine of each). Linear in ``coef`` and ``g = 1 / factor``: a row of
     another kind asks ``a @ coef - y * g[kind] = 0``, one of the most frequent kind
     ``a @ coef = y``; one non-negative least-squares solve."""
     ref = max(set(kinds), key=lambda k: (kinds.count(k), k))
