@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from nasbench_sim.generate.hardware import describe_groups
+from nasbench_sim.generate.hardware import HARDWARE_FIELDS, describe_groups
 from nasbench_sim.units import duration
 
 __all__ = ["readme_text"]
@@ -165,7 +165,12 @@ def _mixed_lines(prov: dict[str, Any]) -> list[str]:
 def _same_numbers(numerics: dict[str, Any], rebuild: dict[str, Any]) -> str:
     """What retraining needs for the same bits: the numerics, and the chunks for a trainer
     that trains cells together."""
-    needs = ", ".join(f"{k} {v}" for k, v in sorted(numerics.items()))
+    mixed = bool(rebuild.get("mixed_hardware"))  # the machine fields vary by cell: not listed
+    needs = ", ".join(
+        f"{k} {v}"
+        for k, v in sorted(numerics.items())
+        if not (mixed and k in HARDWARE_FIELDS) and v is not None
+    )
     differ = "another trainer, gradient sum, thread count, device, torch or CPU capability"
     chunks = ""
     if rebuild.get("grouped"):
@@ -175,7 +180,7 @@ def _same_numbers(numerics: dict[str, Any], rebuild: dict[str, Any]) -> str:
             else " and its chunks (cells and chunk size, which this table does not record)"
         )
         differ += ", or a cell trained in another chunk,"
-    if rebuild.get("mixed_hardware"):
+    if mixed:
         needs += "; each cell on the kind of machine that trained it (see Build)"
     return (
         f"The same numbers, bit for bit, need the build's numerics ({needs}){chunks}: {differ} "

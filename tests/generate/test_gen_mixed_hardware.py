@@ -87,6 +87,8 @@ def test_mixed_hardware_resume_records_each_machines_cells(
         in readme
     )
     assert "each cell on the kind of machine that trained it" in readme
+    same = readme[readme.index("The same numbers") :].split("\n")[0]
+    assert "FAKE512" not in same and "cpu_capability" not in same  # not one machine's fields
     assert "`nasbench-sim recost` measures them again on one machine" in readme
 
 
