@@ -251,6 +251,12 @@ def _build_lines(prov: dict[str, Any]) -> list[str]:
     lines += _cpu_lines(prov)
     if isinstance(prov.get("train_wall_s"), (int, float)):
         lines.append(f"- training wall time summed over chunks: {duration(prov['train_wall_s'])}")
+    if isinstance(prov.get("build_elapsed_s"), (int, float)):
+        lines.append(
+            f"- elapsed with at least one chunk training: {duration(prov['build_elapsed_s'])} "
+            "(chunks trained side by side count once, the gaps between runs of the build not "
+            "at all)"
+        )
     if isinstance(prov.get("build_wall_s_last_run"), (int, float)):
         last = duration(prov["build_wall_s_last_run"])
         lines.append(f"- the last run of the build command (it resumes): {last}")

@@ -22,6 +22,7 @@ from nasbench_sim.generate.hardware import (
     hardware_groups,
     hardware_only,
 )
+from nasbench_sim.generate.projection import elapsed_s
 from nasbench_sim.generate.protocol import Protocol
 from nasbench_sim.generate.stacking import stack_size
 from nasbench_sim.generate.timing_model import fit_timing_model
@@ -121,6 +122,7 @@ def assemble_parts(
         "devices": sorted({str(i.get("device_name")) for i in infos}),
         "hosts": sorted({str(i.get("host")) for i in infos}),
         "train_wall_s": float(sum(float(i.get("wall_s", 0.0)) for i in infos)),
+        **({"build_elapsed_s": busy} if (busy := elapsed_s(infos)) is not None else {}),
         "model_steps": int(sum(int(i.get("model_steps", 0)) for i in infos)),
         "hardware": _hardware(),
         "software": {**software_versions(), **first.get("software", {})},

@@ -37,6 +37,7 @@ __all__ = [
     "BuildProjection",
     "ChunkCosts",
     "chunk_costs",
+    "elapsed_s",
     "fit_cost_model",
     "fit_with_machines",
     "project_build",
@@ -210,3 +211,24 @@ def fit_with_machines(
     coef, g = sol[: a.shape[1]], sol[a.shape[1] :]
     factor = {k: (1.0 / gk if gk > 0 else 1.0) for k, gk in zip(others, g, strict=True)}
     return coef, {ref: 1.0, **factor}
+
+
+def elapsed_s(infos: list[dict[str, Any]]) -> float | None:
+    """Seconds of the clock during which at least one of the chunks (their ``info``) was
+    training: the union of each chunk's ``[finished - wall_s, finished]``, so that chunks
+    trained side by side count once and the gaps between runs of the build not at all.
+    ``None`` when a chunk records neither time (an older chunk format)."""
+    spans = []
+    for info in infos:
+        end, wall = info.get("finished"), info.get("wall_s")
+        if not isinstance(end, (int, float)) or not isinstance(wall, (int, float)):
+            return None
+        spans.append((float(end) - float(wall), float(end)))
+    total, start, stop = 0.0, float("-inf"), float("-inf")
+    for a, b in sorted(spans):
+        if a > stop:  # a new busy stretch: the last one ends
+            total += stop - start if stop > start else 0.0
+            start, stop = a, b
+        else:
+            stop = max(stop, b)
+    return total + (stop - start if stop > start else 0.0)

@@ -81,6 +81,7 @@ def test_mixed_hardware_resume_records_each_machines_cells(
 
     readme = write_datasheet(out, out.parent / "sheet").read_text()
     assert "trained on 2 kinds of machine" in readme
+    assert "- elapsed with at least one chunk training: " in readme  # the build's clock time
     v = cpuinfo("vendor_id")
     assert (
         f"2 cells on cpu_capability {here}, cpu_vendor {v}; 1 cell on cpu_capability FAKE512"

@@ -137,3 +137,29 @@ def test_a_build_continued_on_a_slower_machine_is_projected_at_its_speed(parts: 
     assert p.fit_mape == pytest.approx(0, abs=1e-6)
     assert p.cpu_h_total == pytest.approx(sum(cost) / 3600, rel=1e-6)  # chunk 8 at 2x
     assert p.as_dict()["machine_factor"] == pytest.approx(2.0)
+
+
+def test_elapsed_counts_overlapping_chunks_once_and_gaps_not_at_all() -> None:
+    from nasbench_sim.generate.projection import elapsed_s
+
+    chunks = [  # two workers side by side, then a pause, then one chunk alone
+        {"finished": 110.0, "wall_s": 10.0},  # 100-110
+        {"finished": 115.0, "wall_s": 10.0},  # 105-115
+        {"finished": 112.0, "wall_s": 1.0},  # 111-112, inside
+        {"finished": 1020.0, "wall_s": 20.0},  # 1000-1020
+    ]
+    assert elapsed_s(chunks) == pytest.approx(15.0 + 20.0)
+    assert elapsed_s(chunks[::-1]) == pytest.approx(35.0)  # any order
+    assert elapsed_s([]) == 0.0
+    assert elapsed_s([*chunks, {"wall_s": 3.0}]) is None  # a chunk without its end time
+
+
+def test_an_assembled_table_records_the_builds_elapsed_time(parts: Path) -> None:
+    from nasbench_sim.generate.assemble import assemble_parts
+    from nasbench_sim.generate.projection import elapsed_s
+
+    folder = parts_dir(parts)
+    infos = [read_chunk(chunk_path(folder, c)).info for c in range(len(CELLS))]
+    prov = assemble_parts(folder).provenance
+    assert prov["build_elapsed_s"] == pytest.approx(elapsed_s(infos))
+    assert 0 < prov["build_elapsed_s"] <= prov["train_wall_s"] + 1e-3  # clock stamps: ~1e-7 s
