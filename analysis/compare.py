@@ -32,6 +32,7 @@ from analysis.comparison_record import ComparisonRecord
 from analysis.plot_style import RC
 from analysis.stats import (
     no_result_regret,
+    paired_difference,
     score_runs,
     summarize,
 )
@@ -44,9 +45,11 @@ from nasbench_sim.strategies import STRATEGIES
 __all__ = [
     "OUTPUT_FILES",
     "Comparison",
+    "baseline_columns",
     "compare",
     "comparison_figures",
     "exhaustive_search_regret",
+    "format_p",
     "format_summary",
     "identical_strategies",
     "regret_landscape",
@@ -211,24 +214,38 @@ def write_comparison(comp: Comparison, out: str | os.PathLike[str]) -> list[Path
     return [Path(out) / name for name in OUTPUT_FILES]
 
 
-def sanity_check(summary: pd.DataFrame) -> tuple[bool, str] | None:
-    """Whether regularized evolution beats random search with non-overlapping 95% CIs, and a
-    sentence saying so (``None`` when either is not in the summary)."""
-    rows = summary.set_index("strategy")
-    if not {"evolution", "random"} <= set(rows.index):
+def sanity_check(final: pd.DataFrame) -> tuple[bool, str] | None:
+    """Whether regularized evolution beats random search, paired by seed: the 95% interval of
+    the mean difference in final regret lies below 0 (``final``: the scored runs, as
+    :attr:`Comparison.replays`'s ``final``). Returns that and a sentence saying so; ``None``
+    when either strategy is not in ``final``."""
+    if not {"evolution", "random"} <= set(final["strategy"].astype(str)):
         return None
-    re_, rs = rows.loc["evolution"], rows.loc["random"]
-    ok = bool(re_.mean_regret < rs.mean_regret and re_.ci_high < rs.ci_low)
+    wide = final.pivot_table(
+        index="seed", columns="strategy", values="final_regret", observed=True, dropna=False
+    )
+    d = paired_difference(wide, "evolution", "random")
+    ok = bool(d["diff_ci_high"] < 0)
     text = (
-        f"regularized evolution {re_.mean_regret:.4f} [{re_.ci_low:.4f}, {re_.ci_high:.4f}] vs "
-        f"random search {rs.mean_regret:.4f} [{rs.ci_low:.4f}, {rs.ci_high:.4f}]: "
+        f"regularized evolution {wide['evolution'].mean():.4f} vs random search "
+        f"{wide['random'].mean():.4f} mean final regret; paired by seed, evolution minus "
+        f"random {d['diff']:+.4f} [{d['diff_ci_low']:+.4f}, {d['diff_ci_high']:+.4f}] "
+        f"(95% CI, {d['pairs']} seeds, Wilcoxon p {format_p(d['p'])}): "
         + (
-            "below, with non-overlapping 95% CIs"
+            "evolution is better"
             if ok
-            else f"evolution is not clearly better here ({int(rs.runs)} runs each); see the plots"
+            else "evolution's advantage is not shown here; see the plots"
         )
     )
     return ok, text
+
+
+def format_p(p: float) -> str:
+    """A p-value for a table: three significant figures, ``<0.001`` below, ``—`` for NaN
+    (``.2g`` printed 0.0496 as 0.05)."""
+    if p != p:
+        return "—"
+    return "<0.001" if p < 0.001 else f"{p:.3g}"
 
 
 def identical_strategies(runs: pd.DataFrame, times: bool = False) -> list[list[str]]:
@@ -321,7 +338,6 @@ def format_summary(summary: pd.DataFrame, label: Callable[[str], str] | None = N
 
         label = registry_label
 
-    cols = [c for c in summary.columns if c.startswith("p_vs_")]
     w = max([24, *(len(label(s)) + 2 for s in summary["strategy"])])  # the longest name fits
     counts = [  # shown when some run has them
         (c, title)
@@ -330,17 +346,33 @@ def format_summary(summary: pd.DataFrame, label: Callable[[str], str] | None = N
     ]
     head = f"{'strategy':<{w}}{'runs':>5}"
     head += "".join(f"{title:>10}" for _, title in counts)
-    head += f"{'mean regret [95% CI]':>30}{'median':>9}{'rank':>6}"
-    pw = {c: max(14, len(c) + 2) for c in cols}
-    head += "".join(f"{c:>{pw[c]}}" for c in cols)
+    head += f"{'mean regret [95% CI]':>30}{'median':>9}{'mean rank':>10}"
+    versus_head, versus = baseline_columns(summary)
+    head += versus_head
     lines = [head, "-" * len(head)]
     for _, r in summary.iterrows():
         ci = f"{r.mean_regret:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]"
         line = f"{label(r.strategy):<{w}}{r.runs:>5}"
         line += "".join(f"{r[c]:>10}" for c, _ in counts)
-        line += f"{ci:>30}{r.median_regret:>9.4f}{r.mean_rank:>6.2f}"
-        for c in cols:
-            v = r[c]
-            line += f"{'—':>{pw[c]}}" if v != v else f"{v:>{pw[c]}.2g}"
-        lines.append(line)
+        line += f"{ci:>30}{r.median_regret:>9.4f}{r.mean_rank:>10.2f}"
+        lines.append(line + versus(r))
     return "\n".join(lines)
+
+
+def baseline_columns(summary: pd.DataFrame) -> tuple[str, Callable[[pd.Series], str]]:
+    """The printed summary's columns against its baseline (:func:`~analysis.stats.summarize`):
+    their header, and a function giving a row's cells: the mean paired difference from the
+    baseline (negative: lower than it) and the Holm-adjusted Wilcoxon p-value."""
+    bases = [c.removeprefix("p_vs_") for c in summary.columns if c.startswith("p_vs_")]
+    titles = {b: (f"minus {b}", f"p vs {b} (Holm)") for b in bases}
+    widths = {b: (max(11, len(a) + 2), max(10, len(q) + 2)) for b, (a, q) in titles.items()}
+    head = "".join(f"{titles[b][0]:>{widths[b][0]}}{titles[b][1]:>{widths[b][1]}}" for b in bases)
+
+    def cells(r: pd.Series) -> str:
+        out = ""
+        for b in bases:
+            d, q = r.get(f"diff_vs_{b}", float("nan")), r.get(f"p_holm_vs_{b}", r[f"p_vs_{b}"])
+            out += f"{'—' if d != d else f'{d:+.4f}':>{widths[b][0]}}{format_p(q):>{widths[b][1]}}"
+        return out
+
+    return head, cells

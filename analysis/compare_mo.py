@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.compare import baseline_columns
 from analysis.comparison_record import ComparisonRecord
 from analysis.plot_style import HV_REGRET, RC, label
 from analysis.stats import no_result_regret, score_runs, summarize
@@ -244,14 +245,13 @@ def format_mo_summary(comp: MOComparison, label: Callable[[str], str] = label) -
     missing = bool((summary["no_result"] > 0).any())
     head = f"{'strategy':<{w}}{'runs':>5}" + (f"{'no result':>10}" if missing else "")
     head += f"{'HV regret [95% CI]':>30}{'IGD':>8}{'acc regret':>11}"
-    p_cols = [c for c in summary.columns if c.startswith("p_vs_")]
-    head += "".join(f"{c:>16}" for c in p_cols)
+    versus_head, versus = baseline_columns(summary)
+    head += versus_head
     lines += [head, "-" * len(head)]
     for _, r in summary.iterrows():
         ci = f"{r.mean_regret:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]"
         line = f"{label(r.strategy):<{w}}{r.runs:>5}" + (f"{r.no_result:>10}" if missing else "")
         igd = "—" if not np.isfinite(r.mean_igd) else f"{r.mean_igd:.4f}"
         line += f"{ci:>30}{igd:>8}{r.mean_acc_regret:>11.4f}"
-        line += "".join(f"{'—' if r[c] != r[c] else f'{r[c]:.2g}':>16}" for c in p_cols)
-        lines.append(line)
+        lines.append(line + versus(r))
     return "\n".join(lines)

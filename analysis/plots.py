@@ -86,6 +86,10 @@ def _draw_curve(
     is known there); ``None``: the first x at which no run's regret is NaN."""
     color, band_alpha, name = style
     shortest = longest = xs.size
+    missing = int(np.isnan(curves).all(axis=1).sum()) if curves.size else 0
+    if missing:  # scored as an untrained guess in summary.csv, but no curve to draw
+        runs = f"{missing} run{'s' if missing > 1 else ''} without a scored result"
+        name += f" ({runs} left out)" if queries else f" (no line: {runs})"
     if queries:
         curves, shortest, longest = _carry_forward(curves)
         curves = curves[~np.isnan(curves).all(axis=1)]  # runs without any result never start

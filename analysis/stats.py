@@ -17,8 +17,17 @@ Conventions:
   ``unscored`` column; ranks are taken only over the seeds where every strategy is scored.
 * Ranks: in each seed the strategies are ranked by final regret (ties share the mean rank);
   ``mean_rank`` averages over seeds. Runs with the same seed share the benchmark's repeats
-  (common random numbers), so paired tests are appropriate: ``p_vs_<baseline>`` is a
-  two-sided Wilcoxon signed-rank test against the baseline strategy, paired by seed.
+  (common random numbers), so comparisons with the baseline strategy are paired by seed
+  (:func:`paired_difference`): ``diff_vs_<baseline>`` is the mean of the seeds' differences
+  (negative: lower regret than the baseline) with a percentile-bootstrap interval
+  (``diff_ci_low_vs_<baseline>``, ``diff_ci_high_vs_<baseline>``), ``p_vs_<baseline>`` a
+  two-sided Wilcoxon signed-rank test of the differences (zero differences dropped; it tests
+  where they are centred, not their mean, hence the difference beside it), and
+  ``p_holm_vs_<baseline>`` the same p-values Holm-adjusted over the strategies compared with
+  the baseline.
+* The percentile bootstrap is somewhat narrow with few runs: on skewed regrets with many
+  zeros a nominal 95% interval covered the mean in about 80% of simulated repeats at 10 runs
+  and about 91% at 100 (the default seeds).
 """
 
 from __future__ import annotations
@@ -36,7 +45,9 @@ from nasbench_sim.search.run import regret_at
 __all__ = [
     "anytime_curves",
     "bootstrap_ci",
+    "holm",
     "no_result_regret",
+    "paired_difference",
     "ranking_agreement",
     "score_runs",
     "summarize",
@@ -63,6 +74,36 @@ def bootstrap_ci(
         rng=np.random.default_rng(seed),
     )
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def paired_difference(
+    wide: pd.DataFrame, name: str, baseline: str, confidence: float = 0.95
+) -> dict[str, float]:
+    """``name`` against ``baseline`` over the seeds where both are scored (``wide``: one row
+    per seed, one column per strategy): the mean difference ``name - baseline`` with its
+    percentile-bootstrap interval, the two-sided Wilcoxon signed-rank p-value (1 when every
+    difference is 0, NaN without a pair) and the number of pairs."""
+    diff = (wide[name] - wide[baseline]).dropna().to_numpy(dtype=np.float64)
+    if diff.size == 0:
+        nan = float("nan")
+        return {"diff": nan, "diff_ci_low": nan, "diff_ci_high": nan, "p": nan, "pairs": 0}
+    lo, hi = bootstrap_ci(diff, confidence)
+    p = float(stats.wilcoxon(diff).pvalue) if np.any(diff != 0) else 1.0
+    return {"diff": float(diff.mean()), "diff_ci_low": lo, "diff_ci_high": hi, "p": p,
+            "pairs": int(diff.size)}  # fmt: skip
+
+
+def holm(p: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjustment of the p-values ``p`` for testing them together (NaNs kept
+    as NaN and not counted)."""
+    x = np.asarray(p, dtype=np.float64)
+    out = np.full(x.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(x))
+    order = ok[np.argsort(x[ok], kind="stable")]
+    m = order.size
+    scaled = x[order] * (m - np.arange(m))  # the k-th smallest times (m - k + 1)
+    out[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    return out
 
 
 def t_interval(samples: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -192,15 +233,13 @@ def summarize(
             "mean_rank": float(ranks[name].mean()),
         }
         if baseline is not None and baseline in wide.columns:
-            if name == baseline:
-                row[f"p_vs_{baseline}"] = float("nan")
-            else:
-                diff = (wide[name] - wide[baseline]).dropna().to_numpy()
-                row[f"p_vs_{baseline}"] = (
-                    float(stats.wilcoxon(diff).pvalue) if np.any(diff != 0) else 1.0
-                )
+            pair = paired_difference(wide, name, baseline, confidence)
+            for key in ("diff", "diff_ci_low", "diff_ci_high", "p"):
+                row[f"{key}_vs_{baseline}"] = float("nan") if name == baseline else pair[key]
         rows.append(row)
     table = pd.DataFrame(rows)
+    if baseline is not None and baseline in wide.columns:
+        table[f"p_holm_vs_{baseline}"] = holm(table[f"p_vs_{baseline}"])
     if order is not None:
         table = table.set_index("strategy").loc[list(order)].reset_index()
     else:

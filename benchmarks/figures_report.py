@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.compare import format_p
+
 COMPARISONS = (  # folder, stage log, what it compares
     ("compare", "01_compare", "the default strategies"),
     ("compare_mean", "01_compare_mean", "the default strategies, queries reading the seed mean"),
@@ -86,9 +88,22 @@ def _comparison(out: Path, folder: str, log: str, what: str) -> list[str]:
         "mean rank": s["mean_rank"],
     }
     p_col = next((c for c in s.columns if c.startswith("p_vs_")), None)  # none: no baseline
-    extras = [p_col] if p_col else []
-    for extra in (*extras, "mean_igd", "mean_acc_regret", "no_result", "unscored"):
-        if extra in s and (extra.startswith(("p_vs_", "mean")) or (s[extra] > 0).any()):
+    if p_col is not None:  # paired by seed: the mean difference, its CI, Holm's p
+        b = p_col.removeprefix("p_vs_")
+        if f"diff_vs_{b}" in s:
+            cols[f"minus {b} [95% CI]"] = [
+                "—" if d != d else f"{d:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+                for d, lo, hi in zip(
+                    s[f"diff_vs_{b}"], s[f"diff_ci_low_vs_{b}"], s[f"diff_ci_high_vs_{b}"],
+                    strict=True,
+                )
+            ]  # fmt: skip
+        holm = s[f"p_holm_vs_{b}"] if f"p_holm_vs_{b}" in s else s[p_col]
+        cols[f"p vs {b} (Holm)" if f"p_holm_vs_{b}" in s else f"p vs {b}"] = [
+            format_p(v) for v in holm
+        ]
+    for extra in ("mean_igd", "mean_acc_regret", "no_result", "unscored"):
+        if extra in s and (extra.startswith("mean") or (s[extra] > 0).any()):
             cols[extra.replace("_", " ")] = s[extra]
     said = [  # what compare concluded: its notes, sanity check and the table's regret scale
         f"- {ln}"

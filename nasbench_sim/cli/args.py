@@ -113,6 +113,12 @@ def parse_seeds(text: str) -> list[int]:
         raise ValueError(
             f"--seeds {text!r}: use N (>= 1: seeds 0..N-1), A-B (A <= B) or a comma-separated list"
         )
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:  # a seed's runs would be averaged in the paired statistics yet drawn twice
+        raise ValueError(
+            f"--seeds {text!r}: seed(s) {', '.join(map(str, twice))} given more than once; "
+            "list each seed once"
+        )
     return values
 
 

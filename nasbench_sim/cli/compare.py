@@ -258,7 +258,7 @@ def _compare(args: argparse.Namespace) -> int:
             f"\nnote: {' and '.join(label(n) for n in same)} made the same queries in every "
             f"seed: {_where_they_coincide(same, timed, label)}"
         )
-    check = sanity_check(comp.summary)
+    check = sanity_check(comp.replays.final)
     if check is not None:
         print(f"\nsanity check ({'PASS' if check[0] else 'not met'}): {check[1]}")
         if not check[0]:

@@ -275,3 +275,21 @@ def test_anytime_legend_fits_the_figure_with_the_markers_entries() -> None:
     assert len(fig.legends[0].get_texts()) == len(names) + 3
     assert box.x0 >= 0 and box.x1 <= width and box.y0 >= 0
     plt.close(fig)
+
+
+@pytest.mark.parametrize("x_axis", ["time", "queries"])
+def test_runs_without_a_result_are_named_in_the_legend(x_axis: str) -> None:
+    xs = np.array([1.0, 2.0, 4.0, 8.0])
+    ok = np.array([[0.3, 0.2, 0.1, 0.1], [0.4, 0.3, 0.2, 0.1]])
+    curves = {"random": ok, "spos": np.vstack([ok, np.full((2, 4), np.nan)])}
+    starts = {"random": 1.0, "spos": float("inf")} if x_axis == "time" else None
+    fig = anytime_figure(curves, xs, x_axis=x_axis, context=CTX, starts=starts)
+    names = (
+        [t.get_text() for t in fig.legends[0].get_texts()]
+        if fig.legends
+        else [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    )
+    said = "left out" if x_axis == "queries" else "no line"
+    assert any("2 runs without a scored result" in n and said in n for n in names), names
+    assert not any("without" in n for n in names if n.startswith("Random")), names
+    plt.close(fig)
