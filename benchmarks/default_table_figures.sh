@@ -6,7 +6,7 @@
 # tables; once the default table ships, this script re-measures them on it (step 4 of
 # "Finishing the build" in docs/protocol_pilot.md):
 #
-#   bash benchmarks/default_table_figures.sh                       # the shipped table, 1-2 h
+#   bash benchmarks/default_table_figures.sh                       # the shipped table, 2-2.5 h
 #   bash benchmarks/default_table_figures.sh --table T.h5 --out results/figs_T
 #   bash benchmarks/default_table_figures.sh --quick               # a smoke run, 1-2 minutes
 #
@@ -93,8 +93,10 @@ if [ ! -f "$OUT/table.h5" ]; then
 fi
 for s in $OS_SEEDS; do
   # shellcheck disable=SC2086
+  # scored on the first 1,000 of the 4,000 validation samples: the whole split took ~1 h a seed
+  # (0.55 s a cell, benchmarks/oneshot_scoring.py), 1,000 about 20 min
   stage "07_spos_seed$s" "${NBS[@]}" oneshot --table "$OUT/table.h5" --method spos --seed "$s" \
-    --threads 2 --no-progress $OS_EPOCHS $SPOS_CELLS
+    --threads 2 --no-progress --eval-subset 1000 $OS_EPOCHS $SPOS_CELLS
   for m in darts gdas; do
     # shellcheck disable=SC2086
     stage "08_${m}_seed$s" "${NBS[@]}" oneshot --table "$OUT/table.h5" --method "$m" \

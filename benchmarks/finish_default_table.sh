@@ -7,7 +7,7 @@
 #   2. datasheet --beside: data/README.md, data/datasheet.json and its two plots;
 #   3. checks: the size (at most 50 MB), open() and Benchmark.load() with no argument open it,
 #      every class and seed is there, a wheel ships it, and the datasheet's criteria;
-#   4. every figure the docs quote: benchmarks/default_table_figures.sh (one to two hours),
+#   4. every figure the docs quote: benchmarks/default_table_figures.sh (two to 2.5 hours),
 #      ending with results/default_table_figures/report.md.
 #
 #   bash benchmarks/finish_default_table.sh            # logs in results/finish_default_table/

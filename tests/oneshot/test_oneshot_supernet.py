@@ -78,3 +78,37 @@ def test_mixed_weights_are_the_weighted_sum_of_ops() -> None:
         torch.testing.assert_close(block(x, path_weights(skip)), x, rtol=0, atol=0)
     torch.testing.assert_close(mixed, expect, rtol=1e-6, atol=1e-6)
     assert not torch.allclose(mixed, x)
+
+
+def test_a_one_hot_path_skips_the_product_by_one_bit_for_bit(tiny: Protocol) -> None:
+    """An edge whose one op has weight exactly 1 and no gradient returns the op's output (a
+    product by 1.0 is exact): logits and parameter gradients are the same bits as with every
+    edge multiplied by its weight; mixed or differentiable weights keep the product."""
+    from nasbench_sim.oneshot import supernet
+
+    data = dataset_for(tiny, "cpu")
+    sup = train_supernet(tiny, "spos", data, seed=3).model
+    x, y = data.train_x[:16], data.train_y[:16]
+    w = path_weights(CELLS[3])
+    plan = supernet._active_ops(w)
+    assert plan == list(CELLS[3].ops)  # bare op ids: the product skipped on every edge
+    assert all(isinstance(a, list) for a in supernet._active_ops(w.clone().requires_grad_()))
+    assert isinstance(supernet._active_ops(0.5 * w)[0], list)
+
+    def run(every_edge_times_weight: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        if every_edge_times_weight:
+            sup_ops = supernet._active_ops
+            supernet._active_ops = lambda v: [[o] if isinstance(o, int) else o for o in sup_ops(v)]
+        try:
+            sup.zero_grad()
+            sup.eval()  # BN statistics unchanged: both runs see the same network
+            out = sup(x, w)
+            torch.nn.functional.cross_entropy(out, y).backward()
+            return out.detach(), [p.grad.clone() for p in sup.parameters() if p.grad is not None]
+        finally:
+            if every_edge_times_weight:
+                supernet._active_ops = sup_ops
+
+    (a, ga), (b, gb) = run(False), run(True)
+    assert torch.equal(a, b) and len(ga) == len(gb) > 0
+    assert all(torch.equal(g, h) for g, h in zip(ga, gb, strict=True))
