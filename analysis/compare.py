@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from analysis.comparison_record import ComparisonRecord
 from analysis.plot_style import RC
 from analysis.stats import (
+    by_seed,
     no_result_regret,
     paired_difference,
     score_runs,
@@ -44,6 +45,7 @@ from nasbench_sim.strategies import STRATEGIES
 
 __all__ = [
     "OUTPUT_FILES",
+    "SANITY_MIN_SEEDS",
     "Comparison",
     "baseline_columns",
     "compare",
@@ -214,28 +216,35 @@ def write_comparison(comp: Comparison, out: str | os.PathLike[str]) -> list[Path
     return [Path(out) / name for name in OUTPUT_FILES]
 
 
+SANITY_MIN_SEEDS = 10
+"""Paired seeds the sanity check needs (fewer: a bootstrap interval of a handful of
+differences is too narrow to mean anything)."""
+
+
 def sanity_check(final: pd.DataFrame) -> tuple[bool, str] | None:
-    """Whether regularized evolution beats random search, paired by seed: the 95% interval of
-    the mean difference in final regret lies below 0 (``final``: the scored runs, as
-    :attr:`Comparison.replays`'s ``final``). Returns that and a sentence saying so; ``None``
-    when either strategy is not in ``final``."""
+    """Whether regularized evolution beats random search, paired by seed: over at least
+    :data:`SANITY_MIN_SEEDS` seeds where both are scored, the 95% interval of the mean
+    difference in final regret lies below 0 and the Wilcoxon signed-rank test gives p < 0.05
+    (``final``: the scored runs, as :attr:`Comparison.replays`'s ``final``). Returns that and a
+    sentence saying so; ``None`` when either strategy is not in ``final``."""
     if not {"evolution", "random"} <= set(final["strategy"].astype(str)):
         return None
-    wide = final.pivot_table(
-        index="seed", columns="strategy", values="final_regret", observed=True, dropna=False
-    )
+    wide = by_seed(final)[["evolution", "random"]].dropna()
     d = paired_difference(wide, "evolution", "random")
-    ok = bool(d["diff_ci_high"] < 0)
-    text = (
-        f"regularized evolution {wide['evolution'].mean():.4f} vs random search "
-        f"{wide['random'].mean():.4f} mean final regret; paired by seed, evolution minus "
-        f"random {d['diff']:+.4f} [{d['diff_ci_low']:+.4f}, {d['diff_ci_high']:+.4f}] "
-        f"(95% CI, {d['pairs']} seeds, Wilcoxon p {format_p(d['p'])}): "
-        + (
-            "evolution is better"
-            if ok
-            else "evolution's advantage is not shown here; see the plots"
+    n = d["pairs"]
+    ok = bool(n >= SANITY_MIN_SEEDS and d["diff_ci_high"] < 0 and d["p"] < 0.05)
+    if n < SANITY_MIN_SEEDS:
+        verdict = f"too few seeds to tell (at least {SANITY_MIN_SEEDS} are needed)"
+    else:
+        verdict = (
+            "evolution is better" if ok else "evolution's advantage is not shown; see the plots"
         )
+    text = (
+        f"over {n} seed{'s' if n != 1 else ''} where both are scored, regularized evolution "
+        f"{wide['evolution'].mean():.4f} vs random search {wide['random'].mean():.4f} mean "
+        f"final regret; evolution minus random {d['diff']:+.4f} [{d['diff_ci_low']:+.4f}, "
+        f"{d['diff_ci_high']:+.4f}] (95% CI), Wilcoxon p {format_p(d['p'])} (unadjusted): "
+        + verdict
     )
     return ok, text
 
@@ -364,14 +373,16 @@ def baseline_columns(summary: pd.DataFrame) -> tuple[str, Callable[[pd.Series], 
     their header, and a function giving a row's cells: the mean paired difference from the
     baseline (negative: lower than it) and the Holm-adjusted Wilcoxon p-value."""
     bases = [c.removeprefix("p_vs_") for c in summary.columns if c.startswith("p_vs_")]
-    titles = {b: (f"minus {b}", f"p vs {b} (Holm)") for b in bases}
+    holm = {b: f"p_holm_vs_{b}" in summary.columns for b in bases}
+    titles = {b: (f"minus {b}", f"p vs {b}" + (" (Holm)" if holm[b] else "")) for b in bases}
     widths = {b: (max(11, len(a) + 2), max(10, len(q) + 2)) for b, (a, q) in titles.items()}
     head = "".join(f"{titles[b][0]:>{widths[b][0]}}{titles[b][1]:>{widths[b][1]}}" for b in bases)
 
     def cells(r: pd.Series) -> str:
         out = ""
         for b in bases:
-            d, q = r.get(f"diff_vs_{b}", float("nan")), r.get(f"p_holm_vs_{b}", r[f"p_vs_{b}"])
+            d = r.get(f"diff_vs_{b}", float("nan"))
+            q = r[f"p_holm_vs_{b}"] if holm[b] else r[f"p_vs_{b}"]
             out += f"{'—' if d != d else f'{d:+.4f}':>{widths[b][0]}}{format_p(q):>{widths[b][1]}}"
         return out
 

@@ -87,7 +87,7 @@ def _draw_curve(
     color, band_alpha, name = style
     shortest = longest = xs.size
     missing = int(np.isnan(curves).all(axis=1).sum()) if curves.size else 0
-    if missing:  # scored as an untrained guess in summary.csv, but no curve to draw
+    if missing:  # no result (summary.csv: an untrained guess) or unscored: no curve
         runs = f"{missing} run{'s' if missing > 1 else ''} without a scored result"
         name += f" ({runs} left out)" if queries else f" (no line: {runs})"
     if queries:

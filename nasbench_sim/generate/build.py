@@ -211,11 +211,12 @@ def build_table(
         committed.append(cid)
         progress_of(cid, False, int(result.info["model_steps"]), float(result.info["wall_s"]))
 
-    resumed = [cid for cid in mine if chunk_path(parts, cid).exists()]
-    todo = sorted(set(mine) - set(resumed), key=mine.index)
-    progress_of.n_resumed = len(resumed)
-    for cid in resumed:
-        progress_of(cid, True)
+    done = {cid for cid in mine if chunk_path(parts, cid).exists()}
+    todo = [cid for cid in mine if cid not in done]
+    progress_of.n_resumed = len(done)
+    for cid in mine:  # committed ones first, so that a log can say so at once
+        if cid in done:
+            progress_of(cid, True)
     try:
         _train(
             protocol, {cid: plan[cid] for cid in todo}, dev, commit, backend=backend,

@@ -217,7 +217,7 @@ def elapsed_s(infos: list[dict[str, Any]]) -> float | None:
     """Seconds of the clock during which at least one of the chunks (their ``info``) was
     training: the union of each chunk's ``[finished - wall_s, finished]``, so that chunks
     trained side by side count once and the gaps between runs of the build not at all.
-    ``None`` when a chunk records neither time (an older chunk format)."""
+    ``None`` when a chunk lacks either time (an older chunk format)."""
     spans = []
     for info in infos:
         end, wall = info.get("finished"), info.get("wall_s")

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import re
 import signal
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -263,6 +264,9 @@ def run_many(
         strategy_class(name, registry)  # fail fast with the list of valid names
     if not seeds:
         raise ValueError("run_many needs at least one seed")
+    twice = sorted(v for v, k in Counter(int(x) for x in seeds).items() if k > 1)
+    if twice:  # one seed's runs would be averaged in the paired statistics, drawn twice
+        raise ValueError(f"seeds {twice} given more than once; list each seed once")
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
     if not is_int(n_jobs) or n_jobs < 1:

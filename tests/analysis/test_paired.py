@@ -41,6 +41,21 @@ def test_the_sanity_check_pairs_seeds_where_unpaired_intervals_overlap() -> None
     ok, text = sanity_check(swapped)
     assert not ok and "not shown" in text and "+0.0020" in text
     assert sanity_check(final[final["strategy"] == "random"]) is None
+    few = final[final["seed"] < 9]  # 9 seeds: a bootstrap of 9 equal differences has no width
+    ok, text = sanity_check(few)
+    assert not ok and "too few seeds to tell (at least 10" in text and "over 9 seeds" in text
+    one = sanity_check(final[final["seed"] == 0])
+    assert one is not None and "over 1 seed where" in one[1]
+
+
+def test_the_sanity_checks_means_are_over_the_paired_seeds() -> None:
+    final = _shared_noise(12)
+    final.loc[(final["strategy"] == "random") & (final["seed"] == 0), "final_regret"] = np.nan
+    ok, text = sanity_check(final)
+    assert ok  # 11 pairs, every one 0.002 below random
+    wide = final.pivot_table(index="seed", columns="strategy", values="final_regret").dropna()
+    assert f"evolution {wide['evolution'].mean():.4f} vs random search" in text
+    assert "over 11 seeds" in text and "(unadjusted)" in text
 
 
 def test_summary_gives_the_signed_paired_difference_and_holm_p() -> None:

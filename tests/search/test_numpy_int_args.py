@@ -94,3 +94,9 @@ def test_comparison_meta_json_has_numbers(synthetic_bench: TabularBenchmark) -> 
     text = json.dumps(comp.meta(), indent=2, default=str)  # as compare writes meta.json
     assert json.loads(text)["settings"]["n_workers"] == 3
     assert '"n_workers": 3' in text
+
+
+def test_run_many_refuses_a_seed_given_twice(synthetic_bench: TabularBenchmark) -> None:
+    # its runs would be averaged in the paired statistics yet drawn twice in the plots
+    with pytest.raises(ValueError, match=r"seeds \[1\] given more than once"):
+        run_many(synthetic_bench, ["random"], [0, 1, np.int64(1)], budget=1)
