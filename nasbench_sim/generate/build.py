@@ -224,7 +224,9 @@ def build_table(
             threads=threads, ray_options=ray_options, parts=parts, grad_sum=grad_sum,
         )  # fmt: skip
     except BaseException:
-        if created and not committed:  # nothing of value: leave no stale build behind
+        # nothing of value: leave no stale build behind. The disk decides, not `committed`:
+        # an interrupt between a chunk's rename and its bookkeeping must not delete it
+        if created and not committed and not any(parts.glob("chunk-*.npz")):
             shutil.rmtree(parts, ignore_errors=True)
         raise
     table = assemble_parts(parts, {"build_wall_s_last_run": time.perf_counter() - started})

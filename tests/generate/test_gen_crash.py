@@ -86,3 +86,29 @@ def test_sigkill_then_resume(tmp_path: Path, tiny: Protocol) -> None:
         np.testing.assert_allclose(resumed.metrics[name], straight.metrics[name], atol=1e-6)
     for name in ("params", "flops"):
         np.testing.assert_array_equal(resumed.cost[name], straight.cost[name])
+
+
+def test_an_interrupt_right_after_a_chunks_rename_keeps_it(
+    tmp_path: Path, tiny: Protocol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C landing after the first chunk's file is renamed into place but before the build
+    has counted it (the directory's fsync, say): the chunk is on disk, so the parts folder is
+    kept for --resume, not removed as a build that made nothing."""
+    from nasbench_sim.generate import build as build_module
+
+    real = build_module.write_chunk
+
+    def write_then_interrupt(path: Path, result: object) -> None:
+        real(path, result)  # type: ignore[arg-type]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module, "write_chunk", write_then_interrupt)
+    out = tmp_path / "t.h5"
+    with pytest.raises(KeyboardInterrupt):
+        build_table(tiny, out, cells=[1, 2, 3], chunk_size=1)
+    chunks = sorted(parts_dir(out).glob("chunk-*.npz"))
+    assert len(chunks) == 1  # kept: a --resume continues from it
+    monkeypatch.setattr(build_module, "write_chunk", real)
+    events: list[BuildProgress] = []
+    build_table(tiny, out, cells=[1, 2, 3], chunk_size=1, resume=True, progress=events.append)
+    assert [e.skipped for e in events] == [True, False, False]
