@@ -51,9 +51,11 @@ __all__ = [
     "compare",
     "comparison_figures",
     "exhaustive_search_regret",
+    "format_diff",
     "format_p",
     "format_summary",
     "identical_strategies",
+    "p_column",
     "regret_landscape",
     "sanity_check",
     "write_comparison",
@@ -242,9 +244,9 @@ def sanity_check(final: pd.DataFrame) -> tuple[bool, str] | None:
     text = (
         f"over {n} seed{'s' if n != 1 else ''} where both are scored, regularized evolution "
         f"{wide['evolution'].mean():.4f} vs random search {wide['random'].mean():.4f} mean "
-        f"final regret; evolution minus random {d['diff']:+.4f} [{d['diff_ci_low']:+.4f}, "
-        f"{d['diff_ci_high']:+.4f}] (95% CI), Wilcoxon p {format_p(d['p'])} (unadjusted): "
-        + verdict
+        f"final regret; evolution minus random "
+        f"{format_diff(d['diff'], d['diff_ci_low'], d['diff_ci_high'])} (95% CI), "
+        f"Wilcoxon p {format_p(d['p'])} (unadjusted): " + verdict
     )
     return ok, text
 
@@ -373,17 +375,31 @@ def baseline_columns(summary: pd.DataFrame) -> tuple[str, Callable[[pd.Series], 
     their header, and a function giving a row's cells: the mean paired difference from the
     baseline (negative: lower than it) and the Holm-adjusted Wilcoxon p-value."""
     bases = [c.removeprefix("p_vs_") for c in summary.columns if c.startswith("p_vs_")]
-    holm = {b: f"p_holm_vs_{b}" in summary.columns for b in bases}
-    titles = {b: (f"minus {b}", f"p vs {b}" + (" (Holm)" if holm[b] else "")) for b in bases}
+    pcol = {b: p_column(summary, b) for b in bases}
+    titles = {b: (f"minus {b}", pcol[b][1]) for b in bases}
     widths = {b: (max(11, len(a) + 2), max(10, len(q) + 2)) for b, (a, q) in titles.items()}
     head = "".join(f"{titles[b][0]:>{widths[b][0]}}{titles[b][1]:>{widths[b][1]}}" for b in bases)
 
     def cells(r: pd.Series) -> str:
         out = ""
         for b in bases:
-            d = r.get(f"diff_vs_{b}", float("nan"))
-            q = r[f"p_holm_vs_{b}"] if holm[b] else r[f"p_vs_{b}"]
-            out += f"{'—' if d != d else f'{d:+.4f}':>{widths[b][0]}}{format_p(q):>{widths[b][1]}}"
+            d = format_diff(r.get(f"diff_vs_{b}", float("nan")))
+            out += f"{d:>{widths[b][0]}}{format_p(r[pcol[b][0]]):>{widths[b][1]}}"
         return out
 
     return head, cells
+
+
+def p_column(summary: pd.DataFrame, baseline: str) -> tuple[str, str]:
+    """The column of p-values against ``baseline`` to show, and its title: Holm's where the
+    summary has them (:func:`~analysis.stats.summarize`), else the unadjusted ones."""
+    if f"p_holm_vs_{baseline}" in summary.columns:
+        return f"p_holm_vs_{baseline}", f"p vs {baseline} (Holm)"
+    return f"p_vs_{baseline}", f"p vs {baseline}"
+
+
+def format_diff(d: float, low: float | None = None, high: float | None = None) -> str:
+    """A paired difference (signed), with its interval when given; ``—`` for NaN."""
+    if d != d:
+        return "—"
+    return f"{d:+.4f}" if low is None or high is None else f"{d:+.4f} [{low:+.4f}, {high:+.4f}]"

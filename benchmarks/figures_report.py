@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.compare import format_p
+from analysis.compare import format_diff, format_p, p_column
 
 COMPARISONS = (  # folder, stage log, what it compares
     ("compare", "01_compare", "the default strategies"),
@@ -92,16 +92,14 @@ def _comparison(out: Path, folder: str, log: str, what: str) -> list[str]:
         b = p_col.removeprefix("p_vs_")
         if f"diff_vs_{b}" in s:
             cols[f"minus {b} [95% CI]"] = [
-                "—" if d != d else f"{d:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+                format_diff(d, lo, hi)
                 for d, lo, hi in zip(
                     s[f"diff_vs_{b}"], s[f"diff_ci_low_vs_{b}"], s[f"diff_ci_high_vs_{b}"],
                     strict=True,
                 )
             ]  # fmt: skip
-        holm = s[f"p_holm_vs_{b}"] if f"p_holm_vs_{b}" in s else s[p_col]
-        cols[f"p vs {b} (Holm)" if f"p_holm_vs_{b}" in s else f"p vs {b}"] = [
-            format_p(v) for v in holm
-        ]
+        shown, title = p_column(s, b)
+        cols[title] = [format_p(v) for v in s[shown]]
     for extra in ("mean_igd", "mean_acc_regret", "no_result", "unscored"):
         if extra in s and (extra.startswith("mean") or (s[extra] > 0).any()):
             cols[extra.replace("_", " ")] = s[extra]

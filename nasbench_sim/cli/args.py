@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import re
 import textwrap
-from collections import Counter
 from collections.abc import Sequence
 
 __all__ = [
@@ -114,7 +113,9 @@ def parse_seeds(text: str) -> list[int]:
         raise ValueError(
             f"--seeds {text!r}: use N (>= 1: seeds 0..N-1), A-B (A <= B) or a comma-separated list"
         )
-    twice = sorted(v for v, k in Counter(values).items() if k > 1)
+    from nasbench_sim.search.experiment import repeated_seeds
+
+    twice = repeated_seeds(values)
     if twice:  # a seed's runs would be averaged in the paired statistics yet drawn twice
         raise ValueError(
             f"--seeds {text!r}: seed(s) {', '.join(map(str, twice))} given more than once; "

@@ -202,7 +202,8 @@ def build_table(
     if restart and parts.exists():
         shutil.rmtree(parts)
     created = open_parts(parts, out, manifest, resume, mixed_hardware)
-    progress_of = _Progress(plan, mine, progress)
+    done = {cid for cid in mine if chunk_path(parts, cid).exists()}
+    progress_of = _Progress(plan, mine, progress, resumed=len(done))
     committed: list[int] = []
 
     def commit(cid: int, result: ChunkResult) -> None:
@@ -211,9 +212,7 @@ def build_table(
         committed.append(cid)
         progress_of(cid, False, int(result.info["model_steps"]), float(result.info["wall_s"]))
 
-    done = {cid for cid in mine if chunk_path(parts, cid).exists()}
     todo = [cid for cid in mine if cid not in done]
-    progress_of.n_resumed = len(done)
     for cid in mine:  # committed ones first, so that a log can say so at once
         if cid in done:
             progress_of(cid, True)
@@ -289,10 +288,12 @@ class _Progress:
         plan: list[np.ndarray],
         mine: list[int],
         callback: Callable[[BuildProgress], None] | None,
+        resumed: int = 0,
     ) -> None:
         self.plan, self.n_mine, self.callback = plan, len(mine), callback
         self.cells_total = sum(len(plan[c]) for c in mine)
-        self.n_done = self.cells_done = self.n_resumed = 0
+        self.n_done = self.cells_done = 0
+        self.n_resumed = resumed  # chunks committed by earlier runs, reported first
 
     def __call__(self, cid: int, skipped: bool, steps: int = 0, wall: float = 0.0) -> None:
         self.n_done += 1

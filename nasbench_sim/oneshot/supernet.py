@@ -41,18 +41,19 @@ def path_weights(cell: Cell, like: torch.Tensor | None = None) -> torch.Tensor:
     return w
 
 
-def _active_ops(weights: torch.Tensor) -> list[list[int] | int]:
+def _active_ops(weights: torch.Tensor, skip_unit: bool = True) -> list[list[int] | int]:
     """Per edge, the op ids with non-zero weight; a bare op id where that op is the only one,
     its weight exactly 1 and the weights need no gradient (a path of SPOS, or one scored):
     the edge's output is then the op's own, as a product by 1.0 is exact, and the product is
     skipped (`benchmarks/oneshot_scoring.py`: 2-8 % of a scoring pass on random cells, where
-    the convolutions dominate; more on cells of mostly ``none`` and skip edges)."""
+    the convolutions dominate; more on cells of mostly ``none`` and skip edges).
+    ``skip_unit=False``: lists only, every edge multiplies by its weight (the code before)."""
     values = weights.detach().cpu().numpy()
     out: list[list[int] | int] = []
     for row in values:
         ops = [int(o) for o in row.nonzero()[0]]
         exact = len(ops) == 1 and row[ops[0]] == 1.0 and not weights.requires_grad
-        out.append(ops[0] if exact else ops)
+        out.append(ops[0] if exact and skip_unit else ops)
     return out
 
 

@@ -28,7 +28,14 @@ from nasbench_sim.registry import Registry
 from nasbench_sim.search.registry import strategy_class
 from nasbench_sim.search.run import final_regret, run
 
-__all__ = ["Replays", "Scorer", "median_full_training_time", "parse_budget", "run_many"]
+__all__ = [
+    "Replays",
+    "Scorer",
+    "median_full_training_time",
+    "parse_budget",
+    "repeated_seeds",
+    "run_many",
+]
 
 _BUDGET_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>x|s|h|q)?\s*$")
 
@@ -226,6 +233,11 @@ def _collect(outcomes: list[_Outcome], budget: Budget) -> tuple[pd.DataFrame, ..
     return runs, pd.DataFrame(final_rows), diagnostics
 
 
+def repeated_seeds(seeds: Sequence[int]) -> list[int]:
+    """The seeds that occur more than once in ``seeds``, sorted."""
+    return sorted(v for v, k in Counter(int(x) for x in seeds).items() if k > 1)
+
+
 def run_many(
     bench: Benchmark,
     strategies: Sequence[str],
@@ -264,7 +276,7 @@ def run_many(
         strategy_class(name, registry)  # fail fast with the list of valid names
     if not seeds:
         raise ValueError("run_many needs at least one seed")
-    twice = sorted(v for v, k in Counter(int(x) for x in seeds).items() if k > 1)
+    twice = repeated_seeds(seeds)
     if twice:  # one seed's runs would be averaged in the paired statistics, drawn twice
         raise ValueError(f"seeds {twice} given more than once; list each seed once")
     if n_jobs == -1:

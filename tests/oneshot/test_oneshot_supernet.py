@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 
@@ -94,11 +96,12 @@ def test_a_one_hot_path_skips_the_product_by_one_bit_for_bit(tiny: Protocol) -> 
     assert plan == list(CELLS[3].ops)  # bare op ids: the product skipped on every edge
     assert all(isinstance(a, list) for a in supernet._active_ops(w.clone().requires_grad_()))
     assert isinstance(supernet._active_ops(0.5 * w)[0], list)
+    assert supernet._active_ops(w, skip_unit=False) == [[o] for o in CELLS[3].ops]
 
     def run(every_edge_times_weight: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
         if every_edge_times_weight:
             sup_ops = supernet._active_ops
-            supernet._active_ops = lambda v: [[o] if isinstance(o, int) else o for o in sup_ops(v)]
+            supernet._active_ops = functools.partial(sup_ops, skip_unit=False)
         try:
             sup.zero_grad()
             sup.eval()  # BN statistics unchanged: both runs see the same network
