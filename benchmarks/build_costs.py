@@ -5,6 +5,8 @@ Prints, from the committed chunks of a build (default: the default table's):
 * the training-time model's cross-validated error (MAPE) on the step times the build measured,
   and the spread of measured latency per FLOP (1st / 50th / 99th percentile, relative to the
   median): how much the machine's load entered the wall-clock costs;
+* the clock time with at least one chunk training (``build_elapsed_s``), beside the wall
+  time summed over chunks;
 * the size of the table file of the committed rows, and of all rows at that rate;
 * the CPU projection that ``nasbench-sim info`` shows, and an out-of-sample check of it (fit
   on every other committed chunk, with a speed factor per kind of machine, predict the rest);
@@ -81,6 +83,12 @@ def main() -> None:
             f"CPU: {proj.cpu_h_done:.2f} core-hours in {proj.chunks_done} chunks, "
             f"{proj.cpu_h_total:.1f} projected; in-sample error {100 * proj.fit_mape:.1f} %, "
             f"out-of-sample (fit on every other chunk) {100 * _holdout(args.table):.1f} %"
+        )
+    busy = table.provenance.get("build_elapsed_s")  # assembled by this version: recorded
+    if isinstance(busy, (int, float)):
+        print(
+            f"elapsed with a chunk training: {busy / 3600:.1f} h (summed over chunks "
+            f"{prov['train_wall_s'] / 3600:.1f} h)"
         )
     with tempfile.TemporaryDirectory() as tmp:
         size = write_table(Path(tmp) / "partial.h5", table).stat().st_size / 1e6

@@ -92,9 +92,9 @@ if [ ! -f "$OUT/table.h5" ]; then
   cp "$TABLE" "$OUT/table.h5.tmp" && mv "$OUT/table.h5.tmp" "$OUT/table.h5"
 fi
 for s in $OS_SEEDS; do
-  # shellcheck disable=SC2086
   # scored on the first 1,000 of the 4,000 validation samples: the whole split took ~1 h a seed
-  # (0.55 s a cell, benchmarks/oneshot_scoring.py), 1,000 about 20 min
+  # (0.635 CPU-s a cell: benchmarks/oneshot_scoring.py --threads 1), 1,000 about 20 min
+  # shellcheck disable=SC2086
   stage "07_spos_seed$s" "${NBS[@]}" oneshot --table "$OUT/table.h5" --method spos --seed "$s" \
     --threads 2 --no-progress --eval-subset 1000 $OS_EPOCHS $SPOS_CELLS
   for m in darts gdas; do
