@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.compare import baseline_columns
 from analysis.comparison_record import ComparisonRecord
 from analysis.plot_style import HV_REGRET, RC, label
 from analysis.stats import no_result_regret, score_runs, summarize
+from analysis.summary_text import baseline_columns
 from nasbench_sim.atomic import atomic_dir
 from nasbench_sim.bench import Benchmark, Budget, Source
 from nasbench_sim.search.experiment import parse_budget

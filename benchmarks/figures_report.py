@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.compare import format_diff, format_p, p_column
+from analysis.summary_text import format_diff, format_p, p_column
 
 COMPARISONS = (  # folder, stage log, what it compares
     ("compare", "01_compare", "the default strategies"),
