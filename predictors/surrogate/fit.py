@@ -72,7 +72,7 @@ def _curve_model(
     """Predicted curves ``(n_all, 4, E)`` from a low-rank basis of the standardised curves,
     the number of components and the variance they explain."""
     n_fit, E = curves.shape[0], curves.shape[2]
-    flat = np.nan_to_num(curves.reshape(n_fit, -1))
+    flat = np.nan_to_num(_to_unbounded(curves).reshape(n_fit, -1))
     mu, sd = flat.mean(axis=0), np.maximum(flat.std(axis=0), 1e-8)
     z = (flat - mu) / sd
     _, sv, vt = np.linalg.svd(z, full_matrices=False)
@@ -82,10 +82,31 @@ def _curve_model(
     pred = np.stack(
         [_fit_predict(proto, X_fit, scores[:, j], X_all, seeds[j]) for j in range(k)], axis=1
     )
-    out = ((pred @ vt[:k]) * sd + mu).reshape(X_all.shape[0], 4, E)
-    out[:, [1, 3], :] = np.clip(out[:, [1, 3], :], 0.0, 1.0)
-    out[:, [0, 2], :] = np.maximum(out[:, [0, 2], :], 0.0)
+    out = _from_unbounded(((pred @ vt[:k]) * sd + mu).reshape(X_all.shape[0], 4, E))
     return out, k, float(ratio[k - 1])
+
+
+_EPS = 1e-4  # accuracies kept in [_EPS, 1 - _EPS] and losses above _EPS before the transform
+
+
+def _to_unbounded(curves: np.ndarray) -> np.ndarray:
+    """Accuracies (rows 1, 3) to log-odds and losses (rows 0, 2) to logs: the curve model
+    works on an unbounded scale, so that its errors near an accuracy of 1 shrink instead of
+    piling the best cells up against a clip at 1 (the components are fitted one by one and
+    their sum could leave [0, 1] otherwise)."""
+    out = np.empty_like(curves, dtype=np.float64)
+    acc = np.clip(curves[:, [1, 3], :], _EPS, 1.0 - _EPS)
+    out[:, [1, 3], :] = np.log(acc) - np.log1p(-acc)
+    out[:, [0, 2], :] = np.log(np.maximum(curves[:, [0, 2], :], _EPS))
+    return out
+
+
+def _from_unbounded(z: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`_to_unbounded`."""
+    out = np.empty_like(z)
+    out[:, [1, 3], :] = 1.0 / (1.0 + np.exp(-z[:, [1, 3], :]))
+    out[:, [0, 2], :] = np.exp(z[:, [0, 2], :])
+    return out
 
 
 def _test_model(
