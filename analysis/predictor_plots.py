@@ -57,6 +57,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
 }
 """The values each metric can take: confidence bands are clipped to them."""
 _COLUMN = (3.4, 2.6)
+_LEGEND_COLUMNS = 4
 _DPI = 200
 
 
@@ -143,7 +144,9 @@ def _metric_figure(
     summary: pd.DataFrame, metric: str, mark: str, noise_ceiling: float | None
 ) -> Figure:
     """One metric against training-set size, a line and a band per predictor."""
-    fig = Figure(figsize=_COLUMN, layout="constrained")
+    n_predictors = summary["predictor"].nunique()
+    rows = -(-(n_predictors + 1) // _LEGEND_COLUMNS)  # the legend below the axes: no overlap
+    fig = Figure(figsize=(_COLUMN[0], _COLUMN[1] + 0.13 * rows), layout="constrained")
     ax = fig.subplots()
     lows = []
     for name, grp in summary.groupby("predictor", sort=True):
@@ -167,7 +170,8 @@ def _metric_figure(
     ax.set_ylim(max(-0.2, _BOUNDS.get(metric, (-np.inf, 1.0))[0], lo) - 0.03, 1.02)
     ax.set_title(_title(f"Predictors: {METRIC_LABELS.get(metric, metric)}", mark))
     ax.grid(True, which="both", linewidth=0.3, alpha=0.5)
-    ax.legend(loc="lower right", ncol=2, frameon=False)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=_LEGEND_COLUMNS, frameon=False)
     return fig
 
 
