@@ -32,6 +32,8 @@ from nasbench_sim.checks import is_int
 from nasbench_sim.errors import CellParseError, QueryError, RegistryError
 from nasbench_sim.space import SearchSpace, get_space
 
+_EPS = 1e-4  # accuracies kept in [_EPS, 1 - _EPS] on the log-odds scale
+
 __all__ = [
     "SURROGATE_FORMAT",
     "SURROGATE_VERSION",
@@ -153,12 +155,23 @@ class SurrogateBenchmark(Benchmark):
         m = self.model
         seed = np.uint64(m.noise_seed & MASK64)
         r = np.maximum(rep, 0)
-        d = m.sigma[cls] * std_normal(seed, cls, r, 0) + m.jitter * std_normal(seed, cls, r, e + 1)
+        jitter = m.jitter[0] if len(m.jitter) == 1 else np.asarray(m.jitter)[self._pos[e]]
+        d = m.sigma[cls] * std_normal(seed, cls, r, 0) + jitter * std_normal(seed, cls, r, e + 1)
         return np.where(rep >= 0, d, 0.0)
+
+    def _noisy(self, acc: np.ndarray, d: np.ndarray, rep: np.ndarray) -> np.ndarray:
+        """Accuracy ``acc`` moved by repeat noise ``d`` on the model's noise scale (the mean,
+        ``rep < 0``, exactly as stored)."""
+        if self.model.noise_scale == "logit":
+            a = np.clip(acc, _EPS, 1.0 - _EPS)
+            moved = 1.0 / (1.0 + np.exp(-(np.log(a) - np.log1p(-a) + d)))
+        else:
+            moved = np.clip(acc + d, 0.0, 1.0)
+        return np.where(rep >= 0, moved, acc)
 
     def _valid_at(self, cls: np.ndarray, rep: np.ndarray, e: np.ndarray) -> np.ndarray:
         base = self.model.curves[cls, 3, self._pos[e]].astype(np.float64)
-        return np.clip(base + self._noise(cls, rep, e), 0.0, 1.0)
+        return self._noisy(base, self._noise(cls, rep, e), rep)
 
     def _test_at(self, cls: np.ndarray, rep: np.ndarray, e: np.ndarray) -> np.ndarray:
         a, b, _, _ = self.model.test_map
@@ -182,9 +195,9 @@ class SurrogateBenchmark(Benchmark):
             epoch=e.copy(),
             repeat=rep,
             train_loss=mean[:, 0],
-            train_acc=np.clip(mean[:, 1] + d, 0.0, 1.0),
+            train_acc=self._noisy(mean[:, 1], d, rep),
             valid_loss=mean[:, 2],
-            valid_acc=np.clip(mean[:, 3] + d, 0.0, 1.0),
+            valid_acc=self._noisy(mean[:, 3], d, rep),
             train_time=self._times(cls, e),
             params=cost[:, 1],
             flops=cost[:, 2],

@@ -61,7 +61,12 @@ class SurrogateModel:
         curves: float32 ``(n_classes, 4, n_epochs)`` mean curves of train loss, train acc,
             valid loss, valid acc.
         sigma: float64 ``(n_classes,)`` repeat spread of final validation accuracy.
-        jitter: epoch-to-epoch noise (accuracy units).
+        jitter: per position of the curve axis, the spread (accuracy units) of a repeat's
+            drift from its final deviation, 0 at the last; files written before it was per
+            position hold one number, used at every position.
+        noise_scale: the scale on which ``sigma`` and ``jitter`` add to an accuracy:
+            ``"logit"`` (log-odds, so that the spread narrows near 0 and 1) or ``"accuracy"``
+            (added and clipped to [0, 1]; files written before the scale was recorded).
         test_map: ``(acc_intercept, acc_slope, loss_intercept, loss_slope)``.
         test_resid: residual noise of test accuracy around the map.
         cost: float64 ``(n_classes, 4)``: epoch time (s), params, FLOPs, latency (s).
@@ -85,7 +90,8 @@ class SurrogateModel:
     synthetic: bool
     curves: np.ndarray
     sigma: np.ndarray
-    jitter: float
+    jitter: tuple[float, ...]
+    noise_scale: str
     test_map: tuple[float, float, float, float]
     test_resid: float
     cost: np.ndarray
@@ -114,7 +120,8 @@ def write_model(model: SurrogateModel, path: str | Path) -> Path:
         "n_seeds": m.n_seeds,
         "noise_seed": m.noise_seed,
         "synthetic": m.synthetic,
-        "jitter": m.jitter,
+        "jitter": list(m.jitter),
+        "noise_scale": m.noise_scale,
         "test_map": list(m.test_map),
         "test_resid": m.test_resid,
         "report": asdict(m.report),
@@ -249,6 +256,27 @@ def _report(value: Any) -> SurrogateFitReport:
     return SurrogateFitReport(**value)
 
 
+def _jitter(value: Any) -> tuple[float, ...]:
+    """Per-position jitter; an older file's single number stands for every position."""
+    if isinstance(value, bool):
+        raise TypeError("expected a number or a list of numbers, got a bool")
+    if isinstance(value, int | float):
+        return (float(value),)
+    if not isinstance(value, list) or not value:
+        raise TypeError(f"expected a number or a non-empty list of numbers, got {value!r}")
+    return tuple(float(v) for v in value)
+
+
+NOISE_SCALES: tuple[str, ...] = ("logit", "accuracy")
+"""The scales a surrogate's repeat noise may be on (:attr:`SurrogateModel.noise_scale`)."""
+
+
+def _noise_scale(value: Any) -> str:
+    if value not in NOISE_SCALES:
+        raise ValueError(f"expected one of {list(NOISE_SCALES)}, got {value!r}")
+    return str(value)
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
@@ -289,7 +317,10 @@ def read_model(path: Path) -> SurrogateModel:
         synthetic=_field(meta, "synthetic", _strict_bool, path),
         curves=_array(arrays, "curves", path),
         sigma=_array(arrays, "sigma", path),
-        jitter=_field(meta, "jitter", float, path),
+        jitter=_field(meta, "jitter", _jitter, path),
+        noise_scale=_field(meta, "noise_scale", _noise_scale, path)
+        if "noise_scale" in meta
+        else "accuracy",
         test_map=_field(meta, "test_map", test_map, path),
         test_resid=_field(meta, "test_resid", float, path),
         cost=_array(arrays, "cost", path),

@@ -9,13 +9,16 @@ How :func:`fit_surrogate` builds it from a ``fraction`` of a table's rows:
   reduced to a low-rank basis by SVD (components up to 99.9% of the variance, at most
   ``max_components``). One regressor per component (a clone of the chosen registered
   predictor, on its own encoding) predicts the component scores of every equivalence class.
-* **Seed noise.** Repeat ``k`` of a cell adds ``sigma(cell) * z0 + jitter * z1(epoch)`` to the
-  accuracies, with ``z`` standard normals hashed from ``(noise seed, class, k, epoch)``: fixed
-  per cell and repeat, like the stored repeats of a table. ``sigma`` (the spread of final
-  validation accuracy over repeats) is predicted per cell by a regressor on ``log sigma``;
-  ``jitter`` is the table's epoch-to-epoch noise. ``repeat=None`` picks the repeat by a hash of
-  ``(run_seed, class)`` (common random numbers, as in :class:`TabularBenchmark`);
-  ``repeat="mean"`` returns the noiseless mean curve. Losses carry no repeat noise.
+* **Seed noise.** Repeat ``k`` of a cell adds ``sigma(cell) * z0 + jitter(epoch) * z1(epoch)``
+  to the accuracies' log-odds (so the spread narrows near an accuracy of 1, as a table's does),
+  with ``z`` standard normals hashed from ``(noise seed, class, k, epoch)``: fixed per cell and
+  repeat, like the stored repeats of a table. ``sigma`` (the spread of final validation
+  accuracy over repeats) is predicted per cell by a regressor on ``log sigma``;
+  ``jitter(epoch)`` is the table's typical drift of a repeat's deviation before its end (0 at
+  the last epoch, so final draws spread by ``sigma`` alone). ``repeat=None`` picks the repeat
+  by a hash of ``(run_seed, class)`` (common random numbers, as in
+  :class:`TabularBenchmark`); ``repeat="mean"`` returns the noiseless mean curve. Losses carry
+  no repeat noise.
 * **Test accuracy** is a linear map of validation accuracy (and test loss of validation loss)
   fitted on the table, plus a residual noise per repeat.
 * **Costs** (epoch time, params, FLOPs, latency) come from regressors on ``log`` cost.

@@ -38,8 +38,8 @@ class _Observed:
 
     curves: np.ndarray  # (n, 4, E) repeat-mean curves
     per_seed: np.ndarray  # (n, S, E) validation curves of each repeat
-    sigma: np.ndarray  # (n,) repeat spread of final validation accuracy
-    jitter: float  # epoch-to-epoch noise
+    sigma: np.ndarray  # (n,) repeat spread of final validation accuracy (log-odds)
+    jitter: tuple[float, ...]  # per budget: the spread of a repeat's drift from its end
 
 
 def _observe(bench: Benchmark, cells: np.ndarray) -> _Observed:
@@ -53,12 +53,20 @@ def _observe(bench: Benchmark, cells: np.ndarray) -> _Observed:
         [bench.query_many(rep_idx, epochs=ep, repeat=s).valid_acc.reshape(n, E) for s in range(S)],
         axis=1,
     )
-    dev = per_seed - curves[:, None, 3, :]
+    dev = _logit(per_seed) - _logit(curves[:, None, 3, :])  # on the log-odds scale
     with warnings.catch_warnings():  # a row with one run has no spread: NaN, not fitted
         warnings.simplefilter("ignore", RuntimeWarning)
         sigma = np.nanstd(dev[:, :, -1], axis=1, ddof=1) if S > 1 else np.zeros(n)
-    jitter = float(np.nanmedian(np.diff(dev, axis=2).std(axis=2))) / np.sqrt(2.0) if E > 1 else 0.0
-    return _Observed(curves, per_seed, sigma, jitter)
+        # A repeat's deviation at budget e is its final deviation plus a drift that vanishes
+        # at the end: jitter[e] is the drift's typical spread over repeats (0 at the last
+        # budget, where sigma alone is the repeats' spread).
+        drift = dev - dev[:, :, -1:]
+        jitter = (
+            np.sqrt(np.nanmedian(np.nanvar(drift, axis=1, ddof=1), axis=0))
+            if S > 1
+            else np.zeros(E)
+        )
+    return _Observed(curves, per_seed, sigma, tuple(float(j) for j in jitter))
 
 
 def _curve_model(
@@ -89,14 +97,18 @@ def _curve_model(
 _EPS = 1e-4  # accuracies kept in [_EPS, 1 - _EPS] and losses above _EPS before the transform
 
 
+def _logit(acc: np.ndarray) -> np.ndarray:
+    a = np.clip(acc, _EPS, 1.0 - _EPS)
+    return np.log(a) - np.log1p(-a)
+
+
 def _to_unbounded(curves: np.ndarray) -> np.ndarray:
     """Accuracies (rows 1, 3) to log-odds and losses (rows 0, 2) to logs: the curve model
     works on an unbounded scale, so that its errors near an accuracy of 1 shrink instead of
     piling the best cells up against a clip at 1 (the components are fitted one by one and
     their sum could leave [0, 1] otherwise)."""
     out = np.empty_like(curves, dtype=np.float64)
-    acc = np.clip(curves[:, [1, 3], :], _EPS, 1.0 - _EPS)
-    out[:, [1, 3], :] = np.log(acc) - np.log1p(-acc)
+    out[:, [1, 3], :] = _logit(curves[:, [1, 3], :])
     out[:, [0, 2], :] = np.log(np.maximum(curves[:, [0, 2], :], _EPS))
     return out
 
@@ -252,6 +264,7 @@ def fit_surrogate(
         curves=curves[order].astype(np.float32),
         sigma=sigma[order].astype(np.float64),
         jitter=obs.jitter,
+        noise_scale="logit",
         test_map=test_map,
         test_resid=test_resid,
         cost=cost[order].astype(np.float64),
