@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.scripts import load_script
 
 
 def _module() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "fidelity_rank", ROOT / "benchmarks" / "fidelity_rank.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("fidelity_rank")
 
 
 def test_taus_follow_how_the_curves_were_made() -> None:

@@ -3,7 +3,6 @@ read from the files the comparisons really write."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +10,13 @@ import pandas as pd
 
 from analysis.compare import compare, write_comparison
 from nasbench_sim.bench import Budget, TabularBenchmark
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _report_module() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "figures_report", ROOT / "benchmarks" / "figures_report.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("figures_report")
 
 
 def test_report_quotes_a_comparison_and_lists_what_is_missing(
