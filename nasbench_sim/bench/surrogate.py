@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from nasbench_sim.bench.base import Benchmark, Repeat, Source
 from nasbench_sim.bench.crn import MASK64, mix64, std_normal
@@ -25,14 +26,13 @@ from nasbench_sim.bench.surrogate_model import (
     SurrogateFitReport,
     SurrogateModel,
     check_model,
+    logodds,
     read_model,
     write_model,
 )
 from nasbench_sim.checks import is_int
 from nasbench_sim.errors import CellParseError, QueryError, RegistryError
 from nasbench_sim.space import SearchSpace, get_space
-
-_EPS = 1e-4  # accuracies kept in [_EPS, 1 - _EPS] on the log-odds scale
 
 __all__ = [
     "SURROGATE_FORMAT",
@@ -163,8 +163,7 @@ class SurrogateBenchmark(Benchmark):
         """Accuracy ``acc`` moved by repeat noise ``d`` on the model's noise scale (the mean,
         ``rep < 0``, exactly as stored)."""
         if self.model.noise_scale == "logit":
-            a = np.clip(acc, _EPS, 1.0 - _EPS)
-            moved = 1.0 / (1.0 + np.exp(-(np.log(a) - np.log1p(-a) + d)))
+            moved = special.expit(logodds(acc) + d)
         else:
             moved = np.clip(acc + d, 0.0, 1.0)
         return np.where(rep >= 0, moved, acc)

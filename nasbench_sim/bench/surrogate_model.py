@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from nasbench_sim.atomic import atomic_path
 from nasbench_sim.checks import is_int
@@ -265,6 +266,15 @@ def _jitter(value: Any) -> tuple[float, ...]:
     if not isinstance(value, list) or not value:
         raise TypeError(f"expected a number or a non-empty list of numbers, got {value!r}")
     return tuple(float(v) for v in value)
+
+
+LOGIT_EPS = 1e-4
+"""Accuracies are kept in ``[LOGIT_EPS, 1 - LOGIT_EPS]`` before their log-odds are taken."""
+
+
+def logodds(acc: np.ndarray) -> np.ndarray:
+    """The log-odds of accuracies (clipped away from 0 and 1 by :data:`LOGIT_EPS`)."""
+    return np.asarray(special.logit(np.clip(acc, LOGIT_EPS, 1.0 - LOGIT_EPS)))
 
 
 NOISE_SCALES: tuple[str, ...] = ("logit", "accuracy")

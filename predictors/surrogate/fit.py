@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 from sklearn.base import clone
 
 from nasbench_sim.bench import Benchmark, SurrogateBenchmark, SurrogateFitReport, SurrogateModel
+from nasbench_sim.bench.surrogate_model import LOGIT_EPS, logodds
 from predictors.base import Predictor, PredictorError
 from predictors.features import target
 from predictors.registry import create_predictor
@@ -53,7 +54,7 @@ def _observe(bench: Benchmark, cells: np.ndarray) -> _Observed:
         [bench.query_many(rep_idx, epochs=ep, repeat=s).valid_acc.reshape(n, E) for s in range(S)],
         axis=1,
     )
-    dev = _logit(per_seed) - _logit(curves[:, None, 3, :])  # on the log-odds scale
+    dev = logodds(per_seed) - logodds(curves[:, None, 3, :])  # on the log-odds scale
     with warnings.catch_warnings():  # a row with one run has no spread: NaN, not fitted
         warnings.simplefilter("ignore", RuntimeWarning)
         sigma = np.nanstd(dev[:, :, -1], axis=1, ddof=1) if S > 1 else np.zeros(n)
@@ -94,29 +95,21 @@ def _curve_model(
     return out, k, float(ratio[k - 1])
 
 
-_EPS = 1e-4  # accuracies kept in [_EPS, 1 - _EPS] and losses above _EPS before the transform
-
-
-def _logit(acc: np.ndarray) -> np.ndarray:
-    a = np.clip(acc, _EPS, 1.0 - _EPS)
-    return np.log(a) - np.log1p(-a)
-
-
 def _to_unbounded(curves: np.ndarray) -> np.ndarray:
     """Accuracies (rows 1, 3) to log-odds and losses (rows 0, 2) to logs: the curve model
     works on an unbounded scale, so that its errors near an accuracy of 1 shrink instead of
     piling the best cells up against a clip at 1 (the components are fitted one by one and
     their sum could leave [0, 1] otherwise)."""
     out = np.empty_like(curves, dtype=np.float64)
-    out[:, [1, 3], :] = _logit(curves[:, [1, 3], :])
-    out[:, [0, 2], :] = np.log(np.maximum(curves[:, [0, 2], :], _EPS))
+    out[:, [1, 3], :] = logodds(curves[:, [1, 3], :])
+    out[:, [0, 2], :] = np.log(np.maximum(curves[:, [0, 2], :], LOGIT_EPS))
     return out
 
 
 def _from_unbounded(z: np.ndarray) -> np.ndarray:
     """The inverse of :func:`_to_unbounded`."""
     out = np.empty_like(z)
-    out[:, [1, 3], :] = 1.0 / (1.0 + np.exp(-z[:, [1, 3], :]))
+    out[:, [1, 3], :] = special.expit(z[:, [1, 3], :])
     out[:, [0, 2], :] = np.exp(z[:, [0, 2], :])
     return out
 
