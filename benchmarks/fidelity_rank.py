@@ -23,6 +23,7 @@ from scipy.stats import kendalltau
 
 import nasbench_sim
 from nasbench_sim.bench import TabularBenchmark
+from nasbench_sim.errors import NasBenchSimError
 
 
 def fidelity_taus(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--table", default=None, help="an HDF5 table (default: the shipped one)")
     args = parser.parse_args(argv)
-    bench = nasbench_sim.open(args.table)
+    try:
+        bench = nasbench_sim.open(args.table)
+    except NasBenchSimError as exc:
+        raise SystemExit(f"error: {exc}") from None
     if not isinstance(bench, TabularBenchmark):
         raise SystemExit(f"{args.table} is not a table of trained curves (a surrogate?)")
     table = bench.table

@@ -48,3 +48,8 @@ def test_main_prints_every_epoch_of_the_synthetic_table(capsys: pytest.CaptureFi
     assert _module().main(["--table", "synthetic"]) == 0
     out = capsys.readouterr().out
     assert "other seed" in out and out.strip().splitlines()[-1].split()[-1] == "1.000"
+
+
+def test_main_names_a_missing_table(tmp_path) -> None:
+    with pytest.raises(SystemExit, match="no such table file"):
+        _module().main(["--table", str(tmp_path / "nope.h5")])
