@@ -173,6 +173,10 @@ def _oneshot(out: Path) -> list[str]:
                     if top
                     else "tau in the top": spread.get("top_kendall_tau", {}).get("mean"),
                     "derived cell's valid acc": d.get("final_standalone_valid_acc", {}).get("mean"),
+                    # SPOS: its best-scored cell; DARTS / GDAS: the final derived cell
+                    "pick's percentile": d.get(
+                        "final_standalone_percentile", spread.get("pick_percentile", {})
+                    ).get("mean"),
                 }
             )
         lines += ["", f"Gap study: {_ran(gap_log)}", "", _markdown(pd.DataFrame(rows))]

@@ -202,11 +202,16 @@ def _gap_line(rep: GapReport, path: Any) -> str:
     )
     if not rep.derived:
         wall = rep.cost.get("wall_s", float("nan"))
-        return f"{rep.method} seed {rep.seed}: {ranking}; super-net {wall:.1f} s -> {path}"
+        return (
+            f"{rep.method} seed {rep.seed}: {ranking}; its best-scored cell: stand-alone valid "
+            f"acc {rep.pick_standalone:.3f} (percentile {rep.pick_percentile:.1f}); super-net "
+            f"{wall:.1f} s -> {path}"
+        )
     final = rep.standalone_valid_acc[-1] if rep.standalone_valid_acc else float("nan")
+    pct = rep.standalone_percentile[-1] if rep.standalone_percentile else float("nan")
     return (
         f"{rep.method} seed {rep.seed}: final derived cell {rep.derived[-1]}, stand-alone "
-        f"valid acc {final:.3f}, parameter-free ops per epoch "
+        f"valid acc {final:.3f} (percentile {pct:.1f}), parameter-free ops per epoch "
         f"{[round(v, 2) for v in rep.parameter_free]}; softmax(alpha) ranking of the table's "
         f"cells: {ranking} -> {path}"
     )
@@ -224,11 +229,17 @@ def _spread_lines(summary: dict[str, Any]) -> list[str]:
             f"(min {s['min']:.3f}, max {s['max']:.3f})"
         )
         f = entry.get("final_standalone_valid_acc")
+        p = entry.get("final_standalone_percentile") or entry["seed_spread"]["pick_percentile"]
+        what = "final derived cell's" if f is not None else "best-scored cell's"
         if f is not None:
             lines.append(
                 f"{method} over {n} seeds: final stand-alone valid acc {f['mean']:.3f} +- "
                 f"{f['std']:.3f} (min {f['min']:.3f}, max {f['max']:.3f})"
             )
+        lines.append(
+            f"{method} over {n} seeds: {what} stand-alone percentile {p['mean']:.1f} +- "
+            f"{p['std']:.1f} (min {p['min']:.1f}, max {p['max']:.1f})"
+        )
     return lines
 
 

@@ -25,6 +25,7 @@ from nasbench_sim.oneshot.gap import (
     rank_gap,
     seed_spread,
     spread,
+    standalone_percentile,
 )
 from nasbench_sim.oneshot.run import OneShotProgress, run_oneshot, standalone_accuracy
 from nasbench_sim.oneshot.store import (
@@ -60,6 +61,7 @@ __all__ = [
     "seed_spread",
     "spread",
     "standalone_accuracy",
+    "standalone_percentile",
     "train_supernet",
     "write_gap_study",
     "write_oneshot",

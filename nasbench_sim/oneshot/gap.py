@@ -26,6 +26,7 @@ __all__ = [
     "precision_at_k",
     "rank_gap",
     "seed_spread",
+    "standalone_percentile",
 ]
 
 PARAMETER_FREE: tuple[str, ...] = ("none", "skip_connect", "avg_pool_3x3")
@@ -50,9 +51,15 @@ class GapReport:
         precision: ``k`` -> fraction of the one-shot top-``k`` that is in the stand-alone
             top-``k``.
         cost: the super-network cost recorded with the run.
+        pick_standalone: stand-alone accuracy of the cell the one-shot score ranks first (the
+            first of equal scores): the cell a pure one-shot search would return.
+        pick_percentile: its percentile among the compared cells' stand-alone accuracies
+            (0-100: the share of them at most as accurate; 100 is the best).
         derived: DARTS / GDAS: the derived cell after each epoch (empty for SPOS).
         standalone_valid_acc: DARTS / GDAS: the derived cell's stand-alone validation
             accuracy per epoch (NaN where the table has no row for it).
+        standalone_percentile: DARTS / GDAS: that accuracy's percentile among the table's
+            cells per epoch, as ``pick_percentile``.
         parameter_free: DARTS / GDAS: the derived cell's fraction of parameter-free ops per
             epoch (a collapse shows as a rise to 1).
     """
@@ -68,8 +75,11 @@ class GapReport:
     top_spearman_rho: float
     precision: Mapping[int, float] = field(default_factory=dict)
     cost: Mapping[str, Any] = field(default_factory=dict)
+    pick_standalone: float = float("nan")
+    pick_percentile: float = float("nan")
     derived: tuple[int, ...] = ()
     standalone_valid_acc: tuple[float, ...] = ()
+    standalone_percentile: tuple[float, ...] = ()
     parameter_free: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,10 +96,13 @@ class GapReport:
             "top_spearman_rho": self.top_spearman_rho,
             "precision": {str(k): v for k, v in self.precision.items()},
             "cost": dict(self.cost),
+            "pick_standalone": self.pick_standalone,
+            "pick_percentile": self.pick_percentile,
             **(
                 {
                     "derived": list(self.derived),
                     "standalone_valid_acc": list(self.standalone_valid_acc),
+                    "standalone_percentile": list(self.standalone_percentile),
                     "parameter_free_fraction": list(self.parameter_free),
                 }
                 if self.derived
@@ -118,6 +131,27 @@ def precision_at_k(score: np.ndarray, truth: np.ndarray, k: int) -> float:
     return float(np.intersect1d(top_s, top_t).size / k)
 
 
+def standalone_percentile(population: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Percentile (0-100) of each of ``values`` among the finite ``population``: the share of
+    it at most as large (``scipy.stats.percentileofscore``, ``kind="weak"``); NaN for a NaN
+    value or an empty population.
+
+    Example:
+        >>> standalone_percentile(np.array([0.1, 0.2, 0.3, 0.4]), np.array([0.3, np.nan]))
+        array([75., nan])
+    """
+    from scipy import stats
+
+    pop = np.asarray(population, dtype=np.float64)
+    pop = pop[np.isfinite(pop)]
+    v = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    out = np.full(v.shape, np.nan)
+    ok = np.isfinite(v)
+    if pop.size and ok.any():
+        out[ok] = stats.percentileofscore(pop, v[ok], kind="weak")
+    return out
+
+
 def _ks(ks: Sequence[float], n: int) -> list[int]:
     out = []
     for k in ks:
@@ -139,8 +173,9 @@ def rank_gap(
     top_fraction: float = 0.1,
     cost: Mapping[str, Any] | None = None,
 ) -> GapReport:
-    """Kendall τ, Spearman ρ (all cells and stand-alone top fraction) and top-k precision of
-    a one-shot ``score`` against ``standalone`` accuracy (pairs with a NaN are left out).
+    """Kendall τ, Spearman ρ (all cells and stand-alone top fraction), top-k precision of a
+    one-shot ``score`` against ``standalone`` accuracy (pairs with a NaN are left out), and
+    where the cell the score ranks first stands (``pick_standalone``, ``pick_percentile``).
 
     Args:
         method, seed: which super-network.
@@ -166,6 +201,7 @@ def rank_gap(
     n_top = max(2, int(np.ceil(top_fraction * n)))
     top = np.argsort(-truth, kind="stable")[:n_top]
     ttau, trho = _corr(score[top], truth[top])
+    pick = float(truth[int(np.argmax(score))])
     return GapReport(
         method=method,
         seed=seed,
@@ -178,6 +214,8 @@ def rank_gap(
         top_spearman_rho=trho,
         precision={k: precision_at_k(score, truth, k) for k in _ks(ks, n)},
         cost=dict(cost or {}),
+        pick_standalone=pick,
+        pick_percentile=float(standalone_percentile(truth, np.array([pick]))[0]),
     )
 
 
@@ -228,10 +266,11 @@ def parameter_free_fraction(arch_index: np.ndarray) -> np.ndarray:
 
 
 def seed_spread(reports: Sequence[GapReport]) -> dict[str, dict[str, float]]:
-    """:func:`spread` over seeds of τ, ρ and the top-fraction τ."""
+    """:func:`spread` over seeds of τ, ρ, the top-fraction τ and the one-shot pick's
+    stand-alone percentile."""
     return {
         name: spread([getattr(r, name) for r in reports])
-        for name in ("kendall_tau", "spearman_rho", "top_kendall_tau")
+        for name in ("kendall_tau", "spearman_rho", "top_kendall_tau", "pick_percentile")
     }
 
 

@@ -28,6 +28,7 @@ from nasbench_sim.oneshot.gap import (
     rank_gap,
     seed_spread,
     spread,
+    standalone_percentile,
 )
 from nasbench_sim.oneshot.run import standalone_accuracy
 from nasbench_sim.oneshot.store import OneShotError, OneShotRecord, list_oneshot, read_oneshot
@@ -55,8 +56,9 @@ class GapStudy:
     records: tuple[OneShotRecord, ...]
 
     def summary(self) -> dict[str, Any]:
-        """JSON-able: per method, every run's report, the spread over seeds of τ, ρ and the
-        top-fraction τ, and (DARTS, GDAS) of the final derived cell's stand-alone accuracy."""
+        """JSON-able: per method, every run's report, the spread over seeds of τ, ρ, the
+        top-fraction τ and the one-shot pick's percentile, and (DARTS, GDAS) of the final
+        derived cell's stand-alone accuracy and its percentile among the table's cells."""
         out: dict[str, Any] = {}
         for method in dict.fromkeys(r.method for r in self.reports):
             reps = [r for r in self.reports if r.method == method]
@@ -67,6 +69,9 @@ class GapStudy:
             finals = [r.standalone_valid_acc[-1] for r in reps if r.standalone_valid_acc]
             if finals:
                 entry["final_standalone_valid_acc"] = spread(finals)
+                entry["final_standalone_percentile"] = spread(
+                    [r.standalone_percentile[-1] for r in reps if r.standalone_percentile]
+                )
             out[method] = entry
         return out
 
@@ -79,27 +84,31 @@ def _report(
         return gap_report(rec, truth, ks=ks, top_fraction=top_fraction)
     assert rec.alpha is not None  # validated when read
     cells = bench.distinct_cells
+    population = standalone_accuracy(bench, cells, "valid_acc")
     report = rank_gap(
         rec.method,
         rec.seed,
         alpha_log_prob(rec.alpha[-1], cells),
-        standalone_accuracy(bench, cells, "valid_acc"),
+        population,
         ks=ks,
         top_fraction=top_fraction,
         cost=rec.cost,
     )
     sa = rec.standalone_valid_acc
     sa = np.full(rec.arch_index.shape, np.nan) if sa is None else np.asarray(sa, np.float64)
-    return _with_trajectory(report, rec, sa)
+    return _with_trajectory(report, rec, sa, population)
 
 
-def _with_trajectory(report: GapReport, rec: OneShotRecord, sa: np.ndarray) -> GapReport:
+def _with_trajectory(
+    report: GapReport, rec: OneShotRecord, sa: np.ndarray, population: np.ndarray
+) -> GapReport:
     import dataclasses
 
     return dataclasses.replace(
         report,
         derived=tuple(int(i) for i in rec.arch_index),
         standalone_valid_acc=tuple(float(v) for v in sa),
+        standalone_percentile=tuple(float(v) for v in standalone_percentile(population, sa)),
         parameter_free=tuple(float(v) for v in parameter_free_fraction(rec.arch_index)),
     )
 

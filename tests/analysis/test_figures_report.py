@@ -3,6 +3,7 @@ read from the files the comparisons really write."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,15 @@ def test_report_reads_the_predictor_audit_and_gap_files_as_written(
     for method in ("darts", "gdas", "spos"):
         assert f"| {method} | 1 |" in text
     assert "tau in the top 10%" in text
+    # the last column: where each method's pick stands among the table's cells: SPOS its
+    # best-scored cell; DARTS / GDAS the final derived cell (stored as NaN by these made-up
+    # records: shown as a dash)
+    summary = json.loads((out / "gap" / "gap.json").read_text())
+    pct = summary["spos"]["seed_spread"]["pick_percentile"]["mean"]
+    rows = {ln.split(" | ")[0][2:]: ln for ln in text.splitlines() if ln.startswith("| ")}
+    assert rows["spos"].endswith(f" | {pct:.4g} |") and 0 <= pct <= 100
+    assert summary["darts"]["final_standalone_percentile"]["mean"] is None
+    assert rows["darts"].endswith(" | — |")
     assert (
         "- `07_spos_seed0`: `nasbench-sim oneshot --method spos`: 1 s wall, 2 s CPU; "
         "wrote something; the result line" in text

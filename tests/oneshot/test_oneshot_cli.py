@@ -11,7 +11,7 @@ import pytest
 from nasbench_sim.bench import TabularBenchmark
 from nasbench_sim.cli import main
 from nasbench_sim.oneshot import OneShotError, list_oneshot, read_oneshot, run_oneshot
-from nasbench_sim.oneshot.run import table_protocol, with_overrides
+from nasbench_sim.oneshot.run import standalone_accuracy, table_protocol, with_overrides
 from nasbench_sim.table import read_table
 
 
@@ -46,6 +46,9 @@ def test_oneshot_spos_then_gap(
     assert [r["seed"] for r in runs] == [0, 1] and runs[0]["n_cells"] == 24
     assert set(runs[0]["precision"]) == {"5", "12"}
     assert -1 <= runs[0]["kendall_tau"] <= 1
+    assert 0 <= runs[0]["pick_percentile"] <= 100
+    assert "best-scored cell: stand-alone valid acc" in text
+    assert "spos over 2 seeds: best-scored cell's stand-alone percentile" in text
     for seed in (0, 1):
         png = out / f"gap_spos_seed{seed}.png"
         assert png.read_bytes()[:4] == b"\x89PNG"
@@ -79,7 +82,15 @@ def test_darts_and_gdas_record_derived_cells(table_copy: Path, tmp_path: Path) -
     assert rc == 0
     assert (out / "trajectory_gdas_seed0.png").stat().st_size > 10_000
     summary = json.loads((out / "gap.json").read_text())
-    assert len(summary["gdas"]["runs"][0]["parameter_free_fraction"]) == 2
+    run = summary["gdas"]["runs"][0]
+    assert len(run["parameter_free_fraction"]) == 2
+    # the derived cell's percentile among the table's cells, per epoch (None: not in the table)
+    assert len(run["standalone_percentile"]) == 2
+    for acc, pct in zip(run["standalone_valid_acc"], run["standalone_percentile"], strict=True):
+        assert (acc is None) == (pct is None)
+        if pct is not None:
+            pop = standalone_accuracy(bench, bench.distinct_cells)
+            assert pct == pytest.approx(100 * np.mean(pop[np.isfinite(pop)] <= acc))
 
 
 def test_spos_subset_without_writing(built_table: Path) -> None:

@@ -18,10 +18,12 @@ from nasbench_sim.oneshot import (
     list_oneshot,
     parameter_free_fraction,
     precision_at_k,
+    rank_gap,
     read_oneshot,
     seed_spread,
     spread,
     standalone_accuracy,
+    standalone_percentile,
     write_oneshot,
 )
 from nasbench_sim.oneshot.plots import plot_gap_scatter, plot_trajectory
@@ -120,6 +122,22 @@ def test_gap_tau_is_high_for_a_faithful_score_and_null_for_a_shuffled_one(
     assert shuffled.precision[100] < 0.1
     flipped = gap_report(_spos(arch, -truth), truth)
     assert flipped.kendall_tau < -0.99 and flipped.top_kendall_tau < -0.99
+    # where the one-shot pick lands: the best cell (faithful score), the worst (flipped)
+    assert good.pick_standalone == pytest.approx(truth.max(), abs=0.005)
+    assert good.pick_percentile > 99
+    assert flipped.pick_standalone == truth.min()
+    assert flipped.pick_percentile == pytest.approx(100 * np.mean(truth == truth.min()))
+
+
+def test_pick_percentile_counts_ties_and_skips_nan() -> None:
+    truth = np.array([0.5, 0.9, 0.7, 0.7, np.nan, 0.1])
+    score = np.array([0.0, 0.1, 0.8, 0.8, 0.99, 0.2])  # the NaN pair is left out; first of ties
+    rep = rank_gap("spos", 0, score, truth, ks=(2,))
+    assert rep.pick_standalone == 0.7 and rep.pick_percentile == pytest.approx(80.0)  # 4 of 5
+    assert rep.to_dict()["pick_percentile"] == rep.pick_percentile
+    got = standalone_percentile(truth, np.array([0.9, 0.05, np.nan]))
+    np.testing.assert_allclose(got, [100.0, 0.0, np.nan])
+    assert np.isnan(standalone_percentile(np.array([np.nan]), np.array([0.5]))).all()
 
 
 def test_precision_fraction_and_spread() -> None:
@@ -140,6 +158,9 @@ def test_precision_fraction_and_spread() -> None:
     assert sp["kendall_tau"]["n_seeds"] == 3
     assert sp["kendall_tau"]["max"] == pytest.approx(1.0)
     assert sp["kendall_tau"]["std"] > 0.5
+    # the pick's percentile: score and truth+0.1 pick cell 0 (100th), reversed score cell 5
+    assert [r.pick_percentile for r in reps] == pytest.approx([100.0, 100.0, 100 * 4 / 6])
+    assert sp["pick_percentile"]["mean"] == pytest.approx(np.mean([100, 100, 400 / 6]))
 
 
 def test_plots_write_pngs(tmp_path: Path) -> None:
