@@ -30,6 +30,7 @@ COMPARISONS = (  # folder, stage log, what it compares
     ("tpe", "03_tpe", "Optuna's TPE with and without Hyperband pruning"),
     ("multiobjective", "04_multiobjective", "multi-objective strategies (hypervolume regret)"),
     ("oneshot_vs_blackbox", "10_oneshot_vs_blackbox", "one-shot against black-box search"),
+    ("spos_candidates", "11_spos_candidates", "SPOS scoring 1,000 evolved candidates"),
 )
 
 

@@ -357,13 +357,13 @@ def describe_records(kwargs: dict[str, dict[str, Any]]) -> list[str]:
         devices = sorted({str(r.cost.get("device", "?")) for r in recs})
         n = kw.get("candidates")
         if n is None:
-            cost = np.array([float(r.cost["wall_s"]) for r in recs])
-            charged = f"charged {cost.mean():.1f} s each"
+            charged = _charges(np.array([float(r.cost["wall_s"]) for r in recs]))
         else:
             train, per = np.array([scoring_costs(r) for r in recs]).T
             charged = (
-                f"searched by Guo et al.'s evolution over {n} one-shot evaluations, charged "
-                f"{train.mean():.1f} s training + {n} x {1000 * per.mean():.1f} ms scoring each"
+                f"searched by Guo et al.'s evolution over {n} one-shot evaluations, its training "
+                f"+ {n} x its scoring time per cell (mean {train.mean():.1f} s + {n} x "
+                f"{1000 * per.mean():.1f} ms): {_charges(train + n * per)}"
             )
         lines.append(
             f"{name}: {len(recs)} stored super-network(s) (seeds "
@@ -372,6 +372,16 @@ def describe_records(kwargs: dict[str, dict[str, Any]]) -> list[str]:
             f"{len(recs)}"
         )
     return lines
+
+
+def _charges(cost: np.ndarray) -> str:
+    """What the replays of these super-networks are charged: one figure when they cost the
+    same, else each its own, as a range."""
+    if np.ptp(cost) == 0:
+        return f"charged {cost[0]:.1f} s each"
+    return (
+        f"each charged its own cost, {cost.min():.1f}-{cost.max():.1f} s (mean {cost.mean():.1f})"
+    )
 
 
 WEIGHT_SHARING_STRATEGIES: tuple[str, ...] = METHODS

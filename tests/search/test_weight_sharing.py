@@ -3,6 +3,7 @@ super-network's ranking, one cell per equivalence class (no torch needed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,12 @@ def test_run_seed_picks_the_stored_super_network(
     ]
     lines = describe_records(ws_kwargs)
     assert lines[0].startswith("spos: 2 stored super-network(s)") and "mod 2" in lines[0]
+    cost = records[0].cost["wall_s"]
+    assert f"charged {cost:.1f} s each" in lines[0]  # the fixture's records cost the same
+    # super-networks that cost differently: each is charged its own, so the line says so
+    dear = dataclasses.replace(records[1], cost={**records[1].cost, "wall_s": 3 * cost})
+    line = describe_records({"spos": {"records": [records[0], dear]}})[0]
+    assert f"each charged its own cost, {cost:.1f}-{3 * cost:.1f} s (mean {2 * cost:.1f})" in line
 
 
 def test_errors_name_the_fix(
