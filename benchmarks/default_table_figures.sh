@@ -6,7 +6,7 @@
 # tables; once the default table ships, this script re-measures them on it (step 4 of
 # "Finishing the build" in docs/protocol_pilot.md):
 #
-#   bash benchmarks/default_table_figures.sh                       # the shipped table, 2-2.5 h
+#   bash benchmarks/default_table_figures.sh                       # the shipped table, ~1.7 h
 #   bash benchmarks/default_table_figures.sh --table T.h5 --out results/figs_T
 #   bash benchmarks/default_table_figures.sh --quick               # a smoke run, 1-2 minutes
 #

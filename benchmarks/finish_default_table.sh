@@ -3,11 +3,11 @@
 # order and unattended, once its build has assembled data/nb201_mnist1d.h5:
 #
 #   1. recost: the latency and training-time measurements again, on this machine at rest
-#      (about 30 minutes; the build measured them on shared cores);
+#      (68 minutes on 2026-12-01 for the 6,466 rows; the build measured them on shared cores);
 #   2. datasheet --beside: data/README.md, data/datasheet.json and its two plots;
 #   3. checks: the size (at most 50 MB), open() and Benchmark.load() with no argument open it,
 #      every class and seed is there, a wheel ships it, and the datasheet's criteria;
-#   4. every figure the docs quote: benchmarks/default_table_figures.sh (two to 2.5 hours),
+#   4. every figure the docs quote: benchmarks/default_table_figures.sh (1.7 hours measured),
 #      ending with results/default_table_figures/report.md.
 #
 #   bash benchmarks/finish_default_table.sh            # logs in results/finish_default_table/
