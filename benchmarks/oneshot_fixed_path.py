@@ -10,7 +10,8 @@ stand-alone accuracy in the table. If it does, low one-shot accuracies of the re
 Measured 2026-12-02 on the default table (seed 0, 2 threads, scored on the first 1,000
 validation samples as the figures script scores SPOS): the best cell, 11106, one-shot 0.966
 trained alone, 0.248 trained as SPOS trains (a uniform random path a step, side by side in the
-same run), stand-alone 0.981 (docs/oneshot.md, "What to expect"). Trains two super-networks on the table's protocol: about a minute on two cores.
+same run), stand-alone 0.981 (docs/oneshot.md, "What to expect"). Trains two super-networks
+on the table's protocol: about a minute on two cores.
 """
 
 from __future__ import annotations
