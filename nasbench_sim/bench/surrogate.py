@@ -78,6 +78,8 @@ class SurrogateBenchmark(Benchmark):
         self.nested_budgets = not model.budgets
         self._pos = np.full(self.n_epochs + 1, -1, dtype=np.int64)
         self._pos[list(self._budgets)] = np.arange(len(self._budgets))
+        # per curve position (an older file's one number serves every position)
+        self._jitter = np.broadcast_to(np.asarray(model.jitter, np.float64), len(self._budgets))
         self.n_seeds = model.n_seeds
         self.run_seed = int(run_seed)
         self._cells = np.arange(self.space.size, dtype=np.int64)
@@ -155,7 +157,7 @@ class SurrogateBenchmark(Benchmark):
         m = self.model
         seed = np.uint64(m.noise_seed & MASK64)
         r = np.maximum(rep, 0)
-        jitter = m.jitter[0] if len(m.jitter) == 1 else np.asarray(m.jitter)[self._pos[e]]
+        jitter = self._jitter[self._pos[e]]
         d = m.sigma[cls] * std_normal(seed, cls, r, 0) + jitter * std_normal(seed, cls, r, e + 1)
         return np.where(rep >= 0, d, 0.0)
 

@@ -62,9 +62,9 @@ class SurrogateModel:
         curves: float32 ``(n_classes, 4, n_epochs)`` mean curves of train loss, train acc,
             valid loss, valid acc.
         sigma: float64 ``(n_classes,)`` repeat spread of final validation accuracy.
-        jitter: per position of the curve axis, the spread (accuracy units) of a repeat's
-            drift from its final deviation, 0 at the last; files written before it was per
-            position hold one number, used at every position.
+        jitter: per position of the curve axis, the spread (on the ``noise_scale``) of a
+            repeat's drift from its final deviation, 0 at the last; files written before it
+            was per position hold one number, used at every position.
         noise_scale: the scale on which ``sigma`` and ``jitter`` add to an accuracy:
             ``"logit"`` (log-odds, so that the spread narrows near 0 and 1) or ``"accuracy"``
             (added and clipped to [0, 1]; files written before the scale was recorded).
@@ -195,6 +195,11 @@ def check_model(model: SurrogateModel, n_classes: int, origin: str) -> None:
                 f"{origin}: surrogate array {name!r} has shape {got}, expected {shape} "
                 f"({n_classes} classes of space {model.space!r}, {n_pos} curve positions)"
             )
+    if len(model.jitter) not in (1, n_pos):
+        raise SurrogateFileError(
+            f"{origin}: jitter has {len(model.jitter)} numbers; allowed: 1 (every position) "
+            f"or {n_pos} (one per curve position)"
+        )
     if not is_int(model.n_seeds) or model.n_seeds < 1:
         raise SurrogateFileError(f"{origin}: n_seeds {model.n_seeds!r}; allowed: an int >= 1")
     if len(model.test_map) != 4:

@@ -152,6 +152,7 @@ def _resave(src: Path, dst: Path, edit) -> Path:
     [
         (lambda a, m: m.pop("noise_seed"), r"metadata has no 'noise_seed' field"),
         (lambda a, m: m.update(jitter="lots"), r"field 'jitter' is invalid"),
+        (lambda a, m: m.update(jitter=[0.1, 0.2]), r"jitter has 2 numbers; allowed: 1 .* or \d+"),
         (lambda a, m: m.update(noise_scale="dB"), r"field 'noise_scale' is invalid.*logit"),
         (lambda a, m: m.update(test_map=[1.0, 2.0]), r"field 'test_map' is invalid.*4 numbers"),
         (lambda a, m: m.update(report={"predictor": "xgb"}), r"field 'report' is invalid"),
