@@ -36,18 +36,26 @@ def main(argv: list[str] | None = None) -> int:
     import nasbench_sim.oneshot.train as train
     from nasbench_sim.bench import TabularBenchmark
     from nasbench_sim.bench.default_table import default_table_path
+    from nasbench_sim.errors import NasBenchSimError
     from nasbench_sim.oneshot import run_oneshot, standalone_accuracy
     from nasbench_sim.space import Cell
 
     torch.set_num_threads(args.threads)
     table = args.table or str(default_table_path())
-    bench = TabularBenchmark.from_file(table)
+    try:
+        bench = TabularBenchmark.from_file(table)
+    except NasBenchSimError as exc:
+        raise SystemExit(f"error: {exc}") from None
     if args.cell is None:
         cells = bench.distinct_cells
         cell = int(cells[np.nanargmax(standalone_accuracy(bench, cells))])
+    elif not 0 <= args.cell < bench.space.size:
+        raise SystemExit(f"error: --cell {args.cell}; allowed: 0..{bench.space.size - 1}")
     else:
         cell = args.cell
     truth = float(standalone_accuracy(bench, np.array([cell]))[0])
+    if not np.isfinite(truth):
+        raise SystemExit(f"error: {table} has no row for cell {cell} or its class")
     ops = np.array(Cell.from_index(cell).ops)
     kw = {"seed": args.seed, "cells": [cell], "write": False,
           "overrides": {"eval_subset": args.eval_subset}}  # fmt: skip

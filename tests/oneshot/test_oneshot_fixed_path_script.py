@@ -44,3 +44,11 @@ def test_fixed_path_against_uniform_paths(
     epochs = int(read_table(built_table).protocol["epochs"])
     assert len(trained) == steps + epochs
     assert len({tuple(p) for p in np.concatenate(trained)}) > 1
+
+
+def test_bad_input_ends_in_one_error_line(tmp_path: Path) -> None:
+    script = load_script("oneshot_fixed_path")
+    with pytest.raises(SystemExit, match=r"^error: .*nope\.h5: no such table file"):
+        script.main(["--table", str(tmp_path / "nope.h5")])
+    with pytest.raises(SystemExit, match=r"^error: --cell 15625; allowed: 0\.\.15624"):
+        script.main(["--cell", "15625"])
